@@ -1,0 +1,42 @@
+import { sql } from 'drizzle-orm';
+import { check, index, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { user } from './auth';
+import { workspace } from './workspaces';
+
+export const runtimeKinds = ['echo', 'openai'] as const;
+export type RuntimeKind = (typeof runtimeKinds)[number];
+
+export type OpenAiRuntimeConfig = {
+  baseUrl: string;
+  model: string;
+  apiKey: string;
+  stream: boolean;
+};
+
+export const agent = pgTable(
+  'agent',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspace.id, { onDelete: 'cascade' }),
+    ownerUserId: text()
+      .notNull()
+      .references(() => user.id),
+    name: text().notNull(),
+    avatarColor: text().notNull(),
+    // null runtime = the agent is offline; messages to it get an "offline" outcome.
+    runtimeKind: text({ enum: runtimeKinds }),
+    runtimeConfig: jsonb().$type<OpenAiRuntimeConfig | Record<string, never>>().notNull().default({}),
+    archivedAt: timestamp({ withTimezone: true }),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('agent_id_workspace_unique').on(t.id, t.workspaceId),
+    index().on(t.workspaceId),
+    check('agent_name_len', sql`char_length(${t.name}) BETWEEN 1 AND 80`),
+    check('agent_avatar_color_hex', sql`${t.avatarColor} ~ '^#[0-9a-fA-F]{6}$'`),
+    check('agent_runtime_kind_valid', sql`${t.runtimeKind} IS NULL OR ${t.runtimeKind} IN ('echo', 'openai')`),
+  ],
+);

@@ -1,0 +1,59 @@
+import { sql } from 'drizzle-orm';
+import { check, foreignKey, index, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { user } from './auth';
+import { agent } from './agents';
+import { workspace } from './workspaces';
+
+export const chatChannels = ['web', 'lark'] as const;
+export type ChatChannel = (typeof chatChannels)[number];
+
+export const chatSession = pgTable(
+  'chat_session',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspace.id, { onDelete: 'cascade' }),
+    agentId: uuid().notNull(),
+    creatorUserId: text()
+      .notNull()
+      .references(() => user.id),
+    channel: text({ enum: chatChannels }).notNull().default('web'),
+    title: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('chat_session_id_workspace_unique').on(t.id, t.workspaceId),
+    // A session can only reference an agent of its own workspace.
+    foreignKey({ columns: [t.agentId, t.workspaceId], foreignColumns: [agent.id, agent.workspaceId] }).onDelete('cascade'),
+    index().on(t.workspaceId, t.updatedAt),
+    check('chat_session_channel_valid', sql`${t.channel} IN ('web', 'lark')`),
+    check('chat_session_title_len', sql`char_length(${t.title}) BETWEEN 1 AND 200`),
+  ],
+);
+
+export const chatRoles = ['user', 'assistant'] as const;
+export type ChatRole = (typeof chatRoles)[number];
+
+export const chatMessage = pgTable(
+  'chat_message',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    workspaceId: uuid().notNull(),
+    sessionId: uuid().notNull(),
+    role: text({ enum: chatRoles }).notNull(),
+    content: text().notNull(),
+    // The member who wrote a user message; null for assistant messages.
+    authorUserId: text().references(() => user.id, { onDelete: 'set null' }),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    foreignKey({ columns: [t.sessionId, t.workspaceId], foreignColumns: [chatSession.id, chatSession.workspaceId] }).onDelete(
+      'cascade',
+    ),
+    index().on(t.sessionId, t.createdAt),
+    check('chat_message_role_valid', sql`${t.role} IN ('user', 'assistant')`),
+    check('chat_message_content_len', sql`char_length(${t.content}) <= 100000`),
+  ],
+);

@@ -1,0 +1,6 @@
+export * from './auth';
+export * from './workspaces';
+export * from './agents';
+export * from './chat';
+export * from './tasks';
+export * from './issues';

@@ -1,0 +1,41 @@
+import { sql } from 'drizzle-orm';
+import { bigserial, check, foreignKey, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { agent } from './agents';
+import { chatMessage, chatSession } from './chat';
+
+export const taskStatuses = ['queued', 'running', 'completed', 'failed'] as const;
+export type TaskStatus = (typeof taskStatuses)[number];
+
+export const agentTask = pgTable(
+  'agent_task',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    // Global enqueue order; tasks of one session run strictly in this order.
+    seq: bigserial({ mode: 'number' }).notNull().unique(),
+    workspaceId: uuid().notNull(),
+    agentId: uuid().notNull(),
+    sessionId: uuid().notNull(),
+    triggerMessageId: uuid()
+      .notNull()
+      .references(() => chatMessage.id, { onDelete: 'cascade' }),
+    status: text({ enum: taskStatuses }).notNull().default('queued'),
+    error: text(),
+    attempts: integer().notNull().default(0),
+    claimedBy: text(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp({ withTimezone: true }),
+    finishedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [
+    foreignKey({ columns: [t.agentId, t.workspaceId], foreignColumns: [agent.id, agent.workspaceId] }).onDelete('cascade'),
+    foreignKey({ columns: [t.sessionId, t.workspaceId], foreignColumns: [chatSession.id, chatSession.workspaceId] }).onDelete(
+      'cascade',
+    ),
+    // At most one running task per session: the schema backs up the in-order claim query.
+    uniqueIndex('agent_task_one_running_per_session').on(t.sessionId).where(sql`${t.status} = 'running'`),
+    index('agent_task_queued_seq').on(t.seq).where(sql`${t.status} = 'queued'`),
+    index().on(t.sessionId, t.seq),
+    check('agent_task_status_valid', sql`${t.status} IN ('queued', 'running', 'completed', 'failed')`),
+    check('agent_task_failed_has_error', sql`${t.status} <> 'failed' OR ${t.error} IS NOT NULL`),
+  ],
+);

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+// Every setting the web and worker read, validated once. Defaults live here and nowhere else.
+const envSchema = z.object({
+  DATABASE_URL: z.url({ message: 'DATABASE_URL must be a postgres:// URL' }).refine((v) => /^postgres(ql)?:\/\//.test(v), {
+    message: 'DATABASE_URL must start with postgres:// or postgresql://',
+  }),
+  APP_URL: z.url({ message: 'APP_URL must be an absolute http(s) URL, e.g. http://localhost:3000' }).default('http://localhost:3000'),
+  BETTER_AUTH_SECRET: z
+    .string()
+    .min(32, { message: 'BETTER_AUTH_SECRET must be at least 32 characters' })
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SIGN_IN_RATE_LIMIT_MAX: z.coerce.number().int().positive().default(10),
+  SIGN_IN_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  WORKER_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(2000),
+  WORKER_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
+  AGENT_RUNTIME_TIMEOUT_MS: z.coerce.number().int().min(100).default(60000),
+  NODE_ID: z.string().min(1).optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+let cached: Env | undefined;
+
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}

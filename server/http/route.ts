@@ -1,0 +1,119 @@
+import { and, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { getSessionUser, type SessionUser } from '../auth/auth';
+import { db, type Db } from '../db/client';
+import { member, workspace, type MemberRole } from '../db/schema';
+import { AppError, forbidden, notFound } from '../errors';
+import { logger } from '../logger';
+
+type Params = Record<string, string | string[] | undefined>;
+type RouteContext = { params: Promise<Params> };
+
+export type UserContext<B> = { req: Request; params: Record<string, string>; user: SessionUser; db: Db; body: B };
+export type WorkspaceContext<B> = UserContext<B> & {
+  workspace: typeof workspace.$inferSelect;
+  role: MemberRole;
+};
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (v: string) => UUID_RE.test(v);
+
+const roleRank: Record<MemberRole, number> = { member: 0, admin: 1, owner: 2 };
+export const hasRole = (role: MemberRole, atLeast: MemberRole) => roleRank[role] >= roleRank[atLeast];
+
+export function errorResponse(err: unknown): Response {
+  if (err instanceof AppError) {
+    const body: { error: { code: string; message: string; fields?: Record<string, string> } } = {
+      error: { code: err.code, message: err.message },
+    };
+    if (err.fields) body.error.fields = err.fields;
+    return Response.json(body, { status: err.status });
+  }
+  logger().error({ err }, 'unhandled error in route');
+  return Response.json({ error: { code: 'internal', message: 'Something went wrong on our side' } }, { status: 500 });
+}
+
+function zodFields(error: z.ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.join('.') || 'body';
+    fields[key] ??= issue.message;
+  }
+  return fields;
+}
+
+async function parseBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
+  let raw: unknown;
+  const text = await req.text();
+  try {
+    raw = text.length ? JSON.parse(text) : {};
+  } catch {
+    throw new AppError('bad_request', 'The request body is not valid JSON');
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const fields = zodFields(parsed.error);
+    throw new AppError('validation_failed', Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join('; '), fields);
+  }
+  return parsed.data;
+}
+
+async function flatParams(ctx: RouteContext | undefined): Promise<Record<string, string>> {
+  const raw = ctx ? await ctx.params : {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+type UserOptions<S extends z.ZodType | undefined> = { body?: S };
+type Inferred<S> = S extends z.ZodType ? z.infer<S> : undefined;
+
+/** A route that needs a signed-in user (cookie or bearer), optionally with a validated JSON body. */
+export function withUser<S extends z.ZodType | undefined = undefined>(
+  opts: UserOptions<S>,
+  handler: (c: UserContext<Inferred<S>>) => Promise<Response>,
+) {
+  return async (req: Request, ctx?: RouteContext): Promise<Response> => {
+    try {
+      const user = await getSessionUser(req.headers);
+      if (!user) throw new AppError('unauthorized', 'Sign in to continue');
+      const params = await flatParams(ctx);
+      const body = (opts.body ? await parseBody(req, opts.body) : undefined) as Inferred<S>;
+      return await handler({ req, params, user, db: db(), body });
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+}
+
+/**
+ * A route under /api/workspaces/{id}: the caller must be a member (otherwise 404, so ids of other
+ * workspaces reveal nothing) and hold at least `role` (otherwise 403).
+ */
+export function withWorkspace<S extends z.ZodType | undefined = undefined>(
+  opts: UserOptions<S> & { role?: MemberRole },
+  handler: (c: WorkspaceContext<Inferred<S>>) => Promise<Response>,
+) {
+  return withUser({}, async (c) => {
+    const workspaceId = c.params.id;
+    if (!workspaceId || !isUuid(workspaceId)) throw notFound('Workspace');
+    const rows = await c.db
+      .select({ workspace, role: member.role })
+      .from(workspace)
+      .innerJoin(member, and(eq(member.workspaceId, workspace.id), eq(member.userId, c.user.id)))
+      .where(eq(workspace.id, workspaceId))
+      .limit(1);
+    const row = rows[0];
+    if (!row) throw notFound('Workspace');
+    if (opts.role && !hasRole(row.role, opts.role)) throw forbidden();
+    const body = (opts.body ? await parseBody(c.req, opts.body) : undefined) as Inferred<S>;
+    return handler({ ...c, body, workspace: row.workspace, role: row.role });
+  });
+}
+
+/** Reads a uuid path parameter; anything that is not a uuid cannot name a row, so it is a 404. */
+export function uuidParam(params: Record<string, string>, name: string, what: string): string {
+  const v = params[name];
+  if (!v || !isUuid(v)) throw notFound(what);
+  return v;
+}
