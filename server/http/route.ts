@@ -5,6 +5,7 @@ import { db, type Db } from '../db/client';
 import { member, workspace, type MemberRole } from '../db/schema';
 import { AppError, forbidden, notFound } from '../errors';
 import { logger } from '../logger';
+import { hasRole } from '../auth/roles';
 
 type Params = Record<string, string | string[] | undefined>;
 type RouteContext = { params: Promise<Params> };
@@ -18,8 +19,6 @@ export type WorkspaceContext<B> = UserContext<B> & {
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (v: string) => UUID_RE.test(v);
 
-const roleRank: Record<MemberRole, number> = { member: 0, admin: 1, owner: 2 };
-export const hasRole = (role: MemberRole, atLeast: MemberRole) => roleRank[role] >= roleRank[atLeast];
 
 export function errorResponse(err: unknown): Response {
   if (err instanceof AppError) {

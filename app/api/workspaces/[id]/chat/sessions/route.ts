@@ -1,0 +1,14 @@
+import { isUuid, withWorkspace } from '@/server/http/route';
+import { createChatSession, createSessionInput, listChatSessions, sessionView } from '@/server/services/chat/chat';
+
+export const GET = withWorkspace({}, async ({ db, workspace, user, req }) => {
+  const agentId = new URL(req.url).searchParams.get('agent_id');
+  if (agentId && !isUuid(agentId)) return Response.json({ sessions: [] });
+  const rows = await listChatSessions(db, { workspaceId: workspace.id, viewerUserId: user.id, agentId: agentId ?? undefined });
+  return Response.json({ sessions: rows.map(sessionView) });
+});
+
+export const POST = withWorkspace({ body: createSessionInput }, async ({ db, workspace, user, body }) => {
+  const row = await createChatSession(db, { workspaceId: workspace.id, creatorUserId: user.id, agentId: body.agent_id, title: body.title });
+  return Response.json({ session: sessionView(row) }, { status: 201 });
+});

@@ -1,0 +1,25 @@
+import { sql } from 'drizzle-orm';
+import type { DbOrTx } from './db/client';
+
+/** Channel carrying workspace-scoped change notices to every web replica (for live UI updates). */
+export const WORKSPACE_EVENTS_CHANNEL = 'larkspur_workspace_events';
+/** Channel that wakes workers when a task is queued. */
+export const TASK_QUEUED_CHANNEL = 'larkspur_task_queued';
+
+export type WorkspaceEvent =
+  | { type: 'chat.message.created'; session_id: string; message_id: string }
+  | { type: 'task.updated'; session_id: string; task_id: string; status: string }
+  | { type: 'issue.created'; issue_id: string }
+  | { type: 'members.changed' }
+  | { type: 'agents.changed' };
+
+export type WorkspaceEventEnvelope = WorkspaceEvent & { workspace_id: string };
+
+/**
+ * Queues a notice; Postgres delivers it when the surrounding transaction commits, so listeners
+ * never see an event for a write that rolled back. Payloads carry ids only (NOTIFY caps at 8 KB).
+ */
+export async function emitWorkspaceEvent(tx: DbOrTx, workspaceId: string, event: WorkspaceEvent): Promise<void> {
+  const payload: WorkspaceEventEnvelope = { ...event, workspace_id: workspaceId };
+  await tx.execute(sql`SELECT pg_notify(${WORKSPACE_EVENTS_CHANNEL}, ${JSON.stringify(payload)})`);
+}

@@ -1,0 +1,71 @@
+// Errors of Lark's HTTP APIs. Messages carry the operation, Lark's code and msg, never a token,
+// a secret or a request body.
+
+export type LarkErrorDetails = {
+  operation: string;
+  code: number;
+  msg: string;
+  httpStatus: number;
+  logId?: string;
+};
+
+export class LarkApiError extends Error {
+  readonly operation: string;
+  readonly code: number;
+  readonly msg: string;
+  readonly httpStatus: number;
+  readonly logId?: string;
+  readonly retryable: boolean;
+
+  constructor(details: LarkErrorDetails, retryable?: boolean) {
+    super(`lark ${details.operation} failed: code ${details.code} (${details.msg || 'no message'}), http ${details.httpStatus}`);
+    this.name = 'LarkApiError';
+    this.operation = details.operation;
+    this.code = details.code;
+    this.msg = details.msg;
+    this.httpStatus = details.httpStatus;
+    this.logId = details.logId;
+    this.retryable = retryable ?? details.httpStatus >= 500;
+  }
+}
+
+export class LarkRateLimitError extends LarkApiError {
+  readonly retryAfterMs: number;
+
+  constructor(details: LarkErrorDetails, retryAfterMs: number) {
+    super(details, true);
+    this.name = 'LarkRateLimitError';
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+// The app lacks a scope (e.g. contact info). Callers that can live without the data treat it as non-fatal.
+export class LarkPermissionError extends LarkApiError {
+  constructor(details: LarkErrorDetails) {
+    super(details, false);
+    this.name = 'LarkPermissionError';
+  }
+}
+
+// The request never produced a usable response: connection refused/reset, DNS, timeout, garbage body.
+export class LarkNetworkError extends Error {
+  readonly operation: string;
+  readonly retryable = true;
+  readonly timedOut: boolean;
+
+  constructor(operation: string, reason: string, options: { timedOut?: boolean; cause?: unknown } = {}) {
+    super(`lark ${operation} failed: ${reason}`, { cause: options.cause });
+    this.name = 'LarkNetworkError';
+    this.operation = operation;
+    this.timedOut = options.timedOut ?? false;
+  }
+}
+
+export const TOKEN_INVALID_CODES: ReadonlySet<number> = new Set([99991663, 99991664, 99991671]);
+export const RATE_LIMIT_CODES: ReadonlySet<number> = new Set([99991400]);
+// 99991672: app scope missing; 99991679: user-granted scope missing; 41050: no authority over the user.
+export const PERMISSION_CODES: ReadonlySet<number> = new Set([99991672, 99991679, 41050]);
+
+export function isRetryableLarkError(error: unknown): boolean {
+  return (error instanceof LarkApiError || error instanceof LarkNetworkError) && error.retryable;
+}

@@ -1,0 +1,49 @@
+export type LarkRegion = 'feishu' | 'lark';
+
+export const LARK_REGIONS: readonly LarkRegion[] = ['feishu', 'lark'];
+
+export type LarkHostOverrides = {
+  // Deployment-wide base URLs (tests, proxies, the simulator). `{region}` is replaced by feishu|lark.
+  openBaseUrl?: string | null;
+  accountsBaseUrl?: string | null;
+};
+
+export type LarkHosts = {
+  openBaseUrl: string;
+  accountsBaseUrl: string;
+};
+
+const REGION_HOSTS: Record<LarkRegion, LarkHosts> = {
+  feishu: { openBaseUrl: 'https://open.feishu.cn', accountsBaseUrl: 'https://accounts.feishu.cn' },
+  lark: { openBaseUrl: 'https://open.larksuite.com', accountsBaseUrl: 'https://accounts.larksuite.com' },
+};
+
+export function isLarkRegion(value: unknown): value is LarkRegion {
+  return value === 'feishu' || value === 'lark';
+}
+
+export function otherRegion(region: LarkRegion): LarkRegion {
+  return region === 'feishu' ? 'lark' : 'feishu';
+}
+
+function applyOverride(override: string | null | undefined, region: LarkRegion, fallback: string): string {
+  const trimmed = override?.trim();
+  const base = trimmed ? trimmed.replaceAll('{region}', region) : fallback;
+  return base.replace(/\/+$/, '');
+}
+
+export function resolveLarkHosts(region: LarkRegion, overrides: LarkHostOverrides = {}): LarkHosts {
+  const defaults = REGION_HOSTS[region];
+  return {
+    openBaseUrl: applyOverride(overrides.openBaseUrl, region, defaults.openBaseUrl),
+    accountsBaseUrl: applyOverride(overrides.accountsBaseUrl, region, defaults.accountsBaseUrl),
+  };
+}
+
+export function openBaseUrlFor(region: LarkRegion, overrides: LarkHostOverrides = {}): string {
+  return resolveLarkHosts(region, overrides).openBaseUrl;
+}
+
+export function accountsBaseUrlFor(region: LarkRegion, overrides: LarkHostOverrides = {}): string {
+  return resolveLarkHosts(region, overrides).accountsBaseUrl;
+}

@@ -1,0 +1,298 @@
+import type { Logger } from 'pino';
+import { logger as rootLogger } from '@/server/logger';
+import {
+  LarkApiError,
+  LarkNetworkError,
+  LarkPermissionError,
+  LarkRateLimitError,
+  PERMISSION_CODES,
+  RATE_LIMIT_CODES,
+  TOKEN_INVALID_CODES,
+  type LarkErrorDetails,
+} from './errors';
+import { resolveLarkHosts, type LarkHostOverrides, type LarkRegion } from './hosts';
+import { parseJsonObject, performRequest, type FetchLike, type RawResponse } from './request';
+import { sharedTenantTokenCache, type FetchedTenantToken, type TenantTokenCache } from './tenant-token-cache';
+
+export const LARK_HTTP_DEFAULTS = {
+  requestTimeoutMs: 10_000,
+  // Used when a rate-limited reply carries no x-ogw-ratelimit-reset header.
+  rateLimitFallbackWaitMs: 1_000,
+} as const;
+
+export type LarkReceiveIdType = 'chat_id' | 'open_id' | 'union_id' | 'user_id' | 'email';
+
+export type LarkCard = Record<string, unknown>;
+
+export type LarkSentMessage = {
+  messageId: string;
+  chatId: string | null;
+  msgType: string | null;
+  createTime: string | null;
+  rootId: string | null;
+  parentId: string | null;
+  threadId: string | null;
+};
+
+export type LarkBotInfo = {
+  openId: string;
+  appName: string | null;
+  avatarUrl: string | null;
+  activateStatus: number | null;
+};
+
+export type LarkUser = {
+  openId: string;
+  unionId: string | null;
+  userId: string | null;
+  name: string | null;
+};
+
+export type LarkCallOptions = { signal?: AbortSignal; timeoutMs?: number };
+export type LarkSendOptions = LarkCallOptions & { uuid?: string };
+export type LarkReplyInput = {
+  msgType: string;
+  // A string is sent as is (already JSON); anything else is JSON-encoded into the `content` string.
+  content: string | Record<string, unknown>;
+  replyInThread?: boolean;
+  uuid?: string;
+};
+
+export type LarkHttpClientOptions = {
+  appId: string;
+  appSecret: string;
+  region: LarkRegion;
+  hosts?: LarkHostOverrides;
+  requestTimeoutMs?: number;
+  rateLimitFallbackWaitMs?: number;
+  fetch?: FetchLike;
+  tokenCache?: TenantTokenCache;
+  logger?: Logger;
+  installationId?: string;
+};
+
+type ApiCall = {
+  operation: string;
+  method: 'GET' | 'POST' | 'PATCH';
+  path: string;
+  body?: Record<string, unknown>;
+};
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function recordOrEmpty(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function encodeContent(content: string | Record<string, unknown>): string {
+  return typeof content === 'string' ? content : JSON.stringify(content);
+}
+
+function toSentMessage(operation: string, response: Record<string, unknown>, httpStatus: number): LarkSentMessage {
+  const data = recordOrEmpty(response.data);
+  const messageId = stringOrNull(data.message_id);
+  if (!messageId) {
+    throw new LarkApiError({ operation, code: -1, msg: 'response without data.message_id', httpStatus });
+  }
+  return {
+    messageId,
+    chatId: stringOrNull(data.chat_id),
+    msgType: stringOrNull(data.msg_type),
+    createTime: stringOrNull(data.create_time),
+    rootId: stringOrNull(data.root_id),
+    parentId: stringOrNull(data.parent_id),
+    threadId: stringOrNull(data.thread_id),
+  };
+}
+
+// Lark's open platform for one installation (one app). Tokens come from a process-wide cache keyed
+// by app_id; a token-invalid reply drops the cached token and the call is retried exactly once.
+export class LarkHttpClient {
+  readonly appId: string;
+  readonly region: LarkRegion;
+  private readonly appSecret: string;
+  private readonly openBaseUrl: string;
+  private readonly requestTimeoutMs: number;
+  private readonly rateLimitFallbackWaitMs: number;
+  private readonly fetchImpl?: FetchLike;
+  private readonly tokenCache: TenantTokenCache;
+  private readonly log: Logger;
+
+  constructor(options: LarkHttpClientOptions) {
+    this.appId = options.appId;
+    this.appSecret = options.appSecret;
+    this.region = options.region;
+    this.openBaseUrl = resolveLarkHosts(options.region, options.hosts).openBaseUrl;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? LARK_HTTP_DEFAULTS.requestTimeoutMs;
+    this.rateLimitFallbackWaitMs = options.rateLimitFallbackWaitMs ?? LARK_HTTP_DEFAULTS.rateLimitFallbackWaitMs;
+    this.fetchImpl = options.fetch;
+    this.tokenCache = options.tokenCache ?? sharedTenantTokenCache;
+    this.log = (options.logger ?? rootLogger()).child({
+      component: 'lark-http',
+      appId: options.appId,
+      ...(options.installationId ? { installationId: options.installationId } : {}),
+    });
+  }
+
+  async sendText(receiveIdType: LarkReceiveIdType, receiveId: string, text: string, options: LarkSendOptions = {}): Promise<LarkSentMessage> {
+    return this.sendMessage(receiveIdType, receiveId, 'text', JSON.stringify({ text }), options);
+  }
+
+  async sendCard(receiveIdType: LarkReceiveIdType, receiveId: string, card: LarkCard | string, options: LarkSendOptions = {}): Promise<LarkSentMessage> {
+    return this.sendMessage(receiveIdType, receiveId, 'interactive', encodeContent(card), options);
+  }
+
+  async reply(messageId: string, input: LarkReplyInput, options: LarkCallOptions = {}): Promise<LarkSentMessage> {
+    const operation = 'im.message.reply';
+    const body: Record<string, unknown> = { msg_type: input.msgType, content: encodeContent(input.content) };
+    if (input.replyInThread !== undefined) body.reply_in_thread = input.replyInThread;
+    if (input.uuid !== undefined) body.uuid = input.uuid;
+    const { body: response, status } = await this.call(
+      { operation, method: 'POST', path: `/open-apis/im/v1/messages/${encodeURIComponent(messageId)}/reply`, body },
+      options,
+    );
+    return toSentMessage(operation, response, status);
+  }
+
+  async patchCard(messageId: string, card: LarkCard | string, options: LarkCallOptions = {}): Promise<void> {
+    await this.call(
+      {
+        operation: 'im.message.patch',
+        method: 'PATCH',
+        path: `/open-apis/im/v1/messages/${encodeURIComponent(messageId)}`,
+        body: { content: encodeContent(card) },
+      },
+      options,
+    );
+  }
+
+  async getBotInfo(options: LarkCallOptions = {}): Promise<LarkBotInfo> {
+    const operation = 'bot.info';
+    const { body, status } = await this.call({ operation, method: 'GET', path: '/open-apis/bot/v3/info' }, options);
+    // bot/v3/info answers with a top-level `bot`, not `data`.
+    const bot = recordOrEmpty(body.bot);
+    const openId = stringOrNull(bot.open_id);
+    if (!openId) throw new LarkApiError({ operation, code: -1, msg: 'response without bot.open_id', httpStatus: status });
+    return {
+      openId,
+      appName: stringOrNull(bot.app_name),
+      avatarUrl: stringOrNull(bot.avatar_url),
+      activateStatus: typeof bot.activate_status === 'number' ? bot.activate_status : null,
+    };
+  }
+
+  // Throws LarkPermissionError when the app lacks the contact scope; callers may treat that as non-fatal.
+  async getUser(openId: string, options: LarkCallOptions = {}): Promise<LarkUser> {
+    const operation = 'contact.user.get';
+    const { body, status } = await this.call(
+      { operation, method: 'GET', path: `/open-apis/contact/v3/users/${encodeURIComponent(openId)}?user_id_type=open_id` },
+      options,
+    );
+    const user = recordOrEmpty(recordOrEmpty(body.data).user);
+    return {
+      openId: stringOrNull(user.open_id) ?? openId,
+      unionId: stringOrNull(user.union_id),
+      userId: stringOrNull(user.user_id),
+      name: stringOrNull(user.name),
+    };
+  }
+
+  private async sendMessage(
+    receiveIdType: LarkReceiveIdType,
+    receiveId: string,
+    msgType: string,
+    content: string,
+    options: LarkSendOptions,
+  ): Promise<LarkSentMessage> {
+    const operation = 'im.message.create';
+    const body: Record<string, unknown> = { receive_id: receiveId, msg_type: msgType, content };
+    if (options.uuid !== undefined) body.uuid = options.uuid;
+    const { body: response, status } = await this.call(
+      { operation, method: 'POST', path: `/open-apis/im/v1/messages?receive_id_type=${encodeURIComponent(receiveIdType)}`, body },
+      options,
+    );
+    return toSentMessage(operation, response, status);
+  }
+
+  private async call(call: ApiCall, options: LarkCallOptions): Promise<{ body: Record<string, unknown>; status: number }> {
+    for (let attempt = 0; ; attempt += 1) {
+      const token = await this.tokenCache.get(this.appId, () => this.fetchTenantToken(), options.signal);
+      const response = await performRequest({
+        operation: call.operation,
+        method: call.method,
+        url: `${this.openBaseUrl}${call.path}`,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          ...(call.body ? { 'Content-Type': 'application/json; charset=utf-8' } : {}),
+        },
+        body: call.body ? JSON.stringify(call.body) : undefined,
+        timeoutMs: options.timeoutMs ?? this.requestTimeoutMs,
+        signal: options.signal,
+        fetch: this.fetchImpl,
+      });
+      const body = parseJsonObject(response.text);
+      const code = body && typeof body.code === 'number' ? body.code : undefined;
+      if (body && code === 0) return { body, status: response.status };
+      if (code !== undefined && TOKEN_INVALID_CODES.has(code) && attempt === 0) {
+        this.log.info({ operation: call.operation, code }, 'lark rejected the tenant token; refreshing and retrying once');
+        this.tokenCache.invalidate(this.appId, token);
+        continue;
+      }
+      throw this.toError(call.operation, response, body);
+    }
+  }
+
+  // Runs without the caller's signal: concurrent callers share this request, and one of them giving up
+  // must not fail the others.
+  private async fetchTenantToken(): Promise<FetchedTenantToken> {
+    const operation = 'tenant_access_token';
+    const response = await performRequest({
+      operation,
+      method: 'POST',
+      url: `${this.openBaseUrl}/open-apis/auth/v3/tenant_access_token/internal`,
+      headers: { 'Content-Type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ app_id: this.appId, app_secret: this.appSecret }),
+      timeoutMs: this.requestTimeoutMs,
+      fetch: this.fetchImpl,
+    });
+    const body = parseJsonObject(response.text);
+    // The token and its lifetime are top-level fields, not under `data`.
+    if (body && body.code === 0 && typeof body.tenant_access_token === 'string' && body.tenant_access_token) {
+      const expireSeconds = typeof body.expire === 'number' && Number.isFinite(body.expire) ? body.expire : 0;
+      this.log.debug({ expireSeconds }, 'fetched tenant access token');
+      return { token: body.tenant_access_token, expireSeconds };
+    }
+    throw this.toError(operation, response, body);
+  }
+
+  private toError(operation: string, response: RawResponse, body: Record<string, unknown> | null): Error {
+    const logId = response.headers.get('x-tt-logid') ?? undefined;
+    if (!body || typeof body.code !== 'number') {
+      if (response.status === 429) return this.rateLimitError({ operation, code: -1, msg: 'rate limited', httpStatus: 429, logId }, response);
+      if (response.status >= 500 || response.status < 200) {
+        return new LarkNetworkError(operation, `unparseable response (http ${response.status})`);
+      }
+      return new LarkApiError({ operation, code: -1, msg: 'unparseable response', httpStatus: response.status, logId });
+    }
+    const details: LarkErrorDetails = {
+      operation,
+      code: body.code,
+      msg: typeof body.msg === 'string' ? body.msg : '',
+      httpStatus: response.status,
+      logId,
+    };
+    this.log.warn({ operation, code: details.code, httpStatus: details.httpStatus, logId }, 'lark api call failed');
+    if (RATE_LIMIT_CODES.has(details.code) || response.status === 429) return this.rateLimitError(details, response);
+    if (PERMISSION_CODES.has(details.code)) return new LarkPermissionError(details);
+    return new LarkApiError(details);
+  }
+
+  private rateLimitError(details: LarkErrorDetails, response: RawResponse): LarkRateLimitError {
+    const header = response.headers.get('x-ogw-ratelimit-reset');
+    const seconds = header === null ? Number.NaN : Number(header);
+    const retryAfterMs = Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds * 1000) : this.rateLimitFallbackWaitMs;
+    return new LarkRateLimitError(details, retryAfterMs);
+  }
+}

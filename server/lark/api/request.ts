@@ -1,0 +1,92 @@
+import { LarkNetworkError } from './errors';
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export type RawRequest = {
+  operation: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  fetch?: FetchLike;
+};
+
+export type RawResponse = {
+  status: number;
+  headers: Headers;
+  text: string;
+};
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortReason(signal);
+}
+
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
+}
+
+// One HTTP exchange with a per-call timeout. A caller abort rethrows the signal's reason; a timeout
+// or a transport failure becomes a retryable LarkNetworkError (whose message never holds the URL's query).
+export async function performRequest(request: RawRequest): Promise<RawResponse> {
+  throwIfAborted(request.signal);
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), request.timeoutMs);
+  const signal = request.signal ? AbortSignal.any([request.signal, timeout.signal]) : timeout.signal;
+  const doFetch = request.fetch ?? fetch;
+  try {
+    const response = await doFetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      signal,
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, text };
+  } catch (error) {
+    if (request.signal?.aborted) throw abortReason(request.signal);
+    if (timeout.signal.aborted) {
+      throw new LarkNetworkError(request.operation, `timed out after ${request.timeoutMs} ms`, { timedOut: true });
+    }
+    throw new LarkNetworkError(request.operation, describeTransportError(error), { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeTransportError(error: unknown): string {
+  // undici wraps the useful part (ECONNREFUSED, ECONNRESET...) in `cause`.
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  if (cause && typeof cause.code === 'string') return `network error ${cause.code}`;
+  if (error instanceof Error && error.name) return `network error ${error.name}`;
+  return 'network error';
+}
+
+export function parseJsonObject(text: string): Record<string, unknown> | null {
+  if (!text) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal as AbortSignal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,176 @@
+import { and, asc, desc, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db, DbOrTx } from '../../db/client';
+import { agent, agentTask, chatMessage, chatSession, user } from '../../db/schema';
+import { AppError, notFound } from '../../errors';
+import { emitWorkspaceEvent } from '../../events';
+import { enqueueAgentTask } from '../tasks/tasks';
+
+export const createSessionInput = z.object({
+  agent_id: z.uuid({ message: 'agent_id must be an agent id' }),
+  title: z.string().trim().min(1).max(200).optional(),
+});
+export const sendMessageInput = z.object({
+  content: z.string().refine((s) => s.trim().length > 0, 'Message is empty').pipe(z.string().max(20_000, 'Message is at most 20,000 characters')),
+});
+
+export type ChatSessionRow = typeof chatSession.$inferSelect;
+export type ChatMessageRow = typeof chatMessage.$inferSelect;
+
+const sessionSelection = { session: chatSession, creatorName: user.name };
+
+export async function createChatSession(
+  db: Db,
+  input: { workspaceId: string; creatorUserId: string; agentId: string; title?: string },
+) {
+  const [a] = await db
+    .select({ name: agent.name, archivedAt: agent.archivedAt })
+    .from(agent)
+    .where(and(eq(agent.workspaceId, input.workspaceId), eq(agent.id, input.agentId)));
+  if (!a) throw notFound('Agent');
+  if (a.archivedAt) throw new AppError('agent_archived', `${a.name} is archived`);
+  const [session] = await db
+    .insert(chatSession)
+    .values({
+      workspaceId: input.workspaceId,
+      agentId: input.agentId,
+      creatorUserId: input.creatorUserId,
+      channel: 'web',
+      title: input.title ?? `Chat with ${a.name}`,
+    })
+    .returning();
+  return getChatSessionOrThrow(db, { workspaceId: input.workspaceId, sessionId: session.id, viewerUserId: input.creatorUserId });
+}
+
+/** Sessions are private to their creator. */
+export async function listChatSessions(db: DbOrTx, input: { workspaceId: string; viewerUserId: string; agentId?: string }) {
+  return db
+    .select(sessionSelection)
+    .from(chatSession)
+    .innerJoin(user, eq(user.id, chatSession.creatorUserId))
+    .where(
+      and(
+        eq(chatSession.workspaceId, input.workspaceId),
+        eq(chatSession.creatorUserId, input.viewerUserId),
+        input.agentId ? eq(chatSession.agentId, input.agentId) : undefined,
+      ),
+    )
+    .orderBy(desc(chatSession.updatedAt))
+    .limit(200);
+}
+
+export async function getChatSessionOrThrow(db: DbOrTx, input: { workspaceId: string; sessionId: string; viewerUserId: string }) {
+  const [row] = await db
+    .select(sessionSelection)
+    .from(chatSession)
+    .innerJoin(user, eq(user.id, chatSession.creatorUserId))
+    .where(
+      and(
+        eq(chatSession.workspaceId, input.workspaceId),
+        eq(chatSession.id, input.sessionId),
+        eq(chatSession.creatorUserId, input.viewerUserId),
+      ),
+    );
+  if (!row) throw notFound('Chat session');
+  return row;
+}
+
+export function sessionView(r: { session: ChatSessionRow; creatorName: string }) {
+  const s = r.session;
+  return {
+    id: s.id,
+    agent_id: s.agentId,
+    title: s.title,
+    channel: s.channel,
+    creator: { id: s.creatorUserId, name: r.creatorName },
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+  };
+}
+
+export async function listChatMessages(db: DbOrTx, input: { workspaceId: string; sessionId: string }) {
+  const messages = await db
+    .select({ message: chatMessage, authorName: user.name })
+    .from(chatMessage)
+    .leftJoin(user, eq(user.id, chatMessage.authorUserId))
+    .where(and(eq(chatMessage.workspaceId, input.workspaceId), eq(chatMessage.sessionId, input.sessionId)))
+    .orderBy(asc(chatMessage.createdAt))
+    .limit(1000);
+  const tasks = await db
+    .select()
+    .from(agentTask)
+    .where(and(eq(agentTask.workspaceId, input.workspaceId), eq(agentTask.sessionId, input.sessionId)))
+    .orderBy(desc(agentTask.seq))
+    .limit(20);
+  return {
+    messages: messages.map((m) => ({
+      id: m.message.id,
+      role: m.message.role,
+      content: m.message.content,
+      author: m.message.authorUserId ? { id: m.message.authorUserId, name: m.authorName ?? '' } : null,
+      created_at: m.message.createdAt,
+    })),
+    tasks: tasks.reverse().map((t) => ({
+      id: t.id,
+      status: t.status,
+      error: t.error,
+      trigger_message_id: t.triggerMessageId,
+      created_at: t.createdAt,
+    })),
+  };
+}
+
+/** Appends a user's message to a session and touches the session, in the caller's transaction. */
+export async function appendUserMessage(
+  tx: DbOrTx,
+  input: { workspaceId: string; sessionId: string; authorUserId: string; content: string },
+): Promise<ChatMessageRow> {
+  const [message] = await tx
+    .insert(chatMessage)
+    .values({
+      workspaceId: input.workspaceId,
+      sessionId: input.sessionId,
+      role: 'user',
+      content: input.content,
+      authorUserId: input.authorUserId,
+    })
+    .returning();
+  await tx
+    .update(chatSession)
+    .set({ updatedAt: new Date() })
+    .where(and(eq(chatSession.workspaceId, input.workspaceId), eq(chatSession.id, input.sessionId)));
+  await emitWorkspaceEvent(tx, input.workspaceId, { type: 'chat.message.created', session_id: input.sessionId, message_id: message.id });
+  return message;
+}
+
+/**
+ * The web composer's send: message and task commit together. An archived agent refuses the message
+ * outright; an agent without a runtime keeps the message and reports that it is offline.
+ */
+export async function sendChatMessage(
+  db: Db,
+  input: { workspaceId: string; sessionId: string; authorUserId: string; content: string },
+) {
+  return db.transaction(async (tx) => {
+    const session = await getChatSessionOrThrow(tx, { workspaceId: input.workspaceId, sessionId: input.sessionId, viewerUserId: input.authorUserId });
+    const [a] = await tx
+      .select({ name: agent.name, archivedAt: agent.archivedAt })
+      .from(agent)
+      .where(and(eq(agent.workspaceId, input.workspaceId), eq(agent.id, session.session.agentId)));
+    if (!a || a.archivedAt) throw new AppError('agent_archived', `${a?.name ?? 'This agent'} is archived and cannot receive messages`);
+    const message = await appendUserMessage(tx, input);
+    const enqueued = await enqueueAgentTask(tx, { workspaceId: input.workspaceId, sessionId: input.sessionId, triggerMessageId: message.id });
+    if (enqueued.outcome === 'agent_archived') throw new AppError('agent_archived', `${enqueued.agentName} is archived and cannot receive messages`);
+    return {
+      message: {
+        id: message.id,
+        role: message.role,
+        content: message.content,
+        author: { id: input.authorUserId, name: '' },
+        created_at: message.createdAt,
+      },
+      task: enqueued.outcome === 'enqueued' ? { id: enqueued.task.id, status: enqueued.task.status } : null,
+      outcome: enqueued.outcome,
+    };
+  });
+}
