@@ -72,20 +72,19 @@ export async function claimNextTask(db: Db, workerId: string): Promise<AgentTask
 
 /** Conversation history for a run: the session's messages up to and including the trigger. */
 export async function loadTaskHistory(db: DbOrTx, task: AgentTask) {
-  const [trigger] = await db.select({ createdAt: chatMessage.createdAt }).from(chatMessage).where(eq(chatMessage.id, task.triggerMessageId));
-  const rows = await db
-    .select({ role: chatMessage.role, content: chatMessage.content, createdAt: chatMessage.createdAt })
+  // Compared in SQL: timestamps carry microseconds that a JS Date would round away.
+  return db
+    .select({ role: chatMessage.role, content: chatMessage.content })
     .from(chatMessage)
     .where(
       and(
         eq(chatMessage.workspaceId, task.workspaceId),
         eq(chatMessage.sessionId, task.sessionId),
-        trigger ? sql`${chatMessage.createdAt} <= ${trigger.createdAt}` : undefined,
+        sql`${chatMessage.createdAt} <= (SELECT created_at FROM chat_message WHERE id = ${task.triggerMessageId})`,
       ),
     )
     .orderBy(chatMessage.createdAt)
     .limit(200);
-  return rows;
 }
 
 /**
@@ -155,4 +154,13 @@ export async function requeueStaleTasks(db: Db, olderThanMs: number): Promise<nu
     UPDATE agent_task SET status = 'queued', claimed_by = NULL, started_at = NULL
     WHERE status = 'running' AND started_at < now() - make_interval(secs => ${olderThanMs / 1000})`);
   return res.rowCount ?? 0;
+}
+
+/** Puts a task this worker could not finish (it is shutting down) back in the queue for another worker. */
+export async function releaseTask(db: Db, task: AgentTask): Promise<void> {
+  await db
+    .update(agentTask)
+    .set({ status: 'queued', claimedBy: null, startedAt: null })
+    .where(and(eq(agentTask.id, task.id), eq(agentTask.status, 'running')));
+  await db.execute(sql`SELECT pg_notify(${TASK_QUEUED_CHANNEL}, ${task.id})`);
 }

@@ -1,0 +1,124 @@
+import { and, eq } from 'drizzle-orm';
+import pg from 'pg';
+import type { Db } from '../server/db/client';
+import { agent } from '../server/db/schema';
+import { TASK_QUEUED_CHANNEL } from '../server/events';
+import type { Logger } from 'pino';
+import {
+  claimNextTask,
+  completeTask,
+  failTask,
+  loadTaskHistory,
+  releaseTask,
+  requeueStaleTasks,
+  type AgentTask,
+} from '../server/services/tasks/tasks';
+import { sleep, Wakeup } from './abortable';
+import { runtimeFor } from './runtime';
+
+export type TaskRunnerOptions = {
+  db: Db;
+  databaseUrl: string;
+  workerId: string;
+  logger: Logger;
+  concurrency: number;
+  pollIntervalMs: number;
+  runtimeTimeoutMs: number;
+  /** How long a task may sit in `running` before another worker assumes its worker died. */
+  staleAfterMs?: number;
+};
+
+/**
+ * Claims queued agent tasks and runs them until the signal aborts. On abort it stops claiming,
+ * aborts the runs in flight and puts their tasks back in the queue for another worker.
+ */
+export async function runTaskRunner(opts: TaskRunnerOptions, signal: AbortSignal): Promise<void> {
+  const wakeup = new Wakeup();
+  const listener = await listenForTasks(opts, wakeup, signal);
+  const inFlight = new Set<Promise<void>>();
+  const runs = new AbortController();
+  const abortRuns = () => runs.abort();
+  signal.addEventListener('abort', abortRuns, { once: true });
+  const staleAfterMs = opts.staleAfterMs ?? opts.runtimeTimeoutMs * 2 + 30_000;
+  let lastStaleSweep = 0;
+
+  try {
+    while (!signal.aborted) {
+      if (Date.now() - lastStaleSweep > staleAfterMs / 2) {
+        lastStaleSweep = Date.now();
+        const requeued = await requeueStaleTasks(opts.db, staleAfterMs).catch(() => 0);
+        if (requeued > 0) opts.logger.warn({ requeued }, 'requeued tasks abandoned by a stopped worker');
+      }
+      if (inFlight.size >= opts.concurrency) {
+        await Promise.race([...inFlight, sleep(opts.pollIntervalMs, signal)]);
+        continue;
+      }
+      let task: AgentTask | null = null;
+      try {
+        task = await claimNextTask(opts.db, opts.workerId);
+      } catch (err) {
+        opts.logger.error({ err: (err as Error).message }, 'claiming a task failed');
+        await sleep(opts.pollIntervalMs, signal);
+        continue;
+      }
+      if (!task) {
+        await wakeup.wait(opts.pollIntervalMs, signal);
+        continue;
+      }
+      const run = executeTask(opts, task, runs.signal).finally(() => {
+        inFlight.delete(run);
+        wakeup.notify();
+      });
+      inFlight.add(run);
+    }
+  } finally {
+    runs.abort();
+    await Promise.allSettled(inFlight);
+    signal.removeEventListener('abort', abortRuns);
+    await listener?.end().catch(() => {});
+  }
+}
+
+async function listenForTasks(opts: TaskRunnerOptions, wakeup: Wakeup, signal: AbortSignal): Promise<pg.Client | null> {
+  if (signal.aborted) return null;
+  const client = new pg.Client({ connectionString: opts.databaseUrl });
+  client.on('notification', () => wakeup.notify());
+  // Losing the listener only costs latency: the poll interval still finds queued tasks.
+  client.on('error', (err) => opts.logger.warn({ err: err.message }, 'task listener connection lost; polling continues'));
+  try {
+    await client.connect();
+    await client.query(`LISTEN ${TASK_QUEUED_CHANNEL}`);
+    return client;
+  } catch (err) {
+    opts.logger.warn({ err: (err as Error).message }, 'could not listen for tasks; polling only');
+    await client.end().catch(() => {});
+    return null;
+  }
+}
+
+async function executeTask(opts: TaskRunnerOptions, task: AgentTask, signal: AbortSignal): Promise<void> {
+  const log = opts.logger.child({ taskId: task.id, sessionId: task.sessionId, agentId: task.agentId });
+  const [a] = await opts.db.select().from(agent).where(and(eq(agent.id, task.agentId), eq(agent.workspaceId, task.workspaceId)));
+  const runtime = a ? runtimeFor(a, { timeoutMs: opts.runtimeTimeoutMs }) : null;
+  if (!a || !runtime) {
+    await failTask(opts.db, { task, error: a ? `${a.name} has no runtime configured` : 'The agent no longer exists' });
+    return;
+  }
+  const timeout = AbortSignal.timeout(opts.runtimeTimeoutMs);
+  const runSignal = AbortSignal.any([signal, timeout]);
+  try {
+    const history = await loadTaskHistory(opts.db, task);
+    const reply = await runtime.run({ agentName: a.name, history, signal: runSignal });
+    await completeTask(opts.db, { task, reply });
+    log.info('task completed');
+  } catch (err) {
+    if (signal.aborted) {
+      await releaseTask(opts.db, task).catch(() => {});
+      log.info('task released for another worker (shutdown)');
+      return;
+    }
+    const message = timeout.aborted ? `${a.name} did not answer within ${Math.round(opts.runtimeTimeoutMs / 1000)} s` : (err as Error).message;
+    await failTask(opts.db, { task, error: message }).catch((e) => log.error({ err: (e as Error).message }, 'recording a failed task failed'));
+    log.warn({ error: message }, 'task failed');
+  }
+}
