@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: { alias: { '@': path.resolve(import.meta.dirname) } },
   test: {
-    include: ['{server,worker,simulator,scripts,components,app,test}/**/*.test.{ts,tsx}'],
+    include: ['{server,worker,simulator,scripts,components,app,test,locales,i18n}/**/*.test.{ts,tsx}'],
     globalSetup: ['test/global-setup.ts'],
     environment: 'node',
     testTimeout: 20000,

@@ -1,0 +1,135 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { applyMigrations } from '../server/db/migrate';
+import { parseEnv } from '../server/env';
+import { ensureDatabase, startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres';
+
+export type LaunchOptions = {
+  /** Where the embedded cluster and generated secrets live. */
+  dataDir: string;
+  port: number;
+  host: string;
+  /** Extra environment for web and worker. */
+  env?: Record<string, string>;
+  log: (line: string) => void;
+};
+
+export type Launched = { appUrl: string; stop: () => Promise<void>; exited: Promise<{ name: string; code: number | null }> };
+
+const BUILD_INPUTS = ['app', 'components', 'server', 'i18n', 'locales', 'next.config.ts', 'package-lock.json', 'tsconfig.json'];
+
+async function fingerprint(root: string): Promise<string> {
+  const hash = createHash('sha256');
+  async function walk(p: string) {
+    const stat = await fs.stat(p).catch(() => null);
+    if (!stat) return;
+    if (stat.isDirectory()) {
+      for (const entry of (await fs.readdir(p)).sort()) await walk(path.join(p, entry));
+    } else if (!p.endsWith('.test.ts') && !p.endsWith('.test.tsx')) {
+      hash.update(`${path.relative(root, p)}:${stat.size}:${stat.mtimeMs}\n`);
+    }
+  }
+  for (const input of BUILD_INPUTS) await walk(path.join(root, input));
+  return hash.digest('hex');
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: 'inherit', env });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`))));
+  });
+}
+
+/** Builds the web app when its sources changed since the last build (or there is none). */
+export async function buildIfNeeded(log: (line: string) => void): Promise<void> {
+  const root = process.cwd();
+  const stampFile = path.join(root, '.next', 'larkspur-build-stamp');
+  const current = await fingerprint(root);
+  const previous = await fs.readFile(stampFile, 'utf8').catch(() => '');
+  if (previous === current && existsSync(path.join(root, '.next', 'BUILD_ID'))) return;
+  log('Building the web app (first run or sources changed)…');
+  await run(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'build'], { ...process.env, NEXT_TELEMETRY_DISABLED: '1' });
+  await fs.writeFile(stampFile, current);
+}
+
+/** Reads a generated secret from the data dir, creating it on first use. */
+export async function generatedSecret(dataDir: string, name: string, bytes: number, log: (line: string) => void): Promise<string> {
+  const file = path.join(dataDir, name);
+  const existing = await fs.readFile(file, 'utf8').catch(() => null);
+  if (existing) return existing.trim();
+  const value = randomBytes(bytes).toString('base64');
+  await fs.mkdir(dataDir, { recursive: true });
+  await fs.writeFile(file, `${value}\n`, { mode: 0o600 });
+  log(`Generated ${name} in ${file} (set it explicitly in production).`);
+  return value;
+}
+
+function spawnService(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, args, { stdio: 'inherit', env });
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Starts everything `npm start` promises: PostgreSQL (embedded unless DATABASE_URL is set),
+ * migrations, a production build when needed, then web and worker as child processes.
+ */
+export async function launch(opts: LaunchOptions): Promise<Launched> {
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+  let embedded: EmbeddedServer | null = null;
+  if (!baseEnv.DATABASE_URL) {
+    opts.log('DATABASE_URL is not set: starting the embedded PostgreSQL…');
+    embedded = await startEmbeddedPostgres({ dataDir: path.join(opts.dataDir, 'pg'), persistent: true });
+    await ensureDatabase(embedded.url('postgres'), 'larkspur');
+    baseEnv.DATABASE_URL = embedded.url('larkspur');
+  }
+  baseEnv.PORT = String(opts.port);
+  baseEnv.APP_URL ??= `http://localhost:${opts.port}`;
+  baseEnv.BETTER_AUTH_SECRET ??= await generatedSecret(opts.dataDir, 'auth-secret', 32, opts.log);
+  try {
+    parseEnv(baseEnv);
+    await applyMigrations(baseEnv.DATABASE_URL);
+    await buildIfNeeded(opts.log);
+  } catch (err) {
+    await embedded?.stop();
+    throw err;
+  }
+  const env: NodeJS.ProcessEnv = { ...baseEnv, NEXT_TELEMETRY_DISABLED: '1' };
+  const web = spawnService('web', ['node_modules/next/dist/bin/next', 'start', '-p', String(opts.port), '-H', opts.host], {
+    ...env,
+    LARKSPUR_PROCESS: 'web',
+  });
+  const worker = spawnService('worker', ['--import', 'tsx', 'worker/main.ts'], { ...env, LARKSPUR_PROCESS: 'worker' });
+  const children = [
+    { name: 'web', child: web },
+    { name: 'worker', child: worker },
+  ];
+  const exited = Promise.race(
+    children.map(({ name, child }) => new Promise<{ name: string; code: number | null }>((resolve) => child.once('exit', (code) => resolve({ name, code })))),
+  );
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
+      await Promise.all(children.map(({ child }) => waitForExit(child, 20_000)));
+      await embedded?.stop();
+    })();
+    return stopping;
+  };
+  return { appUrl: baseEnv.APP_URL as string, stop, exited };
+}

@@ -1,0 +1,69 @@
+// `npm test`: every check CI runs, in order, ending with one summary line.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+
+type Step = { name: string; cmd: string; args: string[]; counts?: () => Promise<{ passed: number; failed: number; skipped: number }> };
+
+async function readJson(file: string): Promise<unknown> {
+  return JSON.parse(await fs.readFile(file, 'utf8'));
+}
+
+const steps: Step[] = [
+  { name: 'typecheck', cmd: 'npx', args: ['tsc', '--noEmit'] },
+  { name: 'lint', cmd: 'npx', args: ['eslint', '.', '--max-warnings', '0'] },
+  {
+    name: 'unit and integration',
+    cmd: 'npx',
+    args: ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json'],
+    counts: async () => {
+      const r = (await readJson('test-results/vitest.json')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number; numFailedTestSuites: number };
+      return { passed: r.numPassedTests, failed: r.numFailedTests + r.numFailedTestSuites, skipped: r.numPendingTests + r.numTodoTests };
+    },
+  },
+  {
+    name: 'end to end',
+    cmd: 'npx',
+    args: ['playwright', 'test'],
+    counts: async () => {
+      const r = (await readJson('test-results/playwright.json')) as { stats: { expected: number; unexpected: number; flaky: number; skipped: number }; errors?: unknown[] };
+      return { passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected + (r.errors?.length ?? 0), skipped: r.stats.skipped };
+    },
+  },
+];
+
+function run(step: Step): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(step.cmd, step.args, { stdio: 'inherit', env: process.env });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const failures: string[] = [];
+await fs.rm('test-results', { recursive: true, force: true });
+await fs.mkdir('test-results', { recursive: true });
+for (const step of steps) {
+  console.log(`\n=== ${step.name} ===`);
+  const code = await run(step);
+  if (step.counts) {
+    const c = await step.counts().catch(() => null);
+    if (c) {
+      passed += c.passed;
+      failed += c.failed;
+      skipped += c.skipped;
+    }
+    // A runner that crashed before writing its report still counts as a failure.
+    if (code !== 0 && (!c || c.failed === 0)) failed += 1;
+  } else if (code === 0) {
+    passed += 1;
+  } else {
+    failed += 1;
+  }
+  if (code !== 0) failures.push(step.name);
+}
+console.log('');
+if (failures.length) console.log(`Failed steps: ${failures.join(', ')}`);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failures.length ? 1 : 0);
