@@ -1,5 +1,13 @@
 import { z } from 'zod';
 
+function optionalUrl(name: string) {
+  return z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() ? v.trim() : undefined))
+    .refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: `${name} must be an http(s) URL` });
+}
+
 // Every setting the web and worker read, validated once. Defaults live here and nowhere else.
 const envSchema = z.object({
   DATABASE_URL: z.url({ message: 'DATABASE_URL must be a postgres:// URL' }).refine((v) => /^postgres(ql)?:\/\//.test(v), {
@@ -18,6 +26,26 @@ const envSchema = z.object({
   WORKER_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
   AGENT_RUNTIME_TIMEOUT_MS: z.coerce.number().int().min(100).default(60000),
   NODE_ID: z.string().min(1).optional(),
+  // base64 of 32 random bytes; encrypts Lark app secrets and device codes. Unset: Lark is off.
+  LARK_SECRET_KEY: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || Buffer.from(v.trim(), 'base64').length === 32, {
+      message: 'LARK_SECRET_KEY must be base64 of exactly 32 bytes (e.g. `openssl rand -base64 32`)',
+    }),
+  // Deployment-wide overrides of the Lark hosts; `{region}` is replaced by feishu or lark.
+  LARK_OPEN_BASE_URL: optionalUrl('LARK_OPEN_BASE_URL'),
+  LARK_ACCOUNTS_BASE_URL: optionalUrl('LARK_ACCOUNTS_BASE_URL'),
+  LARK_LEASE_TTL_MS: z.coerce.number().int().min(200).default(30_000),
+  LARK_LEASE_RENEW_MS: z.coerce.number().int().min(50).default(10_000),
+  LARK_HUB_SWEEP_MS: z.coerce.number().int().min(50).default(15_000),
+  LARK_BACKOFF_MIN_MS: z.coerce.number().int().min(1).default(1_000),
+  LARK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(60_000),
+  LARK_BACKOFF_RESET_AFTER_MS: z.coerce.number().int().min(1).default(60_000),
+  LARK_LEASE_RELEASE_TIMEOUT_MS: z.coerce.number().int().min(10).default(5_000),
+  LARK_HUB_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(10).default(10_000),
+  LARK_REGISTRATION_TICK_MS: z.coerce.number().int().min(20).default(1_000),
+  LARK_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -38,4 +66,9 @@ let cached: Env | undefined;
 export function env(): Env {
   cached ??= parseEnv(process.env);
   return cached;
+}
+
+/** Tests change the environment between cases within one process. */
+export function resetEnvForTests(): void {
+  cached = undefined;
 }

@@ -5,13 +5,19 @@ import type { DbOrTx } from './db/client';
 export const WORKSPACE_EVENTS_CHANNEL = 'larkspur_workspace_events';
 /** Channel that wakes workers when a task is queued. */
 export const TASK_QUEUED_CHANNEL = 'larkspur_task_queued';
+/** Wakes the hub: an installation was installed, revoked or had its credentials rotated (payload: id). */
+export const LARK_INSTALLATION_CHANNEL = 'larkspur_lark_installation';
+/** Wakes the registration poller: a device-flow session was started (payload: session id). */
+export const LARK_REGISTRATION_CHANNEL = 'larkspur_lark_registration';
 
 export type WorkspaceEvent =
   | { type: 'chat.message.created'; session_id: string; message_id: string }
   | { type: 'task.updated'; session_id: string; task_id: string; status: string }
   | { type: 'issue.created'; issue_id: string }
   | { type: 'members.changed' }
-  | { type: 'agents.changed' };
+  | { type: 'agents.changed' }
+  | { type: 'lark.installations.changed' }
+  | { type: 'lark.registration.changed'; session_id: string };
 
 export type WorkspaceEventEnvelope = WorkspaceEvent & { workspace_id: string };
 
@@ -22,4 +28,9 @@ export type WorkspaceEventEnvelope = WorkspaceEvent & { workspace_id: string };
 export async function emitWorkspaceEvent(tx: DbOrTx, workspaceId: string, event: WorkspaceEvent): Promise<void> {
   const payload: WorkspaceEventEnvelope = { ...event, workspace_id: workspaceId };
   await tx.execute(sql`SELECT pg_notify(${WORKSPACE_EVENTS_CHANNEL}, ${JSON.stringify(payload)})`);
+}
+
+/** A plain NOTIFY, delivered on commit like the workspace events. */
+export async function notify(tx: DbOrTx, channel: string, payload: string): Promise<void> {
+  await tx.execute(sql`SELECT pg_notify(${channel}, ${payload})`);
 }

@@ -3,6 +3,9 @@ import { createDb, createPool } from '../server/db/client';
 import { applyMigrations } from '../server/db/migrate';
 import { ConfigError, env } from '../server/env';
 import { logger } from '../server/logger';
+import { larkIntegration } from '../server/lark/integration';
+import { LarkHub, hubConfigFromEnv } from './lark/hub/hub';
+import { runRegistrationPoller } from './lark/registration-poller';
 import { runTaskRunner } from './task-runner';
 
 process.env.LARKSPUR_PROCESS ??= 'worker';
@@ -43,8 +46,31 @@ async function main() {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
+  const integration = larkIntegration();
+  const loops: Array<Promise<void>> = [];
+  if (integration.configured) {
+    const hub = new LarkHub({
+      db,
+      databaseUrl: config.DATABASE_URL,
+      nodeId,
+      integration,
+      logger: log.child({ loop: 'lark-hub' }),
+      config: hubConfigFromEnv(config),
+    });
+    loops.push(hub.run(shutdown.signal));
+    loops.push(
+      runRegistrationPoller(
+        { db, databaseUrl: config.DATABASE_URL, integration, logger: log.child({ loop: 'lark-registration' }), tickMs: config.LARK_REGISTRATION_TICK_MS },
+        shutdown.signal,
+      ),
+    );
+  } else {
+    log.info('LARK_SECRET_KEY is not set: the Lark integration is off');
+  }
+
   log.info({ nodeId }, 'worker started');
   await Promise.all([
+    ...loops,
     runTaskRunner(
       {
         db,

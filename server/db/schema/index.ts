@@ -4,3 +4,4 @@ export * from './agents';
 export * from './chat';
 export * from './tasks';
 export * from './issues';
+export * from './lark';

@@ -5,7 +5,7 @@ import { workspace } from './workspaces';
 
 export const issueStatuses = ['backlog', 'todo', 'in_progress', 'done', 'canceled'] as const;
 export type IssueStatus = (typeof issueStatuses)[number];
-export const issueOriginTypes = ['web'] as const;
+export const issueOriginTypes = ['web', 'lark_chat'] as const;
 export type IssueOriginType = (typeof issueOriginTypes)[number];
 
 export const issue = pgTable(
@@ -32,6 +32,6 @@ export const issue = pgTable(
     check('issue_number_positive', sql`${t.number} > 0`),
     check('issue_title_len', sql`char_length(${t.title}) BETWEEN 1 AND 300`),
     check('issue_status_valid', sql`${t.status} IN ('backlog', 'todo', 'in_progress', 'done', 'canceled')`),
-    check('issue_origin_type_valid', sql`${t.originType} IN ('web')`),
+    check('issue_origin_type_valid', sql`${t.originType} IN ('web', 'lark_chat')`),
   ],
 );

@@ -1,0 +1,7 @@
+import { withWorkspace } from '@/server/http/route';
+import { installationsResponse, listInstallations } from '@/server/lark/install/installations';
+import { larkIntegration } from '@/server/lark/integration';
+
+export const GET = withWorkspace({}, async ({ db, workspace }) => {
+  return Response.json(installationsResponse(larkIntegration(), await listInstallations(db, workspace.id)));
+});

@@ -1,0 +1,271 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  check,
+  foreignKey,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { user } from './auth';
+import { agent } from './agents';
+import { chatSession } from './chat';
+import { member, workspace } from './workspaces';
+
+export const larkRegions = ['feishu', 'lark'] as const;
+export type LarkRegion = (typeof larkRegions)[number];
+export const installationStatuses = ['active', 'revoked'] as const;
+export const connectionStates = ['disconnected', 'connecting', 'connected', 'backoff'] as const;
+export type ConnectionState = (typeof connectionStates)[number];
+
+/** One Lark bot bound to one agent. Rows are kept when revoked so history stays attributable. */
+export const larkInstallation = pgTable(
+  'lark_installation',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspace.id, { onDelete: 'cascade' }),
+    agentId: uuid().notNull(),
+    // A Lark app_id is globally unique across both brands, which makes UNIQUE(app_id) safe.
+    appId: text().notNull(),
+    // AES-256-GCM ciphertext; the plaintext secret is never stored.
+    appSecretCiphertext: text().notNull(),
+    tenantKey: text(),
+    botOpenId: text().notNull(),
+    // Learned from contact/v3 after install; null when that scope was denied.
+    botUnionId: text(),
+    region: text({ enum: larkRegions }).notNull().default('feishu'),
+    status: text({ enum: installationStatuses }).notNull().default('active'),
+    installerUserId: text()
+      .notNull()
+      .references(() => user.id),
+    wsLeaseToken: text(),
+    wsLeaseExpiresAt: timestamp({ withTimezone: true }),
+    connectionState: text({ enum: connectionStates }).notNull().default('disconnected'),
+    lastEventAt: timestamp({ withTimezone: true }),
+    lastConnectedAt: timestamp({ withTimezone: true }),
+    installedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    revokedAt: timestamp({ withTimezone: true }),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('lark_installation_workspace_agent_unique').on(t.workspaceId, t.agentId),
+    unique('lark_installation_app_id_unique').on(t.appId),
+    // Target of the composite FKs that pin child rows to the installation's workspace.
+    unique('lark_installation_id_workspace_unique').on(t.id, t.workspaceId),
+    foreignKey({ columns: [t.agentId, t.workspaceId], foreignColumns: [agent.id, agent.workspaceId] }).onDelete('cascade'),
+    index('lark_installation_active_idx').on(t.createdAt).where(sql`${t.status} = 'active'`),
+    check('lark_installation_region_valid', sql`${t.region} IN ('feishu', 'lark')`),
+    check('lark_installation_status_valid', sql`${t.status} IN ('active', 'revoked')`),
+    check('lark_installation_connection_state_valid', sql`${t.connectionState} IN ('disconnected', 'connecting', 'connected', 'backoff')`),
+    check('lark_installation_lease_pair', sql`(${t.wsLeaseToken} IS NULL) = (${t.wsLeaseExpiresAt} IS NULL)`),
+    check('lark_installation_app_id_format', sql`${t.appId} ~ '^cli_[A-Za-z0-9]+$'`),
+  ],
+);
+
+/**
+ * A Lark user (open_id, scoped to one installation) mapped to a workspace member. The composite
+ * FK to member(workspace, user) cascades the binding away when the membership goes, so a row's
+ * existence is itself proof of current membership.
+ */
+export const larkUserBinding = pgTable(
+  'lark_user_binding',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    workspaceId: uuid().notNull(),
+    installationId: uuid().notNull(),
+    userId: text().notNull(),
+    larkOpenId: text().notNull(),
+    larkUnionId: text(),
+    boundAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('lark_user_binding_installation_open_id_unique').on(t.installationId, t.larkOpenId),
+    foreignKey({
+      name: 'lark_user_binding_installation_fk',
+      columns: [t.installationId, t.workspaceId],
+      foreignColumns: [larkInstallation.id, larkInstallation.workspaceId],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'lark_user_binding_member_fk',
+      columns: [t.workspaceId, t.userId],
+      foreignColumns: [member.workspaceId, member.userId],
+    }).onDelete('cascade'),
+    index().on(t.workspaceId, t.userId),
+  ],
+);
+
+export const larkChatTypes = ['p2p', 'group'] as const;
+
+/** Which chat session a Lark chat feeds; one session per (installation, chat). */
+export const larkChatSessionBinding = pgTable(
+  'lark_chat_session_binding',
+  {
+    chatSessionId: uuid().primaryKey(),
+    workspaceId: uuid().notNull(),
+    installationId: uuid().notNull(),
+    larkChatId: text().notNull(),
+    larkChatType: text({ enum: larkChatTypes }).notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('lark_chat_session_binding_chat_unique').on(t.installationId, t.larkChatId),
+    foreignKey({
+      name: 'lark_chat_session_binding_session_fk',
+      columns: [t.chatSessionId, t.workspaceId],
+      foreignColumns: [chatSession.id, chatSession.workspaceId],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'lark_chat_session_binding_installation_fk',
+      columns: [t.installationId, t.workspaceId],
+      foreignColumns: [larkInstallation.id, larkInstallation.workspaceId],
+    }).onDelete('cascade'),
+    check('lark_chat_session_binding_type_valid', sql`${t.larkChatType} IN ('p2p', 'group')`),
+  ],
+);
+
+/**
+ * Two-phase idempotency gate for inbound messages: a claim (processed_at NULL, fenced by
+ * claim_token) becomes terminal when its durable outcome commits.
+ */
+export const larkInboundMessageDedup = pgTable(
+  'lark_inbound_message_dedup',
+  {
+    installationId: uuid()
+      .notNull()
+      .references(() => larkInstallation.id, { onDelete: 'cascade' }),
+    messageId: text().notNull(),
+    claimToken: uuid().notNull(),
+    receivedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    processedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.installationId, t.messageId] }), index().on(t.receivedAt)],
+);
+
+export const larkDropReasons = [
+  'invalid_event',
+  'revoked_installation',
+  'duplicate',
+  'not_addressed_in_group',
+  'non_workspace_member',
+  'unsupported_event',
+] as const;
+export type LarkDropReason = (typeof larkDropReasons)[number];
+
+/** Routing data and the reason for every dropped event. There is deliberately no body column. */
+export const larkInboundAudit = pgTable(
+  'lark_inbound_audit',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    installationId: uuid().references(() => larkInstallation.id, { onDelete: 'cascade' }),
+    larkChatId: text(),
+    eventType: text().notNull(),
+    larkEventId: text(),
+    larkMessageId: text(),
+    dropReason: text({ enum: larkDropReasons }).notNull(),
+    receivedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index().on(t.installationId, t.receivedAt),
+    check(
+      'lark_inbound_audit_reason_valid',
+      sql`${t.dropReason} IN ('invalid_event', 'revoked_installation', 'duplicate', 'not_addressed_in_group', 'non_workspace_member', 'unsupported_event')`,
+    ),
+  ],
+);
+
+/** Single-use member binding tokens; only the SHA-256 of the token is stored. */
+export const larkBindingToken = pgTable(
+  'lark_binding_token',
+  {
+    tokenHash: text().primaryKey(),
+    workspaceId: uuid().notNull(),
+    installationId: uuid().notNull(),
+    larkOpenId: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+    consumedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [
+    foreignKey({
+      name: 'lark_binding_token_installation_fk',
+      columns: [t.installationId, t.workspaceId],
+      foreignColumns: [larkInstallation.id, larkInstallation.workspaceId],
+    }).onDelete('cascade'),
+    index().on(t.installationId, t.larkOpenId),
+    index().on(t.expiresAt),
+    // The product's 15-minute cap, enforced by storage too.
+    check('lark_binding_token_ttl_cap', sql`${t.expiresAt} > ${t.createdAt} AND ${t.expiresAt} <= ${t.createdAt} + interval '15 minutes'`),
+    check('lark_binding_token_hash_format', sql`${t.tokenHash} ~ '^[0-9a-f]{64}$'`),
+  ],
+);
+
+export const registrationStatuses = ['pending', 'success', 'error'] as const;
+export type RegistrationStatus = (typeof registrationStatuses)[number];
+export const registrationErrorReasons = [
+  'expired',
+  'access_denied',
+  'lark_protocol_error',
+  'bot_info_failed',
+  'installation_conflict',
+  'installer_bind_failed',
+  'internal_error',
+] as const;
+export type RegistrationErrorReason = (typeof registrationErrorReasons)[number];
+
+/** A device-flow install in progress. Lives in Postgres so any web replica answers and restarts lose nothing. */
+export const larkRegistrationSession = pgTable(
+  'lark_registration_session',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    workspaceId: uuid().notNull(),
+    agentId: uuid().notNull(),
+    initiatorUserId: text()
+      .notNull()
+      .references(() => user.id, { onDelete: 'cascade' }),
+    // The brand whose accounts host is polled now; it changes at most once (the brand switch).
+    region: text({ enum: larkRegions }).notNull(),
+    brandSwitched: boolean().notNull().default(false),
+    deviceCodeCiphertext: text().notNull(),
+    qrCodeUrl: text().notNull(),
+    intervalSeconds: integer().notNull(),
+    nextPollAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+    status: text({ enum: registrationStatuses }).notNull().default('pending'),
+    errorReason: text({ enum: registrationErrorReasons }),
+    errorMessage: text(),
+    installationId: uuid(),
+    // A poller holds a session briefly while it talks to Lark, so two workers never poll it at once.
+    pollerToken: text(),
+    pollerUntil: timestamp({ withTimezone: true }),
+    pollAttempts: integer().notNull().default(0),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    foreignKey({ columns: [t.agentId, t.workspaceId], foreignColumns: [agent.id, agent.workspaceId] }).onDelete('cascade'),
+    foreignKey({
+      name: 'lark_registration_session_installation_fk',
+      columns: [t.installationId, t.workspaceId],
+      foreignColumns: [larkInstallation.id, larkInstallation.workspaceId],
+    }).onDelete('set null'),
+    index('lark_registration_session_pending_idx').on(t.nextPollAt).where(sql`${t.status} = 'pending'`),
+    check('lark_registration_session_status_valid', sql`${t.status} IN ('pending', 'success', 'error')`),
+    check('lark_registration_session_region_valid', sql`${t.region} IN ('feishu', 'lark')`),
+    check('lark_registration_session_interval_positive', sql`${t.intervalSeconds} > 0`),
+    check(
+      'lark_registration_session_error_reason_valid',
+      sql`${t.errorReason} IS NULL OR ${t.errorReason} IN ('expired', 'access_denied', 'lark_protocol_error', 'bot_info_failed', 'installation_conflict', 'installer_bind_failed', 'internal_error')`,
+    ),
+    check('lark_registration_session_error_has_reason', sql`${t.status} <> 'error' OR ${t.errorReason} IS NOT NULL`),
+    check('lark_registration_session_success_has_installation', sql`${t.status} <> 'success' OR ${t.installationId} IS NOT NULL`),
+  ],
+);

@@ -1,0 +1,74 @@
+import { and, asc, eq } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../../db/client';
+import { agent, larkInstallation, larkRegistrationSession, type MemberRole } from '../../db/schema';
+import { forbidden, notFound } from '../../errors';
+import { emitWorkspaceEvent, LARK_INSTALLATION_CHANNEL, notify } from '../../events';
+import { hasRole } from '../../auth/roles';
+import { canManageAgentInstall } from './begin-install';
+import type { LarkIntegration } from '../integration';
+
+/** A session's status for its initiator or a workspace owner/admin; anyone else gets not found. */
+export async function getInstallStatus(db: DbOrTx, input: { workspaceId: string; sessionId: string; actor: { userId: string; role: MemberRole } }) {
+  const [s] = await db
+    .select()
+    .from(larkRegistrationSession)
+    .where(and(eq(larkRegistrationSession.workspaceId, input.workspaceId), eq(larkRegistrationSession.id, input.sessionId)));
+  if (!s || (s.initiatorUserId !== input.actor.userId && !hasRole(input.actor.role, 'admin'))) throw notFound('Install session');
+  return {
+    status: s.status,
+    ...(s.installationId && s.status === 'success' && { installation_id: s.installationId }),
+    ...(s.status === 'error' && { error_reason: s.errorReason, error_message: s.errorMessage }),
+  };
+}
+
+export async function listInstallations(db: DbOrTx, workspaceId: string) {
+  return db
+    .select({ installation: larkInstallation, agentName: agent.name, agentColor: agent.avatarColor })
+    .from(larkInstallation)
+    .innerJoin(agent, and(eq(agent.id, larkInstallation.agentId), eq(agent.workspaceId, larkInstallation.workspaceId)))
+    .where(eq(larkInstallation.workspaceId, workspaceId))
+    .orderBy(asc(larkInstallation.createdAt));
+}
+
+/** The listing's view: identity and health only, never secrets or lease tokens. */
+export function installationView(row: Awaited<ReturnType<typeof listInstallations>>[number]) {
+  const i = row.installation;
+  return {
+    id: i.id,
+    agent_id: i.agentId,
+    agent: { name: row.agentName, avatar: row.agentColor },
+    app_id: i.appId,
+    region: i.region,
+    status: i.status,
+    installed_at: i.installedAt,
+    connection: { state: i.status === 'active' ? i.connectionState : 'disconnected', last_event_at: i.lastEventAt },
+  };
+}
+
+export function installationsResponse(integration: LarkIntegration, rows: Awaited<ReturnType<typeof listInstallations>>) {
+  return { configured: integration.configured, install_supported: integration.configured, installations: rows.map(installationView) };
+}
+
+/**
+ * Disconnects a bot: the row is kept as revoked (history stays attributable) and the hub is told
+ * to drop the connection now rather than at its next sweep.
+ */
+export async function revokeInstallation(db: Db, input: { workspaceId: string; installationId: string; actor: { userId: string; role: MemberRole } }) {
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .select({ installation: larkInstallation, agentOwner: agent.ownerUserId })
+      .from(larkInstallation)
+      .innerJoin(agent, and(eq(agent.id, larkInstallation.agentId), eq(agent.workspaceId, larkInstallation.workspaceId)))
+      .where(and(eq(larkInstallation.workspaceId, input.workspaceId), eq(larkInstallation.id, input.installationId)))
+      .for('update', { of: larkInstallation });
+    if (!row) throw notFound('Installation');
+    if (!canManageAgentInstall(input.actor, row.agentOwner)) throw forbidden('Only workspace owners and admins, or the agent owner, can disconnect this bot');
+    if (row.installation.status === 'revoked') return;
+    await tx
+      .update(larkInstallation)
+      .set({ status: 'revoked', revokedAt: new Date(), updatedAt: new Date() })
+      .where(eq(larkInstallation.id, input.installationId));
+    await notify(tx, LARK_INSTALLATION_CHANNEL, input.installationId);
+    await emitWorkspaceEvent(tx, input.workspaceId, { type: 'lark.installations.changed' });
+  });
+}
