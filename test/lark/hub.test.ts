@@ -1,0 +1,309 @@
+import { randomBytes } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { Db } from '@/server/db/client';
+import { larkInstallation } from '@/server/db/schema';
+import { SecretBox } from '@/server/crypto/secretbox';
+import { LARK_INSTALLATION_CHANNEL, notify } from '@/server/events';
+import type { LarkIntegration } from '@/server/lark/integration';
+import { revokeInstallation } from '@/server/lark/install/installations';
+import { LarkHub, type ConnectFn, type HubConfig } from '@/worker/lark/hub/hub';
+import { createTestDatabase, type TestDatabase } from '../db';
+import { seedAgent, seedUser, seedWorkspace } from '../seed';
+import { captureLogs } from './log-capture';
+import { startSim, waitFor, type Sim } from './sim';
+
+let t: TestDatabase;
+let sim: Sim;
+let integration: LarkIntegration;
+let tenantKey: string;
+let simUser: { id: string };
+let owner: { id: string };
+let workspaceId: string;
+const running: Array<{ hub: LarkHub; stop: AbortController; done: Promise<void> }> = [];
+
+const fast: HubConfig = {
+  leaseTtlMs: 2000,
+  leaseRenewMs: 200,
+  sweepMs: 300,
+  backoffMinMs: 50,
+  backoffMaxMs: 300,
+  backoffResetAfterMs: 1000,
+  leaseReleaseTimeoutMs: 500,
+  shutdownTimeoutMs: 3000,
+};
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  sim = await startSim();
+  integration = {
+    configured: true,
+    box: new SecretBox(randomBytes(32)),
+    hosts: { openBaseUrl: `${sim.url}/{region}`, accountsBaseUrl: `${sim.url}/{region}` },
+    httpTimeoutMs: 5000,
+  };
+  tenantKey = (await sim.control('POST', '/tenants', { brand: 'feishu', name: 'Hub Co' })).tenant_key;
+  simUser = await sim.control('POST', '/users', { tenant_key: tenantKey, name: 'Han' });
+  owner = await seedUser(t.db);
+  workspaceId = (await seedWorkspace(t.db, owner.id)).id;
+});
+afterEach(async () => {
+  for (const r of running.splice(0)) {
+    r.stop.abort();
+    await r.done;
+  }
+});
+afterAll(async () => {
+  await sim?.close();
+  await t?.drop();
+});
+
+async function newSimApp() {
+  return sim.control<{ app_id: string; app_secret: string }>('POST', '/apps', { tenant_key: tenantKey, name: `Bot ${randomBytes(2).toString('hex')}` });
+}
+
+async function installApp(app?: { app_id: string; app_secret: string }) {
+  const a = app ?? (await newSimApp());
+  const info = await sim.control('GET', `/apps/${a.app_id}`);
+  const agent = await seedAgent(t.db, { workspaceId, ownerUserId: owner.id });
+  const [row] = await t.db
+    .insert(larkInstallation)
+    .values({
+      workspaceId,
+      agentId: agent.id,
+      appId: a.app_id,
+      appSecretCiphertext: integration.box!.seal(a.app_secret),
+      botOpenId: info.bot_open_id,
+      botUnionId: info.bot_union_id,
+      installerUserId: owner.id,
+    })
+    .returning();
+  return { installation: row, app: a };
+}
+
+const connections = async (appId: string) => (await sim.control('GET', `/apps/${appId}`)).connections as number;
+
+function startHub(opts: { nodeId?: string; config?: Partial<HubConfig>; connect?: ConnectFn; db?: Db; logger?: ReturnType<typeof captureLogs>['logger'] } = {}) {
+  const hub = new LarkHub({
+    db: opts.db ?? t.db,
+    databaseUrl: t.url,
+    nodeId: opts.nodeId ?? `node-${randomBytes(3).toString('hex')}`,
+    integration,
+    logger: opts.logger ?? captureLogs().logger,
+    config: { ...fast, ...opts.config },
+    connect: opts.connect,
+  });
+  const stop = new AbortController();
+  const done = hub.run(stop.signal);
+  const handle = { hub, stop, done };
+  running.push(handle);
+  return handle;
+}
+
+async function leaseOf(id: string) {
+  const [row] = await t.db.select().from(larkInstallation).where(eq(larkInstallation.id, id));
+  return row;
+}
+
+async function revokeAllActive() {
+  await t.db.update(larkInstallation).set({ status: 'revoked' }).where(eq(larkInstallation.status, 'active'));
+}
+
+describe('hub', () => {
+  test('holds the lease, connects, ACKs events with 200 and records the connection state', async () => {
+    await revokeAllActive();
+    const logs = captureLogs();
+    const { installation, app } = await installApp();
+    const { hub } = startHub({ nodeId: 'node-a', logger: logs.logger });
+    await waitFor(async () => (await connections(app.app_id)) === 1, 10_000, 'connection');
+    const lease = await leaseOf(installation.id);
+    expect(lease.wsLeaseToken).toMatch(/^node-a-g\d+$/);
+    await waitFor(async () => (await leaseOf(installation.id)).connectionState === 'connected', 5000, 'connected state');
+
+    const sent = await sim.control('POST', '/messages', { user_id: simUser.id, app_id: app.app_id, text: 'hello hub' });
+    const delivery = await waitFor(async () => {
+      const { deliveries } = await sim.control('GET', `/deliveries?app_id=${app.app_id}`);
+      return deliveries.find((d: { message_id: string; status: string }) => d.status === 'acked');
+    }, 10_000, 'ack');
+    expect(delivery.acks[0].code).toBe(200);
+    expect(sent.message_id).toBeTruthy();
+    expect(hub.stats().eventsReceived).toBe(1);
+    await waitFor(async () => (await leaseOf(installation.id)).lastEventAt !== null, 5000, 'last event time');
+    // Secrets never reach the logs: the app secret, and the bootstrap URL's ticket.
+    expect(logs.text()).not.toContain(app.app_secret);
+    expect(logs.text()).not.toMatch(/ticket=/);
+    expect(logs.text()).toContain(installation.id);
+  });
+
+  test('does not connect while another worker holds a live lease, and takes over once it expires', async () => {
+    await revokeAllActive();
+    const { installation, app } = await installApp();
+    await t.db
+      .update(larkInstallation)
+      .set({ wsLeaseToken: 'other-node-g1', wsLeaseExpiresAt: sql`now() + interval '1500 milliseconds'` })
+      .where(eq(larkInstallation.id, installation.id));
+    startHub();
+    await new Promise((r) => setTimeout(r, 800));
+    expect(await connections(app.app_id)).toBe(0);
+    expect((await leaseOf(installation.id)).wsLeaseToken).toBe('other-node-g1');
+    await waitFor(async () => (await connections(app.app_id)) === 1, 10_000, 'takeover after expiry');
+    expect((await leaseOf(installation.id)).wsLeaseToken).not.toBe('other-node-g1');
+  });
+
+  test('revocation drops the connection within a second, through NOTIFY (sweep disabled)', async () => {
+    await revokeAllActive();
+    const { installation, app } = await installApp();
+    startHub({ config: { sweepMs: 600_000 } });
+    await waitFor(async () => (await connections(app.app_id)) === 1, 10_000, 'connection');
+    const started = Date.now();
+    await revokeInstallation(t.db, { workspaceId, installationId: installation.id, actor: { userId: owner.id, role: 'owner' } });
+    await waitFor(async () => (await connections(app.app_id)) === 0, 3000, 'disconnect after revoke');
+    expect(Date.now() - started).toBeLessThan(2500);
+    await waitFor(async () => (await leaseOf(installation.id)).wsLeaseToken === null, 3000, 'lease released');
+  });
+
+  test('a credentials rotation restarts on the new app and the stale release cannot clear the successor lease', async () => {
+    await revokeAllActive();
+    const { installation, app } = await installApp();
+    startHub({ nodeId: 'node-r' });
+    await waitFor(async () => (await connections(app.app_id)) === 1, 10_000, 'first connection');
+    const firstToken = (await leaseOf(installation.id)).wsLeaseToken;
+    const next = await newSimApp();
+    const info = await sim.control('GET', `/apps/${next.app_id}`);
+    await t.db.transaction(async (tx) => {
+      await tx
+        .update(larkInstallation)
+        .set({ appId: next.app_id, appSecretCiphertext: integration.box!.seal(next.app_secret), botOpenId: info.bot_open_id, botUnionId: info.bot_union_id })
+        .where(eq(larkInstallation.id, installation.id));
+      await notify(tx, LARK_INSTALLATION_CHANNEL, installation.id);
+    });
+    await waitFor(async () => (await connections(next.app_id)) === 1 && (await connections(app.app_id)) === 0, 10_000, 'rotation');
+    // Let the old supervisor's release run, then the successor must still hold the lease.
+    await new Promise((r) => setTimeout(r, 600));
+    const lease = await leaseOf(installation.id);
+    expect(lease.wsLeaseToken).toMatch(/^node-r-g\d+$/);
+    expect(lease.wsLeaseToken).not.toBe(firstToken);
+    expect(await connections(next.app_id)).toBe(1);
+  });
+
+  test('an unchanged row is not restarted by sweeps', async () => {
+    await revokeAllActive();
+    const { app } = await installApp();
+    let starts = 0;
+    const { hub } = startHub({
+      config: { sweepMs: 50 },
+      connect: async (_input, signal) => {
+        starts += 1;
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        return { reason: 'aborted', clientConfig: { pingIntervalMs: 1, reconnectCount: -1, reconnectIntervalMs: 1, reconnectNonceMs: 1 }, connectedAt: null, endedAt: Date.now(), eventsHandled: 0 } as never;
+      },
+    });
+    await waitFor(async () => starts === 1, 5000, 'start');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(starts).toBe(1);
+    expect(hub.heldInstallations()).toHaveLength(1);
+    void app;
+  });
+
+  test('lease loss cancels the connector at once', async () => {
+    await revokeAllActive();
+    const { installation, app } = await installApp();
+    const { hub } = startHub({ config: { sweepMs: 600_000 } });
+    await waitFor(async () => (await connections(app.app_id)) === 1, 10_000, 'connection');
+    await t.db
+      .update(larkInstallation)
+      .set({ wsLeaseToken: 'thief-g1', wsLeaseExpiresAt: sql`now() + interval '1 minute'` })
+      .where(eq(larkInstallation.id, installation.id));
+    await waitFor(async () => (await connections(app.app_id)) === 0, 3000, 'connector cancelled');
+    expect(hub.heldInstallations()).not.toContain(installation.id);
+    expect((await leaseOf(installation.id)).wsLeaseToken).toBe('thief-g1');
+  });
+
+  test('connector failures back off instead of spinning', async () => {
+    await revokeAllActive();
+    await installApp();
+    let attempts = 0;
+    startHub({
+      config: { backoffMinMs: 100, backoffMaxMs: 400 },
+      connect: async () => {
+        attempts += 1;
+        return { reason: 'dial_failed', retryable: true, detail: 'boom', clientConfig: {} as never, connectedAt: null, endedAt: Date.now(), eventsHandled: 0 };
+      },
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(attempts).toBeGreaterThanOrEqual(3);
+    expect(attempts).toBeLessThan(15);
+  });
+
+  test('renewing many leases is one statement per tick', async () => {
+    await revokeAllActive();
+    const apps = await Promise.all(Array.from({ length: 5 }, () => installApp()));
+    let executes = 0;
+    const counting = new Proxy(t.db, {
+      get(target, prop, receiver) {
+        if (prop === 'execute') return (...args: unknown[]) => ((executes += 1), (target.execute as (...a: unknown[]) => unknown).apply(target, args));
+        return Reflect.get(target, prop, receiver);
+      },
+    }) as Db;
+    const { hub } = startHub({ db: counting, config: { leaseRenewMs: 600_000, sweepMs: 600_000 } });
+    await waitFor(async () => hub.heldInstallations().length === 5, 10_000, 'all held');
+    await waitFor(async () => (await Promise.all(apps.map((a) => connections(a.app.app_id)))).every((c) => c === 1), 10_000, 'all connected');
+    executes = 0;
+    await hub.renew();
+    expect(executes).toBe(1);
+  });
+
+  test('two workers hold each connection exactly once, and one takes over when the other stops', async () => {
+    await revokeAllActive();
+    const apps = await Promise.all(Array.from({ length: 6 }, () => installApp()));
+    const a = startHub({ nodeId: 'node-x' });
+    const b = startHub({ nodeId: 'node-y' });
+    await waitFor(async () => a.hub.heldInstallations().length + b.hub.heldInstallations().length === 6, 10_000, 'all held');
+    await waitFor(async () => (await Promise.all(apps.map((x) => connections(x.app.app_id)))).every((c) => c === 1), 10_000, 'one connection each');
+    const heldA = new Set(a.hub.heldInstallations());
+    expect(b.hub.heldInstallations().some((id) => heldA.has(id))).toBe(false);
+    a.stop.abort();
+    await a.done;
+    await waitFor(async () => b.hub.heldInstallations().length === 6, 10_000, 'takeover');
+    await waitFor(async () => (await Promise.all(apps.map((x) => connections(x.app.app_id)))).every((c) => c === 1), 10_000, 'still one connection each');
+  });
+
+  test('shutdown is bounded even when a connector ignores the signal, and leases are released', async () => {
+    await revokeAllActive();
+    const { installation } = await installApp();
+    const { hub, stop, done } = startHub({
+      config: { shutdownTimeoutMs: 300 },
+      connect: () => new Promise(() => {}),
+    });
+    await waitFor(async () => hub.heldInstallations().length === 1, 5000, 'held');
+    const started = Date.now();
+    stop.abort();
+    await done;
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect((await leaseOf(installation.id)).wsLeaseToken).toBeNull();
+  });
+
+  test('a frozen release is bounded by its timeout; the lease then simply expires', async () => {
+    await revokeAllActive();
+    const { installation } = await installApp();
+    const frozenRelease = new Proxy(t.db, {
+      get(target, prop, receiver) {
+        if (prop === 'execute') {
+          return (query: unknown) => {
+            const text = JSON.stringify(query);
+            if (text.includes('ws_lease_token = NULL')) return new Promise(() => {});
+            return (target.execute as (q: unknown) => unknown).call(target, query);
+          };
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    }) as Db;
+    const { hub, stop, done } = startHub({ db: frozenRelease, config: { leaseReleaseTimeoutMs: 200 } });
+    await waitFor(async () => hub.heldInstallations().length === 1, 5000, 'held');
+    const started = Date.now();
+    stop.abort();
+    await done;
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect((await leaseOf(installation.id)).wsLeaseToken).not.toBeNull();
+  });
+});
