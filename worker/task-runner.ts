@@ -14,6 +14,7 @@ import {
   type AgentTask,
 } from '../server/services/tasks/tasks';
 import { sleep, Wakeup } from './abortable';
+import type { TaskHooks } from './lark/task-hooks';
 import { runtimeFor } from './runtime';
 
 export type TaskRunnerOptions = {
@@ -26,6 +27,8 @@ export type TaskRunnerOptions = {
   runtimeTimeoutMs: number;
   /** How long a task may sit in `running` before another worker assumes its worker died. */
   staleAfterMs?: number;
+  /** Extra writes that must commit with a task's completion or failure (the Lark reply outbox). */
+  hooks?: TaskHooks;
 };
 
 /**
@@ -101,7 +104,8 @@ async function executeTask(opts: TaskRunnerOptions, task: AgentTask, signal: Abo
   const [a] = await opts.db.select().from(agent).where(and(eq(agent.id, task.agentId), eq(agent.workspaceId, task.workspaceId)));
   const runtime = a ? runtimeFor(a, { timeoutMs: opts.runtimeTimeoutMs }) : null;
   if (!a || !runtime) {
-    await failTask(opts.db, { task, error: a ? `${a.name} has no runtime configured` : 'The agent no longer exists' });
+    const error = a ? `${a.name} has no runtime configured` : 'The agent no longer exists';
+    await failTask(opts.db, { task, error, afterFail: opts.hooks && ((tx) => opts.hooks!.afterFail(tx, task, error)) });
     return;
   }
   const timeout = AbortSignal.timeout(opts.runtimeTimeoutMs);
@@ -109,7 +113,7 @@ async function executeTask(opts: TaskRunnerOptions, task: AgentTask, signal: Abo
   try {
     const history = await loadTaskHistory(opts.db, task);
     const reply = await runtime.run({ agentName: a.name, history, signal: runSignal });
-    await completeTask(opts.db, { task, reply });
+    await completeTask(opts.db, { task, reply, afterComplete: opts.hooks && ((tx, message) => opts.hooks!.afterComplete(tx, task, message)) });
     log.info('task completed');
   } catch (err) {
     if (signal.aborted) {
@@ -118,7 +122,7 @@ async function executeTask(opts: TaskRunnerOptions, task: AgentTask, signal: Abo
       return;
     }
     const message = timeout.aborted ? `${a.name} did not answer within ${Math.round(opts.runtimeTimeoutMs / 1000)} s` : (err as Error).message;
-    await failTask(opts.db, { task, error: message }).catch((e) => log.error({ err: (e as Error).message }, 'recording a failed task failed'));
+    await failTask(opts.db, { task, error: message, afterFail: opts.hooks && ((tx) => opts.hooks!.afterFail(tx, task, message)) }).catch((e) => log.error({ err: (e as Error).message }, 'recording a failed task failed'));
     log.warn({ error: message }, 'task failed');
   }
 }

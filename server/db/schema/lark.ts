@@ -6,16 +6,18 @@ import {
   foreignKey,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 import { user } from './auth';
 import { agent } from './agents';
-import { chatSession } from './chat';
+import { chatMessage, chatSession } from './chat';
 import { member, workspace } from './workspaces';
 
 export const larkRegions = ['feishu', 'lark'] as const;
@@ -190,6 +192,8 @@ export const larkBindingToken = pgTable(
     workspaceId: uuid().notNull(),
     installationId: uuid().notNull(),
     larkOpenId: text().notNull(),
+    // The binding prompt that carried this token (a retried send replaces its own token).
+    outboxId: uuid(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp({ withTimezone: true }).notNull(),
     consumedAt: timestamp({ withTimezone: true }),
@@ -267,5 +271,84 @@ export const larkRegistrationSession = pgTable(
     ),
     check('lark_registration_session_error_has_reason', sql`${t.status} <> 'error' OR ${t.errorReason} IS NOT NULL`),
     check('lark_registration_session_success_has_installation', sql`${t.status} <> 'success' OR ${t.installationId} IS NOT NULL`),
+  ],
+);
+
+/** Where a chat message came from in Lark, so the agent's reply can go back to the same chat or thread. */
+export const larkInboundMessage = pgTable(
+  'lark_inbound_message',
+  {
+    chatMessageId: uuid()
+      .primaryKey()
+      .references(() => chatMessage.id, { onDelete: 'cascade' }),
+    workspaceId: uuid().notNull(),
+    installationId: uuid().notNull(),
+    larkMessageId: text().notNull(),
+    larkChatId: text().notNull(),
+    larkThreadId: text(),
+    larkRootId: text(),
+    senderOpenId: text().notNull(),
+  },
+  (t) => [
+    foreignKey({
+      name: 'lark_inbound_message_installation_fk',
+      columns: [t.installationId, t.workspaceId],
+      foreignColumns: [larkInstallation.id, larkInstallation.workspaceId],
+    }).onDelete('cascade'),
+    unique('lark_inbound_message_lark_id_unique').on(t.installationId, t.larkMessageId),
+  ],
+);
+
+export const outboxKinds = ['agent_reply', 'agent_error', 'binding_prompt', 'agent_offline', 'agent_archived', 'issue_created', 'issue_usage'] as const;
+export type OutboxKind = (typeof outboxKinds)[number];
+export const outboxStatuses = ['pending', 'sent', 'failed', 'skipped'] as const;
+export type OutboxStatus = (typeof outboxStatuses)[number];
+
+/**
+ * Every message to Lark, written in the same transaction as its cause and delivered exactly once
+ * (Lark's idempotency uuid is the row id) or recorded as failed.
+ */
+export const larkOutbox = pgTable(
+  'lark_outbox',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    workspaceId: uuid().notNull(),
+    installationId: uuid().notNull(),
+    kind: text({ enum: outboxKinds }).notNull(),
+    // Either a direct send (chat_id or open_id) or a reply to a message (optionally inside its thread).
+    receiveIdType: text({ enum: ['chat_id', 'open_id'] }),
+    receiveId: text(),
+    replyToMessageId: text(),
+    replyInThread: boolean().notNull().default(false),
+    // The Lark user a binding prompt is for; one pending prompt per (installation, user).
+    larkOpenId: text(),
+    body: jsonb().$type<Record<string, unknown>>().notNull(),
+    status: text({ enum: outboxStatuses }).notNull().default('pending'),
+    attempts: integer().notNull().default(0),
+    // A deliverer holds a row while it talks to Lark; a crashed deliverer's hold simply runs out.
+    sendingUntil: timestamp({ withTimezone: true }),
+    // Long content goes out as several messages; this many are already sent.
+    partsSent: integer().notNull().default(0),
+    larkMessageIds: text().array().notNull().default(sql`'{}'::text[]`),
+    lastErrorCode: integer(),
+    lastError: text(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [
+    foreignKey({
+      name: 'lark_outbox_installation_fk',
+      columns: [t.installationId, t.workspaceId],
+      foreignColumns: [larkInstallation.id, larkInstallation.workspaceId],
+    }).onDelete('cascade'),
+    index('lark_outbox_pending_idx').on(t.createdAt).where(sql`${t.status} = 'pending'`),
+    index().on(t.installationId, t.createdAt),
+    uniqueIndex('lark_outbox_one_pending_prompt').on(t.installationId, t.larkOpenId).where(sql`${t.kind} = 'binding_prompt' AND ${t.status} = 'pending'`),
+    check('lark_outbox_kind_valid', sql`${t.kind} IN ('agent_reply', 'agent_error', 'binding_prompt', 'agent_offline', 'agent_archived', 'issue_created', 'issue_usage')`),
+    check('lark_outbox_status_valid', sql`${t.status} IN ('pending', 'sent', 'failed', 'skipped')`),
+    check('lark_outbox_target', sql`(${t.receiveIdType} IS NOT NULL AND ${t.receiveId} IS NOT NULL) OR ${t.replyToMessageId} IS NOT NULL`),
+    check('lark_outbox_receive_id_type_valid', sql`${t.receiveIdType} IS NULL OR ${t.receiveIdType} IN ('chat_id', 'open_id')`),
+    check('lark_outbox_prompt_has_user', sql`${t.kind} <> 'binding_prompt' OR ${t.larkOpenId} IS NOT NULL`),
+    check('lark_outbox_failed_has_error', sql`${t.status} <> 'failed' OR ${t.lastError} IS NOT NULL`),
   ],
 );

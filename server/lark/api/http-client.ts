@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { logger as rootLogger } from '@/server/logger';
+import { LARK_DEFAULTS } from '../defaults';
 import {
   LarkApiError,
   LarkNetworkError,
@@ -14,11 +15,6 @@ import { resolveLarkHosts, type LarkHostOverrides, type LarkRegion } from './hos
 import { parseJsonObject, performRequest, type FetchLike, type RawResponse } from './request';
 import { sharedTenantTokenCache, type FetchedTenantToken, type TenantTokenCache } from './tenant-token-cache';
 
-export const LARK_HTTP_DEFAULTS = {
-  requestTimeoutMs: 10_000,
-  // Used when a rate-limited reply carries no x-ogw-ratelimit-reset header.
-  rateLimitFallbackWaitMs: 1_000,
-} as const;
 
 export type LarkReceiveIdType = 'chat_id' | 'open_id' | 'union_id' | 'user_id' | 'email';
 
@@ -125,8 +121,8 @@ export class LarkHttpClient {
     this.appSecret = options.appSecret;
     this.region = options.region;
     this.openBaseUrl = resolveLarkHosts(options.region, options.hosts).openBaseUrl;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? LARK_HTTP_DEFAULTS.requestTimeoutMs;
-    this.rateLimitFallbackWaitMs = options.rateLimitFallbackWaitMs ?? LARK_HTTP_DEFAULTS.rateLimitFallbackWaitMs;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? LARK_DEFAULTS.http.requestTimeoutMs;
+    this.rateLimitFallbackWaitMs = options.rateLimitFallbackWaitMs ?? LARK_DEFAULTS.http.rateLimitFallbackWaitMs;
     this.fetchImpl = options.fetch;
     this.tokenCache = options.tokenCache ?? sharedTenantTokenCache;
     this.log = (options.logger ?? rootLogger()).child({
@@ -186,7 +182,7 @@ export class LarkHttpClient {
   // Throws LarkPermissionError when the app lacks the contact scope; callers may treat that as non-fatal.
   async getUser(openId: string, options: LarkCallOptions = {}): Promise<LarkUser> {
     const operation = 'contact.user.get';
-    const { body, status } = await this.call(
+    const { body } = await this.call(
       { operation, method: 'GET', path: `/open-apis/contact/v3/users/${encodeURIComponent(openId)}?user_id_type=open_id` },
       options,
     );

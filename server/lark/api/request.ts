@@ -31,27 +31,35 @@ export function abortReason(signal: AbortSignal): unknown {
 // or a transport failure becomes a retryable LarkNetworkError (whose message never holds the URL's query).
 export async function performRequest(request: RawRequest): Promise<RawResponse> {
   throwIfAborted(request.signal);
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), request.timeoutMs);
-  const signal = request.signal ? AbortSignal.any([request.signal, timeout.signal]) : timeout.signal;
+  // One controller per call, linked by hand: long-lived caller signals would otherwise collect a
+  // dependent signal per request.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, request.timeoutMs);
+  const onCallerAbort = () => controller.abort();
+  request.signal?.addEventListener('abort', onCallerAbort, { once: true });
   const doFetch = request.fetch ?? fetch;
   try {
     const response = await doFetch(request.url, {
       method: request.method,
       headers: request.headers,
       body: request.body,
-      signal,
+      signal: controller.signal,
     });
     const text = await response.text();
     return { status: response.status, headers: response.headers, text };
   } catch (error) {
     if (request.signal?.aborted) throw abortReason(request.signal);
-    if (timeout.signal.aborted) {
+    if (timedOut) {
       throw new LarkNetworkError(request.operation, `timed out after ${request.timeoutMs} ms`, { timedOut: true });
     }
     throw new LarkNetworkError(request.operation, describeTransportError(error), { cause: error });
   } finally {
     clearTimeout(timer);
+    request.signal?.removeEventListener('abort', onCallerAbort);
   }
 }
 

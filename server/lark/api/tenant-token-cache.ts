@@ -1,19 +1,13 @@
+import { LARK_DEFAULTS } from '../defaults';
 import { abortReason } from './request';
 
 export type FetchedTenantToken = { token: string; expireSeconds: number };
 
 export type TenantTokenCacheOptions = {
   safetyMarginMs?: number;
-  // An `expire` below this is raised to it, so a short-lived token is still cached for a while instead
-  // of being born inside its own safety margin (a token-invalid reply then refreshes it early).
   minExpireSeconds?: number;
   now?: () => number;
 };
-
-export const TENANT_TOKEN_DEFAULTS = {
-  safetyMarginMs: 60_000,
-  minExpireSeconds: 120,
-} as const;
 
 type CachedToken = { token: string; usableUntil: number };
 
@@ -27,8 +21,8 @@ export class TenantTokenCache {
   private readonly now: () => number;
 
   constructor(options: TenantTokenCacheOptions = {}) {
-    this.safetyMarginMs = options.safetyMarginMs ?? TENANT_TOKEN_DEFAULTS.safetyMarginMs;
-    this.minExpireSeconds = options.minExpireSeconds ?? TENANT_TOKEN_DEFAULTS.minExpireSeconds;
+    this.safetyMarginMs = options.safetyMarginMs ?? LARK_DEFAULTS.tenantToken.safetyMarginMs;
+    this.minExpireSeconds = options.minExpireSeconds ?? LARK_DEFAULTS.tenantToken.minExpireSeconds;
     this.now = options.now ?? Date.now;
   }
 

@@ -1,4 +1,4 @@
-import { LARK_PROTOCOL_DEFAULTS } from './defaults';
+import { LARK_DEFAULTS } from '../defaults';
 
 export type ChunkInput = {
   messageId: string;
@@ -13,7 +13,7 @@ export type ChunkResult =
   | { status: 'invalid'; reason: string };
 
 export type ChunkAssemblerOptions = {
-  // Sliding: every chunk of a message restarts its clock (the Go SDK's 5 s combine cache).
+  // Sliding: every chunk of a message restarts its clock.
   ttlMs?: number;
   maxChunksPerMessage?: number;
   maxPendingMessages?: number;
@@ -37,9 +37,9 @@ export class ChunkAssembler {
   private readonly now: () => number;
 
   constructor(options: ChunkAssemblerOptions = {}) {
-    this.ttlMs = options.ttlMs ?? LARK_PROTOCOL_DEFAULTS.chunkTtlMs;
-    this.maxChunksPerMessage = options.maxChunksPerMessage ?? LARK_PROTOCOL_DEFAULTS.maxChunksPerMessage;
-    this.maxPendingMessages = options.maxPendingMessages ?? LARK_PROTOCOL_DEFAULTS.maxPendingChunkedMessages;
+    this.ttlMs = options.ttlMs ?? LARK_DEFAULTS.chunks.ttlMs;
+    this.maxChunksPerMessage = options.maxChunksPerMessage ?? LARK_DEFAULTS.chunks.maxChunksPerMessage;
+    this.maxPendingMessages = options.maxPendingMessages ?? LARK_DEFAULTS.chunks.maxPendingMessages;
     this.now = options.now ?? Date.now;
   }
 
@@ -51,7 +51,6 @@ export class ChunkAssembler {
     const now = this.now();
     this.collectExpired(now);
     const { messageId, sum, seq, data } = chunk;
-    if (!messageId) return { status: 'invalid', reason: 'missing message_id' };
     if (!Number.isInteger(sum) || sum < 1 || sum > this.maxChunksPerMessage) {
       return { status: 'invalid', reason: `invalid sum ${String(sum)}` };
     }
@@ -59,6 +58,7 @@ export class ChunkAssembler {
       return { status: 'invalid', reason: `invalid seq ${String(seq)} for sum ${sum}` };
     }
     if (sum === 1) return { status: 'complete', payload: data };
+    if (!messageId) return { status: 'invalid', reason: 'chunk without message_id' };
 
     let entry = this.pending.get(messageId);
     if (entry && entry.sum !== sum) {

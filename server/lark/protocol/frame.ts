@@ -69,11 +69,16 @@ function toWireUint64(value: bigint): number | LongLike {
   return { low: Number(value & UINT32_MASK) | 0, high: Number(value >> 32n) | 0 };
 }
 
-function fromWireUint64(value: number | LongLike): bigint {
+function fromWireUint64(value: WireFrame['SeqID']): bigint {
   if (typeof value === 'number') return BigInt(value);
   if (value.high === 0) return BigInt(value.low >>> 0);
   return (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0);
 }
+
+// Encoding is synchronous, so one writer can be reused: its buffer grows once to the largest frame
+// instead of being regrown for every large payload. A writer grown past the cap is not kept.
+const MAX_RETAINED_WRITER_BYTES = 1024 * 1024;
+let sharedWriter = protobuf.Writer.create();
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
@@ -89,7 +94,11 @@ export function encodeFrame(frame: Frame): Uint8Array {
   if (frame.payloadType !== undefined) wire.payload_type = frame.payloadType;
   if (frame.payload !== undefined) wire.payload = frame.payload;
   if (frame.logIdNew !== undefined) wire.LogIDNew = frame.logIdNew;
-  return wireFrameType.encode(wire).finish();
+  sharedWriter.pos = 0;
+  sharedWriter.states = null;
+  const bytes = wireFrameType.encode(wire, sharedWriter).finish();
+  if (sharedWriter.buf.length > MAX_RETAINED_WRITER_BYTES) sharedWriter = protobuf.Writer.create();
+  return bytes;
 }
 
 export function decodeFrame(bytes: Uint8Array): Frame {
@@ -105,7 +114,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
     logId: fromWireUint64(wire.LogID),
     service: wire.service,
     method: wire.method,
-    headers: (wire.headers ?? []).map((h) => ({ key: h.key, value: h.value })),
+    headers: wire.headers ?? [],
   };
   if (hasOwn.call(wire, 'payload_encoding')) frame.payloadEncoding = wire.payload_encoding;
   if (hasOwn.call(wire, 'payload_type')) frame.payloadType = wire.payload_type;

@@ -1,0 +1,51 @@
+import PgBoss from 'pg-boss';
+import { sql, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client';
+
+export const OUTBOX_QUEUE = 'lark-outbox';
+export const MAINTENANCE_QUEUE = 'lark-maintenance';
+
+/** Adapts a Drizzle transaction to pg-boss's `db` option so a job commits (or not) with its cause. */
+function txAdapter(tx: DbOrTx): PgBoss.Db {
+  return {
+    async executeSql(text: string, values: unknown[]) {
+      const parts = text.split(/\$(\d+)/);
+      const chunks: SQL[] = parts.map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql`${sql.param(values[Number(part) - 1])}`));
+      const res = await tx.execute(sql.join(chunks, sql.raw('')));
+      return { rows: res.rows as unknown[] };
+    },
+  };
+}
+
+/** Enqueues jobs in the caller's transaction. */
+export type JobEnqueuer = {
+  enqueueOutbox(tx: DbOrTx, outboxId: string, opts?: { startAfter?: Date }): Promise<void>;
+};
+
+export function createJobQueue(input: { databaseUrl: string; maintenanceIntervalSeconds?: number }) {
+  const boss = new PgBoss({
+    connectionString: input.databaseUrl,
+    schema: 'pgboss',
+    max: 4,
+    application_name: 'larkspur-jobs',
+    // A deliverer that dies mid-send loses its job's lease after the expiry; maintenance then retries it.
+    maintenanceIntervalSeconds: input.maintenanceIntervalSeconds ?? 30,
+  });
+  const enqueuer: JobEnqueuer = {
+    async enqueueOutbox(tx, outboxId, opts) {
+      await boss.send(OUTBOX_QUEUE, { outboxId }, { db: txAdapter(tx), startAfter: opts?.startAfter, retryLimit: 20, retryDelay: 5, expireInSeconds: 120 });
+    },
+  };
+  return {
+    boss,
+    enqueuer,
+    async start() {
+      boss.on('error', () => {});
+      await boss.start();
+      for (const name of [OUTBOX_QUEUE, MAINTENANCE_QUEUE]) await boss.createQueue(name);
+    },
+    async stop(timeoutMs: number) {
+      await boss.stop({ graceful: true, timeout: timeoutMs, wait: true });
+    },
+  };
+}

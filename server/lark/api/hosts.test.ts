@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { accountsBaseUrlFor, openBaseUrlFor, otherRegion, resolveLarkHosts } from './hosts';
+
+describe('resolveLarkHosts', () => {
+  it('maps each region to its own hosts', () => {
+    expect(resolveLarkHosts('feishu')).toEqual({ openBaseUrl: 'https://open.feishu.cn', accountsBaseUrl: 'https://accounts.feishu.cn' });
+    expect(resolveLarkHosts('lark')).toEqual({ openBaseUrl: 'https://open.larksuite.com', accountsBaseUrl: 'https://accounts.larksuite.com' });
+  });
+
+  it('lets a deployment-wide override with {region} beat the per-region host', () => {
+    const overrides = { openBaseUrl: 'http://127.0.0.1:4010/{region}', accountsBaseUrl: 'http://127.0.0.1:4010/{region}/' };
+    expect(resolveLarkHosts('lark', overrides)).toEqual({
+      openBaseUrl: 'http://127.0.0.1:4010/lark',
+      accountsBaseUrl: 'http://127.0.0.1:4010/lark',
+    });
+    expect(openBaseUrlFor('feishu', overrides)).toBe('http://127.0.0.1:4010/feishu');
+  });
+
+  it('applies an override without placeholder to both brands as is, and ignores blank ones', () => {
+    expect(openBaseUrlFor('lark', { openBaseUrl: 'http://proxy.internal:8080' })).toBe('http://proxy.internal:8080');
+    expect(accountsBaseUrlFor('lark', { accountsBaseUrl: '   ' })).toBe('https://accounts.larksuite.com');
+    expect(accountsBaseUrlFor('feishu', { accountsBaseUrl: null })).toBe('https://accounts.feishu.cn');
+  });
+
+  it('names the other brand', () => {
+    expect(otherRegion('feishu')).toBe('lark');
+    expect(otherRegion('lark')).toBe('feishu');
+  });
+});

@@ -1,0 +1,268 @@
+import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Db, Tx } from '../../db/client';
+import {
+  agent,
+  chatMessage,
+  chatSession,
+  larkBindingToken,
+  larkChatSessionBinding,
+  larkInboundMessage,
+  larkInstallation,
+  larkUserBinding,
+  member,
+  user,
+  workspace,
+  type LarkDropReason,
+} from '../../db/schema';
+import { isUniqueViolation } from '../../db/pg-errors';
+import { env } from '../../env';
+import type { JobEnqueuer } from '../../jobs/queue';
+import { appendUserMessage } from '../../services/chat/chat';
+import { createIssue } from '../../services/issues/issues';
+import { enqueueAgentTask } from '../../services/tasks/tasks';
+import { decodeInboundEvent, isBotMentioned, rewriteMentionsForAgent, type InboundMessage } from '../protocol';
+import { enqueueOutboxMessage, type OutboxBody, type OutboxTarget } from '../outbound/outbox';
+import { recordInboundDrop } from './audit';
+import { claimInboundMessage, markInboundProcessed, releaseInboundClaim } from './dedup';
+import { parseIssueCommand } from './issue-command';
+
+export type DispatchOutcome =
+  | { outcome: 'ingested'; chatMessageId: string; taskId: string }
+  | { outcome: 'issue_created'; chatMessageId: string; issueId: string; identifier: string }
+  | { outcome: 'issue_usage'; chatMessageId: string }
+  | { outcome: 'needs_binding' }
+  | { outcome: 'agent_offline'; chatMessageId: string }
+  | { outcome: 'agent_archived'; chatMessageId: string }
+  | { outcome: 'dropped'; reason: LarkDropReason };
+
+/** What the connector should answer: 200 for every durable outcome and deliberate drop, 500 to have Lark redeliver. */
+export type DispatchResult = { ack: 200 | 500; result: DispatchOutcome | { outcome: 'retry'; error: string } };
+
+export type DispatcherDeps = { db: Db; jobs: JobEnqueuer; logger: Logger; appUrl?: string; budgetMs?: number };
+
+/** The ACK must leave within Lark's 3 s; the dispatcher gives up well before that. */
+export const DISPATCH_BUDGET_MS = 2000;
+
+type Installation = typeof larkInstallation.$inferSelect;
+
+class ClaimLostError extends Error {}
+
+function replyTarget(message: InboundMessage): OutboxTarget {
+  // Inside a thread the answer belongs in the thread; elsewhere it goes to the chat.
+  if (message.threadId || message.rootId) return { replyToMessageId: message.messageId, replyInThread: true };
+  return { receiveIdType: 'chat_id', receiveId: message.chatId };
+}
+
+/**
+ * The ACK path for one delivery: claim, filter, identify, write the user's message and what follows
+ * from it in one transaction, answer. No outbound HTTP happens here: replies are outbox rows.
+ */
+export async function dispatchInboundEvent(deps: DispatcherDeps, input: { appId: string; payload: Uint8Array | string }): Promise<DispatchResult> {
+  const decoded = decodeInboundEvent(input.payload);
+  const [installation] = await deps.db.select().from(larkInstallation).where(eq(larkInstallation.appId, input.appId));
+  if (decoded.kind === 'ignore') {
+    await recordInboundDrop(deps.db, {
+      installationId: installation?.id ?? null,
+      chatId: null,
+      eventType: decoded.eventType ?? 'unknown',
+      eventId: decoded.eventId ?? null,
+      messageId: null,
+      reason: decoded.reason === 'unsupported_event_type' ? 'unsupported_event' : 'invalid_event',
+    });
+    return { ack: 200, result: { outcome: 'dropped', reason: 'invalid_event' } };
+  }
+  const message = decoded.message;
+  const routing = { chatId: message.chatId, eventType: message.eventType, eventId: message.eventId, messageId: message.messageId };
+  if (!installation || (message.appId && message.appId !== installation.appId)) {
+    await recordInboundDrop(deps.db, { installationId: installation?.id ?? null, ...routing, reason: 'invalid_event' });
+    return { ack: 200, result: { outcome: 'dropped', reason: 'invalid_event' } };
+  }
+  if (installation.status !== 'active') {
+    await recordInboundDrop(deps.db, { installationId: installation.id, ...routing, reason: 'revoked_installation' });
+    return { ack: 200, result: { outcome: 'dropped', reason: 'revoked_installation' } };
+  }
+
+  const claimed = await claimInboundMessage(deps.db, { installationId: installation.id, messageId: message.messageId });
+  if ('processed' in claimed) return { ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } };
+  // Another worker holds a live claim: it may still fail, so Lark must keep the message.
+  if ('inFlight' in claimed) return { ack: 500, result: { outcome: 'retry', error: 'being processed elsewhere' } };
+  const claim = { installationId: installation.id, messageId: message.messageId, claimToken: claimed.claimed };
+  const log = deps.logger.child({ installationId: installation.id, larkMessageId: message.messageId, larkEventId: message.eventId });
+
+  const work = deps.db
+    .transaction(async (tx) => {
+      const result = await processClaimed(tx, deps, installation, message);
+      // The durable outcome and the end of the claim commit together; a rotated or released claim rolls it all back.
+      if ((await markInboundProcessed(tx, claim)) === 0) throw new ClaimLostError();
+      return result;
+    })
+    .then(
+      (outcome): DispatchResult => ({ ack: 200, result: outcome }),
+      async (err): Promise<DispatchResult> => {
+        if (err instanceof ClaimLostError) return { ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } };
+        await releaseInboundClaim(deps.db, claim).catch(() => {});
+        log.error({ err: (err as Error).message }, 'inbound dispatch failed; asking Lark to redeliver');
+        return { ack: 500, result: { outcome: 'retry', error: (err as Error).message } };
+      },
+    );
+  let timer: NodeJS.Timeout | undefined;
+  const overBudget = new Promise<DispatchResult>((resolve) => {
+    timer = setTimeout(async () => {
+      // Releasing makes the late transaction's mark match nothing, so it rolls back; Lark redelivers.
+      await releaseInboundClaim(deps.db, claim).catch(() => {});
+      log.warn({ budgetMs: deps.budgetMs ?? DISPATCH_BUDGET_MS }, 'inbound dispatch over budget; released for redelivery');
+      resolve({ ack: 500, result: { outcome: 'retry', error: 'dispatch exceeded its time budget' } });
+    }, deps.budgetMs ?? DISPATCH_BUDGET_MS);
+  });
+  try {
+    return await Promise.race([work, overBudget]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function processClaimed(tx: Tx, deps: DispatcherDeps, installation: Installation, message: InboundMessage): Promise<DispatchOutcome> {
+  const bot = { unionId: installation.botUnionId, openId: installation.botOpenId };
+  const drop = async (reason: LarkDropReason): Promise<DispatchOutcome> => {
+    await recordInboundDrop(tx, {
+      installationId: installation.id,
+      chatId: message.chatId,
+      eventType: message.eventType,
+      eventId: message.eventId,
+      messageId: message.messageId,
+      reason,
+    });
+    return { outcome: 'dropped', reason };
+  };
+  if (message.chatType === 'group' && !isBotMentioned(message.mentions, bot)) return drop('not_addressed_in_group');
+
+  const senderOpenId = message.sender.openId;
+  if (!senderOpenId) return drop('invalid_event');
+  const [identity] = await tx
+    .select({ userId: larkUserBinding.userId, memberUserId: member.userId })
+    .from(larkUserBinding)
+    .leftJoin(member, and(eq(member.workspaceId, larkUserBinding.workspaceId), eq(member.userId, larkUserBinding.userId)))
+    .where(and(eq(larkUserBinding.installationId, installation.id), eq(larkUserBinding.larkOpenId, senderOpenId)));
+  const [names] = await tx
+    .select({ agentName: agent.name, workspaceName: workspace.name, prefix: workspace.issuePrefix, slug: workspace.slug })
+    .from(agent)
+    .innerJoin(workspace, eq(workspace.id, agent.workspaceId))
+    .where(and(eq(agent.id, installation.agentId), eq(agent.workspaceId, installation.workspaceId)));
+  const outbox = (target: OutboxTarget, body: OutboxBody, larkOpenId?: string) =>
+    enqueueOutboxMessage(tx, deps.jobs, { workspaceId: installation.workspaceId, installationId: installation.id, target, body, larkOpenId });
+
+  if (!identity) {
+    // A user who keeps typing is not spammed: one prompt at a time while its token is live.
+    const [live] = await tx
+      .select({ hash: larkBindingToken.tokenHash })
+      .from(larkBindingToken)
+      .where(
+        and(
+          eq(larkBindingToken.installationId, installation.id),
+          eq(larkBindingToken.larkOpenId, senderOpenId),
+          isNull(larkBindingToken.consumedAt),
+          gt(larkBindingToken.expiresAt, sql`now()`),
+        ),
+      )
+      .limit(1);
+    if (!live) {
+      await outbox({ receiveIdType: 'open_id', receiveId: senderOpenId }, { kind: 'binding_prompt', agentName: names.agentName, workspaceName: names.workspaceName }, senderOpenId);
+    }
+    return { outcome: 'needs_binding' };
+  }
+  if (!identity.memberUserId) return drop('non_workspace_member');
+
+  const sessionId = await findOrCreateChatSession(tx, installation, message, identity.userId, names.agentName);
+  const content = rewriteMentionsForAgent(message.text, message.mentions, bot);
+  const previous = await previousUserMessage(tx, installation.workspaceId, sessionId, identity.userId);
+  const chatMsg = await appendUserMessage(tx, { workspaceId: installation.workspaceId, sessionId, authorUserId: identity.userId, content });
+  await tx.insert(larkInboundMessage).values({
+    chatMessageId: chatMsg.id,
+    workspaceId: installation.workspaceId,
+    installationId: installation.id,
+    larkMessageId: message.messageId,
+    larkChatId: message.chatId,
+    larkThreadId: message.threadId,
+    larkRootId: message.rootId,
+    senderOpenId,
+  });
+  const target = replyTarget(message);
+
+  const command = parseIssueCommand(content);
+  if (command) {
+    let title: string;
+    let description: string;
+    if (command.kind === 'create') {
+      title = command.title;
+      description = command.description;
+    } else if (previous && !parseIssueCommand(previous)) {
+      const [first, ...rest] = previous.trim().split('\n');
+      title = first.trim().slice(0, 300);
+      description = rest.join('\n').trim();
+    } else {
+      await outbox(target, { kind: 'issue_usage' });
+      return { outcome: 'issue_usage', chatMessageId: chatMsg.id };
+    }
+    const created = await createIssue(tx, { workspaceId: installation.workspaceId, creatorUserId: identity.userId, title, description, originType: 'lark_chat' });
+    const appUrl = (deps.appUrl ?? env().APP_URL).replace(/\/+$/, '');
+    await outbox(target, { kind: 'issue_created', identifier: created.identifier, title: created.title, url: `${appUrl}/w/${names.slug}/issues/${created.id}` });
+    return { outcome: 'issue_created', chatMessageId: chatMsg.id, issueId: created.id, identifier: created.identifier };
+  }
+
+  const enqueued = await enqueueAgentTask(tx, { workspaceId: installation.workspaceId, sessionId, triggerMessageId: chatMsg.id });
+  if (enqueued.outcome === 'enqueued') return { outcome: 'ingested', chatMessageId: chatMsg.id, taskId: enqueued.task.id };
+  await outbox(target, { kind: enqueued.outcome, agentName: enqueued.agentName });
+  return { outcome: enqueued.outcome, chatMessageId: chatMsg.id };
+}
+
+async function previousUserMessage(tx: Tx, workspaceId: string, sessionId: string, userId: string): Promise<string | null> {
+  const [row] = await tx
+    .select({ content: chatMessage.content })
+    .from(chatMessage)
+    .where(and(eq(chatMessage.workspaceId, workspaceId), eq(chatMessage.sessionId, sessionId), eq(chatMessage.role, 'user'), eq(chatMessage.authorUserId, userId)))
+    .orderBy(desc(chatMessage.createdAt))
+    .limit(1);
+  return row?.content ?? null;
+}
+
+/**
+ * One session per (installation, chat), even when two events race: the binding's unique key
+ * decides, and the loser of the race rolls back its own session (a savepoint) and uses the winner's.
+ */
+async function findOrCreateChatSession(tx: Tx, installation: Installation, message: InboundMessage, senderUserId: string, agentName: string): Promise<string> {
+  const existing = async () =>
+    (
+      await tx
+        .select({ id: larkChatSessionBinding.chatSessionId })
+        .from(larkChatSessionBinding)
+        .where(and(eq(larkChatSessionBinding.installationId, installation.id), eq(larkChatSessionBinding.larkChatId, message.chatId)))
+    )[0]?.id;
+  const found = await existing();
+  if (found) return found;
+  // A DM belongs to the person writing; a group session to the installer, a stable workspace identity.
+  const creator = message.chatType === 'p2p' ? senderUserId : installation.installerUserId;
+  const [sender] = await tx.select({ name: user.name }).from(user).where(eq(user.id, senderUserId));
+  const title = message.chatType === 'p2p' ? `Lark: ${sender?.name ?? 'direct message'} and ${agentName}` : `Lark group chat with ${agentName}`;
+  try {
+    return await tx.transaction(async (sp) => {
+      const [session] = await sp
+        .insert(chatSession)
+        .values({ workspaceId: installation.workspaceId, agentId: installation.agentId, creatorUserId: creator, channel: 'lark', title: title.slice(0, 200) })
+        .returning({ id: chatSession.id });
+      await sp.insert(larkChatSessionBinding).values({
+        chatSessionId: session.id,
+        workspaceId: installation.workspaceId,
+        installationId: installation.id,
+        larkChatId: message.chatId,
+        larkChatType: message.chatType,
+      });
+      return session.id;
+    });
+  } catch (err) {
+    if (!isUniqueViolation(err, 'lark_chat_session_binding_chat_unique')) throw err;
+    const winner = await existing();
+    if (!winner) throw err;
+    return winner;
+  }
+}

@@ -1,0 +1,271 @@
+// Turns an event long-connection payload (v2 envelope) into a typed inbound message. Never throws:
+// anything it cannot or will not handle becomes an `ignore` verdict with a reason.
+
+export const MESSAGE_RECEIVE_EVENT = 'im.message.receive_v1';
+
+export type LarkChatType = 'p2p' | 'group';
+
+export type InboundMention = {
+  key: string;
+  openId: string | null;
+  unionId: string | null;
+  userId: string | null;
+  name: string;
+};
+
+export type InboundSender = {
+  openId: string;
+  unionId: string | null;
+  userId: string | null;
+  type: string;
+};
+
+export type InboundMessage = {
+  eventId: string;
+  eventType: string;
+  appId: string | null;
+  tenantKey: string | null;
+  messageId: string;
+  chatId: string;
+  chatType: LarkChatType;
+  rootId: string | null;
+  parentId: string | null;
+  threadId: string | null;
+  sender: InboundSender;
+  mentions: InboundMention[];
+  messageType: string;
+  // Readable text. Mention placeholders (`@_user_N`) are kept; rewriteMentionsForAgent resolves them.
+  text: string;
+  createTime: number | null;
+};
+
+export type IgnoreReason =
+  | 'malformed_json'
+  | 'not_an_object'
+  | 'unsupported_schema'
+  | 'unsupported_event_type'
+  | 'missing_field'
+  | 'unsupported_chat_type'
+  | 'malformed_content';
+
+export type DecodedEvent =
+  | { kind: 'message'; message: InboundMessage }
+  | { kind: 'ignore'; reason: IgnoreReason; detail?: string; eventId?: string; eventType?: string };
+
+type JsonRecord = Record<string, unknown>;
+
+function asRecord(value: unknown): JsonRecord | null {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonRecord) : null;
+}
+
+function asString(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function asTimestamp(value: unknown): number | null {
+  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  return typeof number === 'number' && Number.isFinite(number) ? number : null;
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+const textDecoder = new TextDecoder('utf-8');
+
+export function decodeInboundEvent(payload: string | Uint8Array | unknown): DecodedEvent {
+  let envelopeValue: unknown = payload;
+  if (typeof payload === 'string' || payload instanceof Uint8Array) {
+    const text = typeof payload === 'string' ? payload : textDecoder.decode(payload);
+    const parsed = parseJson(text);
+    if (!parsed.ok) return { kind: 'ignore', reason: 'malformed_json' };
+    envelopeValue = parsed.value;
+  }
+  const envelope = asRecord(envelopeValue);
+  if (!envelope) return { kind: 'ignore', reason: 'not_an_object' };
+  const header = asRecord(envelope.header);
+  if (envelope.schema !== '2.0' || !header) return { kind: 'ignore', reason: 'unsupported_schema' };
+
+  const eventId = asString(header.event_id) ?? undefined;
+  const eventType = asString(header.event_type) ?? undefined;
+  const ignore = (reason: IgnoreReason, detail?: string): DecodedEvent => ({ kind: 'ignore', reason, detail, eventId, eventType });
+  if (eventType !== MESSAGE_RECEIVE_EVENT) return ignore('unsupported_event_type', eventType ?? 'none');
+  if (!eventId) return ignore('missing_field', 'header.event_id');
+
+  const event = asRecord(envelope.event);
+  const message = asRecord(event?.message);
+  if (!event || !message) return ignore('missing_field', 'event.message');
+  const sender = asRecord(event.sender);
+  const senderIds = asRecord(sender?.sender_id);
+  const senderOpenId = asString(senderIds?.open_id);
+  if (!senderOpenId) return ignore('missing_field', 'event.sender.sender_id.open_id');
+  const messageId = asString(message.message_id);
+  if (!messageId) return ignore('missing_field', 'event.message.message_id');
+  const chatId = asString(message.chat_id);
+  if (!chatId) return ignore('missing_field', 'event.message.chat_id');
+  const chatType = message.chat_type;
+  if (chatType !== 'p2p' && chatType !== 'group') return ignore('unsupported_chat_type', typeof chatType === 'string' ? chatType : 'none');
+  const messageType = asString(message.message_type);
+  if (!messageType) return ignore('missing_field', 'event.message.message_type');
+
+  const mentions = decodeMentions(message.mentions);
+  const text = flattenContent(messageType, message.content, mentions);
+  if (text === null) return ignore('malformed_content', messageType);
+
+  return {
+    kind: 'message',
+    message: {
+      eventId,
+      eventType,
+      appId: asString(header.app_id),
+      tenantKey: asString(header.tenant_key),
+      messageId,
+      chatId,
+      chatType,
+      rootId: asString(message.root_id),
+      parentId: asString(message.parent_id),
+      threadId: asString(message.thread_id),
+      sender: {
+        openId: senderOpenId,
+        unionId: asString(senderIds?.union_id),
+        userId: asString(senderIds?.user_id),
+        type: asString(sender?.sender_type) ?? 'user',
+      },
+      mentions,
+      messageType,
+      text,
+      createTime: asTimestamp(message.create_time) ?? asTimestamp(header.create_time),
+    },
+  };
+}
+
+function decodeMentions(value: unknown): InboundMention[] {
+  if (!Array.isArray(value)) return [];
+  const mentions: InboundMention[] = [];
+  for (const item of value) {
+    const mention = asRecord(item);
+    const key = asString(mention?.key);
+    if (!mention || !key) continue;
+    const ids = asRecord(mention.id);
+    mentions.push({
+      key,
+      openId: asString(ids?.open_id),
+      unionId: asString(ids?.union_id),
+      userId: asString(ids?.user_id),
+      name: typeof mention.name === 'string' ? mention.name : '',
+    });
+  }
+  return mentions;
+}
+
+// Returns null when the content of a text-bearing type cannot be read.
+function flattenContent(messageType: string, rawContent: unknown, mentions: InboundMention[]): string | null {
+  let content: JsonRecord | null = null;
+  if (typeof rawContent === 'string') {
+    const parsed = parseJson(rawContent);
+    content = parsed.ok ? asRecord(parsed.value) : null;
+  }
+  switch (messageType) {
+    case 'text':
+      return content && typeof content.text === 'string' ? content.text : null;
+    case 'post':
+      return content ? flattenPost(content, mentions) : null;
+    case 'image':
+      return '[Image]';
+    case 'file': {
+      const name = asString(content?.file_name);
+      return name ? `[File: ${name}]` : '[File]';
+    }
+    case 'audio':
+      return '[Audio]';
+    case 'media':
+      return '[Video]';
+    case 'sticker':
+      return '[Sticker]';
+    default:
+      return '[Unsupported message]';
+  }
+}
+
+function flattenPost(content: JsonRecord, mentions: InboundMention[]): string | null {
+  let body = content;
+  // Received posts have no locale wrapper; sent ones ({"zh_cn": {...}}) may still show up (e.g. forwarded).
+  if (!Array.isArray(body.content)) {
+    const localized = Object.values(content).map(asRecord).find((value) => value && Array.isArray(value.content));
+    if (!localized) return null;
+    body = localized;
+  }
+  const mentionKeys = new Set(mentions.map((m) => m.key));
+  const lines: string[] = [];
+  const title = typeof body.title === 'string' ? body.title.trim() : '';
+  if (title) lines.push(title);
+  for (const paragraph of body.content as unknown[]) {
+    if (!Array.isArray(paragraph)) continue;
+    lines.push(flattenParagraph(paragraph, mentionKeys));
+  }
+  return lines.join('\n');
+}
+
+function flattenParagraph(elements: unknown[], mentionKeys: Set<string>): string {
+  let line = '';
+  let afterCodeBlock = false;
+  const append = (piece: string) => {
+    if (!piece) return;
+    line += afterCodeBlock ? `\n${piece}` : piece;
+    afterCodeBlock = false;
+  };
+  for (const item of elements) {
+    const element = asRecord(item);
+    if (!element) continue;
+    const text = typeof element.text === 'string' ? element.text : '';
+    switch (element.tag) {
+      case 'text':
+      case 'md':
+        append(text);
+        break;
+      case 'a': {
+        const href = asString(element.href);
+        append(href && text && text !== href ? `${text} (${href})` : text || href || '');
+        break;
+      }
+      case 'at': {
+        // Keep the placeholder when the mention list knows it, so the bot's own mention is handled
+        // exactly as in text messages; otherwise show the name.
+        const userId = asString(element.user_id);
+        if (userId && mentionKeys.has(userId)) append(userId);
+        else if (userId === '@_all' || userId === 'all') append('@all');
+        else append(`@${asString(element.user_name) ?? userId ?? 'user'}`);
+        break;
+      }
+      case 'code_block': {
+        const language = asString(element.language)?.toLowerCase() ?? '';
+        const code = text.endsWith('\n') ? text.slice(0, -1) : text;
+        const fence = `\`\`\`${language}\n${code}\n\`\`\``;
+        line += line && !line.endsWith('\n') ? `\n${fence}` : fence;
+        afterCodeBlock = true;
+        break;
+      }
+      case 'img':
+        append('[Image]');
+        break;
+      case 'media':
+        append('[Video]');
+        break;
+      case 'emotion': {
+        const emoji = asString(element.emoji_type);
+        append(emoji ? `:${emoji}:` : '');
+        break;
+      }
+      case 'hr':
+        append('---');
+        break;
+      default:
+        append(text);
+    }
+  }
+  return line;
+}

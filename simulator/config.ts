@@ -1,0 +1,49 @@
+import type { ClientConfig } from './faults';
+
+export type SimulatorOptions = {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** No ACK within this long: the event is redelivered. Lark: 3 s. */
+  ackTimeoutMs?: number;
+  /** Sends per event, first delivery included. */
+  maxDeliveryAttempts?: number;
+  /** Wait before redelivery n is `redeliveryBackoffMs * n`. */
+  redeliveryBackoffMs?: number;
+  /** Lifetime of tenant access tokens. Lark: 7200 s. */
+  tokenTtlSeconds?: number;
+  /** Per app and API. Lark: 50/s and 1000/min. */
+  rateLimitPerSecond?: number;
+  rateLimitPerMinute?: number;
+  /** Messages per second into one group chat (all bots together) or to one user. Lark: 5. */
+  chatRateLimitPerSecond?: number;
+  /** Card updates per second per message. Lark: 5. */
+  patchRateLimitPerSecond?: number;
+  /** Device flow: the poll interval and lifetime announced by `begin`. Lark: 5 s and 600 s. */
+  registrationIntervalSeconds?: number;
+  registrationExpiresInSeconds?: number;
+  /** ClientConfig returned by the WS bootstrap (seconds). */
+  clientConfig?: Partial<ClientConfig>;
+  maxConnectionsPerApp?: number;
+};
+
+export type SimulatorConfig = Required<Omit<SimulatorOptions, 'clientConfig'>> & { clientConfig: ClientConfig };
+
+export function resolveConfig(opts: SimulatorOptions): SimulatorConfig {
+  return {
+    port: opts.port ?? 0,
+    host: opts.host ?? '127.0.0.1',
+    ackTimeoutMs: opts.ackTimeoutMs ?? 3000,
+    maxDeliveryAttempts: opts.maxDeliveryAttempts ?? 4,
+    redeliveryBackoffMs: opts.redeliveryBackoffMs ?? 1000,
+    tokenTtlSeconds: opts.tokenTtlSeconds ?? 7200,
+    rateLimitPerSecond: opts.rateLimitPerSecond ?? 50,
+    rateLimitPerMinute: opts.rateLimitPerMinute ?? 1000,
+    chatRateLimitPerSecond: opts.chatRateLimitPerSecond ?? 5,
+    patchRateLimitPerSecond: opts.patchRateLimitPerSecond ?? 5,
+    registrationIntervalSeconds: opts.registrationIntervalSeconds ?? 5,
+    registrationExpiresInSeconds: opts.registrationExpiresInSeconds ?? 600,
+    clientConfig: { PingInterval: 120, ReconnectCount: -1, ReconnectInterval: 120, ReconnectNonce: 30, ...opts.clientConfig },
+    maxConnectionsPerApp: opts.maxConnectionsPerApp ?? 50,
+  };
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { brands } from './state';
+
+export class ControlError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: 'invalid_request' | 'not_found' | 'conflict',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string) => new ControlError(404, 'not_found', `${what} not found`);
+
+export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return result.data;
+  const message = result.error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'body'}: ${issue.message}`)
+    .join('; ');
+  throw new ControlError(400, 'invalid_request', message);
+}
+
+const id = z.string().min(1);
+const name = z.string().trim().min(1).max(100);
+
+export const schemas = {
+  tenant: z.object({ brand: z.enum(brands), name }),
+  user: z.object({ tenant_key: id, name }),
+  app: z.object({ tenant_key: id, name, owner_user_id: id.optional() }),
+  chat: z.object({ tenant_key: id, name, user_ids: z.array(id).default([]), app_ids: z.array(id).default([]) }),
+  members: z
+    .object({ user_ids: z.array(id).default([]), app_ids: z.array(id).default([]) })
+    .refine((b) => b.user_ids.length + b.app_ids.length > 0, 'name at least one user_id or app_id'),
+  approve: z.object({ user_id: id, app_name: z.string().max(100).optional(), name: z.string().max(100).optional() }),
+  message: z
+    .object({
+      user_id: id,
+      app_id: id.optional(),
+      chat_id: id.optional(),
+      text: z.string().min(1).max(150_000).optional(),
+      post: z
+        .object({
+          title: z.string().optional(),
+          content: z.array(z.array(z.looseObject({ tag: z.string() }))).min(1),
+        })
+        .optional(),
+      mentions: z
+        .array(z.object({ app_id: id.optional(), user_id: id.optional() }))
+        .refine((list) => list.every((m) => !!m.app_id !== !!m.user_id), 'each mention names exactly one app_id or user_id')
+        .optional(),
+      root_id: id.optional(),
+    })
+    .refine((b) => !!b.app_id !== !!b.chat_id, 'give exactly one of app_id (p2p) or chat_id (group)')
+    .refine((b) => (b.text === undefined) !== (b.post === undefined), 'give exactly one of text or post'),
+  fault: z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('rest_error'),
+      app_id: id.optional(),
+      path: id,
+      method: z.string().optional(),
+      code: z.number().int(),
+      http_status: z.number().int().min(100).max(599).default(400),
+      msg: z.string().optional(),
+      count: z.number().int().default(1),
+    }),
+    z.object({
+      kind: z.literal('rest_delay'),
+      app_id: id.optional(),
+      path: id,
+      method: z.string().optional(),
+      ms: z.number().int().min(0).max(120_000),
+      count: z.number().int().default(1),
+    }),
+    z.object({ kind: z.literal('duplicate_deliveries'), app_id: id.optional(), count: z.number().int().min(1).max(20) }),
+    z.object({ kind: z.literal('chunk_events'), app_id: id.optional(), chunk_bytes: z.number().int().min(1) }),
+    z.object({
+      kind: z.literal('push_client_config'),
+      app_id: id.optional(),
+      PingInterval: z.number().int().min(1),
+      ReconnectCount: z.number().int(),
+      ReconnectInterval: z.number().int().min(0),
+      ReconnectNonce: z.number().int().min(0),
+    }),
+    z.object({
+      kind: z.enum(['drop_connections', 'expire_tokens', 'silent_connection', 'deny_contact_scope']),
+      app_id: id.optional(),
+    }),
+  ]),
+};

@@ -1,0 +1,208 @@
+import type { Call, OpenApiRequest, RestDeps } from './rest';
+import { checkContent, isSharedCard, requestBodyLimits, type SupportedMsgType } from './im-content';
+import { parseJsonObject, type Reply } from './http';
+import { larkError, larkErrorReply, larkFail, larkOk, type LarkError } from './lark-errors';
+import { appendMessage, type Placement } from './messaging';
+import type { App, Chat, Directory, Message } from './state';
+
+// IM: send, reply and card update.
+
+const idempotencyWindowMs = 60 * 60 * 1000;
+const maxCardAgeMs = 14 * 24 * 60 * 60 * 1000;
+
+/** `uuid` de-duplication of sends and replies, per app, for an hour. */
+export class IdempotencyStore {
+  private readonly entries = new Map<string, { messageId: string; at: number }>();
+
+  get(appId: string, uuid: string, now = Date.now()): string | undefined {
+    const entry = this.entries.get(`${appId}|${uuid}`);
+    if (!entry) return undefined;
+    if (now - entry.at > idempotencyWindowMs) {
+      this.entries.delete(`${appId}|${uuid}`);
+      return undefined;
+    }
+    return entry.messageId;
+  }
+
+  set(appId: string, uuid: string, messageId: string): void {
+    const now = Date.now();
+    if (this.entries.size > 10_000) {
+      for (const [key, entry] of this.entries) if (now - entry.at > idempotencyWindowMs) this.entries.delete(key);
+    }
+    this.entries.set(`${appId}|${uuid}`, { messageId, at: now });
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+function messageData(dir: Directory, message: Message) {
+  const app = message.sender.type === 'app' ? dir.apps.get(message.sender.id) : undefined;
+  return {
+    message_id: message.messageId,
+    ...(message.rootId ? { root_id: message.rootId } : {}),
+    ...(message.parentId ? { parent_id: message.parentId } : {}),
+    ...(message.threadId ? { thread_id: message.threadId } : {}),
+    msg_type: message.msgType,
+    create_time: String(message.createTime),
+    update_time: String(message.updateTime),
+    deleted: false,
+    updated: message.updates.length > 0,
+    chat_id: message.chatId,
+    sender: { id: app?.appId ?? message.sender.id, id_type: 'app_id', sender_type: 'app', tenant_key: app?.tenantKey },
+    body: { content: message.content },
+  };
+}
+
+function chatRateLimit(deps: RestDeps, chat: Chat): LarkError | undefined {
+  // Shared by every bot: per group chat, and per user for direct messages.
+  const key = chat.type === 'group' ? `chat|${chat.chatId}` : `user|${[...chat.userIds][0]}`;
+  const decision = deps.limiter.hit(key, deps.config.chatRateLimitPerSecond, 1000);
+  return decision.ok ? undefined : larkError('im_rate_limited');
+}
+
+const receiveIdTypes = ['chat_id', 'open_id', 'union_id', 'user_id', 'email'] as const;
+
+function resolveReceiver(dir: Directory, app: App, idType: string, id: string): { chat: Chat } | { error: LarkError } {
+  const directTo = (userId: string) => {
+    const user = dir.users.get(userId)!;
+    if (user.tenantKey !== app.tenantKey) return { error: larkError('no_availability') };
+    return { chat: dir.p2pChat(app, user) };
+  };
+  switch (idType) {
+    case 'chat_id': {
+      const chat = dir.chats.get(id);
+      if (!chat) return { error: larkError('invalid_param', 'invalid receive_id') };
+      return chat.appIds.has(app.appId) ? { chat } : { error: larkError('bot_not_in_chat') };
+    }
+    case 'open_id': {
+      const subject = dir.resolveOpenId(id);
+      if (!subject) return { error: larkError('invalid_param', 'invalid receive_id') };
+      if (subject.scopeAppId !== app.appId) return { error: larkError('open_id_cross_app') };
+      if (subject.kind !== 'user') return { error: larkError('invalid_param', 'receive_id is not a user') };
+      return directTo(subject.userId);
+    }
+    case 'union_id': {
+      const user = dir.userByUnionId(id);
+      return user ? directTo(user.id) : { error: larkError('invalid_param', 'invalid receive_id') };
+    }
+    case 'user_id': {
+      const user = dir.userByLarkUserId(app.tenantKey, id);
+      return user ? directTo(user.id) : { error: larkError('invalid_param', 'invalid receive_id') };
+    }
+    default:
+      return { error: larkError('invalid_param', 'invalid receive_id') };
+  }
+}
+
+type Outgoing = { msgType: SupportedMsgType; content: string; uuid?: string };
+
+/** Field checks shared by send and reply: required strings, uuid, size, content shape. */
+function readOutgoing(req: OpenApiRequest, body: Record<string, unknown>): Outgoing | LarkError {
+  const { msg_type: msgType, content, uuid } = body;
+  if (typeof msgType !== 'string' || msgType === '') return larkError('field_validation', 'msg_type is required');
+  if (typeof content !== 'string' || content === '') return larkError('field_validation', 'content is required');
+  if (uuid !== undefined && (typeof uuid !== 'string' || uuid.length > 50)) {
+    return larkError('field_validation', 'uuid must be a string of at most 50 characters');
+  }
+  const checked = checkContent(msgType, content);
+  if (!checked.ok) return checked.error;
+  const limit = requestBodyLimits[msgType as SupportedMsgType];
+  if (req.body.length > limit) return larkError('content_too_long', `request body exceeds ${limit / 1024} KB`);
+  return { msgType: msgType as SupportedMsgType, content, uuid: uuid || undefined };
+}
+
+function deliverBotMessage(
+  call: Call,
+  chat: Chat,
+  out: Outgoing,
+  placement: Placement,
+): Reply {
+  const { deps, app } = call;
+  const limited = chatRateLimit(deps, chat);
+  if (limited) return larkErrorReply(limited);
+  const message = appendMessage(deps.dir, {
+    chat,
+    sender: { type: 'app', id: app.appId },
+    msgType: out.msgType,
+    content: out.content,
+    ...placement,
+  });
+  if (out.uuid) deps.idempotency.set(app.appId, out.uuid, message.messageId);
+  return larkOk({ data: messageData(deps.dir, message) });
+}
+
+function replayed(call: Call, uuid: string | undefined): Reply | undefined {
+  const messageId = uuid ? call.deps.idempotency.get(call.app.appId, uuid) : undefined;
+  const message = messageId ? call.deps.dir.messages.get(messageId) : undefined;
+  return message ? larkOk({ data: messageData(call.deps.dir, message) }) : undefined;
+}
+
+export function sendMessage(call: Call): Reply {
+  const { deps, req, app } = call;
+  const idType = req.query.get('receive_id_type');
+  if (!idType || !(receiveIdTypes as readonly string[]).includes(idType)) {
+    return larkFail('field_validation', 'receive_id_type must be one of chat_id, open_id, union_id, user_id, email');
+  }
+  const body = parseJsonObject(req.body);
+  if (!body) return larkFail('bad_json');
+  if (typeof body.receive_id !== 'string' || body.receive_id === '') {
+    return larkFail('field_validation', 'receive_id is required');
+  }
+  const out = readOutgoing(req, body);
+  if ('code' in out) return larkErrorReply(out);
+  const again = replayed(call, out.uuid);
+  if (again) return again;
+  const target = resolveReceiver(deps.dir, app, idType, body.receive_id);
+  if ('error' in target) return larkErrorReply(target.error);
+  return deliverBotMessage(call, target.chat, out, {});
+}
+
+export function replyToMessage(call: Call): Reply {
+  const { deps, req, app, params } = call;
+  const body = parseJsonObject(req.body);
+  if (!body) return larkFail('bad_json');
+  if (body.reply_in_thread !== undefined && typeof body.reply_in_thread !== 'boolean') {
+    return larkFail('field_validation', 'reply_in_thread must be a boolean');
+  }
+  const out = readOutgoing(req, body);
+  if ('code' in out) return larkErrorReply(out);
+  const again = replayed(call, out.uuid);
+  if (again) return again;
+  const target = deps.dir.messages.get(params.message_id);
+  if (!target) return larkFail('invalid_param', 'message_id not found');
+  const chat = deps.dir.chats.get(target.chatId)!;
+  if (!chat.appIds.has(app.appId)) return larkFail('bot_not_in_chat');
+  return deliverBotMessage(call, chat, out, { replyTo: target, inThread: body.reply_in_thread === true });
+}
+
+export function patchCard(call: Call): Reply {
+  const { deps, req, app, params } = call;
+  const body = parseJsonObject(req.body);
+  if (!body) return larkFail('bad_json');
+  if (typeof body.content !== 'string' || body.content === '') {
+    return larkFail('field_validation', 'content is required');
+  }
+  const message = deps.dir.messages.get(params.message_id);
+  if (!message) return larkFail('invalid_param', 'message_id not found');
+  if (message.msgType !== 'interactive') return larkFail('invalid_param', 'This message is NOT a card');
+  if (message.sender.type !== 'app' || message.sender.id !== app.appId) return larkFail('no_permission');
+  if (Date.now() - message.createTime > maxCardAgeMs) return larkFail('too_old');
+  if (req.body.length > requestBodyLimits.interactive) {
+    return larkFail('content_too_long', 'request body exceeds 30 KB');
+  }
+  const checked = checkContent('interactive', body.content);
+  if (!checked.ok) return larkErrorReply(checked.error);
+  // Only shared cards update: both the card on record and the new one must declare update_multi.
+  if (!isSharedCard(JSON.parse(message.content) as Record<string, unknown>) || !isSharedCard(checked.value)) {
+    return larkFail('invalid_param', 'only shared cards can be updated: set config.update_multi to true in both cards');
+  }
+  if (!deps.limiter.hit(`patch|${message.messageId}`, deps.config.patchRateLimitPerSecond, 1000).ok) {
+    return larkFail('im_rate_limited');
+  }
+  message.content = body.content;
+  message.updates.push(body.content);
+  message.updateTime = Date.now();
+  return larkOk({ data: {} });
+}

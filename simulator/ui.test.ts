@@ -1,0 +1,85 @@
+import { Marked } from 'marked';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from './server';
+
+type Renderer = { messageBody(message: Record<string, unknown>): string; markdown(text: string): string };
+
+const message = (msgType: string, content: unknown, mentions: unknown[] = []) => ({
+  msg_type: msgType,
+  content,
+  mentions,
+  updates: [],
+});
+
+describe('web UI', () => {
+  let sim: Simulator;
+  let render: Renderer;
+
+  beforeAll(async () => {
+    sim = await startSimulator();
+    // The page's renderer is plain browser JavaScript; it takes marked's class as an argument.
+    const modulePath = new URL('./ui/render.js', import.meta.url).href;
+    const mod = (await import(modulePath)) as { createRenderer(marked: typeof Marked): Renderer };
+    render = mod.createRenderer(Marked);
+  });
+  afterAll(() => sim.close());
+
+  it('serves the pages, scripts and a local copy of marked (no CDN)', async () => {
+    for (const [path, type] of [
+      ['/', 'text/html'],
+      ['/approve?user_code=ABCD-EFGH', 'text/html'],
+      ['/ui/app.js', 'text/javascript'],
+      ['/ui/approve.js', 'text/javascript'],
+      ['/ui/render.js', 'text/javascript'],
+      ['/ui/api.js', 'text/javascript'],
+      ['/ui/style.css', 'text/css'],
+      ['/ui/vendor/marked.js', 'text/javascript'],
+    ]) {
+      const res = await fetch(`${sim.url}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type'), path).toContain(type);
+      const body = await res.text();
+      expect(body, path).not.toMatch(/https?:\/\/(cdn|unpkg|fonts)\./);
+    }
+    expect((await fetch(`${sim.url}/ui/../server.ts`)).status).toBe(404);
+    expect((await fetch(`${sim.url}/ui/nope.js`)).status).toBe(404);
+  });
+
+  it('renders schema 2.0 markdown cards with marked and escapes raw HTML', () => {
+    const html = render.messageBody(
+      message('interactive', {
+        schema: '2.0',
+        config: { update_multi: true },
+        header: { title: { tag: 'plain_text', content: 'Report <b>' } },
+        body: {
+          elements: [
+            { tag: 'markdown', content: '**done** <script>alert(1)</script> [ok](https://example.com) [bad](javascript:alert(1))' },
+          ],
+        },
+      }),
+    );
+    expect(html).toContain('<strong>done</strong>');
+    expect(html).toContain('Report &lt;b&gt;');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;');
+    expect(html).toContain('href="https://example.com/"');
+    expect(html).not.toContain('javascript:');
+  });
+
+  it('renders text mentions longest key first and posts in both forms', () => {
+    const mentions = [
+      { key: '@_user_1', name: 'Alpha' },
+      { key: '@_user_10', name: 'Ten' },
+    ];
+    const text = render.messageBody(message('text', { text: '@_user_10 and @_user_1 <i>' }, mentions));
+    expect(text).toContain('<span class="mention">@Ten</span> and <span class="mention">@Alpha</span> &lt;i&gt;');
+
+    const received = render.messageBody(
+      message('post', { title: 'T', content: [[{ tag: 'at', user_id: '@_user_1' }, { tag: 'text', text: ' hi' }]] }, mentions),
+    );
+    expect(received).toContain('<span class="mention">@Alpha</span> hi');
+    const sent = render.messageBody(message('post', { zh_cn: { title: 'Plan', content: [[{ tag: 'code_block', text: '<x>' }]] } }));
+    expect(sent).toContain('Plan');
+    expect(sent).toContain('<pre><code>&lt;x&gt;</code></pre>');
+  });
+});

@@ -1,0 +1,40 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Reply } from './http';
+
+const uiDir = fileURLToPath(new URL('./ui/', import.meta.url));
+// marked ships an ES module the browser can import as is: no bundler, no CDN.
+const markedFile = createRequire(import.meta.url).resolve('marked');
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+async function serveFile(file: string): Promise<Reply | undefined> {
+  try {
+    const body = await readFile(file);
+    return {
+      status: 200,
+      body,
+      headers: { 'content-type': contentTypes[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' },
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The web UI: `/`, `/approve` and the assets under `/ui/`. Undefined when the path is not the UI's. */
+export async function handleUi(method: string, pathname: string): Promise<Reply | undefined> {
+  if (method !== 'GET' && method !== 'HEAD') return undefined;
+  if (pathname === '/') return serveFile(path.join(uiDir, 'index.html'));
+  if (pathname === '/favicon.ico') return { status: 204 };
+  if (pathname === '/approve') return serveFile(path.join(uiDir, 'approve.html'));
+  if (pathname === '/ui/vendor/marked.js') return serveFile(markedFile);
+  const asset = /^\/ui\/([a-z0-9-]+\.(?:js|css|svg))$/.exec(pathname);
+  return asset ? serveFile(path.join(uiDir, asset[1])) : undefined;
+}

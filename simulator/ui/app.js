@@ -1,0 +1,384 @@
+import { Marked } from '/ui/vendor/marked.js';
+import { el, get, post, userSelect } from '/ui/api.js';
+import { createRenderer, escapeHtml } from '/ui/render.js';
+
+const render = createRenderer(Marked);
+const $ = (id) => document.getElementById(id);
+
+const ui = {
+  state: null,
+  userId: localStorage.getItem('sim.userId') ?? '',
+  chatId: localStorage.getItem('sim.chatId') ?? '',
+  rootId: null,
+  messages: [],
+  // Mentions picked from the list: the "@Name" label in the draft and the token the API expects.
+  mentions: [],
+  rendered: { sidebar: '', transcript: '', setup: '' },
+};
+
+const byId = (list, key, id) => list.find((item) => item[key] === id);
+const appName = (id) => byId(ui.state.apps, 'app_id', id)?.name ?? id;
+const userName = (id) => byId(ui.state.users, 'id', id)?.name ?? id;
+const currentUser = () => byId(ui.state?.users ?? [], 'id', ui.userId);
+const currentChat = () => byId(ui.state?.chats ?? [], 'chat_id', ui.chatId);
+
+function chatTitle(chat) {
+  return chat.type === 'p2p' ? `${appName(chat.app_ids[0])} (direct)` : `# ${chat.name}`;
+}
+
+function visibleChats() {
+  return ui.state.chats.filter(
+    (c) => c.user_ids.includes(ui.userId) && (c.type === 'group' || c.message_count > 0 || c.chat_id === ui.chatId),
+  );
+}
+
+// --- sidebar ------------------------------------------------------------------------------
+
+function renderSidebar() {
+  const key = JSON.stringify([ui.state, ui.userId, ui.chatId]);
+  if (key === ui.rendered.sidebar) return;
+  ui.rendered.sidebar = key;
+
+  const picker = userSelect(ui.state, ui.userId, { id: 'user-select' });
+  picker.addEventListener('change', () => selectUser(picker.value));
+  $('user-picker').replaceChildren(picker);
+
+  const user = currentUser();
+  $('chat-list').replaceChildren(
+    ...(user ? visibleChats() : []).map((chat) =>
+      el(
+        'li',
+        { class: chat.chat_id === ui.chatId ? 'active' : '', onclick: () => selectChat(chat.chat_id) },
+        chatTitle(chat),
+        chat.message_count ? el('span', { class: 'count' }, String(chat.message_count)) : '',
+      ),
+    ),
+  );
+
+  const bots = user ? ui.state.apps.filter((a) => a.tenant_key === user.tenant_key) : [];
+  $('dm-picker').replaceChildren(
+    el('option', { value: '' }, bots.length ? 'Choose a bot…' : 'No bots in this tenant'),
+    ...bots.map((b) => el('option', { value: b.app_id }, b.name)),
+  );
+
+  $('registrations').replaceChildren(
+    ...ui.state.registrations
+      .filter((r) => r.status === 'pending')
+      .map((r) =>
+        el('li', {}, el('a', { href: `/approve?user_code=${encodeURIComponent(r.user_code)}` }, `${r.user_code} (${r.brand})`)),
+      ),
+  );
+  if (!ui.state.registrations.some((r) => r.status === 'pending')) {
+    $('registrations').append(el('li', { class: 'muted' }, 'None pending'));
+  }
+}
+
+function selectUser(userId) {
+  ui.userId = userId;
+  localStorage.setItem('sim.userId', userId);
+  const chat = currentChat();
+  if (!chat || !chat.user_ids.includes(userId)) selectChat('');
+  refresh();
+}
+
+function selectChat(chatId) {
+  ui.chatId = chatId;
+  ui.rootId = null;
+  ui.mentions = [];
+  ui.messages = [];
+  ui.rendered.transcript = '';
+  localStorage.setItem('sim.chatId', chatId);
+  refresh();
+}
+
+$('dm-picker').addEventListener('change', async (event) => {
+  const appId = event.target.value;
+  if (!appId || !ui.userId) return;
+  try {
+    const { chat_id: chatId } = await get(`/p2p?app_id=${encodeURIComponent(appId)}&user_id=${encodeURIComponent(ui.userId)}`);
+    selectChat(chatId);
+  } catch (error) {
+    $('send-error').textContent = error.message;
+  }
+});
+
+// --- transcript -----------------------------------------------------------------------------
+
+function time(ms) {
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+function excerpt(message) {
+  const c = message?.content ?? {};
+  const text = c.text ?? c.title ?? c.header?.title?.content ?? message?.msg_type ?? '';
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+function messageHtml(message, index) {
+  const quoted = message.parent_id && !message.thread_id ? index.get(message.parent_id) : undefined;
+  const edited = message.updates.length ? `<span class="badge">updated ${message.updates.length}×</span>` : '';
+  return `<article class="msg msg-${message.sender.type}">
+    <div class="meta"><strong>${escapeHtml(message.sender.name)}</strong>${message.sender.type === 'app' ? '<span class="badge">bot</span>' : ''}
+      <time>${time(message.create_time)}</time>${edited}
+      <button type="button" class="link" data-reply="${escapeHtml(message.message_id)}">Reply in thread</button></div>
+    ${quoted ? `<div class="quote">↪ ${escapeHtml(quoted.sender.name)}: ${escapeHtml(excerpt(quoted))}</div>` : ''}
+    ${render.messageBody(message)}
+  </article>`;
+}
+
+function renderTranscript() {
+  const chat = currentChat();
+  $('chat-header').innerHTML = chat
+    ? `<strong>${escapeHtml(chatTitle(chat))}</strong> <span class="muted">${escapeHtml(
+        [...chat.user_ids.map(userName), ...chat.app_ids.map((a) => `${appName(a)} (bot)`)].join(', '),
+      )}</span>`
+    : '<span class="muted">Pick a user and a chat.</span>';
+  const enabled = Boolean(chat && currentUser());
+  for (const id of ['draft', 'send', 'mention-picker']) $(id).disabled = !enabled;
+
+  const key = JSON.stringify([ui.chatId, ui.messages]);
+  if (key === ui.rendered.transcript) return;
+  ui.rendered.transcript = key;
+
+  const box = $('transcript');
+  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  const index = new Map(ui.messages.map((m) => [m.message_id, m]));
+  const threads = new Map();
+  const top = [];
+  for (const m of ui.messages) {
+    if (m.thread_id && m.root_id && index.has(m.root_id)) {
+      if (!threads.has(m.root_id)) threads.set(m.root_id, []);
+      threads.get(m.root_id).push(m);
+    } else {
+      top.push(m);
+    }
+  }
+  box.innerHTML = top.length
+    ? top
+        .map((m) => {
+          const replies = threads.get(m.message_id);
+          return `${messageHtml(m, index)}${
+            replies ? `<div class="thread"><div class="muted">Thread · ${replies.length} repl${replies.length === 1 ? 'y' : 'ies'}</div>${replies.map((r) => messageHtml(r, index)).join('')}</div>` : ''
+          }`;
+        })
+        .join('')
+    : '<p class="muted empty">No messages yet.</p>';
+  if (atBottom) box.scrollTop = box.scrollHeight;
+  renderMentionPicker();
+}
+
+$('transcript').addEventListener('click', (event) => {
+  const id = event.target.closest('[data-reply]')?.dataset.reply;
+  if (!id) return;
+  ui.rootId = id;
+  renderThreadBanner();
+  $('draft').focus();
+});
+
+function renderThreadBanner() {
+  const banner = $('thread-banner');
+  const target = ui.messages.find((m) => m.message_id === ui.rootId);
+  banner.hidden = !target;
+  if (!target) return;
+  banner.replaceChildren(
+    `Replying in thread to ${target.sender.name}: ${excerpt(target)} `,
+    el('button', { type: 'button', class: 'link', onclick: () => ((ui.rootId = null), renderThreadBanner()) }, 'cancel'),
+  );
+}
+
+// --- composer -------------------------------------------------------------------------------
+
+function renderMentionPicker() {
+  const chat = currentChat();
+  const options = chat
+    ? [
+        ...chat.app_ids.map((id) => ({ value: `app:${id}`, label: `${appName(id)} (bot)` })),
+        ...chat.user_ids.filter((id) => id !== ui.userId).map((id) => ({ value: `user:${id}`, label: userName(id) })),
+      ]
+    : [];
+  $('mention-picker').replaceChildren(
+    el('option', { value: '' }, '@ Mention…'),
+    ...options.map((o) => el('option', { value: o.value }, o.label)),
+  );
+}
+
+$('mention-picker').addEventListener('change', (event) => {
+  const value = event.target.value;
+  event.target.value = '';
+  if (!value) return;
+  const [type, id] = value.split(/:(.*)/s);
+  const label = `@${type === 'app' ? appName(id) : userName(id)}`;
+  ui.mentions.push({ label, token: `@{${type}:${id}}` });
+  const draft = $('draft');
+  const at = draft.selectionStart ?? draft.value.length;
+  draft.value = `${draft.value.slice(0, at)}${label} ${draft.value.slice(at)}`;
+  draft.focus();
+});
+
+function draftWithTokens(text) {
+  // Longest label first, so "@Ann" never matches inside "@Anna".
+  const mentions = [...ui.mentions].sort((a, b) => b.label.length - a.label.length);
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const hit = mentions.find((m) => text.startsWith(m.label, i));
+    out += hit ? hit.token : text[i];
+    i += hit ? hit.label.length : 1;
+  }
+  return out;
+}
+
+async function send() {
+  const chat = currentChat();
+  const text = $('draft').value;
+  if (!chat || !text.trim()) return;
+  $('send-error').textContent = '';
+  try {
+    await post('/messages', {
+      user_id: ui.userId,
+      ...(chat.type === 'p2p' ? { app_id: chat.app_ids[0] } : { chat_id: chat.chat_id }),
+      text: draftWithTokens(text),
+      ...(ui.rootId ? { root_id: ui.rootId } : {}),
+    });
+    $('draft').value = '';
+    ui.mentions = [];
+    refresh();
+  } catch (error) {
+    $('send-error').textContent = error.message;
+  }
+}
+
+$('composer').addEventListener('submit', (event) => {
+  event.preventDefault();
+  send();
+});
+$('draft').addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    send();
+  }
+});
+
+// --- setup panel ----------------------------------------------------------------------------
+
+function fillSelect(select, options, placeholder, { preferFirst = false } = {}) {
+  const keep = select.value;
+  select.replaceChildren(
+    el('option', { value: '' }, placeholder),
+    ...options.map((o) => el('option', { value: o.value }, o.label)),
+  );
+  if (options.some((o) => o.value === keep)) select.value = keep;
+  else if (preferFirst && options.length) select.value = options[0].value;
+}
+
+function renderChatMemberChecks() {
+  const form = $('chat-form');
+  const tenantKey = form.elements.tenant_key.value;
+  const checked = new Set([...form.querySelectorAll('input[type=checkbox]:checked')].map((c) => c.value));
+  const users = ui.state.users.filter((u) => u.tenant_key === tenantKey).map((u) => ({ value: `user:${u.id}`, label: u.name }));
+  const apps = ui.state.apps.filter((a) => a.tenant_key === tenantKey).map((a) => ({ value: `app:${a.app_id}`, label: `${a.name} (bot)` }));
+  $('chat-members').replaceChildren(
+    ...[...users, ...apps].map((o) =>
+      el('label', {}, el('input', { type: 'checkbox', value: o.value, checked: checked.has(o.value) }), ` ${o.label}`),
+    ),
+  );
+}
+
+function renderSetup() {
+  const key = JSON.stringify([ui.state, ui.chatId]);
+  if (key === ui.rendered.setup) return;
+  ui.rendered.setup = key;
+  const tenants = ui.state.tenants.map((t) => ({ value: t.tenant_key, label: `${t.name} (${t.brand})` }));
+  document.querySelectorAll('select[data-tenants]').forEach((s) => fillSelect(s, tenants, 'Tenant…', { preferFirst: true }));
+  renderChatMemberChecks();
+
+  const chat = currentChat();
+  const candidates = chat?.type === 'group'
+    ? [
+        ...ui.state.users.filter((u) => u.tenant_key === chat.tenant_key && !chat.user_ids.includes(u.id)).map((u) => ({ value: `user:${u.id}`, label: u.name })),
+        ...ui.state.apps.filter((a) => a.tenant_key === chat.tenant_key && !chat.app_ids.includes(a.app_id)).map((a) => ({ value: `app:${a.app_id}`, label: `${a.name} (bot)` })),
+      ]
+    : [];
+  fillSelect($('member-picker'), candidates, chat?.type === 'group' ? 'Choose…' : 'Open a group chat first');
+
+  $('bot-list').replaceChildren(
+    ...ui.state.apps.map((a) =>
+      el(
+        'li',
+        { title: a.app_id },
+        el('span', { class: `dot ${a.connections ? 'on' : 'off'}` }),
+        ` ${a.name} `,
+        el('span', { class: 'muted' }, `${a.brand} · ${a.connections} conn · ${a.app_id}`),
+      ),
+    ),
+  );
+}
+
+function onSubmit(id, action) {
+  $(id).addEventListener('submit', async (event) => {
+    event.preventDefault();
+    $('setup-error').textContent = '';
+    try {
+      await action(event.target);
+      refresh();
+    } catch (error) {
+      $('setup-error').textContent = error.message;
+    }
+  });
+}
+
+onSubmit('tenant-form', async (form) => {
+  await post('/tenants', { name: form.elements.name.value, brand: form.elements.brand.value });
+  form.reset();
+});
+onSubmit('user-form', async (form) => {
+  const user = await post('/users', { tenant_key: form.elements.tenant_key.value, name: form.elements.name.value });
+  form.elements.name.value = '';
+  if (!ui.userId) selectUser(user.id);
+});
+onSubmit('app-form', async (form) => {
+  const app = await post('/apps', { tenant_key: form.elements.tenant_key.value, name: form.elements.name.value });
+  form.elements.name.value = '';
+  $('app-created').textContent = `app_id ${app.app_id}\napp_secret ${app.app_secret}`;
+});
+onSubmit('chat-form', async (form) => {
+  const picked = [...form.querySelectorAll('input[type=checkbox]:checked')].map((c) => c.value.split(/:(.*)/s));
+  const chat = await post('/chats', {
+    tenant_key: form.elements.tenant_key.value,
+    name: form.elements.name.value,
+    user_ids: picked.filter(([t]) => t === 'user').map(([, id]) => id),
+    app_ids: picked.filter(([t]) => t === 'app').map(([, id]) => id),
+  });
+  form.elements.name.value = '';
+  if (picked.some(([t, id]) => t === 'user' && id === ui.userId)) selectChat(chat.chat_id);
+});
+onSubmit('member-form', async (form) => {
+  const [type, id] = form.elements.member.value.split(/:(.*)/s);
+  if (!id || !ui.chatId) return;
+  await post(`/chats/${ui.chatId}/members`, type === 'app' ? { app_ids: [id] } : { user_ids: [id] });
+});
+$('chat-form').elements.tenant_key.addEventListener('change', renderChatMemberChecks);
+
+// --- polling --------------------------------------------------------------------------------
+
+let timer;
+async function refresh() {
+  clearTimeout(timer);
+  try {
+    ui.state = await get('/state');
+    if (ui.userId && !currentUser()) ui.userId = '';
+    if (ui.chatId && !currentChat()) ui.chatId = '';
+    ui.messages = ui.chatId ? (await get(`/chats/${ui.chatId}/messages`)).messages : [];
+    $('status').textContent = '';
+    renderSidebar();
+    renderTranscript();
+    renderSetup();
+  } catch (error) {
+    $('status').textContent = `offline: ${error.message}`;
+  } finally {
+    timer = setTimeout(refresh, 1000);
+  }
+}
+
+$('roots').textContent = `feishu root ${location.origin}/feishu · lark root ${location.origin}/lark · control ${location.origin}/_control`;
+refresh();

@@ -1,0 +1,158 @@
+// Turns transcript messages (from GET /_control/chats/:id/messages) into HTML strings.
+// Pure functions: the page passes marked's `Marked` class in, so this file also runs under Node.
+
+export function escapeHtml(value) {
+  return String(value ?? '')
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+function safeHref(href) {
+  try {
+    const url = new URL(String(href), 'http://invalid.local/');
+    return ['http:', 'https:', 'mailto:'].includes(url.protocol) && url.host !== 'invalid.local' ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+export function createRenderer(Marked) {
+  // Raw HTML in markdown is shown as text, links only for http(s)/mailto, images as their alt text.
+  const marked = new Marked({
+    gfm: true,
+    breaks: true,
+    renderer: {
+      html({ text }) {
+        return escapeHtml(text);
+      },
+      link({ href, tokens }) {
+        const label = this.parser.parseInline(tokens);
+        const safe = safeHref(href);
+        return safe ? `<a href="${escapeHtml(safe)}" target="_blank" rel="noopener noreferrer">${label}</a>` : label;
+      },
+      image({ text }) {
+        return `<span class="placeholder">[image${text ? `: ${escapeHtml(text)}` : ''}]</span>`;
+      },
+    },
+  });
+
+  const markdown = (text) => `<div class="md">${marked.parse(String(text ?? ''), { async: false })}</div>`;
+
+  function withMentions(text, mentions) {
+    // Longest key first in one scan, so @_user_1 never eats the start of @_user_10.
+    const keys = [...(mentions ?? [])].sort((a, b) => b.key.length - a.key.length);
+    let out = '';
+    let i = 0;
+    const source = String(text ?? '');
+    while (i < source.length) {
+      const hit = keys.find((m) => source.startsWith(m.key, i));
+      if (hit) {
+        out += `<span class="mention">@${escapeHtml(hit.name)}</span>`;
+        i += hit.key.length;
+      } else {
+        out += escapeHtml(source[i]);
+        i += 1;
+      }
+    }
+    return out;
+  }
+
+  function textOf(node) {
+    if (!node || typeof node !== 'object') return '';
+    if (node.tag === 'lark_md') return markdown(node.content);
+    return escapeHtml(node.content ?? '');
+  }
+
+  function cardElement(el) {
+    if (!el || typeof el !== 'object') return '';
+    switch (el.tag) {
+      case 'markdown':
+        return markdown(el.content);
+      case 'div':
+        return `<div class="card-div">${textOf(el.text)}${(el.fields ?? []).map((f) => `<div>${textOf(f.text)}</div>`).join('')}</div>`;
+      case 'hr':
+        return '<hr>';
+      case 'note':
+        return `<div class="card-note">${(el.elements ?? []).map((e) => (e.tag === 'img' ? '' : textOf(e))).join(' ')}</div>`;
+      case 'column_set':
+        return `<div class="card-columns">${(el.columns ?? [])
+          .map((c) => `<div class="card-column">${(c.elements ?? []).map(cardElement).join('')}</div>`)
+          .join('')}</div>`;
+      case 'collapsible_panel':
+        return `<details class="card-panel"><summary>${textOf(el.header?.title)}</summary>${(el.elements ?? []).map(cardElement).join('')}</details>`;
+      case 'action':
+        return `<div class="card-actions">${(el.actions ?? []).map(cardElement).join('')}</div>`;
+      case 'button':
+        return `<button class="card-button" disabled>${textOf(el.text)}</button>`;
+      case 'img':
+        return `<span class="placeholder">[image]</span>`;
+      default:
+        return Array.isArray(el.elements)
+          ? el.elements.map(cardElement).join('')
+          : `<span class="placeholder">[${escapeHtml(el.tag)}]</span>`;
+    }
+  }
+
+  function card(content) {
+    const elements = content.schema === '2.0' ? (content.body?.elements ?? []) : (content.elements ?? []);
+    const title = content.header?.title;
+    const template = /^[a-z-]+$/.test(content.header?.template ?? '') ? content.header.template : 'default';
+    return `<div class="card">${
+      title ? `<div class="card-header card-${template}">${textOf(title)}</div>` : ''
+    }<div class="card-body">${elements.map(cardElement).join('')}</div></div>`;
+  }
+
+  function postNode(node, mentions) {
+    switch (node.tag) {
+      case 'text':
+        return escapeHtml(node.text).replaceAll('\n', '<br>');
+      case 'a': {
+        const safe = safeHref(node.href);
+        return safe
+          ? `<a href="${escapeHtml(safe)}" target="_blank" rel="noopener noreferrer">${escapeHtml(node.text)}</a>`
+          : escapeHtml(node.text);
+      }
+      case 'at': {
+        const known = (mentions ?? []).find((m) => m.key === node.user_id);
+        return `<span class="mention">@${escapeHtml(known?.name ?? node.user_name ?? node.user_id)}</span>`;
+      }
+      case 'code_block':
+        return `<pre><code>${escapeHtml(node.text)}</code></pre>`;
+      case 'md':
+        return markdown(node.text);
+      case 'hr':
+        return '<hr>';
+      case 'emotion':
+        return `<span class="placeholder">:${escapeHtml(node.emoji_type)}:</span>`;
+      default:
+        return `<span class="placeholder">[${escapeHtml(node.tag)}]</span>`;
+    }
+  }
+
+  function post(content, mentions) {
+    // Bots send posts keyed by locale; users' posts arrive without the wrapper.
+    const body = Array.isArray(content.content) ? content : (Object.values(content)[0] ?? {});
+    const paragraphs = (body.content ?? []).map((p) => `<p>${(p ?? []).map((n) => postNode(n, mentions)).join('')}</p>`);
+    return `${body.title ? `<div class="post-title">${escapeHtml(body.title)}</div>` : ''}${paragraphs.join('')}`;
+  }
+
+  /** The body of one transcript message. */
+  function messageBody(message) {
+    const content = message.content ?? {};
+    switch (message.msg_type) {
+      case 'text':
+        return `<div class="text">${withMentions(content.text, message.mentions).replaceAll('\n', '<br>')}</div>`;
+      case 'post':
+        return `<div class="post">${post(content, message.mentions)}</div>`;
+      case 'interactive':
+        return card(content);
+      default:
+        return `<span class="placeholder">[${escapeHtml(message.msg_type)}]</span>`;
+    }
+  }
+
+  return { messageBody, markdown };
+}

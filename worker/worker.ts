@@ -1,0 +1,128 @@
+import type { Logger } from 'pino';
+import { createDb, createPool, type Db } from '../server/db/client';
+import type { Env } from '../server/env';
+import { createJobQueue, MAINTENANCE_QUEUE, OUTBOX_QUEUE } from '../server/jobs/queue';
+import type { FetchLike } from '../server/lark/api';
+import { dispatchInboundEvent } from '../server/lark/inbound/dispatcher';
+import type { LarkIntegration } from '../server/lark/integration';
+import { LarkHub, hubConfigFromEnv, type HubConfig } from './lark/hub/hub';
+import { backfillBotUnionIds, purgeExpiredBindingTokens, purgeInboundDedup } from './lark/maintenance';
+import { deliverOutboxRow } from './lark/outbox-deliverer';
+import { runRegistrationPoller } from './lark/registration-poller';
+import { larkTaskHooks, type TaskHooks } from './lark/task-hooks';
+import { runTaskRunner } from './task-runner';
+
+export type WorkerOptions = {
+  config: Env;
+  integration: LarkIntegration;
+  nodeId: string;
+  logger: Logger;
+  /** Overrides for tests: hub timings and the dispatch budget. */
+  hubConfig?: Partial<HubConfig>;
+  dispatchBudgetMs?: number;
+  fetch?: FetchLike;
+};
+
+export type RunningWorker = {
+  db: Db;
+  hub: LarkHub | null;
+  /** Stops every loop (bounded) and closes the pool. */
+  stop(): Promise<void>;
+  /** Resolves when every loop has ended. */
+  done: Promise<void>;
+};
+
+/** Everything the worker process runs, composed once for `npm run worker` and for tests. */
+export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
+  const { config, integration, logger: log } = opts;
+  const pool = createPool(config.DATABASE_URL, config.WORKER_CONCURRENCY + 20);
+  const db = createDb(pool);
+  const shutdown = new AbortController();
+  const loops: Array<Promise<void>> = [];
+  let hooks: TaskHooks | undefined;
+  let jobQueue: ReturnType<typeof createJobQueue> | undefined;
+  let hub: LarkHub | null = null;
+
+  if (integration.configured) {
+    jobQueue = createJobQueue({ databaseUrl: config.DATABASE_URL });
+    await jobQueue.start();
+    const jobs = jobQueue.enqueuer;
+    hooks = larkTaskHooks(jobs);
+    const outboxLog = log.child({ loop: 'lark-outbox' });
+    await jobQueue.boss.work<{ outboxId: string }>(OUTBOX_QUEUE, { batchSize: 10, pollingIntervalSeconds: 0.5 }, async (batch) => {
+      await Promise.all(
+        batch.map((job) => deliverOutboxRow({ db, integration, jobs, logger: outboxLog, appUrl: config.APP_URL, fetch: opts.fetch }, job.data.outboxId)),
+      );
+    });
+    const maintenanceLog = log.child({ loop: 'lark-maintenance' });
+    const runMaintenance = async () => {
+      const dedup = await purgeInboundDedup(db);
+      const tokens = await purgeExpiredBindingTokens(db);
+      const unionIds = await backfillBotUnionIds({ db, integration, logger: maintenanceLog, fetch: opts.fetch });
+      maintenanceLog.info({ dedup, tokens, unionIds }, 'lark maintenance done');
+    };
+    await jobQueue.boss.work(MAINTENANCE_QUEUE, { pollingIntervalSeconds: 5 }, runMaintenance);
+    await jobQueue.boss.schedule(MAINTENANCE_QUEUE, '*/15 * * * *');
+    // Once at start too, off the hot path.
+    void runMaintenance().catch((err) => maintenanceLog.warn({ err: (err as Error).message }, 'startup maintenance failed'));
+
+    const dispatchLog = log.child({ loop: 'lark-dispatch' });
+    hub = new LarkHub({
+      db,
+      databaseUrl: config.DATABASE_URL,
+      nodeId: opts.nodeId,
+      integration,
+      logger: log.child({ loop: 'lark-hub' }),
+      config: { ...hubConfigFromEnv(config), ...opts.hubConfig },
+      route: async (installation, delivery) => {
+        if (delivery.frameType !== 'event') return 'ignored';
+        const dispatched = await dispatchInboundEvent(
+          { db, jobs, logger: dispatchLog, appUrl: config.APP_URL, budgetMs: opts.dispatchBudgetMs },
+          { appId: installation.appId, payload: delivery.payload },
+        );
+        return dispatched.ack === 200 ? 'ok' : 'retry';
+      },
+    });
+    loops.push(hub.run(shutdown.signal));
+    loops.push(
+      runRegistrationPoller(
+        { db, databaseUrl: config.DATABASE_URL, integration, logger: log.child({ loop: 'lark-registration' }), tickMs: config.LARK_REGISTRATION_TICK_MS, fetch: opts.fetch },
+        shutdown.signal,
+      ),
+    );
+  } else {
+    log.info('LARK_SECRET_KEY is not set: the Lark integration is off');
+  }
+
+  loops.push(
+    runTaskRunner(
+      {
+        db,
+        databaseUrl: config.DATABASE_URL,
+        workerId: opts.nodeId,
+        logger: log.child({ loop: 'tasks' }),
+        concurrency: config.WORKER_CONCURRENCY,
+        pollIntervalMs: config.WORKER_POLL_INTERVAL_MS,
+        runtimeTimeoutMs: config.AGENT_RUNTIME_TIMEOUT_MS,
+        hooks,
+      },
+      shutdown.signal,
+    ),
+  );
+  const done = Promise.all(loops).then(() => undefined);
+  let stopping: Promise<void> | null = null;
+  return {
+    db,
+    hub,
+    done,
+    stop() {
+      stopping ??= (async () => {
+        shutdown.abort();
+        await done;
+        await jobQueue?.stop(Math.max(1000, config.WORKER_SHUTDOWN_TIMEOUT_MS - 2000)).catch(() => {});
+        await pool.end();
+      })();
+      return stopping;
+    },
+  };
+}
