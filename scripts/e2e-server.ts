@@ -2,9 +2,14 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startSimulator } from '../simulator/server';
 import { launch } from './launcher';
 
 const port = Number(process.env.E2E_PORT ?? 3210);
+const simPort = Number(process.env.E2E_SIM_PORT ?? 3211);
+// The suite drives a local Lark: quick device-flow polling so installs finish promptly.
+const sim = await startSimulator({ port: simPort, host: '127.0.0.1', registrationIntervalSeconds: 1 });
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'larkspur-e2e-'));
 await fs.chmod(dataDir, 0o777);
 const log = (line: string) => console.log(`[e2e-server] ${line}`);
@@ -18,12 +23,19 @@ const launched = await launch({
     SIGN_IN_RATE_LIMIT_MAX: '1000',
     WORKER_POLL_INTERVAL_MS: '500',
     LOG_LEVEL: 'warn',
+    LARK_SECRET_KEY: randomBytes(32).toString('base64'),
+    LARK_OPEN_BASE_URL: `${sim.url}/{region}`,
+    LARK_ACCOUNTS_BASE_URL: `${sim.url}/{region}`,
+    LARK_HUB_SWEEP_MS: '2000',
+    LARK_LEASE_RENEW_MS: '1000',
+    LARK_REGISTRATION_TICK_MS: '250',
   },
   log,
 });
-log(`ready at ${launched.appUrl}`);
+log(`ready at ${launched.appUrl}; Lark simulator at ${sim.url}`);
 const shutdown = async () => {
   await launched.stop();
+  await sim.close();
   await fs.rm(dataDir, { recursive: true, force: true });
   process.exit(0);
 };

@@ -101,6 +101,8 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   baseEnv.PORT = String(opts.port);
   baseEnv.APP_URL ??= `http://localhost:${opts.port}`;
   baseEnv.BETTER_AUTH_SECRET ??= await generatedSecret(opts.dataDir, 'auth-secret', 32, opts.log);
+  // The Lark integration needs a key to encrypt app secrets; a local run gets one generated once.
+  baseEnv.LARK_SECRET_KEY ??= await generatedSecret(opts.dataDir, 'lark-secret-key', 32, opts.log);
   try {
     parseEnv(baseEnv);
     await applyMigrations(baseEnv.DATABASE_URL);

@@ -23,7 +23,7 @@ export async function getInstallStatus(db: DbOrTx, input: { workspaceId: string;
 
 export async function listInstallations(db: DbOrTx, workspaceId: string) {
   return db
-    .select({ installation: larkInstallation, agentName: agent.name, agentColor: agent.avatarColor })
+    .select({ installation: larkInstallation, agentName: agent.name, agentColor: agent.avatarColor, agentOwner: agent.ownerUserId })
     .from(larkInstallation)
     .innerJoin(agent, and(eq(agent.id, larkInstallation.agentId), eq(agent.workspaceId, larkInstallation.workspaceId)))
     .where(eq(larkInstallation.workspaceId, workspaceId))
@@ -31,9 +31,10 @@ export async function listInstallations(db: DbOrTx, workspaceId: string) {
 }
 
 /** The listing's view: identity and health only, never secrets or lease tokens. */
-export function installationView(row: Awaited<ReturnType<typeof listInstallations>>[number]) {
+export function installationView(row: Awaited<ReturnType<typeof listInstallations>>[number], viewer: { userId: string; role: MemberRole }) {
   const i = row.installation;
   return {
+    can_manage: canManageAgentInstall(viewer, row.agentOwner),
     id: i.id,
     agent_id: i.agentId,
     agent: { name: row.agentName, avatar: row.agentColor },
@@ -45,8 +46,12 @@ export function installationView(row: Awaited<ReturnType<typeof listInstallation
   };
 }
 
-export function installationsResponse(integration: LarkIntegration, rows: Awaited<ReturnType<typeof listInstallations>>) {
-  return { configured: integration.configured, install_supported: integration.configured, installations: rows.map(installationView) };
+export function installationsResponse(
+  integration: LarkIntegration,
+  rows: Awaited<ReturnType<typeof listInstallations>>,
+  viewer: { userId: string; role: MemberRole },
+) {
+  return { configured: integration.configured, install_supported: integration.configured, installations: rows.map((r) => installationView(r, viewer)) };
 }
 
 /**
