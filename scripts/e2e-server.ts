@@ -29,6 +29,7 @@ const launched = await launch({
     LARK_HUB_SWEEP_MS: '2000',
     LARK_LEASE_RENEW_MS: '1000',
     LARK_REGISTRATION_TICK_MS: '250',
+    WORKER_PORT: String(port + 2),
   },
   log,
 });

@@ -26,6 +26,8 @@ const envSchema = z.object({
   WORKER_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
   AGENT_RUNTIME_TIMEOUT_MS: z.coerce.number().int().min(100).default(60000),
   NODE_ID: z.string().min(1).optional(),
+  WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  WORKER_HOST: z.string().min(1).default('0.0.0.0'),
   // base64 of 32 random bytes; encrypts Lark app secrets and device codes. Unset: Lark is off.
   LARK_SECRET_KEY: z
     .string()

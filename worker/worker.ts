@@ -10,6 +10,8 @@ import { backfillBotUnionIds, purgeExpiredBindingTokens, purgeInboundDedup } fro
 import { deliverOutboxRow } from './lark/outbox-deliverer';
 import { runRegistrationPoller } from './lark/registration-poller';
 import { larkTaskHooks, type TaskHooks } from './lark/task-hooks';
+import { createWorkerMetrics, type WorkerMetrics } from './ops/metrics';
+import { startOpsServer } from './ops/ops-server';
 import { runTaskRunner } from './task-runner';
 
 export type WorkerOptions = {
@@ -21,11 +23,15 @@ export type WorkerOptions = {
   hubConfig?: Partial<HubConfig>;
   dispatchBudgetMs?: number;
   fetch?: FetchLike;
+  /** Port of /healthz, /readyz and /metrics; 0 picks a free one. Defaults to WORKER_PORT. */
+  opsPort?: number;
 };
 
 export type RunningWorker = {
   db: Db;
   hub: LarkHub | null;
+  metrics: WorkerMetrics;
+  opsPort: number;
   /** Stops every loop (bounded) and closes the pool. */
   stop(): Promise<void>;
   /** Resolves when every loop has ended. */
@@ -38,6 +44,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const pool = createPool(config.DATABASE_URL, config.WORKER_CONCURRENCY + 20);
   const db = createDb(pool);
   const shutdown = new AbortController();
+  const metrics = createWorkerMetrics();
   const loops: Array<Promise<void>> = [];
   let hooks: TaskHooks | undefined;
   let jobQueue: ReturnType<typeof createJobQueue> | undefined;
@@ -51,7 +58,23 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     const outboxLog = log.child({ loop: 'lark-outbox' });
     await jobQueue.boss.work<{ outboxId: string }>(OUTBOX_QUEUE, { batchSize: 10, pollingIntervalSeconds: 0.5 }, async (batch) => {
       await Promise.all(
-        batch.map((job) => deliverOutboxRow({ db, integration, jobs, logger: outboxLog, appUrl: config.APP_URL, fetch: opts.fetch }, job.data.outboxId)),
+        batch.map((job) =>
+          deliverOutboxRow(
+            {
+              db,
+              integration,
+              jobs,
+              logger: outboxLog,
+              appUrl: config.APP_URL,
+              fetch: opts.fetch,
+              onResult: (result, sentAfterMs) => {
+                metrics.outboxDeliveries.inc({ result });
+                if (sentAfterMs !== undefined) metrics.outboxDeliveryLatency.observe(sentAfterMs / 1000);
+              },
+            },
+            job.data.outboxId,
+          ),
+        ),
       );
     });
     const maintenanceLog = log.child({ loop: 'lark-maintenance' });
@@ -74,12 +97,19 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       integration,
       logger: log.child({ loop: 'lark-hub' }),
       config: { ...hubConfigFromEnv(config), ...opts.hubConfig },
+      onAck: (ack) => {
+        metrics.acks.inc({ code: String(ack.code) });
+        metrics.ackLatency.observe(ack.bizRtMs / 1000);
+      },
       route: async (installation, delivery) => {
         if (delivery.frameType !== 'event') return 'ignored';
+        metrics.eventsReceived.inc();
         const dispatched = await dispatchInboundEvent(
           { db, jobs, logger: dispatchLog, appUrl: config.APP_URL, budgetMs: opts.dispatchBudgetMs },
           { appId: installation.appId, payload: delivery.payload },
         );
+        metrics.dispatchOutcomes.inc({ outcome: dispatched.result.outcome });
+        if (dispatched.result.outcome === 'dropped') metrics.dispatchDrops.inc({ reason: dispatched.result.reason });
         return dispatched.ack === 200 ? 'ok' : 'retry';
       },
     });
@@ -109,16 +139,39 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       shutdown.signal,
     ),
   );
+  const ops = await startOpsServer({
+    port: opts.opsPort ?? config.WORKER_PORT,
+    host: config.WORKER_HOST,
+    pool,
+    metrics,
+    readiness: () => ({ ...(integration.configured && { lark_hub: hub?.isRunning() ?? false }), task_runner: !shutdown.signal.aborted }),
+    beforeScrape: async () => {
+      if (hub) {
+        const stats = hub.stats();
+        metrics.leasesHeld.set(stats.held);
+        for (const [state, count] of Object.entries(stats.states)) metrics.connections.set({ state }, count);
+      }
+      const outbox = await pool.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM lark_outbox GROUP BY status`);
+      metrics.outboxMessages.reset();
+      for (const row of outbox.rows) metrics.outboxMessages.set({ status: row.status }, row.n);
+      const sessions = await pool.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM lark_registration_session GROUP BY status`);
+      metrics.registrationSessions.reset();
+      for (const row of sessions.rows) metrics.registrationSessions.set({ status: row.status }, row.n);
+    },
+  });
   const done = Promise.all(loops).then(() => undefined);
   let stopping: Promise<void> | null = null;
   return {
     db,
     hub,
+    metrics,
+    opsPort: ops.port,
     done,
     stop() {
       stopping ??= (async () => {
         shutdown.abort();
         await done;
+        await ops.close();
         await jobQueue?.stop(Math.max(1000, config.WORKER_SHUTDOWN_TIMEOUT_MS - 2000)).catch(() => {});
         await pool.end();
       })();

@@ -110,6 +110,7 @@ beforeAll(async () => {
     nodeId: 'conversations-test',
     logger: silent,
     hubConfig: { leaseRenewMs: 300, sweepMs: 500, backoffMinMs: 50, backoffMaxMs: 500 },
+    opsPort: 0,
   });
   owner = await signUp('Owner');
   ws = (await call(workspaces.POST, 'POST', { token: owner.token, body: { name: 'Acme', slug: 'acme-conv', issue_prefix: 'MUL' } })).body.workspace;
@@ -296,6 +297,29 @@ describe('Lark conversations', () => {
     await waitFor(async () => (await botMessages(sent.chat_id)).length === 1, 15_000, 'binding card');
     expect(JSON.stringify((await botMessages(sent.chat_id))[0].content)).toContain('/lark/bind?token=');
     expect((await userMessagesIn(sent.message_id)).rows).toHaveLength(0);
+  });
+});
+
+describe('worker operations endpoints', () => {
+  const ops = (path: string) => fetch(`http://127.0.0.1:${worker.opsPort}${path}`);
+
+  test('healthz and readyz answer, and the metrics moved with the traffic above', async () => {
+    expect((await ops('/healthz')).status).toBe(200);
+    const ready = await ops('/readyz');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: true, migrations: true, lark_hub: true, task_runner: true } });
+    const text = await (await ops('/metrics')).text();
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 'NaN');
+    expect(value(/^larkspur_lark_events_received_total (\d+)/m)).toBeGreaterThan(10);
+    expect(value(/^larkspur_lark_acks_total\{code="200"\} (\d+)/m)).toBeGreaterThan(10);
+    expect(value(/^larkspur_lark_dispatch_outcomes_total\{outcome="ingested"\} (\d+)/m)).toBeGreaterThan(3);
+    expect(value(/^larkspur_lark_dispatch_drops_total\{reason="not_addressed_in_group"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^larkspur_lark_outbox_deliveries_total\{result="sent"\} (\d+)/m)).toBeGreaterThan(3);
+    expect(value(/^larkspur_lark_outbox_messages\{status="sent"\} (\d+)/m)).toBeGreaterThan(3);
+    expect(value(/^larkspur_lark_leases_held (\d+)/m)).toBeGreaterThanOrEqual(2);
+    expect(value(/^larkspur_lark_ack_latency_seconds_count (\d+)/m)).toBeGreaterThan(10);
+    expect(text).not.toContain(key.toString('base64'));
+    expect((await ops('/nope')).status).toBe(404);
   });
 });
 

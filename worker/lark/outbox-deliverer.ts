@@ -9,7 +9,18 @@ import type { LarkIntegration } from '../../server/lark/integration';
 import type { OutboxBody } from '../../server/lark/outbound/outbox';
 import { bindingPromptCard, errorCard, renderReply, type RenderedMessage } from '../../server/lark/outbound/render';
 
-export type DelivererDeps = { db: Db; integration: LarkIntegration; jobs: JobEnqueuer; logger: Logger; appUrl: string; fetch?: FetchLike };
+export type DelivererDeps = {
+  db: Db;
+  integration: LarkIntegration;
+  jobs: JobEnqueuer;
+  logger: Logger;
+  appUrl: string;
+  fetch?: FetchLike;
+  /** Observes each attempt's result and, once sent, the time since the row was written. */
+  onResult?: (result: DeliveryResult, sentAfterMs?: number) => void;
+};
+
+export type DeliveryResult = 'sent' | 'failed' | 'skipped' | 'retry_scheduled' | 'busy';
 
 /** Attempts before a retryable failure is recorded as failed. With the capped backoff below: roughly 10 minutes. */
 export const MAX_DELIVERY_ATTEMPTS = 14;
@@ -72,20 +83,26 @@ const uuidFor = (rowId: string, part: number) => (part === 0 ? rowId : `${rowId}
  * Delivers one outbox row. Each part carries Lark's idempotency uuid derived from the row id, so a
  * retry after a crash never sends twice; progress is recorded after every part.
  */
-export async function deliverOutboxRow(deps: DelivererDeps, outboxId: string): Promise<'sent' | 'failed' | 'skipped' | 'retry_scheduled' | 'busy'> {
+export async function deliverOutboxRow(deps: DelivererDeps, outboxId: string): Promise<DeliveryResult> {
+  const result = await attemptDelivery(deps, outboxId);
+  deps.onResult?.(result.status, result.sentAfterMs);
+  return result.status;
+}
+
+async function attemptDelivery(deps: DelivererDeps, outboxId: string): Promise<{ status: DeliveryResult; sentAfterMs?: number }> {
   const [row] = await deps.db
     .update(larkOutbox)
     .set({ sendingUntil: sql`now() + make_interval(secs => ${HOLD_SECONDS})`, attempts: sql`${larkOutbox.attempts} + 1` })
     .where(and(eq(larkOutbox.id, outboxId), eq(larkOutbox.status, 'pending'), sql`(${larkOutbox.sendingUntil} IS NULL OR ${larkOutbox.sendingUntil} < now())`))
     .returning();
-  if (!row) return 'busy';
+  if (!row) return { status: 'busy' };
   const log = deps.logger.child({ outboxId: row.id, installationId: row.installationId, kind: row.kind });
   const finish = async (status: 'sent' | 'failed' | 'skipped', error?: { code: number | null; message: string }) => {
     await deps.db
       .update(larkOutbox)
       .set({ status, sendingUntil: null, sentAt: status === 'sent' ? sql`now()` : null, lastErrorCode: error?.code ?? null, lastError: error?.message ?? null })
       .where(eq(larkOutbox.id, row.id));
-    return status;
+    return { status, ...(status === 'sent' && { sentAfterMs: Date.now() - row.createdAt.getTime() }) };
   };
 
   const [installation] = await deps.db.select().from(larkInstallation).where(eq(larkInstallation.id, row.installationId));
@@ -143,6 +160,6 @@ export async function deliverOutboxRow(deps: DelivererDeps, outboxId: string): P
       await deps.jobs.enqueueOutbox(tx, row.id, { startAfter: new Date(Date.now() + delay) });
     });
     log.info({ code, delayMs: Math.round(delay) }, 'lark message will be retried');
-    return 'retry_scheduled';
+    return { status: 'retry_scheduled' };
   }
 }

@@ -9,6 +9,7 @@ import { openBaseUrlFor } from '../../../server/lark/api';
 import type { LarkIntegration } from '../../../server/lark/integration';
 import {
   runConnector,
+  type AckSent,
   type ConnectorExit,
   type ConnectorStatus,
   type DeliveryHandler,
@@ -48,6 +49,7 @@ export type ConnectInput = {
   openBaseUrl: string;
   handler: DeliveryHandler;
   onStatus: (status: ConnectorStatus) => void;
+  onAck?: (ack: AckSent) => void;
   logger: Logger;
 };
 /** Opens one long connection and resolves when it ends; the real one is runConnector. */
@@ -66,6 +68,8 @@ export type HubOptions = {
   route?: DeliveryRouter;
   /** Called after every renewal statement (benchmarks count statements per tick). */
   onRenewTick?: (held: number) => void;
+  /** Called for every ACK written (metrics). */
+  onAck?: (ack: AckSent) => void;
 };
 
 const defaultConnect: ConnectFn = (input, signal) =>
@@ -76,6 +80,7 @@ const defaultConnect: ConnectFn = (input, signal) =>
       openBaseUrl: input.openBaseUrl,
       handler: input.handler,
       onStatus: input.onStatus,
+      onAck: input.onAck,
       logger: input.logger,
       installationId: input.installation.id,
     },
@@ -124,6 +129,13 @@ export class LarkHub {
     this.route = opts.route ?? (async () => 'ok');
   }
 
+  private running = false;
+
+  /** True while run() is active (readiness). */
+  isRunning(): boolean {
+    return this.running;
+  }
+
   /** Installation ids this worker holds a lease for right now. */
   heldInstallations(): string[] {
     return [...this.supervisors.keys()];
@@ -142,6 +154,7 @@ export class LarkHub {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    this.running = true;
     const listener = await this.listen(signal);
     let nextSweep = 0;
     let nextRenew = Date.now() + this.opts.config.leaseRenewMs;
@@ -161,6 +174,7 @@ export class LarkHub {
         await this.wake.wait(Math.max(0, Math.min(nextSweep, nextRenew) - Date.now()), signal);
       }
     } finally {
+      this.running = false;
       await listener?.end().catch(() => {});
       await this.shutdown();
     }
@@ -309,6 +323,7 @@ export class LarkHub {
             if (status.state === 'connected') this.setState(sup, 'connected');
             if (status.lastEventAt) sup.lastEventAt = new Date(status.lastEventAt);
           },
+          onAck: this.opts.onAck,
           logger: log,
         },
         signal,
