@@ -38,7 +38,8 @@ export async function call(handler: Handler, method: string, opts: CallOptions =
     headers,
     body: method === 'GET' || method === 'DELETE' ? undefined : (opts.rawBody ?? JSON.stringify(opts.body ?? {})),
   });
-  const res = await handler(req, { params: Promise.resolve(opts.params ?? {}) });
+  // Like Next.js: routes without dynamic segments get params that resolve to undefined.
+  const res = await handler(req, { params: Promise.resolve(opts.params as Record<string, string>) });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }

@@ -58,7 +58,8 @@ async function parseBody<S extends z.ZodType>(req: Request, schema: S): Promise<
 }
 
 async function flatParams(ctx: RouteContext | undefined): Promise<Record<string, string>> {
-  const raw = ctx ? await ctx.params : {};
+  // Next resolves `params` to undefined for routes without dynamic segments.
+  const raw = (ctx ? await ctx.params : undefined) ?? {};
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') out[k] = v;
   return out;

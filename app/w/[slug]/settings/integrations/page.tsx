@@ -1,0 +1,5 @@
+import { IntegrationsSettings } from '@/components/settings/integrations-settings';
+
+export default function Page() {
+  return <IntegrationsSettings />;
+}

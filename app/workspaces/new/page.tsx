@@ -1,0 +1,35 @@
+import type { Metadata } from 'next';
+import { getTranslations } from 'next-intl/server';
+import Link from 'next/link';
+import { redirect } from 'next/navigation';
+import { AuthCard } from '@/components/auth/auth-card';
+import { signInPath } from '@/components/auth/next-path';
+import { SignOutButton } from '@/components/auth/sign-out-button';
+import { currentUser } from '@/components/server/session';
+import { listMyWorkspaces } from '@/components/server/workspaces';
+import { CreateWorkspaceForm } from '@/components/workspaces/create-workspace-form';
+
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations('workspaces.create');
+  return { title: t('title') };
+}
+
+export default async function NewWorkspacePage() {
+  const user = await currentUser();
+  if (!user) redirect(signInPath('/workspaces/new'));
+  const [t, workspaces] = await Promise.all([getTranslations('workspaces.create'), listMyWorkspaces(user.id)]);
+  const back = workspaces[0];
+  return (
+    <AuthCard title={t('title')} subtitle={t('subtitle')} signedIn>
+      <CreateWorkspaceForm />
+      {back ? (
+        <p className="muted center">
+          <Link href={`/w/${back.slug}/chat`}>{t('back', { name: back.name })}</Link>
+        </p>
+      ) : null}
+      <p className="muted center auth-footnote">
+        {t('signedInAs', { email: user.email })} <SignOutButton className="link-button" />
+      </p>
+    </AuthCard>
+  );
+}

@@ -1,0 +1,17 @@
+// Query keys: everything of a workspace sits under ['ws', id] so a reconnect can refresh it all.
+export const keys = {
+  me: ['me'] as const,
+  workspace: (wsId: string) => ['ws', wsId] as const,
+  workspaceInfo: (wsId: string) => ['ws', wsId, 'info'] as const,
+  members: (wsId: string) => ['ws', wsId, 'members'] as const,
+  agents: (wsId: string) => ['ws', wsId, 'agents'] as const,
+  agentList: (wsId: string, includeArchived: boolean) => ['ws', wsId, 'agents', 'list', includeArchived] as const,
+  agent: (wsId: string, agentId: string) => ['ws', wsId, 'agents', 'detail', agentId] as const,
+  chat: (wsId: string) => ['ws', wsId, 'chat'] as const,
+  sessions: (wsId: string) => ['ws', wsId, 'chat', 'sessions'] as const,
+  session: (wsId: string, sessionId: string) => ['ws', wsId, 'chat', 'session', sessionId] as const,
+  messages: (wsId: string, sessionId: string) => ['ws', wsId, 'chat', 'messages', sessionId] as const,
+  issues: (wsId: string) => ['ws', wsId, 'issues'] as const,
+  issueList: (wsId: string) => ['ws', wsId, 'issues', 'list'] as const,
+  issue: (wsId: string, issueId: string) => ['ws', wsId, 'issues', 'detail', issueId] as const,
+};

@@ -1,0 +1,94 @@
+// Shapes of the JSON API under /api, as the UI consumes them.
+import type { AppLocale } from '@/i18n/locales';
+
+export type Role = 'owner' | 'admin' | 'member';
+export const roles: readonly Role[] = ['owner', 'admin', 'member'];
+
+export type Me = { id: string; email: string; name: string; locale: AppLocale | null };
+
+export type WorkspaceSummary = { id: string; name: string; slug: string; issue_prefix: string; role: Role };
+export type Workspace = WorkspaceSummary & { created_at?: string };
+
+export type MeResponse = { user: Me; workspaces: WorkspaceSummary[] };
+
+export type Member = { user_id: string; email: string; name: string; role: Role; joined_at: string };
+
+export type Person = { id: string; name: string };
+
+export type AgentRuntime =
+  | null
+  | { kind: 'echo' }
+  | { kind: 'openai'; base_url: string; model: string; stream: boolean; has_api_key: boolean };
+
+export type AgentRuntimeInput =
+  | null
+  | { kind: 'echo' }
+  | { kind: 'openai'; base_url: string; model: string; api_key?: string; stream?: boolean };
+
+export type Agent = {
+  id: string;
+  name: string;
+  avatar_color: string;
+  owner: Person;
+  runtime: AgentRuntime;
+  archived_at: string | null;
+  created_at: string;
+  can_edit: boolean;
+};
+
+export type ChatChannel = 'web' | 'lark';
+
+export type ChatSession = {
+  id: string;
+  agent_id: string;
+  title: string | null;
+  channel: ChatChannel;
+  creator: Person;
+  created_at: string;
+  updated_at: string;
+};
+
+export type ChatMessage = {
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  author: Person | null;
+  created_at: string;
+};
+
+export type TaskStatus = 'queued' | 'running' | 'completed' | 'failed';
+
+export type AgentTask = {
+  id: string;
+  status: TaskStatus;
+  error: string | null;
+  trigger_message_id: string | null;
+  created_at: string;
+};
+
+export type MessagesResponse = { messages: ChatMessage[]; tasks: AgentTask[] };
+
+export type SendMessageResponse = {
+  message: ChatMessage;
+  task: { id: string; status: TaskStatus } | null;
+  outcome: 'enqueued' | 'agent_offline';
+};
+
+export type Issue = {
+  id: string;
+  identifier: string;
+  number: number;
+  title: string;
+  description: string | null;
+  status: string;
+  origin_type: 'web' | 'lark_chat';
+  creator: Person;
+  created_at: string;
+};
+
+export type WorkspaceEvent =
+  | { type: 'chat.message.created'; session_id: string; message_id: string }
+  | { type: 'task.updated'; session_id: string; task_id: string; status: TaskStatus }
+  | { type: 'issue.created'; issue_id: string }
+  | { type: 'members.changed' }
+  | { type: 'agents.changed' };

@@ -1,0 +1,103 @@
+'use client';
+
+import { useLocale, useTranslations } from 'next-intl';
+import Link from 'next/link';
+import { useState, type FormEvent } from 'react';
+import { Alert } from '@/components/ui/alert';
+import { TextField } from '@/components/ui/field';
+import { api } from '@/components/api/client';
+import { paths } from '@/components/api/queries';
+import { localeCookie } from '@/i18n/locales';
+import { authClient } from './auth-client';
+import { useAuthErrorText } from './auth-errors';
+import { FormFieldset } from '@/components/ui/form-fieldset';
+
+const minPassword = 8;
+
+function choseLanguage(): boolean {
+  return document.cookie.split(';').some((c) => c.trim().startsWith(`${localeCookie}=`));
+}
+
+export function SignUpForm({ next }: { next: string }) {
+  const t = useTranslations('auth');
+  const locale = useLocale();
+  const authErrorText = useAuthErrorText();
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [passwordError, setPasswordError] = useState<string | undefined>();
+  const [pending, setPending] = useState(false);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    if (password.length < minPassword) {
+      setPasswordError(t('passwordTooShort', { min: minPassword }));
+      return;
+    }
+    setPasswordError(undefined);
+    setPending(true);
+    try {
+      const { error: authError } = await authClient.signUp.email({ email: email.trim(), password, name: name.trim() });
+      if (authError) {
+        setError(authErrorText(authError));
+        setPending(false);
+        return;
+      }
+      if (choseLanguage()) {
+        // Keep the language picked on this page on the new account; not worth failing sign-up over.
+        await api(paths.me, { method: 'PATCH', body: { locale } }).catch(() => undefined);
+      }
+      window.location.assign(next);
+    } catch {
+      setError(authErrorText({ status: 0 }));
+      setPending(false);
+    }
+  }
+
+  const query = next !== '/' ? `?next=${encodeURIComponent(next)}` : '';
+  return (
+    <form method="post" onSubmit={submit} noValidate>
+      <FormFieldset className="stack">
+        {error ? <Alert>{error}</Alert> : null}
+        <TextField
+          label={t('name')}
+          name="name"
+          autoComplete="name"
+          required
+          maxLength={80}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <TextField
+          label={t('email')}
+          type="email"
+          name="email"
+          autoComplete="email"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
+        <TextField
+          label={t('password')}
+          type="password"
+          name="password"
+          autoComplete="new-password"
+          required
+          minLength={minPassword}
+          hint={t('passwordHint', { min: minPassword })}
+          error={passwordError}
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <button type="submit" className="btn btn-primary btn-block" disabled={pending || !name.trim() || !email || !password}>
+          {pending ? t('signingUp') : t('signUp')}
+        </button>
+        <p className="muted center">
+          {t('haveAccount')} <Link href={`/sign-in${query}`}>{t('signInLink')}</Link>
+        </p>
+      </FormFieldset>
+    </form>
+  );
+}

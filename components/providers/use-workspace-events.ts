@@ -1,0 +1,63 @@
+'use client';
+
+import { useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { keys } from '@/components/api/keys';
+import { paths } from '@/components/api/queries';
+import type { WorkspaceEvent } from '@/components/api/types';
+
+function parseEvent(data: string): WorkspaceEvent | null {
+  try {
+    const value = JSON.parse(data) as unknown;
+    return value && typeof value === 'object' && typeof (value as { type?: unknown }).type === 'string'
+      ? (value as WorkspaceEvent)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+export function applyWorkspaceEvent(client: QueryClient, wsId: string, event: WorkspaceEvent) {
+  switch (event.type) {
+    case 'chat.message.created':
+      void client.invalidateQueries({ queryKey: keys.messages(wsId, event.session_id) });
+      void client.invalidateQueries({ queryKey: keys.sessions(wsId) });
+      break;
+    case 'task.updated':
+      void client.invalidateQueries({ queryKey: keys.messages(wsId, event.session_id) });
+      break;
+    case 'issue.created':
+      void client.invalidateQueries({ queryKey: keys.issues(wsId) });
+      break;
+    case 'members.changed':
+      void client.invalidateQueries({ queryKey: keys.members(wsId) });
+      void client.invalidateQueries({ queryKey: keys.workspaceInfo(wsId) });
+      void client.invalidateQueries({ queryKey: keys.me });
+      break;
+    case 'agents.changed':
+      void client.invalidateQueries({ queryKey: keys.agents(wsId) });
+      break;
+  }
+}
+
+/**
+ * One EventSource per open workspace. EventSource reconnects by itself; after a reconnect every
+ * query of the workspace is refreshed, since events sent while disconnected are gone.
+ */
+export function useWorkspaceEvents(wsId: string) {
+  const client = useQueryClient();
+  useEffect(() => {
+    if (typeof EventSource === 'undefined') return;
+    const source = new EventSource(paths.events(wsId));
+    let opened = false;
+    source.onopen = () => {
+      if (opened) void client.invalidateQueries({ queryKey: keys.workspace(wsId) });
+      opened = true;
+    };
+    source.onmessage = (message: MessageEvent<string>) => {
+      const event = parseEvent(message.data);
+      if (event) applyWorkspaceEvent(client, wsId, event);
+    };
+    return () => source.close();
+  }, [client, wsId]);
+}
