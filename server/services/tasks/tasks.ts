@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
 import { agent, agentTask, chatMessage, chatSession } from '../../db/schema';
 import { notFound } from '../../errors';
@@ -73,7 +73,7 @@ export async function claimNextTask(db: Db, workerId: string): Promise<AgentTask
 /** Conversation history for a run: the session's messages up to and including the trigger. */
 export async function loadTaskHistory(db: DbOrTx, task: AgentTask) {
   // Compared in SQL: timestamps carry microseconds that a JS Date would round away.
-  return db
+  const newestFirst = await db
     .select({ role: chatMessage.role, content: chatMessage.content })
     .from(chatMessage)
     .where(
@@ -83,9 +83,13 @@ export async function loadTaskHistory(db: DbOrTx, task: AgentTask) {
         sql`${chatMessage.createdAt} <= (SELECT created_at FROM chat_message WHERE id = ${task.triggerMessageId})`,
       ),
     )
-    .orderBy(chatMessage.createdAt)
-    .limit(200);
+    .orderBy(desc(chatMessage.createdAt))
+    .limit(HISTORY_LIMIT);
+  return newestFirst.reverse();
 }
+
+/** The most recent turns a runtime sees; older ones are left out rather than overflowing the model. */
+export const HISTORY_LIMIT = 200;
 
 /**
  * Finishes a running task: the assistant message, the status change and the events commit together.
