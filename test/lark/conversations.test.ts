@@ -6,6 +6,8 @@ import * as redeem from '@/app/api/lark/binding/redeem/route';
 import * as members from '@/app/api/workspaces/[id]/members/route';
 import * as memberOne from '@/app/api/workspaces/[id]/members/[userId]/route';
 import * as workspaces from '@/app/api/workspaces/route';
+import * as installationsRoute from '@/app/api/workspaces/[id]/lark/installations/route';
+import * as drops from '@/app/api/workspaces/[id]/lark/installations/[installationId]/drops/route';
 import { SecretBox } from '@/server/crypto/secretbox';
 import { agent, chatMessage, issue, larkBindingToken, larkInboundAudit, larkInstallation, larkOutbox, larkUserBinding } from '@/server/db/schema';
 import { parseEnv, resetEnvForTests } from '@/server/env';
@@ -297,6 +299,39 @@ describe('Lark conversations', () => {
     await waitFor(async () => (await botMessages(sent.chat_id)).length === 1, 15_000, 'binding card');
     expect(JSON.stringify((await botMessages(sent.chat_id))[0].content)).toContain('/lark/bind?token=');
     expect((await userMessagesIn(sent.message_id)).rows).toHaveLength(0);
+  });
+});
+
+describe('admin views', () => {
+  test('a permanent Lark error is recorded as failed with its code and shown on the installation', async () => {
+    const { chat_id } = await sim.control('POST', '/chats', { tenant_key: tenantKey, name: 'No bots here', user_ids: [], app_ids: [] });
+    const id = await t.db.transaction(async (tx) => {
+      const { enqueueOutboxMessage } = await import('@/server/lark/outbound/outbox');
+      return enqueueOutboxMessage(tx, createJobQueue({ databaseUrl: t.url }).enqueuer, {
+        workspaceId: ws.id,
+        installationId: echoBot.installationId,
+        target: { receiveIdType: 'chat_id', receiveId: chat_id },
+        body: { kind: 'issue_usage' },
+      });
+    });
+    const row = await waitFor(async () => {
+      const [r] = await t.db.select().from(larkOutbox).where(eq(larkOutbox.id, id!));
+      return r.status !== 'pending' && r;
+    }, 15_000, 'delivery outcome');
+    expect(row).toMatchObject({ status: 'failed', lastErrorCode: 230002 });
+    const listing = await call(installationsRoute.GET, 'GET', { token: owner.token, params: { id: ws.id } });
+    const mine = listing.body.installations.find((i: { id: string }) => i.id === echoBot.installationId);
+    expect(mine.last_delivery_error).toMatchObject({ code: 230002 });
+  });
+
+  test('admins see recent drops without content; members may not', async () => {
+    const res = await call(drops.GET, 'GET', { token: owner.token, params: { id: ws.id, installationId: echoBot.installationId } });
+    expect(res.status).toBe(200);
+    expect(res.body.drops.some((d: { reason: string }) => d.reason === 'not_addressed_in_group')).toBe(true);
+    expect(Object.keys(res.body.drops[0]).sort()).toEqual(['chat_id', 'event_type', 'reason', 'received_at']);
+    const member = await signUp('Viewer');
+    await call(members.POST, 'POST', { token: owner.token, params: { id: ws.id }, body: { email: member.email } });
+    expect((await call(drops.GET, 'GET', { token: member.token, params: { id: ws.id, installationId: echoBot.installationId } })).status).toBe(403);
   });
 });
 

@@ -1,6 +1,6 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
-import { agent, larkInstallation, larkRegistrationSession, type MemberRole } from '../../db/schema';
+import { agent, larkInboundAudit, larkInstallation, larkRegistrationSession, type MemberRole } from '../../db/schema';
 import { forbidden, notFound } from '../../errors';
 import { emitWorkspaceEvent, LARK_INSTALLATION_CHANNEL, notify } from '../../events';
 import { hasRole } from '../../auth/roles';
@@ -22,12 +22,38 @@ export async function getInstallStatus(db: DbOrTx, input: { workspaceId: string;
 }
 
 export async function listInstallations(db: DbOrTx, workspaceId: string) {
-  return db
+  const rows = await db
     .select({ installation: larkInstallation, agentName: agent.name, agentColor: agent.avatarColor, agentOwner: agent.ownerUserId })
     .from(larkInstallation)
     .innerJoin(agent, and(eq(agent.id, larkInstallation.agentId), eq(agent.workspaceId, larkInstallation.workspaceId)))
     .where(eq(larkInstallation.workspaceId, workspaceId))
     .orderBy(asc(larkInstallation.createdAt));
+  // The latest message Lark refused, per bot: what an admin needs to see when a bot goes quiet.
+  const failures = await db.execute<{ installation_id: string; last_error_code: number | null; last_error: string; created_at: string }>(sql`
+    SELECT DISTINCT ON (installation_id) installation_id, last_error_code, last_error, created_at
+    FROM lark_outbox WHERE workspace_id = ${workspaceId} AND status = 'failed'
+    ORDER BY installation_id, created_at DESC`);
+  const byInstallation = new Map(failures.rows.map((f) => [f.installation_id, f]));
+  return rows.map((r) => {
+    const f = byInstallation.get(r.installation.id);
+    return { ...r, lastDeliveryError: f ? { code: f.last_error_code, message: f.last_error, at: new Date(f.created_at) } : null };
+  });
+}
+
+/** Recent dropped events of one installation, for admins: routing data and the reason, never content. */
+export async function listInboundDrops(db: DbOrTx, input: { workspaceId: string; installationId: string; limit?: number }) {
+  const [inst] = await db
+    .select({ id: larkInstallation.id })
+    .from(larkInstallation)
+    .where(and(eq(larkInstallation.workspaceId, input.workspaceId), eq(larkInstallation.id, input.installationId)));
+  if (!inst) throw notFound('Installation');
+  const rows = await db
+    .select()
+    .from(larkInboundAudit)
+    .where(eq(larkInboundAudit.installationId, input.installationId))
+    .orderBy(desc(larkInboundAudit.receivedAt))
+    .limit(input.limit ?? 50);
+  return rows.map((r) => ({ reason: r.dropReason, chat_id: r.larkChatId, event_type: r.eventType, received_at: r.receivedAt }));
 }
 
 /** The listing's view: identity and health only, never secrets or lease tokens. */
@@ -43,6 +69,7 @@ export function installationView(row: Awaited<ReturnType<typeof listInstallation
     status: i.status,
     installed_at: i.installedAt,
     connection: { state: i.status === 'active' ? i.connectionState : 'disconnected', last_event_at: i.lastEventAt },
+    last_delivery_error: row.lastDeliveryError,
   };
 }
 
