@@ -24,13 +24,15 @@ async function main() {
   const worker = await startWorker({ config, integration: larkIntegration(), nodeId, logger: log });
   log.info({ nodeId }, 'worker started');
 
-  let stopping = false;
+  let stoppingSince = 0;
   const stop = (signal: string) => {
-    if (stopping) {
+    if (stoppingSince) {
+      // A process group signal and the launcher's own arrive together; only a later one means "now".
+      if (Date.now() - stoppingSince < 2000) return;
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     log.info({ signal }, 'worker shutting down');
     // Graceful first; if loops are still busy at the deadline, exit anyway.
     setTimeout(() => {
