@@ -48,6 +48,7 @@ const envSchema = z.object({
   LARK_HUB_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(10).default(10_000),
   LARK_REGISTRATION_TICK_MS: z.coerce.number().int().min(20).default(1_000),
   LARK_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  LARK_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
 });
 
 export type Env = z.infer<typeof envSchema>;

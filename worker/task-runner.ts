@@ -53,7 +53,13 @@ export async function runTaskRunner(opts: TaskRunnerOptions, signal: AbortSignal
         if (requeued > 0) opts.logger.warn({ requeued }, 'requeued tasks abandoned by a stopped worker');
       }
       if (inFlight.size >= opts.concurrency) {
-        await Promise.race([...inFlight, sleep(opts.pollIntervalMs, signal)]);
+        // A pause of its own, ended as soon as a run finishes, so no listener outlives the iteration.
+        const pause = new AbortController();
+        const endPause = () => pause.abort();
+        signal.addEventListener('abort', endPause, { once: true });
+        await Promise.race([...inFlight, sleep(opts.pollIntervalMs, pause.signal)]);
+        pause.abort();
+        signal.removeEventListener('abort', endPause);
         continue;
       }
       let task: AgentTask | null = null;

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { createDb, createPool, type Db } from '../server/db/client';
 import type { Env } from '../server/env';
-import { createJobQueue, MAINTENANCE_QUEUE, OUTBOX_QUEUE } from '../server/jobs/queue';
+import pg from 'pg';
+import { createJobQueue, MAINTENANCE_QUEUE, OUTBOX_QUEUE, OUTBOX_WAKE_CHANNEL } from '../server/jobs/queue';
 import type { FetchLike } from '../server/lark/api';
 import { dispatchInboundEvent } from '../server/lark/inbound/dispatcher';
 import type { LarkIntegration } from '../server/lark/integration';
@@ -13,6 +14,13 @@ import { larkTaskHooks, type TaskHooks } from './lark/task-hooks';
 import { createWorkerMetrics, type WorkerMetrics } from './ops/metrics';
 import { startOpsServer } from './ops/ops-server';
 import { runTaskRunner } from './task-runner';
+import { ConcurrencyGate } from './concurrency-gate';
+
+/** Deliverer loops and their batch size: together they bound outbox sends in flight per worker. */
+const OUTBOX_DELIVERERS = 4;
+const OUTBOX_BATCH = 10;
+/** How long an event may wait for a dispatch slot before Lark is asked to redeliver it. */
+const DISPATCH_QUEUE_WAIT_MS = 1000;
 
 export type WorkerOptions = {
   config: Env;
@@ -49,6 +57,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   let hooks: TaskHooks | undefined;
   let jobQueue: ReturnType<typeof createJobQueue> | undefined;
   let hub: LarkHub | null = null;
+  let outboxListener: pg.Client | null = null;
+  const dispatchGate = new ConcurrencyGate(config.LARK_DISPATCH_CONCURRENCY);
 
   if (integration.configured) {
     jobQueue = createJobQueue({ databaseUrl: config.DATABASE_URL });
@@ -56,8 +66,14 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     const jobs = jobQueue.enqueuer;
     hooks = larkTaskHooks(jobs);
     const outboxLog = log.child({ loop: 'lark-outbox' });
-    await jobQueue.boss.work<{ outboxId: string }>(OUTBOX_QUEUE, { batchSize: 10, pollingIntervalSeconds: 0.5 }, async (batch) => {
-      await Promise.all(
+    const boss = jobQueue.boss;
+    // Several deliverer loops, so one slow send does not hold up the next batch.
+    const deliverers: string[] = [];
+    for (let i = 0; i < OUTBOX_DELIVERERS; i++) {
+      const id: string = await boss.work<{ outboxId: string }>(OUTBOX_QUEUE, { batchSize: OUTBOX_BATCH, pollingIntervalSeconds: 0.5 }, async (batch) => {
+        // A full batch means more is waiting: fetch again without the poll delay.
+        if (batch.length === OUTBOX_BATCH) boss.notifyWorker(id);
+        await Promise.all(
         batch.map((job) =>
           deliverOutboxRow(
             {
@@ -76,7 +92,16 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
           ),
         ),
       );
-    });
+      });
+      deliverers.push(id);
+    }
+    outboxListener = new pg.Client({ connectionString: config.DATABASE_URL });
+    outboxListener.on('notification', () => deliverers.forEach((id) => boss.notifyWorker(id)));
+    outboxListener.on('error', (err) => outboxLog.warn({ err: err.message }, 'outbox listener lost its connection; polling continues'));
+    await outboxListener
+      .connect()
+      .then(() => outboxListener!.query(`LISTEN ${OUTBOX_WAKE_CHANNEL}`))
+      .catch((err) => outboxLog.warn({ err: (err as Error).message }, 'could not listen for outbox jobs'));
     const maintenanceLog = log.child({ loop: 'lark-maintenance' });
     const runMaintenance = async () => {
       const dedup = await purgeInboundDedup(db);
@@ -104,10 +129,22 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       route: async (installation, delivery) => {
         if (delivery.frameType !== 'event') return 'ignored';
         metrics.eventsReceived.inc();
-        const dispatched = await dispatchInboundEvent(
-          { db, jobs, logger: dispatchLog, appUrl: config.APP_URL, budgetMs: opts.dispatchBudgetMs },
-          { appId: installation.appId, payload: delivery.payload },
-        );
+        // Past a bounded number of dispatches in flight, wait briefly; an event that cannot start in
+        // time is handed back to Lark (ACK 500) instead of piling onto the database pool.
+        const slot = await dispatchGate.acquire(DISPATCH_QUEUE_WAIT_MS);
+        if (!slot) {
+          metrics.dispatchOutcomes.inc({ outcome: 'shed' });
+          return 'retry';
+        }
+        let dispatched;
+        try {
+          dispatched = await dispatchInboundEvent(
+            { db, jobs, logger: dispatchLog, appUrl: config.APP_URL, budgetMs: opts.dispatchBudgetMs },
+            { appId: installation.appId, payload: delivery.payload },
+          );
+        } finally {
+          slot.release();
+        }
         metrics.dispatchOutcomes.inc({ outcome: dispatched.result.outcome });
         if (dispatched.result.outcome === 'dropped') metrics.dispatchDrops.inc({ reason: dispatched.result.reason });
         return dispatched.ack === 200 ? 'ok' : 'retry';
@@ -172,6 +209,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         shutdown.abort();
         await done;
         await ops.close();
+        await outboxListener?.end().catch(() => {});
         await jobQueue?.stop(Math.max(1000, config.WORKER_SHUTDOWN_TIMEOUT_MS - 2000)).catch(() => {});
         await pool.end();
       })();

@@ -3,6 +3,8 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 
 export const OUTBOX_QUEUE = 'lark-outbox';
+/** NOTIFYed on commit of every outbox job, so idle deliverers fetch at once instead of at their next poll. */
+export const OUTBOX_WAKE_CHANNEL = 'larkspur_outbox';
 export const MAINTENANCE_QUEUE = 'lark-maintenance';
 
 /** Adapts a Drizzle transaction to pg-boss's `db` option so a job commits (or not) with its cause. */
@@ -34,6 +36,7 @@ export function createJobQueue(input: { databaseUrl: string; maintenanceInterval
   const enqueuer: JobEnqueuer = {
     async enqueueOutbox(tx, outboxId, opts) {
       await boss.send(OUTBOX_QUEUE, { outboxId }, { db: txAdapter(tx), startAfter: opts?.startAfter, retryLimit: 20, retryDelay: 5, expireInSeconds: 120 });
+      if (!opts?.startAfter) await tx.execute(sql`SELECT pg_notify(${OUTBOX_WAKE_CHANNEL}, '')`);
     },
   };
   return {

@@ -1,18 +1,13 @@
-import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db, Tx } from '../../db/client';
 import {
-  agent,
   chatMessage,
   chatSession,
   larkBindingToken,
   larkChatSessionBinding,
   larkInboundMessage,
   larkInstallation,
-  larkUserBinding,
-  member,
-  user,
-  workspace,
   type LarkDropReason,
 } from '../../db/schema';
 import { isUniqueViolation } from '../../db/pg-errors';
@@ -139,16 +134,30 @@ async function processClaimed(tx: Tx, deps: DispatcherDeps, installation: Instal
 
   const senderOpenId = message.sender.openId;
   if (!senderOpenId) return drop('invalid_event');
-  const [identity] = await tx
-    .select({ userId: larkUserBinding.userId, memberUserId: member.userId })
-    .from(larkUserBinding)
-    .leftJoin(member, and(eq(member.workspaceId, larkUserBinding.workspaceId), eq(member.userId, larkUserBinding.userId)))
-    .where(and(eq(larkUserBinding.installationId, installation.id), eq(larkUserBinding.larkOpenId, senderOpenId)));
-  const [names] = await tx
-    .select({ agentName: agent.name, workspaceName: workspace.name, prefix: workspace.issuePrefix, slug: workspace.slug })
-    .from(agent)
-    .innerJoin(workspace, eq(workspace.id, agent.workspaceId))
-    .where(and(eq(agent.id, installation.agentId), eq(agent.workspaceId, installation.workspaceId)));
+  // One round trip for everything the pipeline needs to know: who is writing, whether they are
+  // still a member, the names for replies, and the chat's session if it has one.
+  const context = await tx.execute<{
+    agent_name: string;
+    workspace_name: string;
+    slug: string;
+    user_id: string | null;
+    member_user_id: string | null;
+    sender_name: string | null;
+    session_id: string | null;
+  }>(sql`
+    SELECT a.name AS agent_name, w.name AS workspace_name, w.slug, b.user_id, m.user_id AS member_user_id, u.name AS sender_name,
+           s.chat_session_id AS session_id
+    FROM agent a
+    JOIN workspace w ON w.id = a.workspace_id
+    LEFT JOIN lark_user_binding b ON b.installation_id = ${installation.id} AND b.lark_open_id = ${senderOpenId}
+    LEFT JOIN member m ON m.workspace_id = b.workspace_id AND m.user_id = b.user_id
+    LEFT JOIN "user" u ON u.id = b.user_id
+    LEFT JOIN lark_chat_session_binding s ON s.installation_id = ${installation.id} AND s.lark_chat_id = ${message.chatId}
+    WHERE a.id = ${installation.agentId} AND a.workspace_id = ${installation.workspaceId}`);
+  const row = context.rows[0];
+  if (!row) return drop('invalid_event');
+  const names = { agentName: row.agent_name, workspaceName: row.workspace_name, slug: row.slug };
+  const identity = row.user_id ? { userId: row.user_id, memberUserId: row.member_user_id, name: row.sender_name } : null;
   const outbox = (target: OutboxTarget, body: OutboxBody, larkOpenId?: string) =>
     enqueueOutboxMessage(tx, deps.jobs, { workspaceId: installation.workspaceId, installationId: installation.id, target, body, larkOpenId });
 
@@ -173,9 +182,8 @@ async function processClaimed(tx: Tx, deps: DispatcherDeps, installation: Instal
   }
   if (!identity.memberUserId) return drop('non_workspace_member');
 
-  const sessionId = await findOrCreateChatSession(tx, installation, message, identity.userId, names.agentName);
+  const sessionId = row.session_id ?? (await createChatSessionForChat(tx, installation, message, identity.userId, identity.name, names.agentName));
   const content = rewriteMentionsForAgent(message.text, message.mentions, bot);
-  const previous = await previousUserMessage(tx, installation.workspaceId, sessionId, identity.userId);
   const chatMsg = await appendUserMessage(tx, { workspaceId: installation.workspaceId, sessionId, authorUserId: identity.userId, content });
   await tx.insert(larkInboundMessage).values({
     chatMessageId: chatMsg.id,
@@ -193,6 +201,7 @@ async function processClaimed(tx: Tx, deps: DispatcherDeps, installation: Instal
   if (command) {
     let title: string;
     let description: string;
+    const previous = command.kind === 'bare' ? await previousUserMessage(tx, installation.workspaceId, sessionId, identity.userId, chatMsg.id) : null;
     if (command.kind === 'create') {
       title = command.title;
       description = command.description;
@@ -216,34 +225,41 @@ async function processClaimed(tx: Tx, deps: DispatcherDeps, installation: Instal
   return { outcome: enqueued.outcome, chatMessageId: chatMsg.id };
 }
 
-async function previousUserMessage(tx: Tx, workspaceId: string, sessionId: string, userId: string): Promise<string | null> {
+/** The sender's message before `currentId` in this session (a bare `/issue` turns it into the issue). */
+async function previousUserMessage(tx: Tx, workspaceId: string, sessionId: string, userId: string, currentId: string): Promise<string | null> {
   const [row] = await tx
     .select({ content: chatMessage.content })
     .from(chatMessage)
-    .where(and(eq(chatMessage.workspaceId, workspaceId), eq(chatMessage.sessionId, sessionId), eq(chatMessage.role, 'user'), eq(chatMessage.authorUserId, userId)))
+    .where(
+      and(
+        eq(chatMessage.workspaceId, workspaceId),
+        eq(chatMessage.sessionId, sessionId),
+        eq(chatMessage.role, 'user'),
+        eq(chatMessage.authorUserId, userId),
+        ne(chatMessage.id, currentId),
+      ),
+    )
     .orderBy(desc(chatMessage.createdAt))
     .limit(1);
   return row?.content ?? null;
 }
 
 /**
- * One session per (installation, chat), even when two events race: the binding's unique key
- * decides, and the loser of the race rolls back its own session (a savepoint) and uses the winner's.
+ * Creates the session of a chat seen for the first time. One session per (installation, chat) even
+ * when two events race: the binding's unique key decides, and the loser rolls back its own session
+ * (a savepoint) and uses the winner's.
  */
-async function findOrCreateChatSession(tx: Tx, installation: Installation, message: InboundMessage, senderUserId: string, agentName: string): Promise<string> {
-  const existing = async () =>
-    (
-      await tx
-        .select({ id: larkChatSessionBinding.chatSessionId })
-        .from(larkChatSessionBinding)
-        .where(and(eq(larkChatSessionBinding.installationId, installation.id), eq(larkChatSessionBinding.larkChatId, message.chatId)))
-    )[0]?.id;
-  const found = await existing();
-  if (found) return found;
+async function createChatSessionForChat(
+  tx: Tx,
+  installation: Installation,
+  message: InboundMessage,
+  senderUserId: string,
+  senderName: string | null,
+  agentName: string,
+): Promise<string> {
   // A DM belongs to the person writing; a group session to the installer, a stable workspace identity.
   const creator = message.chatType === 'p2p' ? senderUserId : installation.installerUserId;
-  const [sender] = await tx.select({ name: user.name }).from(user).where(eq(user.id, senderUserId));
-  const title = message.chatType === 'p2p' ? `Lark: ${sender?.name ?? 'direct message'} and ${agentName}` : `Lark group chat with ${agentName}`;
+  const title = message.chatType === 'p2p' ? `Lark: ${senderName ?? 'direct message'} and ${agentName}` : `Lark group chat with ${agentName}`;
   try {
     return await tx.transaction(async (sp) => {
       const [session] = await sp
@@ -261,8 +277,11 @@ async function findOrCreateChatSession(tx: Tx, installation: Installation, messa
     });
   } catch (err) {
     if (!isUniqueViolation(err, 'lark_chat_session_binding_chat_unique')) throw err;
-    const winner = await existing();
+    const [winner] = await tx
+      .select({ id: larkChatSessionBinding.chatSessionId })
+      .from(larkChatSessionBinding)
+      .where(and(eq(larkChatSessionBinding.installationId, installation.id), eq(larkChatSessionBinding.larkChatId, message.chatId)));
     if (!winner) throw err;
-    return winner;
+    return winner.id;
   }
 }
