@@ -30,6 +30,8 @@ export async function startEmbeddedPostgres(opts: {
   persistent: boolean;
   port?: number;
   log?: (line: string) => void;
+  /** Extra server settings, e.g. ['-c', 'shared_preload_libraries=pg_stat_statements'] for benchmarks. */
+  extraFlags?: string[];
 }): Promise<EmbeddedServer> {
   const port = opts.port ?? (await freePort());
   const dataDir = path.resolve(opts.dataDir);
@@ -47,6 +49,7 @@ export async function startEmbeddedPostgres(opts: {
       'max_connections=300',
       // A throwaway test cluster trades durability for speed; a persistent one keeps the defaults.
       ...(opts.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+      ...(opts.extraFlags ?? []),
     ],
     onLog: (m) => opts.log?.(String(m).trimEnd()),
     onError: (m) => opts.log?.(String(m instanceof Error ? m.message : m).trimEnd()),

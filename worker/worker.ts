@@ -20,7 +20,10 @@ import { ConcurrencyGate } from './concurrency-gate';
 const OUTBOX_DELIVERERS = 4;
 const OUTBOX_BATCH = 10;
 /** How long an event may wait for a dispatch slot before Lark is asked to redeliver it. */
-const DISPATCH_QUEUE_WAIT_MS = 1000;
+const DISPATCH_QUEUE_WAIT_MS = 1500;
+/** Waiting and dispatching together stay inside this, well before the connector's own ACK deadline. */
+const DISPATCH_TOTAL_BUDGET_MS = 2000;
+const DISPATCH_MIN_BUDGET_MS = 300;
 
 export type WorkerOptions = {
   config: Env;
@@ -131,6 +134,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         metrics.eventsReceived.inc();
         // Past a bounded number of dispatches in flight, wait briefly; an event that cannot start in
         // time is handed back to Lark (ACK 500) instead of piling onto the database pool.
+        const queuedAt = Date.now();
         const slot = await dispatchGate.acquire(DISPATCH_QUEUE_WAIT_MS);
         if (!slot) {
           metrics.dispatchOutcomes.inc({ outcome: 'shed' });
@@ -139,7 +143,13 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         let dispatched;
         try {
           dispatched = await dispatchInboundEvent(
-            { db, jobs, logger: dispatchLog, appUrl: config.APP_URL, budgetMs: opts.dispatchBudgetMs },
+            {
+              db,
+              jobs,
+              logger: dispatchLog,
+              appUrl: config.APP_URL,
+              budgetMs: opts.dispatchBudgetMs ?? Math.max(DISPATCH_MIN_BUDGET_MS, DISPATCH_TOTAL_BUDGET_MS - (Date.now() - queuedAt)),
+            },
             { appId: installation.appId, payload: delivery.payload },
           );
         } finally {
