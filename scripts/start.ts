@@ -1,7 +1,7 @@
 // `npm start`: the whole product on this machine. See README.md for the configuration table.
 import path from 'node:path';
 import { ConfigError } from '../server/env';
-import { launch } from './launcher';
+import { launch, takeOverStopSignals } from './launcher';
 
 const log = (line: string) => console.log(`[larkspur] ${line}`);
 
@@ -22,8 +22,7 @@ async function main() {
     await launched.stop();
     process.exit(code);
   };
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
+  takeOverStopSignals(() => void shutdown(0));
   const first = await launched.exited;
   if (!stopping) {
     log(`${first.name} exited unexpectedly (code ${first.code}); stopping everything.`);

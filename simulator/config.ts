@@ -25,9 +25,17 @@ export type SimulatorOptions = {
   /** ClientConfig returned by the WS bootstrap (seconds). */
   clientConfig?: Partial<ClientConfig>;
   maxConnectionsPerApp?: number;
+  /**
+   * JSON file holding tenants, users, apps (with their secrets), chats and messages: loaded at
+   * start when present, written shortly after each change and at close. Unset: nothing persists.
+   */
+  stateFile?: string;
 };
 
-export type SimulatorConfig = Required<Omit<SimulatorOptions, 'clientConfig'>> & { clientConfig: ClientConfig };
+export type SimulatorConfig = Required<Omit<SimulatorOptions, 'clientConfig' | 'stateFile'>> & {
+  clientConfig: ClientConfig;
+  stateFile: string | undefined;
+};
 
 export function resolveConfig(opts: SimulatorOptions): SimulatorConfig {
   return {
@@ -45,5 +53,6 @@ export function resolveConfig(opts: SimulatorOptions): SimulatorConfig {
     registrationExpiresInSeconds: opts.registrationExpiresInSeconds ?? 600,
     clientConfig: { PingInterval: 120, ReconnectCount: -1, ReconnectInterval: 120, ReconnectNonce: 30, ...opts.clientConfig },
     maxConnectionsPerApp: opts.maxConnectionsPerApp ?? 50,
+    stateFile: opts.stateFile,
   };
 }

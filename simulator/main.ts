@@ -3,7 +3,7 @@ import { startSimulator } from './server';
 const port = Number(process.env.SIM_PORT ?? 4010);
 const host = process.env.SIM_HOST ?? '127.0.0.1';
 
-const sim = await startSimulator({ port, host });
+const sim = await startSimulator({ port, host, stateFile: process.env.SIM_STATE_FILE || undefined });
 console.log(`Lark simulator listening on ${sim.url}`);
 console.log(`  web UI:       ${sim.url}/`);
 console.log(`  feishu root:  ${sim.url}/feishu   (open + accounts hosts; the bare root is feishu too)`);

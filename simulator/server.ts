@@ -8,6 +8,7 @@ import { BodyTooLargeError, json, parseJsonObject, readBody, writeReply, type Re
 import { RateLimiter } from './rate-limit';
 import { Registrations } from './registration';
 import { IdempotencyStore } from './im-api';
+import { persistDirectory, type DirectoryPersistence } from './persistence';
 import { handleOpenApi } from './rest';
 import { brands, Directory, type Brand } from './state';
 import { TokenStore } from './tokens';
@@ -36,6 +37,9 @@ function splitBrand(pathname: string): { brand: Brand; rest: string } {
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const config = resolveConfig(opts);
   const dir = new Directory();
+  const persistence: DirectoryPersistence | undefined = config.stateFile
+    ? await persistDirectory(dir, config.stateFile, (message, error) => console.error(`lark simulator: ${message}`, error))
+    : undefined;
   const faults = new FaultStore();
   const tokens = new TokenStore(config.tokenTtlSeconds);
   const limiter = new RateLimiter();
@@ -109,6 +113,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     route(req)
       .then((reply) => writeReply(res, reply))
+      // Any request may change the directory (even a GET mints open_ids); unchanged state is not rewritten.
+      .finally(() => persistence?.scheduleSave())
       .catch((error: unknown) => {
         if (error instanceof BodyTooLargeError) {
           writeReply(res, json(413, { code: 9499, msg: 'request entity too large' }));
@@ -137,6 +143,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         await ws.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await persistence?.flush();
       })();
       return closing;
     },

@@ -73,6 +73,21 @@ export type OpenIdSubject =
   | { scopeAppId: string; kind: 'user'; userId: string }
   | { scopeAppId: string; kind: 'bot'; appId: string };
 
+/** The directory as plain JSON: what a state file holds. */
+export type DirectorySnapshot = {
+  /** Seeds the per-app open_ids: keeping it keeps every open_id a client has already seen. */
+  salt: string;
+  tenants: Tenant[];
+  users: User[];
+  apps: App[];
+  chats: Array<Omit<Chat, 'userIds' | 'appIds'> & { userIds: string[]; appIds: string[] }>;
+  /** In the order they were added, which is each chat's order too. */
+  messages: Message[];
+  /** `${app_id}|${user id}` -> the p2p chat between them. */
+  p2pChats: Array<[string, string]>;
+  openIds: Array<[string, OpenIdSubject]>;
+};
+
 /**
  * The identity model and directory of one simulator: tenants, users, apps, chats, messages.
  * Protocol state (tokens, connections, deliveries, registrations) lives with its own module.
@@ -98,6 +113,35 @@ export class Directory {
     this.p2pChats.clear();
     this.openIds.clear();
     this.salt = randomHex(16);
+  }
+
+  snapshot(): DirectorySnapshot {
+    return {
+      salt: this.salt,
+      tenants: [...this.tenants.values()],
+      users: [...this.users.values()],
+      apps: [...this.apps.values()],
+      chats: [...this.chats.values()].map((chat) => ({ ...chat, userIds: [...chat.userIds], appIds: [...chat.appIds] })),
+      messages: [...this.messages.values()],
+      p2pChats: [...this.p2pChats],
+      openIds: [...this.openIds],
+    };
+  }
+
+  /** Replaces everything with a snapshot's contents. */
+  restore(snapshot: DirectorySnapshot): void {
+    this.reset();
+    this.salt = snapshot.salt;
+    for (const tenant of snapshot.tenants) this.tenants.set(tenant.tenantKey, tenant);
+    for (const user of snapshot.users) this.users.set(user.id, user);
+    for (const app of snapshot.apps) this.apps.set(app.appId, app);
+    for (const chat of snapshot.chats) {
+      this.chats.set(chat.chatId, { ...chat, userIds: new Set(chat.userIds), appIds: new Set(chat.appIds) });
+      this.chatMessages.set(chat.chatId, []);
+    }
+    for (const message of snapshot.messages) this.addMessage(message);
+    for (const [key, chatId] of snapshot.p2pChats) this.p2pChats.set(key, chatId);
+    for (const [openId, subject] of snapshot.openIds) this.openIds.set(openId, subject);
   }
 
   createTenant(input: { brand: Brand; name: string }): Tenant {

@@ -1,114 +1,71 @@
-import { performance } from 'node:perf_hooks';
-import pg from 'pg';
+import type pg from 'pg';
 
-// Counts statements at the driver: every pool (the worker's, pg-boss's) and every single client in
-// this process ends in pg.Client.prototype.query, so patching it sees all round trips without
-// touching the code under test. pg_stat_statements would need a server restart to load.
+// Counts statements at the server with pg_stat_statements, so the worker runs unmodified in its own
+// process. pg_stat_statements keys its entries by role and database, not by application_name: the
+// benchmark's own probes connect as a role of their own and are left out by that.
 
-export type StatementStats = { label: string; count: number; totalMs: number; timed: number };
+/** Server settings that load pg_stat_statements; it can only be loaded when the server starts. */
+export const STATEMENT_TRACKING_FLAGS = ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all'];
 
-export type QuerySnapshot = { total: number; bySource: Map<string, number>; statements: Map<string, StatementStats> };
+export type StatementStats = { label: string; calls: number; totalMs: number };
 
-export type QueryCounter = {
-  /** Statements on this client (the benchmark's own probes) are not counted. */
-  ignore(client: pg.Client): void;
-  snapshot(): QuerySnapshot;
-  uninstall(): void;
+export type StatementWindow = {
+  /** Statements sent by clients: one round trip each. */
+  total: number;
+  /** Statements run inside functions and triggers on behalf of those. */
+  nested: number;
+  bySource: Map<string, number>;
+  statements: StatementStats[];
 };
 
-type QueryFunction = (this: pg.Client, ...args: unknown[]) => unknown;
-type ClientWithParameters = pg.Client & { connectionParameters?: { application_name?: string } };
-
-function textOf(config: unknown): string {
-  if (typeof config === 'string') return config;
-  if (config && typeof config === 'object' && typeof (config as { text?: unknown }).text === 'string') return (config as { text: string }).text;
-  return '(prepared or submittable)';
-}
+type Queryable = Pick<pg.Pool, 'query'>;
 
 function labelOf(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
-  const verb = (/^(\w+)/.exec(flat)?.[1] ?? '?').toUpperCase();
-  const table = /\b(?:from|into|update)\s+("?[\w.]+"?(?:\."?\w+"?)?)/i.exec(flat)?.[1]?.replace(/"/g, '');
-  const where = /\bwhere\b(.{0,70})/i.exec(flat)?.[1]?.trim();
-  if (!table) return flat.slice(0, 90);
-  return `${verb} ${table}${where ? ` WHERE ${where}` : ''}`;
+  return flat.length > 120 ? `${flat.slice(0, 117)}…` : flat;
 }
 
-function sourceOf(client: pg.Client): string {
-  // pg-boss connects with its own application_name (server/jobs/queue.ts).
-  return (client as ClientWithParameters).connectionParameters?.application_name === 'larkspur-jobs' ? 'job queue pool (pg-boss)' : 'worker pool and listeners';
+function sourceOf(text: string): string {
+  if (/^\s*(begin|commit|rollback|savepoint|release)\b/i.test(text)) return 'transaction control';
+  // pg-boss keeps its tables in the pgboss schema (server/jobs/queue.ts), whichever pool sends the statement.
+  if (/\bpgboss\./i.test(text)) return 'job queue (pgboss.*)';
+  return 'application tables';
 }
 
-export function installQueryCounter(): QueryCounter {
-  const prototype = pg.Client.prototype as unknown as { query: QueryFunction };
-  const original = prototype.query;
-  const ignored = new WeakSet<pg.Client>();
+export async function enableStatementTracking(adminOfBenchDatabase: Queryable): Promise<void> {
+  await adminOfBenchDatabase.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+}
+
+export async function resetStatements(probe: Queryable): Promise<void> {
+  await probe.query('SELECT pg_stat_statements_reset()');
+}
+
+/** Everything other roles ran in the probe's database since the last reset. */
+export async function readStatements(probe: Queryable): Promise<StatementWindow> {
+  const { rows } = await probe.query<{ query: string; toplevel: boolean; calls: number; total_ms: number }>(
+    `SELECT query, toplevel, calls::float8 AS calls, total_exec_time::float8 AS total_ms
+     FROM pg_stat_statements
+     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND userid <> (SELECT oid FROM pg_roles WHERE rolname = current_user)`,
+  );
   let total = 0;
+  let nested = 0;
   const bySource = new Map<string, number>();
-  const statements = new Map<string, StatementStats>();
-
-  prototype.query = function countingQuery(this: pg.Client, ...args: unknown[]): unknown {
-    if (ignored.has(this)) return original.apply(this, args);
-    total += 1;
-    const source = sourceOf(this);
-    bySource.set(source, (bySource.get(source) ?? 0) + 1);
-    const text = textOf(args[0]);
-    const key = text.length > 600 ? text.slice(0, 600) : text;
-    let stats = statements.get(key);
-    if (!stats) {
-      stats = { label: labelOf(text), count: 0, totalMs: 0, timed: 0 };
-      statements.set(key, stats);
+  const byLabel = new Map<string, StatementStats>();
+  for (const row of rows) {
+    if (!row.toplevel) {
+      nested += row.calls;
+      continue;
     }
-    stats.count += 1;
-    const entry = stats;
-    const started = performance.now();
-    const finished = () => {
-      entry.totalMs += performance.now() - started;
-      entry.timed += 1;
-    };
-    const last = args.at(-1);
-    if (typeof last === 'function') {
-      args[args.length - 1] = function timedCallback(this: unknown, ...callbackArgs: unknown[]) {
-        finished();
-        return (last as (...a: unknown[]) => unknown).apply(this, callbackArgs);
-      };
-      return original.apply(this, args);
-    }
-    const result = original.apply(this, args);
-    if (result && typeof (result as Promise<unknown>).then === 'function') {
-      (result as Promise<unknown>).then(finished, finished);
-    }
-    return result;
-  };
-
-  return {
-    ignore: (client) => ignored.add(client),
-    snapshot: () => ({
-      total,
-      bySource: new Map(bySource),
-      statements: new Map([...statements].map(([k, v]) => [k, { ...v }])),
-    }),
-    uninstall: () => {
-      prototype.query = original;
-    },
-  };
-}
-
-/** What happened between two snapshots. */
-export function queriesBetween(before: QuerySnapshot, after: QuerySnapshot): QuerySnapshot {
-  const bySource = new Map<string, number>();
-  for (const [source, count] of after.bySource) bySource.set(source, count - (before.bySource.get(source) ?? 0));
-  const statements = new Map<string, StatementStats>();
-  for (const [key, stats] of after.statements) {
-    const earlier = before.statements.get(key);
-    const count = stats.count - (earlier?.count ?? 0);
-    if (count === 0) continue;
-    statements.set(key, {
-      label: stats.label,
-      count,
-      totalMs: stats.totalMs - (earlier?.totalMs ?? 0),
-      timed: stats.timed - (earlier?.timed ?? 0),
-    });
+    total += row.calls;
+    const source = sourceOf(row.query);
+    bySource.set(source, (bySource.get(source) ?? 0) + row.calls);
+    // The same text can have several entries (e.g. one per role); they are one statement here.
+    const label = labelOf(row.query);
+    const stats = byLabel.get(label) ?? { label, calls: 0, totalMs: 0 };
+    stats.calls += row.calls;
+    stats.totalMs += row.total_ms;
+    byLabel.set(label, stats);
   }
-  return { total: after.total - before.total, bySource, statements };
+  return { total, nested, bySource, statements: [...byLabel.values()].sort((a, b) => b.calls - a.calls) };
 }

@@ -150,6 +150,19 @@ describe('hub', () => {
     expect((await leaseOf(installation.id)).wsLeaseToken).not.toBe('other-node-g1');
   });
 
+  test("a restarted worker with the same node id takes its own leftover lease back at once", async () => {
+    await revokeAllActive();
+    const { installation, app } = await installApp();
+    await t.db
+      .update(larkInstallation)
+      .set({ wsLeaseToken: 'node-same-g7', wsLeaseExpiresAt: sql`now() + interval '5 minutes'` })
+      .where(eq(larkInstallation.id, installation.id));
+    startHub({ nodeId: 'node-same' });
+    await waitFor(async () => (await connections(app.app_id)) === 1, 5000, 'reconnect without waiting for the TTL');
+    expect((await leaseOf(installation.id)).wsLeaseToken).toMatch(/^node-same-g\d+$/);
+    expect((await leaseOf(installation.id)).wsLeaseToken).not.toBe('node-same-g7');
+  });
+
   test('revocation drops the connection within a second, through NOTIFY (sweep disabled)', async () => {
     await revokeAllActive();
     const { installation, app } = await installApp();

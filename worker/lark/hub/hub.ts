@@ -212,11 +212,12 @@ export class LarkHub {
       const fingerprint = credentialsFingerprint(row);
       const current = this.supervisors.get(row.id);
       if (current && current.fingerprint === fingerprint) continue;
-      if (!current && row.leaseToken && !row.leaseExpired) continue; // another replica holds it
+      const heldByOurNode = row.leaseToken?.startsWith(`${this.opts.nodeId}-g`) ?? false;
+      if (!current && row.leaseToken && !row.leaseExpired && !heldByOurNode) continue; // another replica holds it
       claims.push({ id: row.id, token: leaseToken(this.opts.nodeId, ++this.generation), replacesToken: current?.token ?? null, installation: row, fingerprint });
     }
     if (claims.length === 0) return;
-    const acquired = await acquireLeases(this.opts.db, claims, this.opts.config.leaseTtlMs);
+    const acquired = await acquireLeases(this.opts.db, claims, this.opts.config.leaseTtlMs, this.opts.nodeId);
     for (const claim of claims) {
       if (!acquired.has(claim.id)) continue;
       const previous = this.supervisors.get(claim.id);

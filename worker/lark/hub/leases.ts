@@ -48,9 +48,11 @@ export type LeaseClaim = { id: string; token: string; replacesToken?: string | n
 /**
  * Acquires leases for many installations in one statement. The CAS accepts a row when nobody holds
  * it, the holder's lease expired, we already hold it with this token, or we hand it over from our
- * own previous supervisor (`replacesToken`, the rotation path). Returns the ids acquired.
+ * own previous supervisor (`replacesToken`, the rotation path). With `nodeId`, a lease left by an
+ * earlier process of this same node (a restart after a crash) is taken back at once instead of
+ * after its TTL; node ids must therefore be unique among running workers. Returns the ids acquired.
  */
-export async function acquireLeases(db: Db, claims: LeaseClaim[], ttlMs: number): Promise<Set<string>> {
+export async function acquireLeases(db: Db, claims: LeaseClaim[], ttlMs: number, nodeId?: string): Promise<Set<string>> {
   const ids = claims.map((c) => c.id);
   const tokens = claims.map((c) => c.token);
   const replaces = claims.map((c) => c.replacesToken ?? null);
@@ -60,7 +62,8 @@ export async function acquireLeases(db: Db, claims: LeaseClaim[], ttlMs: number)
     FROM unnest(${sql.param(ids)}::uuid[], ${sql.param(tokens)}::text[], ${sql.param(replaces)}::text[]) AS c(id, token, replaces)
     WHERE i.id = c.id
       AND i.status = 'active'
-      AND (i.ws_lease_token IS NULL OR i.ws_lease_expires_at < now() OR i.ws_lease_token = c.token OR i.ws_lease_token = c.replaces)
+      AND (i.ws_lease_token IS NULL OR i.ws_lease_expires_at < now() OR i.ws_lease_token = c.token OR i.ws_lease_token = c.replaces
+           OR (${nodeId ?? null}::text IS NOT NULL AND starts_with(i.ws_lease_token, ${nodeId ?? null}::text || '-g')))
     RETURNING i.id`);
   return new Set(res.rows.map((r) => r.id));
 }
