@@ -14,6 +14,7 @@ import { Avatar } from '@/components/ui/avatar';
 import { Loading } from '@/components/ui/loading';
 import { useFormatDate } from '@/components/ui/use-format';
 import { fieldErrors, useErrorText } from '@/components/ui/use-error-text';
+import { AgentLark } from '@/components/lark/agent-lark';
 import { AgentForm, type AgentFormValues } from './agent-form';
 import { AgentStatusBadge, useRuntimeLabel } from './runtime-label';
 
@@ -65,7 +66,7 @@ export function AgentDetail({ agentId }: { agentId: string }) {
         <h2 id="agent-integrations-title" className="card-title">
           {t('integrationsTitle')}
         </h2>
-        <p className="muted">{t('integrationsEmpty')}</p>
+        <AgentLark agent={a} />
       </section>
 
       {a.can_edit ? <ArchiveSection agent={a} /> : null}

@@ -14,4 +14,7 @@ export const keys = {
   issues: (wsId: string) => ['ws', wsId, 'issues'] as const,
   issueList: (wsId: string) => ['ws', wsId, 'issues', 'list'] as const,
   issue: (wsId: string, issueId: string) => ['ws', wsId, 'issues', 'detail', issueId] as const,
+  lark: (wsId: string) => ['ws', wsId, 'lark'] as const,
+  larkInstallations: (wsId: string) => ['ws', wsId, 'lark', 'installations'] as const,
+  larkInstallStatus: (wsId: string, sessionId: string) => ['ws', wsId, 'lark', 'install', sessionId] as const,
 };

@@ -1,12 +1,14 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { api } from './client';
+import { api, isApiError } from './client';
 import { keys } from './keys';
 import type {
   Agent,
   ChatSession,
   Issue,
+  LarkInstallationsResponse,
+  LarkInstallStatus,
   Member,
   MeResponse,
   MessagesResponse,
@@ -28,6 +30,11 @@ export const paths = {
   issues: (wsId: string) => `${ws(wsId)}/issues`,
   issue: (wsId: string, issueId: string) => `${ws(wsId)}/issues/${encodeURIComponent(issueId)}`,
   events: (wsId: string) => `${ws(wsId)}/events`,
+  larkInstallations: (wsId: string) => `${ws(wsId)}/lark/installations`,
+  larkInstallation: (wsId: string, installationId: string) => `${ws(wsId)}/lark/installations/${encodeURIComponent(installationId)}`,
+  larkInstallBegin: (wsId: string) => `${ws(wsId)}/lark/install/begin`,
+  larkInstallStatus: (wsId: string, sid: string) => `${ws(wsId)}/lark/install/${encodeURIComponent(sid)}/status`,
+  larkBindingRedeem: '/api/lark/binding/redeem',
 };
 
 export function useMe() {
@@ -104,5 +111,38 @@ export function useIssue(wsId: string, issueId: string) {
   return useQuery({
     queryKey: keys.issue(wsId, issueId),
     queryFn: ({ signal }) => api<{ issue: Issue }>(paths.issue(wsId, issueId), { signal }).then((r) => r.issue),
+  });
+}
+
+/** Connection state lives on the worker and changes without an event, so the listing polls. */
+const larkConnectionPollMs = 10_000;
+
+export function useLarkInstallations(wsId: string, options: { poll?: boolean } = {}) {
+  return useQuery({
+    queryKey: keys.larkInstallations(wsId),
+    queryFn: ({ signal }) => api<LarkInstallationsResponse>(paths.larkInstallations(wsId), { signal }),
+    refetchInterval: options.poll ? larkConnectionPollMs : false,
+  });
+}
+
+/**
+ * Polls an install session until it settles. 404 and 403 end it (the session is gone or not ours);
+ * network and server errors keep polling, since Lark and the worker take their time.
+ */
+export function useLarkInstallStatus(wsId: string, sessionId: string | null, intervalSeconds: number) {
+  return useQuery({
+    queryKey: keys.larkInstallStatus(wsId, sessionId ?? ''),
+    queryFn: ({ signal }) => api<LarkInstallStatus>(paths.larkInstallStatus(wsId, sessionId ?? ''), { signal }),
+    enabled: sessionId !== null,
+    retry: false,
+    staleTime: 0,
+    gcTime: 0,
+    refetchIntervalInBackground: true,
+    refetchInterval: (query) => {
+      if (query.state.data && query.state.data.status !== 'pending') return false;
+      const error = query.state.error;
+      if (isApiError(error) && (error.status === 403 || error.status === 404 || error.status === 401)) return false;
+      return Math.max(1, intervalSeconds) * 1000;
+    },
   });
 }

@@ -86,9 +86,66 @@ export type Issue = {
   created_at: string;
 };
 
+export type LarkRegion = 'feishu' | 'lark';
+export const larkRegions: readonly LarkRegion[] = ['feishu', 'lark'];
+
+export type LarkConnectionState = 'disconnected' | 'connecting' | 'connected' | 'backoff';
+
+export type LarkInstallation = {
+  id: string;
+  agent_id: string;
+  /** `avatar` is the agent's colour, `#RRGGBB`. */
+  agent: { name: string; avatar: string };
+  app_id: string;
+  region: LarkRegion;
+  status: 'active' | 'revoked';
+  installed_at: string;
+  connection: { state: LarkConnectionState; last_event_at: string | null };
+  can_manage: boolean;
+};
+
+export type LarkInstallationsResponse = {
+  configured: boolean;
+  install_supported: boolean;
+  installations: LarkInstallation[];
+};
+
+export type LarkInstallBegin = {
+  session_id: string;
+  qr_code_url: string;
+  expires_in_seconds: number;
+  poll_interval_seconds: number;
+};
+
+export const larkInstallErrorReasons = [
+  'expired',
+  'access_denied',
+  'lark_protocol_error',
+  'bot_info_failed',
+  'installation_conflict',
+  'installer_bind_failed',
+  'internal_error',
+] as const;
+export type LarkInstallErrorReason = (typeof larkInstallErrorReasons)[number];
+
+export type LarkInstallStatus = {
+  status: 'pending' | 'success' | 'error';
+  installation_id?: string;
+  /** One of `larkInstallErrorReasons`, or a newer reason this client does not know yet. */
+  error_reason?: string;
+  error_message?: string;
+};
+
+export type LarkBindingRedeemed = {
+  workspace: { id: string; name: string; slug: string };
+  agent: { id: string; name: string };
+};
+
 export type WorkspaceEvent =
   | { type: 'chat.message.created'; session_id: string; message_id: string }
   | { type: 'task.updated'; session_id: string; task_id: string; status: TaskStatus }
   | { type: 'issue.created'; issue_id: string }
   | { type: 'members.changed' }
-  | { type: 'agents.changed' };
+  | { type: 'agents.changed' }
+  | { type: 'lark.installations.changed' }
+  | { type: 'lark.registration.changed'; session_id: string };

@@ -37,6 +37,13 @@ export function applyWorkspaceEvent(client: QueryClient, wsId: string, event: Wo
     case 'agents.changed':
       void client.invalidateQueries({ queryKey: keys.agents(wsId) });
       break;
+    case 'lark.installations.changed':
+      void client.invalidateQueries({ queryKey: keys.larkInstallations(wsId) });
+      break;
+    case 'lark.registration.changed':
+      // The open install dialog learns of a scan at once instead of at its next poll.
+      void client.invalidateQueries({ queryKey: keys.larkInstallStatus(wsId, event.session_id) });
+      break;
   }
 }
 

@@ -29,6 +29,7 @@ export function AppShell({ workspaces, children }: { workspaces: WorkspaceSummar
     { href: `${base}/agents`, label: t('nav.agents'), icon: 'agents' },
     { href: `${base}/issues`, label: t('nav.issues'), icon: 'issues' },
     { href: `${base}/settings`, label: t('nav.settings'), icon: 'settings' },
+    { href: `${base}/guide`, label: t('nav.guide'), icon: 'guide' },
   ];
 
   return (

@@ -1,0 +1,166 @@
+import { expect, type APIRequestContext, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import en from '../../locales/en.json' with { type: 'json' };
+
+// Shared steps of the Lark specs: accounts and workspaces in the app, and the simulator's control API.
+
+export const t = en;
+
+export const simUrl = `http://127.0.0.1:${process.env.E2E_SIM_PORT ?? 3211}`;
+
+/** Fills `{name}`-style placeholders the way the UI does for simple messages. */
+export function fill(message: string, values: Record<string, string>): string {
+  return message.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
+}
+
+export function uid(): string {
+  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export type Account = { name: string; email: string; password: string };
+
+export function account(role: string, id: string): Account {
+  const first = role.charAt(0).toUpperCase() + role.slice(1);
+  return { name: `${first} ${id}`, email: `${role}-${id}@example.test`, password: `pw-${id}-${role}` };
+}
+
+export async function newContext(browser: Browser, baseURL: string | undefined): Promise<BrowserContext> {
+  const base = baseURL ?? 'http://127.0.0.1:3210';
+  const context = await browser.newContext({ baseURL: base });
+  await context.addCookies([{ name: 'NEXT_LOCALE', value: 'en', url: base }]);
+  return context;
+}
+
+/** The workspace sidebar, where Chat, Agents, Issues, Settings and the guide live. */
+export const nav = (page: Page) => page.getByRole('navigation', { name: t.shell.mainNav, exact: true });
+
+export async function signUp(page: Page, who: Account) {
+  await page.goto('/sign-up');
+  await page.getByLabel(t.auth.name, { exact: true }).fill(who.name);
+  await page.getByLabel(t.auth.email, { exact: true }).fill(who.email);
+  await page.getByLabel(t.auth.password, { exact: true }).fill(who.password);
+  await page.getByRole('button', { name: t.auth.signUp, exact: true }).click();
+  await expect(page).toHaveURL(/\/workspaces\/new$/);
+}
+
+/** Signs up in a throwaway context, so the account exists before someone adds it to a workspace. */
+export async function signUpElsewhere(browser: Browser, baseURL: string | undefined, who: Account) {
+  const context = await newContext(browser, baseURL);
+  await signUp(await context.newPage(), who);
+  await context.close();
+}
+
+export async function signIn(page: Page, who: Account) {
+  await page.getByLabel(t.auth.email, { exact: true }).fill(who.email);
+  await page.getByLabel(t.auth.password, { exact: true }).fill(who.password);
+  await page.getByRole('button', { name: t.auth.signIn, exact: true }).click();
+}
+
+export async function createWorkspace(page: Page, input: { name: string; slug: string; prefix: string }) {
+  await page.getByLabel(t.workspaces.create.name, { exact: true }).fill(input.name);
+  await page.getByLabel(t.workspaces.create.slug, { exact: true }).fill(input.slug);
+  await page.getByLabel(t.workspaces.create.issuePrefix, { exact: true }).fill(input.prefix);
+  await page.getByRole('button', { name: t.workspaces.create.submit, exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/w/${input.slug}/chat$`));
+}
+
+/** Creates an echo agent and leaves the browser on its page; returns the page's path. */
+export async function createEchoAgent(page: Page, slug: string, name: string): Promise<string> {
+  await page.goto(`/w/${slug}/agents/new`);
+  await page.getByLabel(t.agents.form.name, { exact: true }).fill(name);
+  await page.getByRole('radio', { name: new RegExp(t.agents.form.runtime_echo) }).check();
+  await page.getByRole('button', { name: t.agents.create, exact: true }).click();
+  await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/agents/[0-9a-f-]{36}$`));
+  return new URL(page.url()).pathname;
+}
+
+export async function addMember(page: Page, slug: string, email: string) {
+  await page.goto(`/w/${slug}/settings/members`);
+  await page.getByLabel(t.settings.members.email, { exact: true }).fill(email);
+  await page.getByRole('button', { name: t.settings.members.add, exact: true }).click();
+  await expect(page.getByRole('list', { name: t.settings.members.title, exact: true }).getByText(email)).toBeVisible();
+}
+
+/** The agent page's Lark block. */
+export const larkBlock = (page: Page) => page.locator('[data-integration="lark"]');
+
+export const installDialog = (page: Page, agentName: string) =>
+  page.getByRole('dialog', { name: fill(t.lark.install.title, { name: agentName }) });
+
+/** The device-flow user code behind the dialog's QR code, read from its "Open link" fallback. */
+export async function qrUserCode(page: Page, agentName: string): Promise<string> {
+  const dialog = installDialog(page, agentName);
+  await expect(dialog.getByRole('img', { name: fill(t.lark.install.qrLabel, { name: agentName }) })).toBeVisible();
+  const href = await dialog.getByRole('link', { name: t.lark.install.openLink, exact: true }).getAttribute('href');
+  expect(href).toContain('user_code=');
+  const userCode = new URL(href ?? '').searchParams.get('user_code') ?? '';
+  expect(userCode).not.toBe('');
+  return userCode;
+}
+
+/**
+ * Binds the agent whose page is open to a new bot: opens the dialog, reads the QR URL from the
+ * "Open link" fallback and approves it in the simulator as `approverUserId`. Returns the bot's app id.
+ */
+export async function bindToLark(page: Page, request: APIRequestContext, agentName: string, approverUserId: string): Promise<string> {
+  await larkBlock(page).getByRole('button', { name: t.lark.bindToLark, exact: true }).click();
+  const dialog = installDialog(page, agentName);
+  await expect(dialog).toBeVisible();
+  const userCode = await qrUserCode(page, agentName);
+  const approved = await sim(request).approve(userCode, approverUserId);
+  await expect(dialog).toBeHidden({ timeout: 30_000 });
+  await expect(larkBlock(page).getByText(t.lark.connected, { exact: true })).toBeVisible();
+  await expect(larkBlock(page).getByRole('button', { name: t.lark.bindToLark })).toHaveCount(0);
+  return approved.app_id;
+}
+
+export type SimMessage = {
+  message_id: string;
+  sender: { type: 'user' | 'app'; id: string; name: string };
+  msg_type: string;
+  content: unknown;
+  create_time: number;
+};
+
+/** What a person would read in a message: the text of a text message, the whole card otherwise. */
+export function readable(message: SimMessage): string {
+  const content = message.content as { text?: unknown } | null;
+  return typeof content?.text === 'string' ? content.text : JSON.stringify(message.content);
+}
+
+/** The simulator's control API (simulator/README.md). */
+export function sim(request: APIRequestContext) {
+  async function call<T>(method: 'GET' | 'POST', path: string, data?: unknown): Promise<T> {
+    const res = await request.fetch(`${simUrl}/_control${path}`, { method, data });
+    if (!res.ok()) throw new Error(`${method} /_control${path}: ${res.status()} ${await res.text()}`);
+    return (res.status() === 204 ? undefined : await res.json()) as T;
+  }
+  return {
+    tenant: (brand: 'feishu' | 'lark', name: string) => call<{ tenant_key: string }>('POST', '/tenants', { brand, name }),
+    user: (tenantKey: string, name: string) => call<{ id: string }>('POST', '/users', { tenant_key: tenantKey, name }),
+    approve: (userCode: string, userId: string) =>
+      call<{ app_id: string; brand: string }>('POST', `/registrations/${encodeURIComponent(userCode)}/approve`, { user_id: userId }),
+    deny: (userCode: string) => call<void>('POST', `/registrations/${encodeURIComponent(userCode)}/deny`),
+    app: (appId: string) => call<{ app_id: string; brand: string; connections: number }>('GET', `/apps/${encodeURIComponent(appId)}`),
+    dm: (userId: string, appId: string, text: string) =>
+      call<{ message_id: string; chat_id: string }>('POST', '/messages', { user_id: userId, app_id: appId, text }),
+    say: (userId: string, chatId: string, text: string) =>
+      call<{ message_id: string; chat_id: string }>('POST', '/messages', { user_id: userId, chat_id: chatId, text }),
+    group: (tenantKey: string, name: string, userIds: string[], appIds: string[]) =>
+      call<{ chat_id: string }>('POST', '/chats', { tenant_key: tenantKey, name, user_ids: userIds, app_ids: appIds }),
+    p2p: (appId: string, userId: string) =>
+      call<{ chat_id: string }>('GET', `/p2p?app_id=${encodeURIComponent(appId)}&user_id=${encodeURIComponent(userId)}`),
+    transcript: (chatId: string) =>
+      call<{ messages: SimMessage[] }>('GET', `/chats/${encodeURIComponent(chatId)}/messages`).then((r) => r.messages),
+    deliveries: (appId: string) =>
+      call<{ deliveries: { im_message_id: string; status: 'pending' | 'acked' | 'failed' }[] }>(
+        'GET',
+        `/deliveries?app_id=${encodeURIComponent(appId)}`,
+      ).then((r) => r.deliveries),
+  };
+}
+
+/** Waits until the worker holds the bot's event connection, so messages are not just queued. */
+export async function expectConnected(request: APIRequestContext, appId: string) {
+  await expect.poll(async () => (await sim(request).app(appId)).connections, { timeout: 30_000 }).toBeGreaterThan(0);
+}
