@@ -354,6 +354,9 @@ describe('worker operations endpoints', () => {
     expect(value(/^larkspur_lark_leases_held (\d+)/m)).toBeGreaterThanOrEqual(2);
     expect(value(/^larkspur_lark_ack_latency_seconds_count (\d+)/m)).toBeGreaterThan(10);
     expect(text).not.toContain(key.toString('base64'));
+    // The periodic maintenance (dedup and token purges, union_id backfill) is on the job schedule.
+    const schedule = await t.db.execute<{ cron: string }>(sql`SELECT cron FROM pgboss.schedule WHERE name = 'lark-maintenance'`);
+    expect(schedule.rows).toEqual([{ cron: '*/15 * * * *' }]);
     expect((await ops('/nope')).status).toBe(404);
   });
 });
