@@ -1,4 +1,4 @@
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../../db/client';
 import { agent, agentTask, chatMessage, chatSession, user } from '../../db/schema';
@@ -44,33 +44,22 @@ export async function createChatSession(
 
 /** Sessions are private to their creator. */
 export async function listChatSessions(db: DbOrTx, input: { workspaceId: string; viewerUserId: string; agentId?: string }) {
-  return db
-    .select(sessionSelection)
-    .from(chatSession)
-    .innerJoin(user, eq(user.id, chatSession.creatorUserId))
-    .where(
-      and(
-        eq(chatSession.workspaceId, input.workspaceId),
-        eq(chatSession.creatorUserId, input.viewerUserId),
-        input.agentId ? eq(chatSession.agentId, input.agentId) : undefined,
-      ),
-    )
+  return selectOwnSessions(db, input, input.agentId ? eq(chatSession.agentId, input.agentId) : undefined)
     .orderBy(desc(chatSession.updatedAt))
     .limit(200);
 }
 
-export async function getChatSessionOrThrow(db: DbOrTx, input: { workspaceId: string; sessionId: string; viewerUserId: string }) {
-  const [row] = await db
+/** The viewer's own sessions in a workspace (sessions are private to their creator). */
+function selectOwnSessions(db: DbOrTx, input: { workspaceId: string; viewerUserId: string }, extra?: SQL) {
+  return db
     .select(sessionSelection)
     .from(chatSession)
     .innerJoin(user, eq(user.id, chatSession.creatorUserId))
-    .where(
-      and(
-        eq(chatSession.workspaceId, input.workspaceId),
-        eq(chatSession.id, input.sessionId),
-        eq(chatSession.creatorUserId, input.viewerUserId),
-      ),
-    );
+    .where(and(eq(chatSession.workspaceId, input.workspaceId), eq(chatSession.creatorUserId, input.viewerUserId), extra));
+}
+
+export async function getChatSessionOrThrow(db: DbOrTx, input: { workspaceId: string; sessionId: string; viewerUserId: string }) {
+  const [row] = await selectOwnSessions(db, input, eq(chatSession.id, input.sessionId));
   if (!row) throw notFound('Chat session');
   return row;
 }

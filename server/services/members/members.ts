@@ -60,17 +60,23 @@ async function ownerCount(tx: Tx, workspaceId: string): Promise<number> {
   return rows.length;
 }
 
+/** The membership row, locked for the rest of the transaction. */
+async function lockMemberOrThrow(tx: Tx, workspaceId: string, userId: string): Promise<{ role: MemberRole }> {
+  const [target] = await tx
+    .select({ role: member.role })
+    .from(member)
+    .where(and(eq(member.workspaceId, workspaceId), eq(member.userId, userId)))
+    .for('update');
+  if (!target) throw notFound('Member');
+  return target;
+}
+
 export async function changeMemberRole(
   db: Db,
   input: { workspaceId: string; actorRole: MemberRole; userId: string; role: MemberRole },
 ): Promise<MemberView> {
   return db.transaction(async (tx) => {
-    const [target] = await tx
-      .select({ role: member.role })
-      .from(member)
-      .where(and(eq(member.workspaceId, input.workspaceId), eq(member.userId, input.userId)))
-      .for('update');
-    if (!target) throw notFound('Member');
+    const target = await lockMemberOrThrow(tx, input.workspaceId, input.userId);
     if ((target.role === 'owner' || input.role === 'owner') && input.actorRole !== 'owner') {
       throw forbidden('Only owners can grant or change the owner role');
     }
@@ -96,12 +102,7 @@ export async function removeMember(
 ): Promise<void> {
   const leaving = input.actorUserId === input.userId;
   await db.transaction(async (tx) => {
-    const [target] = await tx
-      .select({ role: member.role })
-      .from(member)
-      .where(and(eq(member.workspaceId, input.workspaceId), eq(member.userId, input.userId)))
-      .for('update');
-    if (!target) throw notFound('Member');
+    const target = await lockMemberOrThrow(tx, input.workspaceId, input.userId);
     if (!leaving && input.actorRole === 'member') throw forbidden();
     if (!leaving && target.role === 'owner' && input.actorRole !== 'owner') throw forbidden('Only owners can remove owners');
     if (target.role === 'owner' && (await ownerCount(tx, input.workspaceId)) <= 1) {
