@@ -1,11 +1,15 @@
-// `npm run bench:inbound`: the real worker (hub, dispatcher, task runner, outbox) against the in-process
-// simulator. Prints ACK latency and ingest rate at a steady event rate, database round trips per
-// message, reply latency through the outbox, and ingest throughput at saturation, next to the goals.
+// `npm run bench:inbound`: the real worker (hub, dispatcher, task runner, outbox), started as its own
+// process exactly as in production, against the simulator. Prints ACK latency and ingest rate at a
+// steady event rate, database round trips per message (counted by pg_stat_statements), reply latency
+// through the outbox, the worker's CPU and memory, and ingest throughput at saturation, next to the
+// goals.
 //
 // Sizes: BENCH_INSTALLATIONS (50), BENCH_RATE (200 events/s), BENCH_SECONDS (20),
 // BENCH_SATURATION_MESSAGES (3000), BENCH_SATURATION_CONCURRENCY (64), BENCH_DRAIN_SECONDS (45),
-// BENCH_IDLE_SECONDS (3), BENCH_WORKER_CONCURRENCY (the product default when unset), BENCH_STATEMENTS=1 lists
-// the statements per message.
+// BENCH_IDLE_SECONDS (3). Worker settings (product defaults when unset): BENCH_WORKER_CONCURRENCY,
+// BENCH_DISPATCH_CONCURRENCY. Simulator: BENCH_SIM_MAX_ATTEMPTS (sends per event; Lark's 4 when unset).
+// BENCH_STATEMENTS=1 lists the statements per message.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -13,18 +17,17 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pino from 'pino';
+import { fileURLToPath } from 'node:url';
 import { createDb, createPool } from '../../server/db/client';
 import { applyMigrations } from '../../server/db/migrate';
 import { agent, larkInstallation, larkUserBinding, member, user, workspace } from '../../server/db/schema';
 import { SecretBox } from '../../server/crypto/secretbox';
 import { parseEnv } from '../../server/env';
-import type { LarkIntegration } from '../../server/lark/integration';
+import { resolveConfig, type SimulatorOptions } from '../../simulator/config';
 import { startSimulator, type Simulator } from '../../simulator/server';
-import { startWorker, type RunningWorker } from '../../worker/worker';
-import { ensureDatabase, startEmbeddedPostgres, type EmbeddedServer } from '../embedded-postgres';
-import { installQueryCounter, queriesBetween, type QuerySnapshot } from './query-counter';
-import { describeBackends, describeUsage, measureUsage, postmasterPid, sampleBackends } from './usage';
+import { ensureDatabase, freePort, startEmbeddedPostgres, type EmbeddedServer } from '../embedded-postgres';
+import { enableStatementTracking, readStatements, resetStatements, STATEMENT_TRACKING_FLAGS, type StatementWindow } from './query-counter';
+import { describeBackends, describeUsage, LOOP_SAMPLE_MS, measureUsage, postmasterPid, processMemory, sampleBackends, type PhaseUsage } from './usage';
 
 function setting(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -34,6 +37,11 @@ function setting(name: string, fallback: number): number {
   return value;
 }
 
+function optionalSetting(name: string): number | undefined {
+  const value = setting(name, Number.NaN);
+  return Number.isNaN(value) ? undefined : Math.round(value);
+}
+
 const INSTALLATIONS = Math.round(setting('BENCH_INSTALLATIONS', 50));
 const RATE = setting('BENCH_RATE', 200);
 const SECONDS = setting('BENCH_SECONDS', 20);
@@ -41,15 +49,27 @@ const SATURATION_MESSAGES = Math.round(setting('BENCH_SATURATION_MESSAGES', 3000
 const SATURATION_CONCURRENCY = Math.round(setting('BENCH_SATURATION_CONCURRENCY', 64));
 const DRAIN_SECONDS = setting('BENCH_DRAIN_SECONDS', 45);
 const IDLE_SECONDS = setting('BENCH_IDLE_SECONDS', 3);
+const WORKER_CONCURRENCY = optionalSetting('BENCH_WORKER_CONCURRENCY');
+const DISPATCH_CONCURRENCY = optionalSetting('BENCH_DISPATCH_CONCURRENCY');
+const SIM_MAX_ATTEMPTS = optionalSetting('BENCH_SIM_MAX_ATTEMPTS');
 const LIST_STATEMENTS = process.env.BENCH_STATEMENTS === '1';
 
 const GOAL_ACK_P99_MS = 100;
 const GOAL_ACK_RATE = 200;
 const GOAL_SATURATION_PER_SECOND = 300;
 
+/** application_name of the worker's own connections (pg-boss names its pool 'larkspur-jobs'). */
+const WORKER_APP_NAME = 'larkspur-worker';
+/** The benchmark's probes run as this role, so pg_stat_statements keeps them apart from the worker's. */
+const PROBE_ROLE = 'bench_probe';
+const WORKER_STOP_DEADLINE_MS = 25_000;
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
 type SimDelivery = {
   event_id: string;
   message_id: string;
+  im_message_id: string;
   attempts: number;
   acks: Array<{ code: number | null; biz_rt: string | null; at: number }>;
   status: 'pending' | 'acked' | 'failed';
@@ -57,6 +77,7 @@ type SimDelivery = {
 };
 type SimChatMessage = { sender: { type: 'user' | 'app' }; content: unknown; create_time: number };
 type Target = { appId: string; simUserId: string; chatId: string | null };
+type WorkerProcess = { child: ChildProcess; pid: number; logPath: string; exited: Promise<void> };
 
 const key = randomBytes(32);
 const box = new SecretBox(key);
@@ -74,11 +95,13 @@ async function control<T>(base: string, method: string, route: string, body?: un
   return (text ? JSON.parse(text) : null) as T;
 }
 
-// The load generator uses plain keep-alive http: cheaper per request than fetch, and it shares the
-// event loop with the simulator and the worker.
+// The load generator uses plain keep-alive http: cheaper per request than fetch, and it shares its
+// event loop with the simulator.
 const sendAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+/** IM message id -> text of every DM sent, to tell which message a simulator delivery carried. */
+const sentTexts = new Map<string, string>();
 
-function sendDm(sim: Simulator, target: Target, text: string): Promise<{ chat_id: string }> {
+function sendDm(sim: Simulator, target: Target, text: string, retried = false): Promise<{ chat_id: string }> {
   const payload = JSON.stringify({ user_id: target.simUserId, app_id: target.appId, text });
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -95,18 +118,179 @@ function sendDm(sim: Simulator, target: Target, text: string): Promise<{ chat_id
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const body = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 200) reject(new Error(`POST /_control/messages: ${res.statusCode} ${body}`));
-          else resolve(JSON.parse(body) as { chat_id: string });
+          if (res.statusCode !== 200) return reject(new Error(`POST /_control/messages: ${res.statusCode} ${body}`));
+          const sent = JSON.parse(body) as { chat_id: string; message_id: string };
+          sentTexts.set(sent.message_id, text);
+          resolve(sent);
         });
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive socket the server closed for idleness just as it was reused: the request never
+      // reached the server, so sending it again cannot duplicate the message.
+      if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) sendDm(sim, target, text, true).then(resolve, reject);
+      else reject(err);
+    });
     req.end(payload);
   });
 }
 
+async function deliveriesSince(simUrl: string, targets: Target[], since: number): Promise<SimDelivery[]> {
+  const all: SimDelivery[] = [];
+  for (const t of targets) {
+    const { deliveries } = await control<{ deliveries: SimDelivery[] }>(simUrl, 'GET', `/deliveries?app_id=${t.appId}`);
+    all.push(...deliveries.filter((d) => d.created_at >= since));
+  }
+  return all;
+}
+
+// ---- the worker process ----
+
+async function startWorkerProcess(env: Record<string, string | undefined>, logPath: string): Promise<WorkerProcess> {
+  const log = await fs.open(logPath, 'a');
+  try {
+    // Next's types make NODE_ENV a required key of ProcessEnv; the worker does not read it.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { cwd: repoRoot, env: env as NodeJS.ProcessEnv, stdio: ['ignore', log.fd, log.fd] });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    child.on('error', () => {});
+    return { child, pid: child.pid!, logPath, exited };
+  } finally {
+    await log.close();
+  }
+}
+
+const isRunning = (w: WorkerProcess) => w.child.exitCode === null && w.child.signalCode === null;
+
+/** SIGTERM as a process manager sends it; SIGKILL when the worker is not gone by the deadline. */
+async function stopWorkerProcess(w: WorkerProcess): Promise<string> {
+  if (!isRunning(w)) return `had already exited (${w.child.exitCode ?? w.child.signalCode})`;
+  const started = Date.now();
+  w.child.kill('SIGTERM');
+  const inTime = await Promise.race([w.exited.then(() => true), sleep(WORKER_STOP_DEADLINE_MS).then(() => false)]);
+  if (!inTime) {
+    w.child.kill('SIGKILL');
+    await w.exited;
+    return `did NOT stop within ${WORKER_STOP_DEADLINE_MS / 1000} s of SIGTERM; killed`;
+  }
+  return `stopped ${((Date.now() - started) / 1000).toFixed(1)} s after SIGTERM (exit code ${w.child.exitCode ?? w.child.signalCode})`;
+}
+
+async function logTail(w: WorkerProcess, lines = 20): Promise<string> {
+  const text = await fs.readFile(w.logPath, 'utf8').catch(() => '');
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** Figures taken after the worker died would describe nothing. */
+async function assertWorkerRunning(w: WorkerProcess, phase: string): Promise<void> {
+  if (!isRunning(w)) throw new Error(`the worker exited during ${phase} (${w.child.exitCode ?? w.child.signalCode}):\n${await logTail(w)}`);
+}
+
+/** Warnings and errors the worker logged (pino JSON lines, level >= 40), counted by message. */
+async function logSummary(w: WorkerProcess): Promise<string> {
+  const text = await fs.readFile(w.logPath, 'utf8').catch(() => '');
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let entry: { level?: number; msg?: string } | null = null;
+    try {
+      entry = JSON.parse(line) as { level?: number; msg?: string };
+    } catch {
+      // Not pino: stderr of the runtime, e.g. a stack trace.
+    }
+    const label = entry ? ((entry.level ?? 0) >= 40 ? entry.msg ?? '(no message)' : null) : 'other output lines';
+    if (label) counts.set(label, (counts.get(label) ?? 0) + 1);
+  }
+  if (counts.size === 0) return 'no warnings or errors';
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([msg, n]) => `"${msg}" ×${n}`)
+    .join(', ');
+}
+
+type WorkerScrape = { counters: Map<string, number>; loopLagMs: { p50: number; p99: number; max: number } | null };
+
+/**
+ * The worker's own /metrics: dispatch outcomes and ACK codes, and its event loop delay since the
+ * previous scrape (prom-client resets that histogram on every scrape). A scrape runs the worker's two
+ * outbox and registration gauge queries.
+ */
+async function scrapeWorker(port: number): Promise<WorkerScrape> {
+  const counters = new Map<string, number>();
+  const gauges = new Map<string, number>();
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    for (const m of text.matchAll(/^larkspur_lark_(dispatch_outcomes|acks|events_received)_total(?:\{\w+="([^"]*)"\})? (\S+)$/gm)) {
+      counters.set(m[2] === undefined ? m[1] : `${m[1]} ${m[2]}`, Number(m[3]));
+    }
+    // The histogram records whole sampling intervals (prom-client's default is LOOP_SAMPLE_MS); the excess is the delay.
+    for (const m of text.matchAll(/^larkspur_worker_nodejs_eventloop_lag_(p50|p99|max)_seconds (\S+)$/gm)) gauges.set(m[1], Math.max(0, Number(m[2]) * 1000 - LOOP_SAMPLE_MS));
+  } catch {
+    // Reported as n/a.
+  }
+  const lag = (k: string) => gauges.get(k) ?? Number.NaN;
+  return { counters, loopLagMs: gauges.size > 0 ? { p50: lag('p50'), p99: lag('p99'), max: lag('max') } : null };
+}
+
+function describeLoopLag(s: WorkerScrape): string {
+  if (!s.loopLagMs) return 'worker event loop delay n/a';
+  const { p50, p99, max } = s.loopLagMs;
+  return `worker event loop delay p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(0)} ms`;
+}
+
+function describeCounters(beforeScrape: WorkerScrape, afterScrape: WorkerScrape): string {
+  const before = beforeScrape.counters;
+  const after = afterScrape.counters;
+  if (after.size === 0) return 'n/a (metrics endpoint did not answer)';
+  const delta = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0);
+  const group = (prefix: string) =>
+    [...after.keys()]
+      .filter((k) => k.startsWith(`${prefix} `) && delta(k) > 0)
+      .map((k) => `${k.slice(prefix.length + 1)} ${delta(k)}`)
+      .join(', ') || 'none';
+  return `events received ${delta('events_received')}; dispatch outcomes: ${group('dispatch_outcomes')}; ACK codes: ${group('acks')}`;
+}
+
 // ---- helpers ----
+
+/** biz_rt of each delivery's first ACK: dispatched (200) apart from shed or over budget (500). */
+function handlerTimesByCode(deliveries: SimDelivery[]): { ok: number[]; retry: number[] } {
+  const ok: number[] = [];
+  const retry: number[] = [];
+  for (const d of deliveries) {
+    const first = d.acks[0];
+    if (!first || first.biz_rt === null || !Number.isFinite(Number(first.biz_rt))) continue;
+    (first.code === 200 ? ok : retry).push(Number(first.biz_rt));
+  }
+  return { ok, retry };
+}
+
+function describeStatus(deliveries: SimDelivery[]): string {
+  const status = { acked: 0, pending: 0, failed: 0 };
+  for (const d of deliveries) status[d.status] += 1;
+  return `${status.acked} acked / ${status.pending} pending / ${status.failed} failed`;
+}
+
+type GivenUp = { deliveries: number; neverIngested: number };
+
+/** Deliveries the simulator stopped retrying, and how many of their messages never reached the database. */
+async function givenUp(probe: Pick<ReturnType<typeof createPool>, 'query'>, deliveries: SimDelivery[]): Promise<GivenUp> {
+  const failed = deliveries.filter((d) => d.status === 'failed');
+  const texts = [...new Set(failed.map((d) => sentTexts.get(d.im_message_id)).filter((t): t is string => t !== undefined))];
+  if (texts.length === 0) return { deliveries: failed.length, neverIngested: 0 };
+  const { rows } = await probe.query<{ n: number }>(`SELECT count(DISTINCT content)::int AS n FROM chat_message WHERE role = 'user' AND content = ANY($1::text[])`, [texts]);
+  return { deliveries: failed.length, neverIngested: texts.length - rows[0].n };
+}
+
+function describeGivenUp(g: GivenUp): string {
+  if (g.deliveries === 0) return 'the simulator gave up on none';
+  return `the simulator gave up on ${g.deliveries} (no ACK 200 within its sends), ${g.neverIngested} of their messages never ingested`;
+}
+
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -136,56 +320,83 @@ const token = (prefix: string, n: number) => `${prefix}${String(n).padStart(6, '
 const messageText = (prefix: string, n: number) => `bench message ${token(prefix, n)}`;
 const tokenPattern = /\b([swz]\d{6})\b/;
 
-const loadAverage = () => os.loadavg()[0].toFixed(1);
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ');
 
 function verdict(met: boolean): string {
   return met ? 'MET' : 'MISSED';
 }
 
-function printStatements(label: string, window: QuerySnapshot, perMessageOf: number) {
+const sources = (window: StatementWindow, perMessageOf: number) =>
+  [...window.bySource].map(([source, n]) => `${source} ${(n / Math.max(1, perMessageOf)).toFixed(1)}`).join(', ');
+
+function printStatements(label: string, window: StatementWindow, perMessageOf: number) {
   if (!LIST_STATEMENTS) return;
-  console.log(`  statements ${label} (count per message, mean ms at the driver):`);
-  const rows = [...window.statements.values()].sort((a, b) => b.count - a.count).slice(0, 40);
-  for (const s of rows) {
-    const mean = s.timed > 0 ? s.totalMs / s.timed : Number.NaN;
-    console.log(`    ${(s.count / perMessageOf).toFixed(2).padStart(6)}  ${mean.toFixed(1).padStart(6)} ms  ${s.label}`);
+  console.log(`  statements ${label} (calls per message, mean execution ms at the server):`);
+  for (const s of window.statements.slice(0, 40)) {
+    const mean = s.calls > 0 ? s.totalMs / s.calls : Number.NaN;
+    console.log(`    ${(s.calls / perMessageOf).toFixed(2).padStart(6)}  ${mean.toFixed(2).padStart(7)} ms  ${s.label}`);
   }
+}
+
+function cpuPerMessage(u: PhaseUsage, messages: number): string {
+  const ms = (share: number | null) => (share === null ? 'n/a' : `${((share * u.seconds * 1000) / Math.max(1, messages)).toFixed(2)} ms`);
+  return `worker ${ms(u.workerCpu)}, PostgreSQL ${ms(u.postgresCpu)}, bench process ${ms(u.processCpu)}`;
 }
 
 // ---- run ----
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'larkspur-bench-inbound-'));
 await fs.chmod(dir, 0o777);
-// Last resort if the process is interrupted: the embedded server's own exit hook stops PostgreSQL.
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
 let pg: EmbeddedServer | null = null;
 let sim: Simulator | null = null;
-let worker: RunningWorker | null = null;
-let benchPool: ReturnType<typeof createPool> | null = null;
-const counter = installQueryCounter();
+let worker: WorkerProcess | null = null;
+let probePool: ReturnType<typeof createPool> | null = null;
+// Last resort if the process is interrupted (the embedded server's own exit hook stops PostgreSQL and
+// exits): no worker may outlive the run.
+process.on('exit', () => {
+  if (worker && isRunning(worker)) worker.child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
 
 try {
   const dataDir = path.join(dir, 'pg');
-  pg = await startEmbeddedPostgres({ dataDir, persistent: false });
+  pg = await startEmbeddedPostgres({ dataDir, persistent: false, extraFlags: STATEMENT_TRACKING_FLAGS });
   await ensureDatabase(pg.url('postgres'), 'bench');
   const url = pg.url('bench');
   await applyMigrations(url);
   const pgPid = await postmasterPid(dataDir);
+  const admin = createPool(url, 1);
+  try {
+    await enableStatementTracking(admin);
+    await admin.query(`CREATE ROLE ${PROBE_ROLE} LOGIN SUPERUSER PASSWORD '${PROBE_ROLE}'`);
+  } finally {
+    await admin.end();
+  }
+  const probeUrl = new URL(url);
+  probeUrl.username = PROBE_ROLE;
+  probeUrl.password = PROBE_ROLE;
+  probeUrl.searchParams.set('application_name', 'larkspur-bench');
 
-  benchPool = createPool(url, 4);
-  benchPool.on('connect', (client) => counter.ignore(client));
-  const pool = benchPool;
+  probePool = createPool(probeUrl.toString(), 4);
+  const pool = probePool;
   const db = createDb(pool);
   const scalar = async (text: string, values: unknown[] = []) => Number((await pool.query(text, values)).rows[0]?.n ?? 0);
 
-  sim = await startSimulator({
+  const simOptions: SimulatorOptions = {
     port: 0,
     rateLimitPerSecond: 1_000_000,
     rateLimitPerMinute: 10_000_000,
     chatRateLimitPerSecond: 1_000_000,
     patchRateLimitPerSecond: 1_000_000,
-  });
+    ...(SIM_MAX_ATTEMPTS !== undefined && { maxDeliveryAttempts: SIM_MAX_ATTEMPTS }),
+  };
+  const simConfig = resolveConfig(simOptions);
+  sim = await startSimulator(simOptions);
   const simUrl = sim.url;
 
   // ---- seed: one workspace member; per installation an echo agent, a bot and a bound Lark user ----
@@ -224,35 +435,52 @@ try {
     await db.insert(larkUserBinding).values(inserted.map((r) => ({ workspaceId: ws.id, installationId: r.id, userId: owner.id, larkOpenId: openIds.get(r.appId)! })));
   }
 
-  // ---- the worker, composed as `npm run worker` composes it ----
-  const config = parseEnv({
+  // ---- the worker, started as `npm run worker` starts it in production ----
+  // Settings the worker reads are not inherited from this shell, so every run measures the same worker.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(LARK_|WORKER_|AGENT_|PG|DATABASE_URL$|LOG_LEVEL$)/.test(name)));
+  const workerPort = await freePort();
+  const workerEnv: Record<string, string | undefined> = {
+    ...inherited,
     DATABASE_URL: url,
     LARK_SECRET_KEY: key.toString('base64'),
     LARK_OPEN_BASE_URL: `${simUrl}/{region}`,
     LARK_ACCOUNTS_BASE_URL: `${simUrl}/{region}`,
-    LOG_LEVEL: 'silent',
-    WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY,
-  });
-  // Anything that falls back to the process-wide logger stays quiet as well.
-  process.env.LOG_LEVEL = 'silent';
-  const integration: LarkIntegration = {
-    configured: true,
-    box,
-    hosts: { openBaseUrl: config.LARK_OPEN_BASE_URL, accountsBaseUrl: config.LARK_ACCOUNTS_BASE_URL },
-    httpTimeoutMs: config.LARK_HTTP_TIMEOUT_MS,
+    APP_URL: 'http://127.0.0.1:3000',
+    WORKER_PORT: String(workerPort),
+    WORKER_HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    BETTER_AUTH_SECRET: randomBytes(24).toString('hex'),
+    NODE_ID: 'bench-inbound',
+    // node-postgres names every connection of the worker's pool and listeners by this.
+    PGAPPNAME: WORKER_APP_NAME,
+    ...(WORKER_CONCURRENCY !== undefined && { WORKER_CONCURRENCY: String(WORKER_CONCURRENCY) }),
+    ...(DISPATCH_CONCURRENCY !== undefined && { LARK_DISPATCH_CONCURRENCY: String(DISPATCH_CONCURRENCY) }),
   };
+  const workerConfig = parseEnv(workerEnv);
+  // As startWorker sizes its pool.
+  const workerPoolSize = workerConfig.WORKER_CONCURRENCY + 20;
   const connectStarted = Date.now();
-  worker = await startWorker({ config, integration, nodeId: 'bench-inbound', logger: pino({ level: 'silent' }) });
+  worker = await startWorkerProcess(workerEnv, path.join(dir, 'worker.log'));
+  const running = worker;
   const connected = await waitUntil(async () => {
+    if (!isRunning(running)) throw new Error(`the worker exited during start-up:\n${await logTail(running)}`);
     for (const t of targets) {
       if ((await control<{ connections: number }>(simUrl, 'GET', `/apps/${t.appId}`)).connections !== 1) return false;
     }
     return true;
-  }, 60_000, 500);
-  if (!connected) throw new Error('not every installation connected within 60 s');
-  const workerPool = (worker.db as unknown as { $client: Parameters<typeof sampleBackends>[1] }).$client;
-  console.log(`machine: ${os.cpus().length} cores, 1-minute load average ${loadAverage()} before the run (other work on the machine shows up in every latency)`);
-  console.log(`worker: ${INSTALLATIONS} connections open after ${((Date.now() - connectStarted) / 1000).toFixed(1)} s (task concurrency ${config.WORKER_CONCURRENCY})`);
+  }, 90_000, 500);
+  if (!connected) throw new Error(`not every installation connected within 90 s; worker log:\n${await logTail(running)}`);
+  const pids = { postgres: pgPid, worker: running.pid };
+  const startMemory = await processMemory(running.pid);
+  console.log(`machine: ${os.cpus().length} cores, load average ${loadAverage()} (1 / 5 / 15 min) before the run; other work on the machine shows up in every latency`);
+  console.log(
+    `worker: pid ${running.pid}, ${INSTALLATIONS} connections open ${((Date.now() - connectStarted) / 1000).toFixed(1)} s after spawn, RSS ${startMemory?.rssMiB.toFixed(0) ?? '?'} MiB ` +
+      `(task concurrency ${workerConfig.WORKER_CONCURRENCY}, dispatch concurrency ${workerConfig.LARK_DISPATCH_CONCURRENCY}, pool ${workerPoolSize})`,
+  );
+  console.log(
+    `simulator: ACK timeout ${simConfig.ackTimeoutMs} ms, up to ${simConfig.maxDeliveryAttempts} sends per event, redelivery n after ${simConfig.redeliveryBackoffMs} ms × n` +
+      `${SIM_MAX_ATTEMPTS === undefined ? " (Lark's behaviour)" : ' (BENCH_SIM_MAX_ATTEMPTS)'}`,
+  );
 
   // ---- warm-up: one DM per installation creates each chat session and the tenant tokens ----
   await Promise.all(targets.map(async (t, i) => (t.chatId = (await sendDm(sim!, t, messageText('w', i))).chat_id)));
@@ -261,13 +489,19 @@ try {
 
   // ---- idle background: lease renewals, pollers ----
   await sleep(1000);
-  const idleBefore = counter.snapshot();
+  await resetStatements(pool);
+  const endIdleUsage = await measureUsage(pids);
   await sleep(IDLE_SECONDS * 1000);
-  const idlePerSecond = queriesBetween(idleBefore, counter.snapshot()).total / IDLE_SECONDS;
-  console.log(`idle background: ${idlePerSecond.toFixed(1)} statements/s (lease renewal, task and job pollers)`);
+  const idle = await readStatements(pool);
+  const idleUsage = await endIdleUsage();
+  const idlePerSecond = idle.total / IDLE_SECONDS;
+  console.log(
+    `idle background: ${idlePerSecond.toFixed(1)} statements/s (lease renewal, task and job pollers; ${sources(idle, IDLE_SECONDS)} per second); worker ${Math.round((idleUsage.workerCpu ?? 0) * 100)}% of a core`,
+  );
 
   // ---- one message per chat, nothing else in flight: the round trips of one message's whole life ----
-  const calibrationBefore = counter.snapshot();
+  await resetStatements(pool);
+  const endCalibrationUsage = await measureUsage(pids);
   const calibrationStart = Date.now();
   await Promise.all(targets.map((t, i) => sendDm(sim!, t, messageText('c', i))));
   const calibrated = await waitUntil(async () => {
@@ -276,20 +510,25 @@ try {
         (SELECT count(*) FROM agent_task WHERE status IN ('queued', 'running'))::int AS tasks`);
     return rows[0].sent >= 2 * INSTALLATIONS && rows[0].tasks === 0;
   }, 60_000, 50);
-  const calibration = queriesBetween(calibrationBefore, counter.snapshot());
+  const calibration = await readStatements(pool);
+  const calibrationUsage = await endCalibrationUsage();
   const calibrationNet = calibration.total - idlePerSecond * ((Date.now() - calibrationStart) / 1000);
-  const calibrationSources = [...calibration.bySource].map(([source, n]) => `${source} ${(n / INSTALLATIONS).toFixed(1)}`).join(', ');
   console.log(
-    `round trips per message, one at a time per chat: ${(calibrationNet / INSTALLATIONS).toFixed(1)} without the idle background (${calibration.total} statements for ${INSTALLATIONS} messages: dispatch + task run + outbox delivery; ${calibrationSources})${calibrated ? '' : ' — replies did NOT all arrive within 60 s'}`,
+    `round trips per message, one at a time per chat: ${(calibrationNet / INSTALLATIONS).toFixed(1)} without the idle background (${calibration.total} statements for ${INSTALLATIONS} messages: dispatch + task run + outbox delivery; ${sources(calibration, INSTALLATIONS)}; ${calibration.nested} nested)${calibrated ? '' : ' — replies did NOT all arrive within 60 s'}`,
   );
+  const calibrationHandler = handlerTimesByCode(await deliveriesSince(simUrl, targets, calibrationStart));
+  console.log(`  handler time in the ACK, one at a time per chat: ${distribution(calibrationHandler.ok)}`);
+  console.log(`  CPU per message, one at a time per chat (idle background included): ${cpuPerMessage(calibrationUsage, INSTALLATIONS)}`);
   printStatements('per message, one at a time per chat', calibration, INSTALLATIONS);
 
   // ---- steady rate ----
   const steadyCount = Math.max(1, Math.round(RATE * SECONDS));
   console.log(`\nsteady: ${steadyCount} DMs at ${RATE} events/s over ${INSTALLATIONS} installations…`);
-  const endSteadyUsage = await measureUsage(pgPid);
-  const endSteadySampling = sampleBackends(pool, workerPool);
-  const steadyQueriesBefore = counter.snapshot();
+  const steadyCountersBefore = await scrapeWorker(workerPort);
+  await resetStatements(pool);
+  const endSteadyUsage = await measureUsage(pids);
+  const endLifecycleUsage = await measureUsage(pids);
+  const endSteadySampling = sampleBackends(pool, WORKER_APP_NAME);
   const steadyStart = Date.now();
   const paced = await new Promise<{ maxBehind: number; failures: number }>((resolve) => {
     const startedAt = performance.now();
@@ -320,7 +559,8 @@ try {
   const steadyEnd = Date.now();
   const steadyUsage = await endSteadyUsage();
   const steadyBackends = await endSteadySampling();
-  const steadyWindowQueries = queriesBetween(steadyQueriesBefore, counter.snapshot());
+  const steadyWindowQueries = await readStatements(pool);
+  const steadyWindowScrape = await scrapeWorker(workerPort);
   const windowSeconds = (steadyEnd - steadyStart) / 1000;
   const ingestedInWindow = await scalar(
     `SELECT count(*)::int AS n FROM chat_message WHERE role = 'user' AND content LIKE 'bench message s%'
@@ -329,7 +569,8 @@ try {
   );
 
   // What the steady messages cause (tasks, replies) gets up to BENCH_DRAIN_SECONDS to finish before
-  // the next phase; whatever is left is reported and carried into it.
+  // the next phase; whatever is left is reported and carried into it. A message whose event the
+  // simulator gave up on never arrives, so the drain also ends once no delivery is pending any more.
   const drainStarted = Date.now();
   const backlog = async () =>
     (
@@ -343,21 +584,20 @@ try {
     ).rows[0];
   const drained = await waitUntil(async () => {
     const left = await backlog();
-    return left.missing <= 0 && left.tasks === 0 && left.outbox === 0;
+    if (left.tasks > 0 || left.outbox > 0) return false;
+    if (left.missing <= 0) return true;
+    return !(await deliveriesSince(simUrl, targets, steadyStart)).some((d) => d.status === 'pending');
   }, DRAIN_SECONDS * 1000, 250);
   const leftAfterDrain = await backlog();
+  await assertWorkerRunning(running, 'the steady phase');
   const drainSeconds = (Date.now() - drainStarted) / 1000;
-  const steadyLifecycleQueries = queriesBetween(steadyQueriesBefore, counter.snapshot());
-  const lifecycleSeconds = (Date.now() - steadyStart) / 1000;
+  const steadyLifecycleQueries = await readStatements(pool);
+  const lifecycleUsage = await endLifecycleUsage();
+  const steadyCountersAfter = await scrapeWorker(workerPort);
 
-  const steadyDeliveries: SimDelivery[] = [];
-  for (const t of targets) {
-    const { deliveries } = await control<{ deliveries: SimDelivery[] }>(simUrl, 'GET', `/deliveries?app_id=${t.appId}`);
-    steadyDeliveries.push(...deliveries.filter((d) => d.created_at >= steadyStart));
-  }
+  const steadyDeliveries = await deliveriesSince(simUrl, targets, steadyStart);
   // created_at is stamped in the same synchronous step that writes the delivery's first frame.
   const ackLatencies: number[] = [];
-  const handlerTimes: number[] = [];
   let firstAck200 = 0;
   let withoutAck = 0;
   let redelivered = 0;
@@ -369,7 +609,6 @@ try {
       continue;
     }
     ackLatencies.push(first.at - d.created_at);
-    if (first.biz_rt !== null && Number.isFinite(Number(first.biz_rt))) handlerTimes.push(Number(first.biz_rt));
     if (first.code === 200) firstAck200 += 1;
   }
   const ackSorted = [...ackLatencies].sort((a, b) => a - b);
@@ -428,25 +667,32 @@ try {
     `SELECT (count(*) - count(DISTINCT content))::int AS n FROM chat_message WHERE role = 'user' AND content LIKE 'bench message s%'`,
   );
   const steadyIngestedTotal = await scalar(`SELECT count(*)::int AS n FROM chat_message WHERE role = 'user' AND content LIKE 'bench message s%'`);
+  const steadyDistinct = steadyIngestedTotal - steadyDuplicates;
+  const steadyGivenUp = await givenUp(pool, steadyDeliveries);
 
   const offered = steadyCount / windowSeconds;
   const ingestedPerSecond = ingestedInWindow / windowSeconds;
   const perMessageWindow = ingestedInWindow > 0 ? steadyWindowQueries.total / ingestedInWindow : Number.NaN;
+  const lifecycleSeconds = lifecycleUsage.seconds;
   const lifecycleBackground = idlePerSecond * lifecycleSeconds;
   const perMessageLifecycle = steadyIngestedTotal > 0 ? steadyLifecycleQueries.total / steadyIngestedTotal : Number.NaN;
   const perMessageLifecycleNet = steadyIngestedTotal > 0 ? (steadyLifecycleQueries.total - lifecycleBackground) / steadyIngestedTotal : Number.NaN;
-  const sourceShares = [...steadyLifecycleQueries.bySource].map(([s, n]) => `${s} ${(n / Math.max(1, steadyIngestedTotal)).toFixed(1)}`).join(', ');
 
   console.log(`  sent: ${steadyCount} DMs in ${windowSeconds.toFixed(1)} s = ${offered.toFixed(1)} events/s offered (sender at most ${paced.maxBehind} behind schedule, ${paced.failures} failed sends)`);
   console.log(`  ACK latency (first send -> first ACK): ${distribution(ackLatencies)}`);
-  console.log(`  handler time reported in the ACK (biz_rt, frame received -> ACK written): ${distribution(handlerTimes)}`);
+  const steadyHandler = handlerTimesByCode(steadyDeliveries);
+  console.log(`  handler time reported in the first ACK (biz_rt, frame received -> ACK written): ACK 200 ${distribution(steadyHandler.ok)}; ACK 500 ${distribution(steadyHandler.retry)}`);
   console.log(`  ACK latency p99 by quarter of the window: ${quarterP99} ms`);
   console.log(`  ACK 200 share: ${((100 * firstAck200) / Math.max(1, steadyDeliveries.length)).toFixed(2)}% of ${steadyDeliveries.length} deliveries (${withoutAck} without ACK, ${redelivered} redelivered)`);
+  console.log(`  deliveries in the simulator: ${describeStatus(steadyDeliveries)}; ${describeGivenUp(steadyGivenUp)}`);
+  console.log(`  worker: ${describeCounters(steadyCountersBefore, steadyCountersAfter)}`);
   console.log(`  ingested during the window: ${ingestedPerSecond.toFixed(1)} messages/s (${ingestedInWindow} user chat_message rows in ${windowSeconds.toFixed(1)} s)`);
-  console.log(`  ingested in total: ${steadyIngestedTotal} of ${steadyCount}, duplicates ${steadyDuplicates}`);
-  console.log(`  round trips per ingested message, during the window: ${perMessageWindow.toFixed(1)} (${steadyWindowQueries.total} statements, all pools: dispatch + task runs + outbox delivery + background done in the window)`);
+  console.log(`  ingested in total: ${steadyDistinct} of ${steadyCount}, duplicates ${steadyDuplicates}, missing ${steadyCount - steadyDistinct}`);
   console.log(
-    `  round trips per ingested message, full lifecycle: ${perMessageLifecycle.toFixed(1)} incl. background, ${perMessageLifecycleNet.toFixed(1)} without the idle background (window + ${drainSeconds.toFixed(1)} s drain; ${sourceShares})${drained ? '' : '; incomplete, work was still pending'}`,
+    `  round trips per ingested message, during the window: ${perMessageWindow.toFixed(1)} (${steadyWindowQueries.total} statements from the worker: dispatch + task runs + outbox delivery + background done in the window)`,
+  );
+  console.log(
+    `  round trips per ingested message, full lifecycle: ${perMessageLifecycle.toFixed(1)} incl. background, ${perMessageLifecycleNet.toFixed(1)} without the idle background (window + ${drainSeconds.toFixed(1)} s drain; ${sources(steadyLifecycleQueries, steadyIngestedTotal)}; ${(steadyLifecycleQueries.nested / Math.max(1, steadyIngestedTotal)).toFixed(1)} nested)${drained ? '' : '; incomplete, work was still pending'}`,
   );
   console.log(
     drained
@@ -460,15 +706,20 @@ try {
   console.log(`  replies: ${botReplies} bot replies quote ${repliedAt.size} distinct messages of ${steadyCount} (${botReplies - repliedAt.size} quote a message that already had its answer)`);
   const rate = (x: number | null) => (x === null ? 'n/a' : `${x.toFixed(1)}/s`);
   console.log(`  throughput after the window: tasks completed ${rate(throughput.rows[0].tasks_per_s)}, outbox rows sent ${rate(throughput.rows[0].outbox_per_s)} (first start -> last finish)`);
-  console.log(`  resources during the window: ${describeUsage(steadyUsage)}, load average ${loadAverage()}`);
-  console.log(`  ${describeBackends(steadyBackends)}`);
+  console.log(`  resources during the window (${steadyUsage.seconds.toFixed(1)} s): ${describeUsage(steadyUsage)}; ${describeLoopLag(steadyWindowScrape)}; load average ${loadAverage()}`);
+  console.log(`  CPU per ingested message over the full lifecycle (${lifecycleSeconds.toFixed(1)} s): ${cpuPerMessage(lifecycleUsage, steadyIngestedTotal)}`);
+  console.log(
+    `  PostgreSQL time per ingested message over the full lifecycle: ${(steadyLifecycleQueries.totalMs / Math.max(1, steadyIngestedTotal)).toFixed(2)} ms executing the worker's statements (lock waits included; parse, plan and protocol not)`,
+  );
+  console.log(`  ${describeBackends(steadyBackends, workerPoolSize)}`);
   printStatements('over the full steady lifecycle', steadyLifecycleQueries, Math.max(1, steadyIngestedTotal));
 
   // ---- saturation ----
   console.log(`\nsaturation: ${SATURATION_MESSAGES} DMs, ${SATURATION_CONCURRENCY} sends in flight…`);
-  const endSatUsage = await measureUsage(pgPid);
-  const endSatSampling = sampleBackends(pool, workerPool);
-  const satQueriesBefore = counter.snapshot();
+  const satCountersBefore = await scrapeWorker(workerPort);
+  await resetStatements(pool);
+  const endSatUsage = await measureUsage(pids);
+  const endSatSampling = sampleBackends(pool, WORKER_APP_NAME);
   const satStart = Date.now();
   let satNext = 0;
   let satFailures = 0;
@@ -502,26 +753,17 @@ try {
     await sleep(200);
   }
   const satUsage = await endSatUsage();
+  await assertWorkerRunning(running, 'saturation');
   const satBackends = await endSatSampling();
-  const satQueries = queriesBetween(satQueriesBefore, counter.snapshot());
+  const satQueries = await readStatements(pool);
+  const satCountersAfter = await scrapeWorker(workerPort);
   // Deliveries still waiting for a redelivery are counted too; give them a moment to settle.
-  await waitUntil(async () => {
-    for (const t of targets) {
-      const { deliveries } = await control<{ deliveries: SimDelivery[] }>(simUrl, 'GET', `/deliveries?app_id=${t.appId}`);
-      if (deliveries.some((d) => d.created_at >= satStart && d.status === 'pending')) return false;
-    }
-    return true;
-  }, 10_000, 1000);
+  await waitUntil(async () => !(await deliveriesSince(simUrl, targets, satStart)).some((d) => d.status === 'pending'), 20_000, 1000);
   const sat = await countSaturation();
-  const satDeliveries: SimDelivery[] = [];
-  for (const t of targets) {
-    const { deliveries } = await control<{ deliveries: SimDelivery[] }>(simUrl, 'GET', `/deliveries?app_id=${t.appId}`);
-    satDeliveries.push(...deliveries.filter((d) => d.created_at >= satStart));
-  }
+  const satDeliveries = await deliveriesSince(simUrl, targets, satStart);
   const satFirst200 = satDeliveries.filter((d) => d.acks[0]?.code === 200).length;
   const satRedelivered = satDeliveries.filter((d) => d.attempts > 1).length;
-  const satStatus = { acked: 0, pending: 0, failed: 0 };
-  for (const d of satDeliveries) satStatus[d.status] += 1;
+  const satGivenUp = await givenUp(pool, satDeliveries);
   const satSeconds = sat.last_ms ? (sat.last_ms - satStart) / 1000 : Number.NaN;
   const satPerSecond = sat.distinct / satSeconds;
   const satSent = SATURATION_MESSAGES - satFailures;
@@ -531,13 +773,16 @@ try {
   console.log(`  sent: ${satSent} DMs in ${((satSendsDone - satStart) / 1000).toFixed(1)} s = ${(satSent / ((satSendsDone - satStart) / 1000)).toFixed(1)} events/s offered (${satFailures} failed sends)`);
   console.log(`  ingested: ${satPerSecond.toFixed(1)} messages/s (${sat.distinct} messages, first send -> last chat_message written in ${satSeconds.toFixed(1)} s)`);
   console.log(`  exactly once: ${exactlyOnce ? 'yes' : 'NO'} (${satSent} sent, ${sat.rows} chat_message rows, ${sat.distinct} distinct, duplicates ${sat.rows - sat.distinct}, missing ${satSent - sat.distinct})`);
-  console.log(
-    `  deliveries: ${satDeliveries.length}, first ACK 200 ${((100 * satFirst200) / Math.max(1, satDeliveries.length)).toFixed(2)}%, ${satRedelivered} redelivered, final ${satStatus.acked} acked / ${satStatus.pending} pending / ${satStatus.failed} failed`,
-  );
+  console.log(`  deliveries: ${satDeliveries.length}, first ACK 200 ${((100 * satFirst200) / Math.max(1, satDeliveries.length)).toFixed(2)}%, ${satRedelivered} redelivered, final ${describeStatus(satDeliveries)}`);
+  console.log(`  given up: ${describeGivenUp(satGivenUp)}`);
+  console.log(`  worker: ${describeCounters(satCountersBefore, satCountersAfter)}`);
   console.log(`  ACK latency at saturation: ${distribution(satAckLatencies)}`);
-  console.log(`  round trips per ingested message: ${(satQueries.total / Math.max(1, sat.distinct)).toFixed(1)} (all pools, tasks and replies done meanwhile included)`);
-  console.log(`  resources: ${describeUsage(satUsage)}, load average ${loadAverage()}`);
-  console.log(`  ${describeBackends(satBackends)}`);
+  console.log(`  round trips per ingested message: ${(satQueries.total / Math.max(1, sat.distinct)).toFixed(1)} (${satQueries.total} statements from the worker, tasks and replies done meanwhile included; ${sources(satQueries, sat.distinct)})`);
+  console.log(`  resources over ${satUsage.seconds.toFixed(1)} s (sends, ingestion and the wait for stragglers): ${describeUsage(satUsage)}; ${describeLoopLag(satCountersAfter)}; load average ${loadAverage()}`);
+  console.log(
+    `  CPU per ingested message: ${cpuPerMessage(satUsage, sat.distinct)}; PostgreSQL executing the worker's statements ${(satQueries.totalMs / Math.max(1, sat.distinct)).toFixed(2)} ms (lock waits included)`,
+  );
+  console.log(`  ${describeBackends(satBackends, workerPoolSize)}`);
   printStatements('during saturation', satQueries, Math.max(1, sat.distinct));
 
   // ---- goals ----
@@ -545,13 +790,16 @@ try {
   const rateNote = RATE === GOAL_ACK_RATE ? '' : ` (measured at ${RATE} events/s, not the goal's ${GOAL_ACK_RATE})`;
   console.log(`  p99 ACK < ${GOAL_ACK_P99_MS} ms at ${GOAL_ACK_RATE} events/s: ${verdict(ackP99 < GOAL_ACK_P99_MS && RATE >= GOAL_ACK_RATE)} — p99 ${ackP99.toFixed(1)} ms${rateNote}`);
   console.log(`  >= ${GOAL_SATURATION_PER_SECOND} ingested messages/s at saturation: ${verdict(satPerSecond >= GOAL_SATURATION_PER_SECOND)} — ${satPerSecond.toFixed(1)} messages/s`);
-  console.log(`  exactly once at saturation: ${verdict(exactlyOnce)} — duplicates ${sat.rows - sat.distinct}, missing ${satSent - sat.distinct}`);
+  console.log(
+    `  exactly once at saturation: ${verdict(exactlyOnce)} — duplicates ${sat.rows - sat.distinct}, missing ${satSent - sat.distinct}, events the simulator gave up on ${satGivenUp.deliveries}`,
+  );
+
+  console.log(`\nworker log: ${await logSummary(running)}`);
 } finally {
-  if (worker) await Promise.race([worker.stop().catch(() => {}), sleep(30_000)]);
+  if (worker) console.log(`worker ${await stopWorkerProcess(worker)}`);
   sendAgent.destroy();
   if (sim) await sim.close().catch(() => {});
-  if (benchPool) await benchPool.end().catch(() => {});
-  counter.uninstall();
+  if (probePool) await probePool.end().catch(() => {});
   if (pg) await pg.stop().catch(() => {});
   await fs.rm(dir, { recursive: true, force: true });
 }

@@ -12,13 +12,19 @@ export type StatementStats = { label: string; calls: number; totalMs: number };
 export type StatementWindow = {
   /** Statements sent by clients: one round trip each. */
   total: number;
-  /** Statements run inside functions and triggers on behalf of those. */
+  /** Their execution time at the server (lock waits included, parsing and planning not). */
+  totalMs: number;
+  /** Statements the server ran on behalf of those: inside functions and triggers, deferred foreign-key checks. */
   nested: number;
   bySource: Map<string, number>;
   statements: StatementStats[];
 };
 
 type Queryable = Pick<pg.Pool, 'query'>;
+
+// Deferred foreign-key checks run at commit, outside any statement, so pg_stat_statements files them
+// as top level although no client sent them (the text is ri_triggers.c's).
+const foreignKeyCheck = /^SELECT \S+ FROM ONLY \S+ x WHERE [\s\S]* FOR KEY SHARE OF x$/;
 
 function labelOf(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -49,15 +55,17 @@ export async function readStatements(probe: Queryable): Promise<StatementWindow>
        AND userid <> (SELECT oid FROM pg_roles WHERE rolname = current_user)`,
   );
   let total = 0;
+  let totalMs = 0;
   let nested = 0;
   const bySource = new Map<string, number>();
   const byLabel = new Map<string, StatementStats>();
   for (const row of rows) {
-    if (!row.toplevel) {
+    if (!row.toplevel || foreignKeyCheck.test(row.query)) {
       nested += row.calls;
       continue;
     }
     total += row.calls;
+    totalMs += row.total_ms;
     const source = sourceOf(row.query);
     bySource.set(source, (bySource.get(source) ?? 0) + row.calls);
     // The same text can have several entries (e.g. one per role); they are one statement here.
@@ -67,5 +75,5 @@ export async function readStatements(probe: Queryable): Promise<StatementWindow>
     stats.totalMs += row.total_ms;
     byLabel.set(label, stats);
   }
-  return { total, nested, bySource, statements: [...byLabel.values()].sort((a, b) => b.calls - a.calls) };
+  return { total, totalMs, nested, bySource, statements: [...byLabel.values()].sort((a, b) => b.calls - a.calls) };
 }

@@ -13,7 +13,7 @@ import {
 import { isUniqueViolation } from '../../db/pg-errors';
 import { env } from '../../env';
 import type { JobEnqueuer } from '../../jobs/queue';
-import { appendUserMessage } from '../../services/chat/chat';
+import { appendUserMessage, touchChatSession } from '../../services/chat/chat';
 import { createIssue } from '../../services/issues/issues';
 import { enqueueAgentTask } from '../../services/tasks/tasks';
 import { decodeInboundEvent, isBotMentioned, rewriteMentionsForAgent, type InboundMessage } from '../protocol';
@@ -184,7 +184,7 @@ async function processClaimed(tx: Tx, deps: DispatcherDeps, installation: Instal
 
   const sessionId = row.session_id ?? (await createChatSessionForChat(tx, installation, message, identity.userId, identity.name, names.agentName));
   const content = rewriteMentionsForAgent(message.text, message.mentions, bot);
-  const chatMsg = await appendUserMessage(tx, { workspaceId: installation.workspaceId, sessionId, authorUserId: identity.userId, content });
+  const chatMsg = await appendUserMessage(tx, { workspaceId: installation.workspaceId, sessionId, authorUserId: identity.userId, content }, { touchSession: false });
   await tx.insert(larkInboundMessage).values({
     chatMessageId: chatMsg.id,
     workspaceId: installation.workspaceId,
@@ -195,34 +195,39 @@ async function processClaimed(tx: Tx, deps: DispatcherDeps, installation: Instal
     larkRootId: message.rootId,
     senderOpenId,
   });
-  const target = replyTarget(message);
+  const outcome = await (async (): Promise<DispatchOutcome> => {
+    const target = replyTarget(message);
 
-  const command = parseIssueCommand(content);
-  if (command) {
-    let title: string;
-    let description: string;
-    const previous = command.kind === 'bare' ? await previousUserMessage(tx, installation.workspaceId, sessionId, identity.userId, chatMsg.id) : null;
-    if (command.kind === 'create') {
-      title = command.title;
-      description = command.description;
-    } else if (previous && !parseIssueCommand(previous)) {
-      const [first, ...rest] = previous.trim().split('\n');
-      title = first.trim().slice(0, 300);
-      description = rest.join('\n').trim();
-    } else {
-      await outbox(target, { kind: 'issue_usage' });
-      return { outcome: 'issue_usage', chatMessageId: chatMsg.id };
+    const command = parseIssueCommand(content);
+    if (command) {
+      let title: string;
+      let description: string;
+      const previous = command.kind === 'bare' ? await previousUserMessage(tx, installation.workspaceId, sessionId, identity.userId, chatMsg.id) : null;
+      if (command.kind === 'create') {
+        title = command.title;
+        description = command.description;
+      } else if (previous && !parseIssueCommand(previous)) {
+        const [first, ...rest] = previous.trim().split('\n');
+        title = first.trim().slice(0, 300);
+        description = rest.join('\n').trim();
+      } else {
+        await outbox(target, { kind: 'issue_usage' });
+        return { outcome: 'issue_usage', chatMessageId: chatMsg.id };
+      }
+      const created = await createIssue(tx, { workspaceId: installation.workspaceId, creatorUserId: identity.userId, title, description, originType: 'lark_chat' });
+      const appUrl = (deps.appUrl ?? env().APP_URL).replace(/\/+$/, '');
+      await outbox(target, { kind: 'issue_created', identifier: created.identifier, title: created.title, url: `${appUrl}/w/${names.slug}/issues/${created.id}` });
+      return { outcome: 'issue_created', chatMessageId: chatMsg.id, issueId: created.id, identifier: created.identifier };
     }
-    const created = await createIssue(tx, { workspaceId: installation.workspaceId, creatorUserId: identity.userId, title, description, originType: 'lark_chat' });
-    const appUrl = (deps.appUrl ?? env().APP_URL).replace(/\/+$/, '');
-    await outbox(target, { kind: 'issue_created', identifier: created.identifier, title: created.title, url: `${appUrl}/w/${names.slug}/issues/${created.id}` });
-    return { outcome: 'issue_created', chatMessageId: chatMsg.id, issueId: created.id, identifier: created.identifier };
-  }
 
-  const enqueued = await enqueueAgentTask(tx, { workspaceId: installation.workspaceId, sessionId, triggerMessageId: chatMsg.id });
-  if (enqueued.outcome === 'enqueued') return { outcome: 'ingested', chatMessageId: chatMsg.id, taskId: enqueued.task.id };
-  await outbox(target, { kind: enqueued.outcome, agentName: enqueued.agentName });
-  return { outcome: enqueued.outcome, chatMessageId: chatMsg.id };
+    const enqueued = await enqueueAgentTask(tx, { workspaceId: installation.workspaceId, sessionId, triggerMessageId: chatMsg.id });
+    if (enqueued.outcome === 'enqueued') return { outcome: 'ingested', chatMessageId: chatMsg.id, taskId: enqueued.task.id };
+    await outbox(target, { kind: enqueued.outcome, agentName: enqueued.agentName });
+    return { outcome: enqueued.outcome, chatMessageId: chatMsg.id };
+  })();
+  // Last, so the session row is locked only for the commit.
+  await touchChatSession(tx, { workspaceId: installation.workspaceId, sessionId });
+  return outcome;
 }
 
 /** The sender's message before `currentId` in this session (a bare `/issue` turns it into the issue). */

@@ -113,6 +113,7 @@ export async function listChatMessages(db: DbOrTx, input: { workspaceId: string;
 export async function appendUserMessage(
   tx: DbOrTx,
   input: { workspaceId: string; sessionId: string; authorUserId: string; content: string },
+  opts: { touchSession?: boolean } = {},
 ): Promise<ChatMessageRow> {
   const [message] = await tx
     .insert(chatMessage)
@@ -124,12 +125,20 @@ export async function appendUserMessage(
       authorUserId: input.authorUserId,
     })
     .returning();
+  if (opts.touchSession !== false) await touchChatSession(tx, input);
+  await emitWorkspaceEvent(tx, input.workspaceId, { type: 'chat.message.created', session_id: input.sessionId, message_id: message.id });
+  return message;
+}
+
+/**
+ * Moves a session to the top of its list. It locks the session row until commit, so callers with
+ * more work in the transaction do it last to keep one busy chat from serializing on the lock.
+ */
+export async function touchChatSession(tx: DbOrTx, input: { workspaceId: string; sessionId: string }): Promise<void> {
   await tx
     .update(chatSession)
     .set({ updatedAt: new Date() })
     .where(and(eq(chatSession.workspaceId, input.workspaceId), eq(chatSession.id, input.sessionId)));
-  await emitWorkspaceEvent(tx, input.workspaceId, { type: 'chat.message.created', session_id: input.sessionId, message_id: message.id });
-  return message;
 }
 
 /**
