@@ -16,5 +16,6 @@ export const keys = {
   issue: (wsId: string, issueId: string) => ['ws', wsId, 'issues', 'detail', issueId] as const,
   lark: (wsId: string) => ['ws', wsId, 'lark'] as const,
   larkInstallations: (wsId: string) => ['ws', wsId, 'lark', 'installations'] as const,
+  larkDrops: (wsId: string, installationId: string) => ['ws', wsId, 'lark', 'drops', installationId] as const,
   larkInstallStatus: (wsId: string, sessionId: string) => ['ws', wsId, 'lark', 'install', sessionId] as const,
 };

@@ -7,6 +7,7 @@ import type {
   Agent,
   ChatSession,
   Issue,
+  LarkInboundDropsResponse,
   LarkInstallationsResponse,
   LarkInstallStatus,
   Member,
@@ -32,6 +33,8 @@ export const paths = {
   events: (wsId: string) => `${ws(wsId)}/events`,
   larkInstallations: (wsId: string) => `${ws(wsId)}/lark/installations`,
   larkInstallation: (wsId: string, installationId: string) => `${ws(wsId)}/lark/installations/${encodeURIComponent(installationId)}`,
+  larkInstallationDrops: (wsId: string, installationId: string) =>
+    `${ws(wsId)}/lark/installations/${encodeURIComponent(installationId)}/drops`,
   larkInstallBegin: (wsId: string) => `${ws(wsId)}/lark/install/begin`,
   larkInstallStatus: (wsId: string, sid: string) => `${ws(wsId)}/lark/install/${encodeURIComponent(sid)}/status`,
   larkBindingRedeem: '/api/lark/binding/redeem',
@@ -122,6 +125,19 @@ export function useLarkInstallations(wsId: string, options: { poll?: boolean } =
     queryKey: keys.larkInstallations(wsId),
     queryFn: ({ signal }) => api<LarkInstallationsResponse>(paths.larkInstallations(wsId), { signal }),
     refetchInterval: options.poll ? larkConnectionPollMs : false,
+  });
+}
+
+/** Dropped events of one bot (owners and admins only), fetched while someone is looking at them. */
+export function useLarkDrops(wsId: string, installationId: string, options: { enabled: boolean }) {
+  return useQuery({
+    queryKey: keys.larkDrops(wsId, installationId),
+    queryFn: ({ signal }) =>
+      api<LarkInboundDropsResponse>(paths.larkInstallationDrops(wsId, installationId), { signal }).then((r) => r.drops),
+    enabled: options.enabled,
+    staleTime: 0,
+    // Drops raise no workspace event, so an open list refreshes itself.
+    refetchInterval: options.enabled ? larkConnectionPollMs : false,
   });
 }
 

@@ -102,6 +102,8 @@ export type LarkInstallation = {
   installed_at: string;
   connection: { state: LarkConnectionState; last_event_at: string | null };
   can_manage: boolean;
+  /** The latest message Lark refused for this bot; `code` is Lark's error code when it gave one. */
+  last_delivery_error: { code: number | null; message: string; at: string } | null;
 };
 
 export type LarkInstallationsResponse = {
@@ -109,6 +111,27 @@ export type LarkInstallationsResponse = {
   install_supported: boolean;
   installations: LarkInstallation[];
 };
+
+export const larkDropReasons = [
+  'invalid_event',
+  'revoked_installation',
+  'duplicate',
+  'not_addressed_in_group',
+  'non_workspace_member',
+  'unsupported_event',
+] as const;
+export type LarkDropReason = (typeof larkDropReasons)[number];
+
+/** An event the bot received and let go. Routing data only: Larkspur keeps no content of it. */
+export type LarkInboundDrop = {
+  /** One of `larkDropReasons`, or a newer reason this client does not know yet. */
+  reason: string;
+  chat_id: string | null;
+  event_type: string;
+  received_at: string;
+};
+
+export type LarkInboundDropsResponse = { drops: LarkInboundDrop[] };
 
 export type LarkInstallBegin = {
   session_id: string;

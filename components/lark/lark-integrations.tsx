@@ -6,14 +6,15 @@ import Link from 'next/link';
 import { useId, useState } from 'react';
 import { api } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
-import { paths, useLarkInstallations } from '@/components/api/queries';
-import type { LarkInstallation } from '@/components/api/types';
+import { paths, useLarkDrops, useLarkInstallations } from '@/components/api/queries';
+import { larkDropReasons, type LarkDropReason, type LarkInboundDrop, type LarkInstallation } from '@/components/api/types';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
 import { Avatar } from '@/components/ui/avatar';
 import { EmptyState } from '@/components/ui/empty-state';
 import { Loading } from '@/components/ui/loading';
 import { useErrorText } from '@/components/ui/use-error-text';
+import { useFormatDate } from '@/components/ui/use-format';
 import { ConnectionStatus, ManageInLarkLink, RegionBadge } from './lark-badges';
 import { Modal } from './modal';
 import { useRelativeTime } from './use-relative-time';
@@ -74,7 +75,7 @@ export function LarkIntegrations() {
 
 function InstallationRow({ installation: i }: { installation: LarkInstallation }) {
   const t = useTranslations('lark');
-  const { base } = useWorkspace();
+  const { base, isAdmin } = useWorkspace();
   const relative = useRelativeTime();
   const nameId = useId();
   const [confirming, setConfirming] = useState(false);
@@ -100,6 +101,7 @@ function InstallationRow({ installation: i }: { installation: LarkInstallation }
             {i.app_id}
           </span>
         </p>
+        {i.last_delivery_error ? <DeliveryError error={i.last_delivery_error} /> : null}
       </div>
       <div className="lark-row-actions">
         <ManageInLarkLink region={i.region} appId={i.app_id} />
@@ -114,8 +116,92 @@ function InstallationRow({ installation: i }: { installation: LarkInstallation }
           </button>
         ) : null}
       </div>
+      {isAdmin ? <RecentDrops installation={i} /> : null}
       {confirming ? <DisconnectDialog installation={i} onClose={() => setConfirming(false)} /> : null}
     </li>
+  );
+}
+
+function DeliveryError({ error }: { error: NonNullable<LarkInstallation['last_delivery_error']> }) {
+  const t = useTranslations('lark.integrations');
+  const relative = useRelativeTime();
+  const format = useFormatDate();
+  return (
+    <p className="lark-row-warning">
+      <span aria-hidden="true">⚠</span>
+      <strong>{t('deliveryError')}</strong>
+      {error.code !== null ? <span className="mono">{t('deliveryErrorCode', { code: String(error.code) })}</span> : null}
+      <time dateTime={error.at} title={format.dateTime(error.at)} className="nowrap">
+        {relative(error.at)}
+      </time>
+      <span className="lark-row-warning-message" title={error.message}>
+        {error.message}
+      </span>
+    </p>
+  );
+}
+
+const knownDropReasons: ReadonlySet<string> = new Set(larkDropReasons);
+
+/** Events the bot let go, for owners and admins; fetched only while the disclosure is open. */
+function RecentDrops({ installation }: { installation: LarkInstallation }) {
+  const t = useTranslations('lark.integrations.drops');
+  const errorText = useErrorText();
+  const { workspace } = useWorkspace();
+  const [open, setOpen] = useState(false);
+  const drops = useLarkDrops(workspace.id, installation.id, { enabled: open });
+  return (
+    <details className="lark-drops" onToggle={(event) => setOpen(event.currentTarget.open)}>
+      <summary>{t('summary')}</summary>
+      {open ? (
+        <div className="lark-drops-body">
+          <p className="muted">{t('hint')}</p>
+          {drops.isPending ? <Loading /> : null}
+          {drops.error ? <Alert>{errorText(drops.error)}</Alert> : null}
+          {drops.data && drops.data.length === 0 ? <p className="lark-drops-empty">{t('empty')}</p> : null}
+          {drops.data && drops.data.length > 0 ? <DropsTable drops={drops.data} agentName={installation.agent.name} /> : null}
+        </div>
+      ) : null}
+    </details>
+  );
+}
+
+function DropsTable({ drops, agentName }: { drops: LarkInboundDrop[]; agentName: string }) {
+  const t = useTranslations('lark.integrations.drops');
+  const relative = useRelativeTime();
+  const format = useFormatDate();
+  const reasonLabel = (reason: string) => (knownDropReasons.has(reason) ? t(`reasons.${reason as LarkDropReason}`) : t('reasons.unknown'));
+  return (
+    <div className="table-wrap">
+      <table className="table lark-drops-table">
+        <caption className="visually-hidden">{t('caption', { name: agentName })}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t('reason')}</th>
+            <th scope="col">{t('chat')}</th>
+            <th scope="col">{t('time')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {drops.map((drop, index) => (
+            <tr key={`${drop.received_at}-${index}`}>
+              <td>
+                {reasonLabel(drop.reason)}
+                {drop.reason === 'unsupported_event' || !knownDropReasons.has(drop.reason) ? (
+                  <span className="mono muted"> ({drop.event_type})</span>
+                ) : null}
+              </td>
+              <td className="mono">{drop.chat_id ?? <span className="muted">{t('noChat')}</span>}</td>
+              <td className="nowrap">
+                <time dateTime={drop.received_at} title={format.dateTime(drop.received_at)}>
+                  {relative(drop.received_at)}
+                </time>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

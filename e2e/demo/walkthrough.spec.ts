@@ -1,0 +1,339 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { test, expect, type APIRequestContext, type Browser, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
+import {
+  addMember,
+  bindToLark,
+  createEchoAgent,
+  createWorkspace,
+  expectConnected,
+  fill,
+  installDialog,
+  larkBlock,
+  nav,
+  qrUserCode,
+  readable,
+  signIn,
+  signUp,
+  signUpElsewhere,
+  sim,
+  simUrl,
+  t,
+  uid,
+  type Account,
+  type SimMessage,
+} from '../lark/support';
+
+// The product's whole story, as the README tells it: an admin sets up a workspace with two echo
+// agents and binds each to a bot (one approved on Feishu, one on Lark), a teammate links their Lark
+// account from the bot's card, chats, files an issue with /issue and @-mentions the bot in a group;
+// the admin then checks the bots' health. Screenshots of each key screen are attached to the report
+// and written to test-results/screenshots/.
+
+const e2ePort = Number(process.env.E2E_PORT ?? 3210);
+const opsUrl = `http://127.0.0.1:${e2ePort + 2}`;
+const viewport = { width: 1280, height: 800 };
+const bindLink = /https?:\/\/[^\s"'\\)\]]+\/lark\/bind\?token=[A-Za-z0-9_\-.~%]+/;
+
+async function demoContext(browser: Browser, baseURL: string | undefined): Promise<BrowserContext> {
+  const base = baseURL ?? `http://127.0.0.1:${e2ePort}`;
+  const context = await browser.newContext({ baseURL: base, viewport, colorScheme: 'light', locale: 'en-US' });
+  await context.addCookies([{ name: 'NEXT_LOCALE', value: 'en', url: base }]);
+  return context;
+}
+
+/** Saves numbered screenshots: attached to the test and written where the README's come from. */
+function screenshots(testInfo: TestInfo) {
+  const dir = path.join(path.dirname(testInfo.config.configFile ?? path.join(process.cwd(), 'x')), 'test-results', 'screenshots');
+  let taken = 0;
+  return async (page: Page, name: string) => {
+    taken += 1;
+    // Nothing half-loaded in a picture: no spinners, no fonts still swapping.
+    await expect(page.locator('.spinner')).toHaveCount(0);
+    await page.evaluate(async () => {
+      await document.fonts.ready;
+    });
+    const body = await page.screenshot({ animations: 'disabled', caret: 'hide' });
+    await testInfo.attach(name, { body, contentType: 'image/png' });
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, `${String(taken).padStart(2, '0')}-${name}.png`), body);
+  };
+}
+
+/** Polls a chat's transcript until one message satisfies `match`, and returns it. */
+async function waitForMessage(request: APIRequestContext, chatId: string, match: (m: SimMessage) => boolean, timeout = 30_000): Promise<SimMessage> {
+  let found: SimMessage | undefined;
+  await expect
+    .poll(
+      async () => {
+        found = (await sim(request).transcript(chatId)).find(match);
+        return Boolean(found);
+      },
+      { timeout },
+    )
+    .toBe(true);
+  return found as SimMessage;
+}
+
+const fromApp = (appId: string) => (m: SimMessage) => m.sender.type === 'app' && m.sender.id === appId;
+
+type Series = { name: string; labels?: Record<string, string> };
+
+const conversationCounters: Series[] = [
+  { name: 'larkspur_lark_events_received_total' },
+  { name: 'larkspur_lark_acks_total', labels: { code: '200' } },
+  { name: 'larkspur_lark_dispatch_outcomes_total', labels: { outcome: 'ingested' } },
+  { name: 'larkspur_lark_outbox_deliveries_total', labels: { result: 'sent' } },
+];
+
+function parseLabels(raw: string | undefined): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const m of (raw ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[m[1]!] = m[2]!;
+  return labels;
+}
+
+/** Reads counters from the worker's Prometheus endpoint; a series not exported yet counts as 0. */
+async function readCounters(request: APIRequestContext, series: Series[]): Promise<number[]> {
+  const res = await request.get(`${opsUrl}/metrics`);
+  expect(res.status()).toBe(200);
+  const samples = (await res.text())
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => /^([A-Za-z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ name: m[1]!, labels: parseLabels(m[2]), value: Number(m[3]) }));
+  return series.map((s) =>
+    samples
+      .filter((sample) => sample.name === s.name && Object.entries(s.labels ?? {}).every(([k, v]) => sample.labels[k] === v))
+      .reduce((sum, sample) => sum + sample.value, 0),
+  );
+}
+
+async function expectOk(request: APIRequestContext, url: string) {
+  const res = await request.get(url);
+  expect(res.status(), url).toBe(200);
+}
+
+const botList = (page: Page) => page.getByRole('list', { name: t.lark.integrations.listLabel, exact: true });
+const botRow = (page: Page, agentName: string) => botList(page).getByRole('listitem', { name: agentName, exact: true });
+
+async function openIntegrations(page: Page) {
+  await nav(page).getByRole('link', { name: t.shell.nav.settings, exact: true }).click();
+  await page.getByRole('navigation', { name: t.settings.tabsLabel }).getByRole('link', { name: t.settings.tabs.integrations, exact: true }).click();
+  await expect(page.getByRole('heading', { name: t.lark.integrations.title, exact: true, level: 2 })).toBeVisible();
+}
+
+test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group, bot health', async ({ browser, baseURL, request }, testInfo) => {
+  test.setTimeout(300_000);
+  const shot = screenshots(testInfo);
+  const id = uid();
+  const admin: Account = { name: 'Demo Owner', email: `owner-${id}@example.test`, password: `pw-${id}-owner` };
+  const teammate: Account = { name: 'Sam Park', email: `sam-${id}@example.test`, password: `pw-${id}-sam` };
+  const slug = `demo-${id}`;
+  const workspaceName = 'Demo';
+
+  // Lark's side: a Feishu company with three people, and a Lark company with one.
+  const control = sim(request);
+  const feishu = await control.tenant('feishu', `Demo Co ${id}`);
+  const larkTenant = await control.tenant('lark', `Demo Global ${id}`);
+  const mei = await control.user(feishu.tenant_key, 'Mei Chen');
+  const samLark = await control.user(feishu.tenant_key, 'Sam Park');
+  const priya = await control.user(feishu.tenant_key, 'Priya Rao');
+  const lena = await control.user(larkTenant.tenant_key, 'Lena Ortiz');
+
+  // The web app and the worker are up.
+  await expectOk(request, '/healthz');
+  await expectOk(request, '/readyz');
+  await expectOk(request, `${opsUrl}/healthz`);
+  await expectOk(request, `${opsUrl}/readyz`);
+
+  // The admin signs up, creates a workspace and two echo agents.
+  const adminContext = await demoContext(browser, baseURL);
+  const page = await adminContext.newPage();
+  await signUp(page, admin);
+  await createWorkspace(page, { name: workspaceName, slug, prefix: 'MUL' });
+  await createEchoAgent(page, slug, 'Ada');
+
+  // Ada's bot: the QR dialog, approved on Feishu by Mei.
+  await larkBlock(page).getByRole('button', { name: t.lark.bindToLark, exact: true }).click();
+  const dialog = installDialog(page, 'Ada');
+  await expect(dialog).toBeVisible();
+  const userCode = await qrUserCode(page, 'Ada');
+  await expect(dialog.getByText(t.lark.install.steps.scan)).toBeVisible();
+  await shot(page, 'agent-qr-dialog');
+
+  // What Mei sees when she scans it: the simulator's approval page.
+  const simContext = await browser.newContext({ viewport, colorScheme: 'light' });
+  await simContext.addInitScript((userId) => localStorage.setItem('sim.userId', userId), mei.id);
+  const simPage = await simContext.newPage();
+  await simPage.goto(`${simUrl}/approve?user_code=${encodeURIComponent(userCode)}&name=Ada`);
+  await expect(simPage.locator('select[name="user_id"]')).toHaveValue(mei.id);
+  await shot(simPage, 'simulator-approve');
+  // Approved as the page would: under the name the QR code suggests.
+  const approval = await request.post(`${simUrl}/_control/registrations/${encodeURIComponent(userCode)}/approve`, { data: { user_id: mei.id, name: 'Ada' } });
+  expect(approval.ok()).toBe(true);
+  const adaApp = ((await approval.json()) as { app_id: string }).app_id;
+  await expect(dialog).toBeHidden({ timeout: 30_000 });
+  await expect(larkBlock(page).getByText(t.lark.connected, { exact: true })).toBeVisible();
+  await expect(larkBlock(page).getByText(t.lark.region.feishu, { exact: true })).toBeVisible();
+  await expect(larkBlock(page).getByText(fill(t.lark.agent.installed, { name: 'Ada' }))).toBeVisible();
+  await shot(page, 'agent-connected');
+
+  // Linus's bot is approved by Lena, on Lark.
+  await createEchoAgent(page, slug, 'Linus');
+  const linusApp = await bindToLark(page, request, 'Linus', lena.id);
+  await expect(larkBlock(page).getByText(t.lark.region.lark, { exact: true })).toBeVisible();
+  expect((await control.app(linusApp)).brand).toBe('lark');
+  expect((await control.app(adaApp)).brand).toBe('feishu');
+
+  // Settings → Integrations lists both bots, each with its brand and a live connection.
+  await expectConnected(request, adaApp);
+  await expectConnected(request, linusApp);
+  await openIntegrations(page);
+  await expect(botList(page).getByRole('listitem')).toHaveCount(2);
+  await expect(botRow(page, 'Ada').getByText(t.lark.region.feishu, { exact: true })).toBeVisible();
+  await expect(botRow(page, 'Linus').getByText(t.lark.region.lark, { exact: true })).toBeVisible();
+  await expect(botRow(page, 'Ada').getByText(t.lark.connection.connected, { exact: true })).toBeVisible({ timeout: 30_000 });
+  await expect(botRow(page, 'Linus').getByText(t.lark.connection.connected, { exact: true })).toBeVisible({ timeout: 30_000 });
+  await shot(page, 'settings-integrations');
+
+  // Sam gets a Larkspur account and joins the workspace.
+  await signUpElsewhere(browser, baseURL, teammate);
+  await addMember(page, slug, teammate.email);
+
+  const before = await readCounters(request, conversationCounters);
+
+  // Sam's first DM to Ada's bot is answered with a card that links his Lark account.
+  await control.dm(samLark.id, adaApp, 'Hi Ada!');
+  const { chat_id: dmChat } = await control.p2p(adaApp, samLark.id);
+  const card = await waitForMessage(request, dmChat, (m) => fromApp(adaApp)(m) && bindLink.test(JSON.stringify(m.content)));
+  expect(card.msg_type).toBe('interactive');
+  const link = JSON.stringify(card.content).match(bindLink)?.[0] ?? '';
+
+  // He opens it signed out, signs in, and comes straight back to a bound account.
+  const samContext = await demoContext(browser, baseURL);
+  const samPage = await samContext.newPage();
+  await samPage.goto(link);
+  await expect(samPage).toHaveURL(/\/sign-in\?next=%2Flark%2Fbind%3Ftoken%3D/);
+  await signIn(samPage, teammate);
+  await expect(samPage).toHaveURL(/\/lark\/bind\?token=/);
+  await expect(samPage.getByRole('heading', { name: t.lark.bind.successTitle })).toBeVisible();
+  await expect(samPage.getByText(fill(t.lark.bind.successBody, { workspace: workspaceName }))).toBeVisible();
+  await expect(samPage.getByText(fill(t.lark.bind.successNext, { agent: 'Ada' }))).toBeVisible();
+  await shot(samPage, 'binding-success');
+
+  // Now Ada answers in Lark, and the conversation is in Sam's web chat, marked Lark.
+  const hello = 'Hi Ada, can you summarise the release plan?';
+  await control.dm(samLark.id, adaApp, hello);
+  await waitForMessage(request, dmChat, (m) => fromApp(adaApp)(m) && readable(m) === `You said: "${hello}"`);
+  const followUp = 'Who owns the rollout?';
+  await control.dm(samLark.id, adaApp, followUp);
+  await waitForMessage(request, dmChat, (m) => fromApp(adaApp)(m) && readable(m) === `You said: "${followUp}"`);
+
+  await samPage.getByRole('link', { name: t.lark.bind.openChat, exact: true }).click();
+  await expect(samPage).toHaveURL(new RegExp(`/w/${slug}/chat$`));
+  const sessions = samPage.getByRole('navigation', { name: t.chat.sessionsLabel });
+  const larkSession = sessions.getByRole('link').filter({ hasText: 'Ada' }).filter({ hasText: t.chat.channelLark });
+  await expect(larkSession).toHaveCount(1);
+  await larkSession.click();
+  const fromSam = samPage.getByRole('article', { name: fill(t.chat.messageFrom, { name: teammate.name }) });
+  const fromAda = samPage.getByRole('article', { name: fill(t.chat.messageFrom, { name: 'Ada' }) });
+  await expect(fromSam.filter({ hasText: hello })).toBeVisible();
+  await expect(fromAda.filter({ hasText: `You said: "${hello}"` })).toBeVisible();
+  await expect(fromAda.filter({ hasText: `You said: "${followUp}"` })).toBeVisible();
+  await shot(samPage, 'web-chat-lark');
+
+  // /issue files an issue; the bot confirms it and the issue is on the Issues page.
+  await control.dm(samLark.id, adaApp, '/issue Fix the login page');
+  await waitForMessage(request, dmChat, (m) => fromApp(adaApp)(m) && readable(m).includes('Created MUL-1 — Fix the login page'));
+  await nav(samPage).getByRole('link', { name: t.shell.nav.issues, exact: true }).click();
+  await expect(samPage.getByRole('link', { name: 'MUL-1', exact: true })).toBeVisible();
+  await expect(samPage.getByRole('link', { name: 'Fix the login page' })).toBeVisible();
+  await shot(samPage, 'issues');
+
+  // The same conversation from Lark's side: Sam's DM with Ada's bot in the simulator.
+  await simContext.addInitScript(
+    ([userId, chatId]) => {
+      localStorage.setItem('sim.userId', userId);
+      localStorage.setItem('sim.chatId', chatId);
+    },
+    [samLark.id, dmChat] as const,
+  );
+  await simPage.goto(`${simUrl}/`);
+  await expect(simPage.locator('#transcript')).toContainText('Created MUL-1');
+  await shot(simPage, 'simulator-dm');
+
+  // In a group, Ada answers only the message that @-mentions her bot.
+  const { chat_id: groupChat } = await control.group(feishu.tenant_key, 'Demo team', [mei.id, samLark.id, priya.id], [adaApp]);
+  const chatter = await control.say(samLark.id, groupChat, 'Morning all, standup in five minutes');
+  const toMei = await control.say(samLark.id, groupChat, `@{user:${mei.id}} can you share the launch checklist?`);
+  const question = 'what is blocking the launch?';
+  await control.say(samLark.id, groupChat, `@{app:${adaApp}} ${question}`);
+  await waitForMessage(request, groupChat, (m) => fromApp(adaApp)(m) && readable(m).includes(question));
+  for (const ignored of [chatter, toMei]) {
+    await expect
+      .poll(async () => (await control.deliveries(adaApp)).find((d) => d.im_message_id === ignored.message_id)?.status, { timeout: 15_000 })
+      .toBe('acked');
+  }
+  expect((await control.transcript(groupChat)).filter(fromApp(adaApp))).toHaveLength(1);
+
+  // The worker counted the conversation: events in, ACKs out, messages ingested, replies sent.
+  await expect
+    .poll(
+      async () => {
+        const after = await readCounters(request, conversationCounters);
+        return conversationCounters.filter((_, i) => !(after[i]! > before[i]!)).map((s) => s.name);
+      },
+      { timeout: 15_000 },
+    )
+    .toEqual([]);
+  await expectOk(request, `${opsUrl}/healthz`);
+  await expectOk(request, `${opsUrl}/readyz`);
+
+  // The guide explains all of it.
+  await nav(samPage).getByRole('link', { name: t.shell.nav.guide, exact: true }).click();
+  await expect(samPage.getByRole('heading', { name: t.lark.guide.title, level: 1 })).toBeVisible();
+  await shot(samPage, 'guide');
+
+  // Bot health. Lark refuses Ada's next reply; everyone sees why on the bot's row.
+  const fault = await request.post(`${simUrl}/_control/faults`, {
+    data: { kind: 'rest_error', app_id: adaApp, path: '/open-apis/im/v1/messages', code: 230002, http_status: 400, msg: 'Bot is not in the chat', count: 1 },
+  });
+  expect(fault.ok()).toBe(true);
+  const faultId = ((await fault.json()) as { id: string }).id;
+  try {
+    await control.dm(samLark.id, adaApp, 'Are you still there?');
+    await page.goto(`/w/${slug}/settings/integrations`);
+    const warning = botRow(page, 'Ada').getByText(t.lark.integrations.deliveryError, { exact: true });
+    await expect(warning).toBeVisible({ timeout: 30_000 });
+    await expect(botRow(page, 'Ada').getByText(fill(t.lark.integrations.deliveryErrorCode, { code: '230002' }), { exact: true })).toBeVisible();
+    await expect(botRow(page, 'Ada').getByText(/Bot is not in the chat/)).toBeVisible();
+    await expect(botRow(page, 'Linus').getByText(t.lark.integrations.deliveryError, { exact: true })).toHaveCount(0);
+  } finally {
+    await request.delete(`${simUrl}/_control/faults/${encodeURIComponent(faultId)}`);
+  }
+
+  // Admins can see what each bot let go: the group messages that did not mention Ada, by chat,
+  // with no message content anywhere.
+  const drops = t.lark.integrations.drops;
+  await botRow(page, 'Ada').getByText(drops.summary, { exact: true }).click();
+  const adaDrops = page.getByRole('table', { name: fill(drops.caption, { name: 'Ada' }) });
+  const unaddressed = adaDrops.getByRole('row').filter({ hasText: drops.reasons.not_addressed_in_group });
+  await expect(unaddressed).toHaveCount(2);
+  await expect(unaddressed.first().getByRole('cell', { name: groupChat, exact: true })).toBeVisible();
+  await expect(adaDrops).not.toContainText('standup');
+  await expect(adaDrops).not.toContainText('checklist');
+  await botRow(page, 'Linus').getByText(drops.summary, { exact: true }).click();
+  await expect(botRow(page, 'Linus').getByText(drops.empty, { exact: true })).toBeVisible();
+  await shot(page, 'bot-health');
+
+  // A plain member sees the warning but not the admins' audit.
+  await samPage.goto(`/w/${slug}/settings/integrations`);
+  await expect(botRow(samPage, 'Ada').getByText(t.lark.integrations.deliveryError, { exact: true })).toBeVisible();
+  await expect(botList(samPage).getByRole('listitem')).toHaveCount(2);
+  await expect(samPage.getByText(drops.summary, { exact: true })).toHaveCount(0);
+
+  await simContext.close();
+  await samContext.close();
+  await adminContext.close();
+});
