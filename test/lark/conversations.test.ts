@@ -390,6 +390,11 @@ describe('dispatcher', () => {
     expect(unknown).toEqual({ ack: 200, result: { outcome: 'dropped', reason: 'invalid_event' } });
     const malformed = await dispatchInboundEvent(deps(), { appId: echoBot.appId, payload: '{not json' });
     expect(malformed).toEqual({ ack: 200, result: { outcome: 'dropped', reason: 'invalid_event' } });
+    const otherEvent = JSON.stringify({ schema: '2.0', header: { event_id: 'ev_bot_added', event_type: 'im.chat.member.bot.added_v1', app_id: echoBot.appId }, event: {} });
+    const unsupported = await dispatchInboundEvent(deps(), { appId: echoBot.appId, payload: otherEvent });
+    expect(unsupported).toEqual({ ack: 200, result: { outcome: 'dropped', reason: 'unsupported_event' } });
+    const [audit] = await t.db.select().from(larkInboundAudit).where(eq(larkInboundAudit.larkEventId, 'ev_bot_added'));
+    expect(audit).toMatchObject({ dropReason: 'unsupported_event', eventType: 'im.chat.member.bot.added_v1', installationId: echoBot.installationId });
     const revoked = await installBot('Gone');
     await t.db.update(larkInstallation).set({ status: 'revoked' }).where(eq(larkInstallation.id, revoked.installationId));
     const r = await dispatchInboundEvent(deps(), { appId: revoked.appId, payload: envelope({ appId: revoked.appId, messageId: 'om_r1', senderOpenId: 'ou_1', text: 'x' }) });

@@ -57,15 +57,16 @@ export async function dispatchInboundEvent(deps: DispatcherDeps, input: { appId:
   const decoded = decodeInboundEvent(input.payload);
   const [installation] = await deps.db.select().from(larkInstallation).where(eq(larkInstallation.appId, input.appId));
   if (decoded.kind === 'ignore') {
+    const reason: LarkDropReason = decoded.reason === 'unsupported_event_type' ? 'unsupported_event' : 'invalid_event';
     await recordInboundDrop(deps.db, {
       installationId: installation?.id ?? null,
       chatId: null,
       eventType: decoded.eventType ?? 'unknown',
       eventId: decoded.eventId ?? null,
       messageId: null,
-      reason: decoded.reason === 'unsupported_event_type' ? 'unsupported_event' : 'invalid_event',
+      reason,
     });
-    return { ack: 200, result: { outcome: 'dropped', reason: 'invalid_event' } };
+    return { ack: 200, result: { outcome: 'dropped', reason } };
   }
   const message = decoded.message;
   const routing = { chatId: message.chatId, eventType: message.eventType, eventId: message.eventId, messageId: message.messageId };
