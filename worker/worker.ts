@@ -4,7 +4,9 @@ import type { Env } from '../server/env';
 import pg from 'pg';
 import { createJobQueue, MAINTENANCE_QUEUE, OUTBOX_QUEUE, OUTBOX_WAKE_CHANNEL } from '../server/jobs/queue';
 import type { FetchLike } from '../server/lark/api';
-import { dispatchInboundEvent } from '../server/lark/inbound/dispatcher';
+import { dispatchInboundEvent, type DispatchResult } from '../server/lark/inbound/dispatcher';
+import { parkInboundEvent } from '../server/lark/inbound/backlog';
+import { runBacklogProcessor } from './lark/backlog-processor';
 import type { LarkIntegration } from '../server/lark/integration';
 import { LarkHub, hubConfigFromEnv, type HubConfig } from './lark/hub/hub';
 import { backfillBotUnionIds, purgeExpiredBindingTokens, purgeInboundDedup } from './lark/maintenance';
@@ -19,11 +21,13 @@ import { ConcurrencyGate } from './concurrency-gate';
 /** Deliverer loops and their batch size: together they bound outbox sends in flight per worker. */
 const OUTBOX_DELIVERERS = 4;
 const OUTBOX_BATCH = 10;
-/** How long an event may wait for a dispatch slot before Lark is asked to redeliver it. */
-const DISPATCH_QUEUE_WAIT_MS = 1500;
+/** How long an event may wait for a dispatch slot before it is parked in the backlog instead. */
+const DISPATCH_QUEUE_WAIT_MS = 250;
 /** Waiting and dispatching together stay inside this, well before the connector's own ACK deadline. */
 const DISPATCH_TOTAL_BUDGET_MS = 2000;
 const DISPATCH_MIN_BUDGET_MS = 300;
+/** Parked events were already ACKed: their dispatch has no 3 s deadline, only a generous bound. */
+const BACKLOG_DISPATCH_BUDGET_MS = 15_000;
 
 export type WorkerOptions = {
   config: Env;
@@ -62,6 +66,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   let hub: LarkHub | null = null;
   let outboxListener: pg.Client | null = null;
   const dispatchGate = new ConcurrencyGate(config.LARK_DISPATCH_CONCURRENCY);
+  const backlog = { active: false };
 
   if (integration.configured) {
     jobQueue = createJobQueue({ databaseUrl: config.DATABASE_URL });
@@ -132,13 +137,20 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       route: async (installation, delivery) => {
         if (delivery.frameType !== 'event') return 'ignored';
         metrics.eventsReceived.inc();
-        // Past a bounded number of dispatches in flight, wait briefly; an event that cannot start in
-        // time is handed back to Lark (ACK 500) instead of piling onto the database pool.
+        // Past a bounded number of dispatches in flight (or while older events are parked, to keep
+        // their order), the event is stored durably and ACKed; the backlog processor dispatches it.
         const queuedAt = Date.now();
-        const slot = await dispatchGate.acquire(DISPATCH_QUEUE_WAIT_MS);
+        const slot = backlog.active ? null : await dispatchGate.acquire(DISPATCH_QUEUE_WAIT_MS);
         if (!slot) {
-          metrics.dispatchOutcomes.inc({ outcome: 'shed' });
-          return 'retry';
+          try {
+            await parkInboundEvent(db, { installationId: installation.id, appId: installation.appId, payload: Buffer.from(delivery.payload).toString('utf8') });
+          } catch (err) {
+            dispatchLog.error({ err: (err as Error).message, installationId: installation.id }, 'could not park an event; asking Lark to redeliver');
+            return 'retry';
+          }
+          backlog.active = true;
+          metrics.dispatchOutcomes.inc({ outcome: 'parked' });
+          return 'ok';
         }
         let dispatched;
         try {
@@ -155,11 +167,34 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         } finally {
           slot.release();
         }
-        metrics.dispatchOutcomes.inc({ outcome: dispatched.result.outcome });
-        if (dispatched.result.outcome === 'dropped') metrics.dispatchDrops.inc({ reason: dispatched.result.reason });
+        recordDispatch(dispatched);
         return dispatched.ack === 200 ? 'ok' : 'retry';
       },
     });
+    const recordDispatch = (dispatched: DispatchResult) => {
+      metrics.dispatchOutcomes.inc({ outcome: dispatched.result.outcome });
+      if (dispatched.result.outcome === 'dropped') metrics.dispatchDrops.inc({ reason: dispatched.result.reason });
+    };
+    loops.push(
+      runBacklogProcessor(
+        {
+          db,
+          databaseUrl: config.DATABASE_URL,
+          gate: dispatchGate,
+          logger: dispatchLog,
+          state: backlog,
+          dispatch: async (event) => {
+            const dispatched = await dispatchInboundEvent(
+              { db, jobs, logger: dispatchLog, appUrl: config.APP_URL, budgetMs: BACKLOG_DISPATCH_BUDGET_MS },
+              { appId: event.appId, payload: event.payload },
+            );
+            recordDispatch(dispatched);
+            return dispatched;
+          },
+        },
+        shutdown.signal,
+      ),
+    );
     loops.push(hub.run(shutdown.signal));
     loops.push(
       runRegistrationPoller(

@@ -352,3 +352,25 @@ export const larkOutbox = pgTable(
     check('lark_outbox_failed_has_error', sql`${t.status} <> 'failed' OR ${t.lastError} IS NOT NULL`),
   ],
 );
+
+/**
+ * Events accepted while every dispatch slot was busy: stored before the ACK, dispatched shortly
+ * after. Under a burst, Lark gets its ACK in time and nothing waits on its redelivery schedule.
+ * Rows are deleted once dispatched; the dispatcher's dedup makes a second pass harmless.
+ */
+export const larkInboundBacklog = pgTable(
+  'lark_inbound_backlog',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    installationId: uuid()
+      .notNull()
+      .references(() => larkInstallation.id, { onDelete: 'cascade' }),
+    appId: text().notNull(),
+    payload: text().notNull(),
+    receivedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    // A processor holds a row while dispatching it; a crashed processor's hold simply runs out.
+    claimedUntil: timestamp({ withTimezone: true }),
+    attempts: integer().notNull().default(0),
+  },
+  (t) => [check('lark_inbound_backlog_attempts_nonneg', sql`${t.attempts} >= 0`)],
+);
