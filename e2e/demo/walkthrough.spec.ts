@@ -21,7 +21,11 @@ import {
   t,
   uid,
   type Account,
-  type SimMessage,
+  bindLink,
+  waitForMessage,
+  fromApp,
+  botList,
+  botRow,
 } from '../lark/support';
 
 // The product's whole story, as the README tells it: an admin sets up a workspace with two echo
@@ -33,7 +37,6 @@ import {
 const e2ePort = Number(process.env.E2E_PORT ?? 3210);
 const opsUrl = `http://127.0.0.1:${e2ePort + 2}`;
 const viewport = { width: 1280, height: 800 };
-const bindLink = /https?:\/\/[^\s"'\\)\]]+\/lark\/bind\?token=[A-Za-z0-9_\-.~%]+/;
 
 async function demoContext(browser: Browser, baseURL: string | undefined): Promise<BrowserContext> {
   const base = baseURL ?? `http://127.0.0.1:${e2ePort}`;
@@ -60,22 +63,7 @@ function screenshots(testInfo: TestInfo) {
   };
 }
 
-/** Polls a chat's transcript until one message satisfies `match`, and returns it. */
-async function waitForMessage(request: APIRequestContext, chatId: string, match: (m: SimMessage) => boolean, timeout = 30_000): Promise<SimMessage> {
-  let found: SimMessage | undefined;
-  await expect
-    .poll(
-      async () => {
-        found = (await sim(request).transcript(chatId)).find(match);
-        return Boolean(found);
-      },
-      { timeout },
-    )
-    .toBe(true);
-  return found as SimMessage;
-}
 
-const fromApp = (appId: string) => (m: SimMessage) => m.sender.type === 'app' && m.sender.id === appId;
 
 type Series = { name: string; labels?: Record<string, string> };
 
@@ -114,8 +102,6 @@ async function expectOk(request: APIRequestContext, url: string) {
   expect(res.status(), url).toBe(200);
 }
 
-const botList = (page: Page) => page.getByRole('list', { name: t.lark.integrations.listLabel, exact: true });
-const botRow = (page: Page, agentName: string) => botList(page).getByRole('listitem', { name: agentName, exact: true });
 
 async function openIntegrations(page: Page) {
   await nav(page).getByRole('link', { name: t.shell.nav.settings, exact: true }).click();

@@ -1,4 +1,4 @@
-import { test, expect, type APIRequestContext } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import {
   account,
   addMember,
@@ -16,31 +16,17 @@ import {
   sim,
   t,
   uid,
-  type SimMessage,
+  bindLink,
+  waitForMessage,
+  fromApp,
 } from './support';
 
 // A teammate talks to an installed echo bot from Lark: they link their account through the bot's
 // card, chat (and see it in the web app), file an issue with /issue, get a markdown card, and in a
 // group with two bots only the mentioned one answers.
 
-const bindLink = /https?:\/\/[^\s"'\\)\]]+\/lark\/bind\?token=[A-Za-z0-9_\-.~%]+/;
 
-/** Polls a chat's transcript until one message satisfies `match`, and returns it. */
-async function waitForMessage(request: APIRequestContext, chatId: string, match: (m: SimMessage) => boolean, timeout = 30_000): Promise<SimMessage> {
-  let found: SimMessage | undefined;
-  await expect
-    .poll(
-      async () => {
-        found = (await sim(request).transcript(chatId)).find(match);
-        return Boolean(found);
-      },
-      { timeout },
-    )
-    .toBe(true);
-  return found as SimMessage;
-}
 
-const fromApp = (appId: string) => (m: SimMessage) => m.sender.type === 'app' && m.sender.id === appId;
 
 test('a teammate links their Lark account, chats, files an issue, and groups need a mention', async ({ browser, baseURL, request }) => {
   test.setTimeout(240_000);

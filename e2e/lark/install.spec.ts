@@ -1,4 +1,4 @@
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import {
   account,
   addMember,
@@ -18,13 +18,13 @@ import {
   sim,
   t,
   uid,
+  botList,
+  botRow,
 } from './support';
 
 // An admin binds two agents to bots approved on each brand, sees them in Settings → Integrations,
 // a plain member sees the same list read-only, and disconnecting one closes its Lark connection.
 
-const botList = (page: Page) => page.getByRole('list', { name: t.lark.integrations.listLabel, exact: true });
-const botRow = (page: Page, agentName: string) => botList(page).getByRole('listitem', { name: agentName, exact: true });
 
 test('install bots on Feishu and Lark, list them, disconnect one', async ({ browser, baseURL, request }) => {
   test.setTimeout(180_000);

@@ -164,3 +164,26 @@ export function sim(request: APIRequestContext) {
 export async function expectConnected(request: APIRequestContext, appId: string) {
   await expect.poll(async () => (await sim(request).app(appId)).connections, { timeout: 30_000 }).toBeGreaterThan(0);
 }
+
+/** The binding link inside a binding card. */
+export const bindLink = /https?:\/\/[^\s"'\\)\]]+\/lark\/bind\?token=[A-Za-z0-9_\-.~%]+/;
+
+/** Polls a chat's transcript until one message satisfies `match`, and returns it. */
+export async function waitForMessage(request: APIRequestContext, chatId: string, match: (m: SimMessage) => boolean, timeout = 30_000): Promise<SimMessage> {
+  let found: SimMessage | undefined;
+  await expect
+    .poll(
+      async () => {
+        found = (await sim(request).transcript(chatId)).find(match);
+        return Boolean(found);
+      },
+      { timeout },
+    )
+    .toBe(true);
+  return found as SimMessage;
+}
+
+export const fromApp = (appId: string) => (m: SimMessage) => m.sender.type === 'app' && m.sender.id === appId;
+
+export const botList = (page: Page) => page.getByRole('list', { name: t.lark.integrations.listLabel, exact: true });
+export const botRow = (page: Page, agentName: string) => botList(page).getByRole('listitem', { name: agentName, exact: true });
