@@ -93,7 +93,7 @@ async function listenForTasks(opts: TaskRunnerOptions, wakeup: Wakeup, signal: A
   const client = new pg.Client({ connectionString: opts.databaseUrl });
   client.on('notification', () => wakeup.notify());
   // Losing the listener only costs latency: the poll interval still finds queued tasks.
-  client.on('error', (err) => opts.logger.warn({ err: err.message }, 'task listener connection lost; polling continues'));
+  client.on('error', (err) => !signal.aborted && opts.logger.warn({ err: err.message }, 'task listener connection lost; polling continues'));
   try {
     await client.connect();
     await client.query(`LISTEN ${TASK_QUEUED_CHANNEL}`);

@@ -105,7 +105,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     }
     outboxListener = new pg.Client({ connectionString: config.DATABASE_URL });
     outboxListener.on('notification', () => deliverers.forEach((id) => boss.notifyWorker(id)));
-    outboxListener.on('error', (err) => outboxLog.warn({ err: err.message }, 'outbox listener lost its connection; polling continues'));
+    outboxListener.on('error', (err) => !shutdown.signal.aborted && outboxLog.warn({ err: err.message }, 'outbox listener lost its connection; polling continues'));
     await outboxListener
       .connect()
       .then(() => outboxListener!.query(`LISTEN ${OUTBOX_WAKE_CHANNEL}`))

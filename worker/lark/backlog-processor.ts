@@ -26,7 +26,7 @@ export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal:
   const wakeup = new Wakeup();
   const listener = new pg.Client({ connectionString: opts.databaseUrl });
   listener.on('notification', () => wakeup.notify());
-  listener.on('error', (err) => opts.logger.warn({ err: err.message }, 'backlog listener lost its connection; polling continues'));
+  listener.on('error', (err) => !signal.aborted && opts.logger.warn({ err: err.message }, 'backlog listener lost its connection; polling continues'));
   await listener
     .connect()
     .then(() => listener.query(`LISTEN ${LARK_BACKLOG_CHANNEL}`))

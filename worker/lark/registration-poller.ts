@@ -158,7 +158,7 @@ export async function runRegistrationPoller(opts: RegistrationPollerOptions & { 
   const wakeup = new Wakeup();
   const listener = new pg.Client({ connectionString: opts.databaseUrl });
   listener.on('notification', () => wakeup.notify());
-  listener.on('error', (err) => opts.logger.warn({ err: err.message }, 'registration listener lost its connection; ticking continues'));
+  listener.on('error', (err) => !signal.aborted && opts.logger.warn({ err: err.message }, 'registration listener lost its connection; ticking continues'));
   await listener
     .connect()
     .then(() => listener.query(`LISTEN ${LARK_REGISTRATION_CHANNEL}`))

@@ -184,7 +184,7 @@ export class LarkHub {
     if (signal.aborted) return null;
     const client = new pg.Client({ connectionString: this.opts.databaseUrl });
     client.on('notification', () => this.requestSweep());
-    client.on('error', (err) => this.opts.logger.warn({ err: err.message }, 'hub listener lost its connection; sweeping on schedule'));
+    client.on('error', (err) => !signal.aborted && this.opts.logger.warn({ err: err.message }, 'hub listener lost its connection; sweeping on schedule'));
     try {
       await client.connect();
       await client.query(`LISTEN ${LARK_INSTALLATION_CHANNEL}`);
