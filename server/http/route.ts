@@ -28,7 +28,9 @@ export function errorResponse(err: unknown): Response {
     if (err.fields) body.error.fields = err.fields;
     return Response.json(body, { status: err.status });
   }
-  logger().error({ err }, 'unhandled error in route');
+  // Message, code and stack only: driver errors carry row values in their detail fields.
+  const e = err instanceof Error ? err : new Error(String(err));
+  logger().error({ err: { name: e.name, message: e.message, code: (e as { code?: unknown }).code, stack: e.stack } }, 'unhandled error in route');
   return Response.json({ error: { code: 'internal', message: 'Something went wrong on our side' } }, { status: 500 });
 }
 
