@@ -63,8 +63,6 @@ function screenshots(testInfo: TestInfo) {
   };
 }
 
-
-
 type Series = { name: string; labels?: Record<string, string> };
 
 const conversationCounters: Series[] = [
@@ -101,7 +99,6 @@ async function expectOk(request: APIRequestContext, url: string) {
   const res = await request.get(url);
   expect(res.status(), url).toBe(200);
 }
-
 
 async function openIntegrations(page: Page) {
   await nav(page).getByRole('link', { name: t.shell.nav.settings, exact: true }).click();

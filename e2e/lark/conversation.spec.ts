@@ -25,9 +25,6 @@ import {
 // card, chat (and see it in the web app), file an issue with /issue, get a markdown card, and in a
 // group with two bots only the mentioned one answers.
 
-
-
-
 test('a teammate links their Lark account, chats, files an issue, and groups need a mention', async ({ browser, baseURL, request }) => {
   test.setTimeout(240_000);
   const id = uid();

@@ -25,7 +25,6 @@ import {
 // An admin binds two agents to bots approved on each brand, sees them in Settings → Integrations,
 // a plain member sees the same list read-only, and disconnecting one closes its Lark connection.
 
-
 test('install bots on Feishu and Lark, list them, disconnect one', async ({ browser, baseURL, request }) => {
   test.setTimeout(180_000);
   const id = uid();

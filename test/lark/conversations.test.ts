@@ -241,10 +241,9 @@ describe('Lark conversations', () => {
     await bind(echoBot, u.id, owner);
     const root = await dm(echoBot, u.id, 'thread root');
     await waitFor(async () => (await botMessages(root.chat_id)).length === 1, 15_000, 'root reply');
-    const inThread = await dm(echoBot, u.id, 'in the thread', { root_id: root.message_id });
+    await dm(echoBot, u.id, 'in the thread', { root_id: root.message_id });
     const reply = await waitFor(async () => (await botMessages(root.chat_id)).find((m) => m.content.text === 'You said: "in the thread"'), 15_000, 'thread reply');
     expect(reply.root_id ?? reply.thread_id).toBeTruthy();
-    void inThread;
   });
 
   test('replayed and chunked deliveries make one chat message', async () => {
