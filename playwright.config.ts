@@ -26,7 +26,8 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
-    command: 'npx tsx scripts/e2e-server.ts',
+    // The launcher loads server modules marked server-only, which resolve under this condition.
+    command: 'npx tsx --conditions=react-server scripts/e2e-server.ts',
     url: `${baseURL}/readyz`,
     // The first run includes a production build.
     timeout: 900_000,

@@ -2,7 +2,14 @@ import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  resolve: { alias: { '@': path.resolve(import.meta.dirname) } },
+  resolve: {
+    alias: {
+      '@': path.resolve(import.meta.dirname),
+      // Tests load server modules in plain Node, where the `server-only` marker throws (it is empty
+      // only under the react-server condition), so they get the empty module directly.
+      'server-only': path.resolve(import.meta.dirname, 'node_modules/server-only/empty.js'),
+    },
+  },
   test: {
     include: ['{server,worker,simulator,scripts,components,app,test,locales,i18n}/**/*.test.{ts,tsx}'],
     globalSetup: ['test/global-setup.ts'],

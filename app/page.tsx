@@ -1,10 +1,11 @@
 import { redirect } from 'next/navigation';
 import { currentUser } from '@/components/server/session';
-import { listMyWorkspaces } from '@/components/server/workspaces';
+import { db } from '@/server/db/client';
+import { listWorkspacesForUser } from '@/server/services/workspaces';
 
 export default async function Home() {
   const user = await currentUser();
   if (!user) redirect('/sign-in');
-  const [first] = await listMyWorkspaces(user.id);
-  redirect(first ? `/w/${first.slug}/chat` : '/workspaces/new');
+  const [first] = await listWorkspacesForUser(db(), user.id);
+  redirect(first ? `/w/${first.workspace.slug}/chat` : '/workspaces/new');
 }

@@ -133,7 +133,10 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     ...env,
     LARKSPUR_PROCESS: 'web',
   });
-  const worker = spawnService('worker', ['--import', 'tsx', 'worker/main.ts'], { ...env, LARKSPUR_PROCESS: 'worker' });
+  // The worker loads the same server modules as the web's server components; under the
+  // react-server condition their `server-only` marker resolves to its empty module. Next sets this
+  // up for the web itself, so the web's command line stays as it is.
+  const worker = spawnService('worker', ['--conditions=react-server', '--import', 'tsx', 'worker/main.ts'], { ...env, LARKSPUR_PROCESS: 'worker' });
   const children = [
     { name: 'web', child: web },
     { name: 'worker', child: worker },

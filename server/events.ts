@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import type { WorkspaceEvent } from './contract/events';
 import type { DbOrTx } from './db/client';
 
 /** Channel carrying workspace-scoped change notices to every web replica (for live UI updates). */
@@ -9,15 +10,6 @@ export const TASK_QUEUED_CHANNEL = 'larkspur_task_queued';
 export const LARK_INSTALLATION_CHANNEL = 'larkspur_lark_installation';
 /** Wakes the registration poller: a device-flow session was started (payload: session id). */
 export const LARK_REGISTRATION_CHANNEL = 'larkspur_lark_registration';
-
-export type WorkspaceEvent =
-  | { type: 'chat.message.created'; session_id: string; message_id: string }
-  | { type: 'task.updated'; session_id: string; task_id: string; status: string }
-  | { type: 'issue.created'; issue_id: string }
-  | { type: 'members.changed' }
-  | { type: 'agents.changed' }
-  | { type: 'lark.installations.changed' }
-  | { type: 'lark.registration.changed'; session_id: string };
 
 export type WorkspaceEventEnvelope = WorkspaceEvent & { workspace_id: string };
 

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import pino from 'pino';
 import { inject } from 'vitest';
 import { createDb, createPool, type Db } from '../server/db/client';
+import { PgListener } from '../server/db/listen';
 
-export type TestDatabase = { url: string; pool: pg.Pool; db: Db; drop: () => Promise<void> };
+/** `listener` is the clone's shared LISTEN connection; it connects on its first subscription. */
+export type TestDatabase = { url: string; pool: pg.Pool; db: Db; listener: PgListener; drop: () => Promise<void> };
 
 /** A fresh database cloned from the migrated template. */
 export async function createTestDatabase(): Promise<TestDatabase> {
@@ -17,11 +20,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const pool = createPool(url.toString(), 20);
+  const listener = new PgListener({ connectionString: url.toString(), logger: pino({ level: 'silent' }) });
   return {
     url: url.toString(),
     pool,
     db: createDb(pool),
+    listener,
     drop: async () => {
+      await listener.close();
       await pool.end();
       const a = new pg.Client({ connectionString: adminUrl });
       await a.connect();

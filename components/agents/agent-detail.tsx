@@ -7,7 +7,7 @@ import { useState } from 'react';
 import { api } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
 import { paths, useAgent } from '@/components/api/queries';
-import type { Agent } from '@/components/api/types';
+import { agentResponse, updateAgentInput, type Agent } from '@/server/contract/agents';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
 import { Avatar } from '@/components/ui/avatar';
@@ -115,7 +115,7 @@ function EditAgent({ agent }: { agent: Agent }) {
   const [formKey, setFormKey] = useState(0);
   const update = useMutation({
     mutationFn: (values: AgentFormValues) =>
-      api<{ agent: Agent }>(paths.agent(workspace.id, agent.id), { method: 'PATCH', body: values }),
+      api(paths.agent(workspace.id, agent.id), { method: 'PATCH', request: updateAgentInput, body: values, response: agentResponse }),
     onSuccess: ({ agent: saved }) => {
       queryClient.setQueryData(keys.agent(workspace.id, agent.id), saved);
       void queryClient.invalidateQueries({ queryKey: keys.agents(workspace.id) });
@@ -152,7 +152,7 @@ function ArchiveSection({ agent }: { agent: Agent }) {
   const archived = Boolean(agent.archived_at);
   const toggle = useMutation({
     mutationFn: () =>
-      api<{ agent: Agent }>(`${paths.agent(workspace.id, agent.id)}/${archived ? 'unarchive' : 'archive'}`, { method: 'POST' }),
+      api(`${paths.agent(workspace.id, agent.id)}/${archived ? 'unarchive' : 'archive'}`, { method: 'POST', response: agentResponse }),
     onSuccess: ({ agent: saved }) => {
       queryClient.setQueryData(keys.agent(workspace.id, agent.id), saved);
       void queryClient.invalidateQueries({ queryKey: keys.agents(workspace.id) });

@@ -2,7 +2,7 @@
 
 import { useTranslations } from 'next-intl';
 import { useId, useState, type FormEvent } from 'react';
-import type { Agent, AgentRuntimeInput } from '@/components/api/types';
+import type { Agent, AgentRuntimeInput } from '@/server/contract/agents';
 import { Alert } from '@/components/ui/alert';
 import { TextField } from '@/components/ui/field';
 import { FormFieldset } from '@/components/ui/form-fieldset';

@@ -7,7 +7,7 @@ import { useRouter } from 'next/navigation';
 import { api } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
 import { paths } from '@/components/api/queries';
-import type { Agent } from '@/components/api/types';
+import { agentResponse, createAgentInput } from '@/server/contract/agents';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { fieldErrors, useErrorText } from '@/components/ui/use-error-text';
 import { AgentForm, type AgentFormValues } from './agent-form';
@@ -19,7 +19,7 @@ export function NewAgent() {
   const queryClient = useQueryClient();
   const { workspace, base } = useWorkspace();
   const create = useMutation({
-    mutationFn: (values: AgentFormValues) => api<{ agent: Agent }>(paths.agents(workspace.id), { method: 'POST', body: values }),
+    mutationFn: (values: AgentFormValues) => api(paths.agents(workspace.id), { method: 'POST', request: createAgentInput, body: values, response: agentResponse }),
     onSuccess: ({ agent }) => {
       queryClient.setQueryData(keys.agent(workspace.id, agent.id), agent);
       void queryClient.invalidateQueries({ queryKey: keys.agents(workspace.id) });

@@ -1,7 +1,7 @@
 'use client';
 
 import { useTranslations } from 'next-intl';
-import type { Agent } from '@/components/api/types';
+import type { Agent } from '@/server/contract/agents';
 
 export function useRuntimeLabel() {
   const t = useTranslations('agents');

@@ -1,20 +1,6 @@
 // Same-origin JSON calls to the API; failures become ApiError with the server's code and fields.
-export const errorCodes = [
-  'bad_request',
-  'validation_failed',
-  'unauthorized',
-  'forbidden',
-  'not_found',
-  'conflict',
-  'gone',
-  'rate_limited',
-  'not_configured',
-  'upstream_unavailable',
-  'agent_offline',
-  'agent_archived',
-  'internal',
-] as const;
-export type ErrorCode = (typeof errorCodes)[number];
+import type { z } from 'zod';
+import { errorCodeForStatus } from '@/server/contract/errors';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -30,24 +16,12 @@ export class ApiError extends Error {
   }
 }
 
-const statusCodes: Record<number, ErrorCode> = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  409: 'conflict',
-  410: 'gone',
-  422: 'validation_failed',
-  429: 'rate_limited',
-  502: 'upstream_unavailable',
-  503: 'not_configured',
-};
-
-type ErrorBody = { error?: { code?: unknown; message?: unknown; fields?: unknown } };
+// Read leniently: a body from a newer server or from a proxy may not match the contract.
+type LooseErrorBody = { error?: { code?: unknown; message?: unknown; fields?: unknown } };
 
 function toApiError(status: number, body: unknown): ApiError {
-  const error = (body as ErrorBody | null)?.error;
-  const code = typeof error?.code === 'string' ? error.code : (statusCodes[status] ?? 'internal');
+  const error = (body as LooseErrorBody | null)?.error;
+  const code = typeof error?.code === 'string' ? error.code : errorCodeForStatus(status);
   const message = typeof error?.message === 'string' ? error.message : '';
   const fields: Record<string, string> = {};
   if (error?.fields && typeof error.fields === 'object') {
@@ -58,7 +32,25 @@ function toApiError(status: number, body: unknown): ApiError {
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
-export async function api<T>(path: string, options: { method?: Method; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+type CallOptions<Req extends z.ZodType | undefined, Res extends z.ZodType | undefined> = {
+  method?: Method;
+  signal?: AbortSignal;
+  /** The route's input schema from server/contract: `body` must be something it accepts. */
+  request?: Req;
+  body?: Req extends z.ZodType ? z.input<Req> : never;
+  /**
+   * The route's response schema from server/contract. It types the result; the body is not
+   * validated again here, so a newer server's additions reach the UI unchanged.
+   */
+  response?: Res;
+};
+
+type Result<Res> = Res extends z.ZodType ? z.infer<Res> : unknown;
+
+export async function api<Res extends z.ZodType | undefined = undefined, Req extends z.ZodType | undefined = undefined>(
+  path: string,
+  options: CallOptions<Req, Res> = {},
+): Promise<Result<Res>> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -73,7 +65,7 @@ export async function api<T>(path: string, options: { method?: Method; body?: un
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw new ApiError(0, 'network', err instanceof Error ? err.message : 'Network error');
   }
-  if (res.status === 204) return undefined as T;
+  if (res.status === 204) return undefined as Result<Res>;
   const text = await res.text();
   let body: unknown = null;
   if (text) {
@@ -84,7 +76,7 @@ export async function api<T>(path: string, options: { method?: Method; body?: un
     }
   }
   if (!res.ok) throw toApiError(res.status, body);
-  return body as T;
+  return body as Result<Res>;
 }
 
 export const isApiError = (err: unknown): err is ApiError => err instanceof ApiError;

@@ -3,18 +3,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, isApiError } from './client';
 import { keys } from './keys';
-import type {
-  Agent,
-  ChatSession,
-  Issue,
-  LarkInboundDropsResponse,
-  LarkInstallationsResponse,
-  LarkInstallStatus,
-  Member,
-  MeResponse,
-  MessagesResponse,
-  Workspace,
-} from './types';
+import { agentResponse, agentsResponse } from '@/server/contract/agents';
+import { messagesResponse, sessionResponse, sessionsResponse } from '@/server/contract/chat';
+import { issueResponse, issuesResponse } from '@/server/contract/issues';
+import { larkInboundDropsResponse, larkInstallationsResponse, larkInstallStatusSchema } from '@/server/contract/lark';
+import { meResponse } from '@/server/contract/me';
+import { membersResponse } from '@/server/contract/members';
+import { workspaceResponse, type WorkspaceSummary } from '@/server/contract/workspaces';
 
 const ws = (wsId: string) => `/api/workspaces/${encodeURIComponent(wsId)}`;
 export const paths = {
@@ -41,13 +36,14 @@ export const paths = {
 };
 
 export function useMe() {
-  return useQuery({ queryKey: keys.me, queryFn: ({ signal }) => api<MeResponse>(paths.me, { signal }) });
+  return useQuery({ queryKey: keys.me, queryFn: ({ signal }) => api(paths.me, { signal, response: meResponse }) });
 }
 
-export function useWorkspaceInfo(wsId: string, initial: Workspace) {
-  return useQuery({
+/** Seeded from the page's summary; the fetched workspace carries more than the summary needs. */
+export function useWorkspaceInfo(wsId: string, initial: WorkspaceSummary) {
+  return useQuery<WorkspaceSummary>({
     queryKey: keys.workspaceInfo(wsId),
-    queryFn: ({ signal }) => api<{ workspace: Workspace }>(paths.workspace(wsId), { signal }).then((r) => r.workspace),
+    queryFn: ({ signal }) => api(paths.workspace(wsId), { signal, response: workspaceResponse }).then((r) => r.workspace),
     initialData: initial,
     staleTime: 30_000,
   });
@@ -56,7 +52,7 @@ export function useWorkspaceInfo(wsId: string, initial: Workspace) {
 export function useMembers(wsId: string) {
   return useQuery({
     queryKey: keys.members(wsId),
-    queryFn: ({ signal }) => api<{ members: Member[] }>(paths.members(wsId), { signal }).then((r) => r.members),
+    queryFn: ({ signal }) => api(paths.members(wsId), { signal, response: membersResponse }).then((r) => r.members),
   });
 }
 
@@ -64,7 +60,7 @@ export function useAgents(wsId: string, includeArchived = false) {
   return useQuery({
     queryKey: keys.agentList(wsId, includeArchived),
     queryFn: ({ signal }) =>
-      api<{ agents: Agent[] }>(`${paths.agents(wsId)}${includeArchived ? '?include_archived=1' : ''}`, { signal }).then(
+      api(`${paths.agents(wsId)}${includeArchived ? '?include_archived=1' : ''}`, { signal, response: agentsResponse }).then(
         (r) => r.agents,
       ),
   });
@@ -73,21 +69,21 @@ export function useAgents(wsId: string, includeArchived = false) {
 export function useAgent(wsId: string, agentId: string) {
   return useQuery({
     queryKey: keys.agent(wsId, agentId),
-    queryFn: ({ signal }) => api<{ agent: Agent }>(paths.agent(wsId, agentId), { signal }).then((r) => r.agent),
+    queryFn: ({ signal }) => api(paths.agent(wsId, agentId), { signal, response: agentResponse }).then((r) => r.agent),
   });
 }
 
 export function useSessions(wsId: string) {
   return useQuery({
     queryKey: keys.sessions(wsId),
-    queryFn: ({ signal }) => api<{ sessions: ChatSession[] }>(paths.sessions(wsId), { signal }).then((r) => r.sessions),
+    queryFn: ({ signal }) => api(paths.sessions(wsId), { signal, response: sessionsResponse }).then((r) => r.sessions),
   });
 }
 
 export function useSession(wsId: string, sessionId: string) {
   return useQuery({
     queryKey: keys.session(wsId, sessionId),
-    queryFn: ({ signal }) => api<{ session: ChatSession }>(paths.session(wsId, sessionId), { signal }).then((r) => r.session),
+    queryFn: ({ signal }) => api(paths.session(wsId, sessionId), { signal, response: sessionResponse }).then((r) => r.session),
   });
 }
 
@@ -97,7 +93,7 @@ const pendingPollMs = 5_000;
 export function useMessages(wsId: string, sessionId: string) {
   return useQuery({
     queryKey: keys.messages(wsId, sessionId),
-    queryFn: ({ signal }) => api<MessagesResponse>(paths.messages(wsId, sessionId), { signal }),
+    queryFn: ({ signal }) => api(paths.messages(wsId, sessionId), { signal, response: messagesResponse }),
     refetchInterval: (query) =>
       query.state.data?.tasks.some((t) => t.status === 'queued' || t.status === 'running') ? pendingPollMs : false,
   });
@@ -106,14 +102,14 @@ export function useMessages(wsId: string, sessionId: string) {
 export function useIssues(wsId: string) {
   return useQuery({
     queryKey: keys.issueList(wsId),
-    queryFn: ({ signal }) => api<{ issues: Issue[] }>(paths.issues(wsId), { signal }).then((r) => r.issues),
+    queryFn: ({ signal }) => api(paths.issues(wsId), { signal, response: issuesResponse }).then((r) => r.issues),
   });
 }
 
 export function useIssue(wsId: string, issueId: string) {
   return useQuery({
     queryKey: keys.issue(wsId, issueId),
-    queryFn: ({ signal }) => api<{ issue: Issue }>(paths.issue(wsId, issueId), { signal }).then((r) => r.issue),
+    queryFn: ({ signal }) => api(paths.issue(wsId, issueId), { signal, response: issueResponse }).then((r) => r.issue),
   });
 }
 
@@ -123,7 +119,7 @@ const larkConnectionPollMs = 10_000;
 export function useLarkInstallations(wsId: string, options: { poll?: boolean } = {}) {
   return useQuery({
     queryKey: keys.larkInstallations(wsId),
-    queryFn: ({ signal }) => api<LarkInstallationsResponse>(paths.larkInstallations(wsId), { signal }),
+    queryFn: ({ signal }) => api(paths.larkInstallations(wsId), { signal, response: larkInstallationsResponse }),
     refetchInterval: options.poll ? larkConnectionPollMs : false,
   });
 }
@@ -133,7 +129,7 @@ export function useLarkDrops(wsId: string, installationId: string, options: { en
   return useQuery({
     queryKey: keys.larkDrops(wsId, installationId),
     queryFn: ({ signal }) =>
-      api<LarkInboundDropsResponse>(paths.larkInstallationDrops(wsId, installationId), { signal }).then((r) => r.drops),
+      api(paths.larkInstallationDrops(wsId, installationId), { signal, response: larkInboundDropsResponse }).then((r) => r.drops),
     enabled: options.enabled,
     staleTime: 0,
     // Drops raise no workspace event, so an open list refreshes itself.
@@ -148,7 +144,7 @@ export function useLarkDrops(wsId: string, installationId: string, options: { en
 export function useLarkInstallStatus(wsId: string, sessionId: string | null, intervalSeconds: number) {
   return useQuery({
     queryKey: keys.larkInstallStatus(wsId, sessionId ?? ''),
-    queryFn: ({ signal }) => api<LarkInstallStatus>(paths.larkInstallStatus(wsId, sessionId ?? ''), { signal }),
+    queryFn: ({ signal }) => api(paths.larkInstallStatus(wsId, sessionId ?? ''), { signal, response: larkInstallStatusSchema }),
     enabled: sessionId !== null,
     retry: false,
     staleTime: 0,

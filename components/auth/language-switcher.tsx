@@ -10,6 +10,7 @@ import { paths } from '@/components/api/queries';
 import { useErrorText } from '@/components/ui/use-error-text';
 import { useHydrated } from '@/components/ui/use-hydrated';
 import { localeCookie, localeNames, locales, isAppLocale, type AppLocale } from '@/i18n/locales';
+import { updateMeInput } from '@/server/contract/me';
 
 const oneYear = 60 * 60 * 24 * 365;
 
@@ -37,7 +38,7 @@ export function LanguageSwitcher({ signedIn, compact = false }: Props) {
     setLocaleCookie(next);
     if (signedIn) {
       try {
-        await api(paths.me, { method: 'PATCH', body: { locale: next } });
+        await api(paths.me, { method: 'PATCH', request: updateMeInput, body: { locale: next } });
         await queryClient.invalidateQueries({ queryKey: keys.me });
       } catch (err) {
         // The cookie still switches this browser; the account keeps its old setting.

@@ -7,7 +7,8 @@ import { Alert } from '@/components/ui/alert';
 import { TextField } from '@/components/ui/field';
 import { api } from '@/components/api/client';
 import { paths } from '@/components/api/queries';
-import { localeCookie } from '@/i18n/locales';
+import { isAppLocale, localeCookie } from '@/i18n/locales';
+import { updateMeInput } from '@/server/contract/me';
 import { authClient } from './auth-client';
 import { useAuthErrorText } from './auth-errors';
 import { FormFieldset } from '@/components/ui/form-fieldset';
@@ -45,9 +46,9 @@ export function SignUpForm({ next }: { next: string }) {
         setPending(false);
         return;
       }
-      if (choseLanguage()) {
+      if (choseLanguage() && isAppLocale(locale)) {
         // Keep the language picked on this page on the new account; not worth failing sign-up over.
-        await api(paths.me, { method: 'PATCH', body: { locale } }).catch(() => undefined);
+        await api(paths.me, { method: 'PATCH', request: updateMeInput, body: { locale } }).catch(() => undefined);
       }
       window.location.assign(next);
     } catch {

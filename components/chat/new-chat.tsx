@@ -8,7 +8,7 @@ import { useState, type FormEvent } from 'react';
 import { api } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
 import { paths, useAgents } from '@/components/api/queries';
-import type { ChatSession } from '@/components/api/types';
+import { createSessionInput, sessionResponse } from '@/server/contract/chat';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
 import { EmptyState } from '@/components/ui/empty-state';
@@ -33,7 +33,7 @@ export function NewChat({ initialAgentId }: { initialAgentId?: string }) {
 
   const start = useMutation({
     mutationFn: (input: { agent_id: string; title?: string }) =>
-      api<{ session: ChatSession }>(paths.sessions(workspace.id), { method: 'POST', body: input }),
+      api(paths.sessions(workspace.id), { method: 'POST', request: createSessionInput, body: input, response: sessionResponse }),
     onSuccess: ({ session }) => {
       queryClient.setQueryData(keys.session(workspace.id, session.id), session);
       void queryClient.invalidateQueries({ queryKey: keys.sessions(workspace.id) });

@@ -7,7 +7,8 @@ import { Fragment, useEffect, useRef, useState } from 'react';
 import { api, isApiError } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
 import { paths, useMessages, useSession } from '@/components/api/queries';
-import type { Agent, AgentTask, ChatMessage, MessagesResponse, SendMessageResponse } from '@/components/api/types';
+import type { Agent } from '@/server/contract/agents';
+import { sendMessageInput, sendMessageResponse, type AgentTask, type ChatMessage, type MessagesResponse } from '@/server/contract/chat';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
 import { Avatar } from '@/components/ui/avatar';
@@ -33,7 +34,7 @@ export function SessionView({ sessionId }: { sessionId: string }) {
 
   const send = useMutation({
     mutationFn: (content: string) =>
-      api<SendMessageResponse>(paths.messages(workspace.id, sessionId), { method: 'POST', body: { content } }),
+      api(paths.messages(workspace.id, sessionId), { method: 'POST', request: sendMessageInput, body: { content }, response: sendMessageResponse }),
     onSuccess: (result) => {
       setOfflineNotice(result.outcome === 'agent_offline');
       // Show the message and its pending task at once; the event stream brings the reply.

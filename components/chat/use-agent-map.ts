@@ -2,7 +2,7 @@
 
 import { useMemo } from 'react';
 import { useAgents } from '@/components/api/queries';
-import type { Agent } from '@/components/api/types';
+import type { Agent } from '@/server/contract/agents';
 
 /** All agents of the workspace (archived ones too: old conversations still name them). */
 export function useAgentMap(wsId: string) {

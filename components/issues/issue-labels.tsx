@@ -1,7 +1,7 @@
 'use client';
 
 import { useTranslations } from 'next-intl';
-import type { Issue } from '@/components/api/types';
+import type { Issue } from '@/server/contract/issues';
 
 export function IssueStatus({ status }: { status: string }) {
   const t = useTranslations('issues.status');

@@ -7,7 +7,7 @@ import { useState, type FormEvent } from 'react';
 import { api } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
 import { paths, useIssues } from '@/components/api/queries';
-import type { Issue } from '@/components/api/types';
+import { createIssueInput, issueResponse, type Issue } from '@/server/contract/issues';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
 import { EmptyState } from '@/components/ui/empty-state';
@@ -112,7 +112,7 @@ function CreateIssue({ onDone }: { onDone: () => void }) {
   const [titleError, setTitleError] = useState<string | undefined>();
   const create = useMutation({
     mutationFn: (input: { title: string; description?: string }) =>
-      api<{ issue: Issue }>(paths.issues(workspace.id), { method: 'POST', body: input }),
+      api(paths.issues(workspace.id), { method: 'POST', request: createIssueInput, body: input, response: issueResponse }),
     onSuccess: ({ issue }) => {
       queryClient.setQueryData<Issue[]>(keys.issueList(workspace.id), (old) =>
         old && !old.some((i) => i.id === issue.id) ? [issue, ...old] : old,

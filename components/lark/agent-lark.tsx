@@ -6,7 +6,7 @@ import Link from 'next/link';
 import { useCallback, useState } from 'react';
 import { keys } from '@/components/api/keys';
 import { useLarkInstallations } from '@/components/api/queries';
-import type { Agent } from '@/components/api/types';
+import type { Agent } from '@/server/contract/agents';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
 import { Loading } from '@/components/ui/loading';

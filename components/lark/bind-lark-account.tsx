@@ -4,7 +4,7 @@ import { useTranslations } from 'next-intl';
 import { useEffect, useState } from 'react';
 import { api, isApiError } from '@/components/api/client';
 import { paths } from '@/components/api/queries';
-import type { LarkBindingRedeemed } from '@/components/api/types';
+import { larkBindingRedeemedSchema, redeemBindingInput, type LarkBindingRedeemed } from '@/server/contract/lark';
 import { authClient } from '@/components/auth/auth-client';
 import { signInPath } from '@/components/auth/next-path';
 import { Alert } from '@/components/ui/alert';
@@ -21,7 +21,7 @@ const redemptions = new Map<string, Promise<Outcome>>();
 function redeemOnce(token: string): Promise<Outcome> {
   let pending = redemptions.get(token);
   if (!pending) {
-    pending = api<LarkBindingRedeemed>(paths.larkBindingRedeem, { method: 'POST', body: { token } }).then(
+    pending = api(paths.larkBindingRedeem, { method: 'POST', request: redeemBindingInput, body: { token }, response: larkBindingRedeemedSchema }).then(
       (value): Outcome => ({ ok: true, value }),
       (error: unknown): Outcome => ({ ok: false, error }),
     );

@@ -5,7 +5,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import QRCode from 'react-qr-code';
 import { api, isApiError } from '@/components/api/client';
 import { paths, useLarkInstallStatus } from '@/components/api/queries';
-import { larkRegions, type LarkInstallBegin, type LarkRegion } from '@/components/api/types';
+import { beginInstallInput, larkInstallBeginSchema, larkRegions, type LarkInstallBegin, type LarkRegion } from '@/server/contract/lark';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
 import { NavIcon } from '@/components/shell/nav-icon';
@@ -46,9 +46,11 @@ export function InstallDialog({ agent, onClose, onInstalled }: InstallDialogProp
     if (!request || request.attemptId !== attempt.id) {
       request = {
         attemptId: attempt.id,
-        promise: api<LarkInstallBegin>(paths.larkInstallBegin(workspace.id), {
+        promise: api(paths.larkInstallBegin(workspace.id), {
           method: 'POST',
+          request: beginInstallInput,
           body: { agent_id: agent.id, region: attempt.region },
+          response: larkInstallBeginSchema,
         }),
       };
       inflight.current = request;

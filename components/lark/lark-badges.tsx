@@ -1,7 +1,7 @@
 'use client';
 
 import { useTranslations } from 'next-intl';
-import type { LarkConnectionState, LarkRegion } from '@/components/api/types';
+import type { LarkConnectionState, LarkRegion } from '@/server/contract/lark';
 import { larkConsoleUrl } from './lark-links';
 import './lark.css';
 

@@ -7,7 +7,7 @@ import { useId, useState } from 'react';
 import { api } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
 import { paths, useLarkDrops, useLarkInstallations } from '@/components/api/queries';
-import { larkDropReasons, type LarkDropReason, type LarkInboundDrop, type LarkInstallation } from '@/components/api/types';
+import { larkDropReasons, type LarkDropReason, type LarkInboundDrop, type LarkInstallation } from '@/server/contract/lark';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
 import { Avatar } from '@/components/ui/avatar';

@@ -1,4 +1,4 @@
-import { larkInstallErrorReasons, type LarkInstallErrorReason, type LarkRegion } from '@/components/api/types';
+import { larkInstallErrorReasons, type LarkInstallErrorReason, type LarkRegion } from '@/server/contract/lark';
 
 const consoles: Record<LarkRegion, string> = {
   feishu: 'https://open.feishu.cn/app/',
@@ -13,6 +13,6 @@ export function larkConsoleUrl(region: LarkRegion, appId: string): string {
 const knownReasons = new Set<string>(larkInstallErrorReasons);
 
 /** Reasons added on the server later still get a sentence: the generic one. */
-export function installErrorKey(reason: string | undefined): LarkInstallErrorReason | 'unknown' {
+export function installErrorKey(reason: string | null | undefined): LarkInstallErrorReason | 'unknown' {
   return reason && knownReasons.has(reason) ? (reason as LarkInstallErrorReason) : 'unknown';
 }

@@ -4,7 +4,7 @@ import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { keys } from '@/components/api/keys';
 import { paths } from '@/components/api/queries';
-import type { WorkspaceEvent } from '@/components/api/types';
+import type { WorkspaceEvent } from '@/server/contract/events';
 
 function parseEvent(data: string): WorkspaceEvent | null {
   try {
@@ -43,6 +43,9 @@ export function applyWorkspaceEvent(client: QueryClient, wsId: string, event: Wo
     case 'lark.registration.changed':
       // The open install dialog learns of a scan at once instead of at its next poll.
       void client.invalidateQueries({ queryKey: keys.larkInstallStatus(wsId, event.session_id) });
+      break;
+    case 'resync':
+      void client.invalidateQueries({ queryKey: keys.workspace(wsId) });
       break;
   }
 }

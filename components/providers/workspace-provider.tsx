@@ -4,7 +4,8 @@ import { createContext, useContext, useEffect, type ReactNode } from 'react';
 import { useRouter } from 'next/navigation';
 import { isApiError } from '@/components/api/client';
 import { useWorkspaceInfo } from '@/components/api/queries';
-import type { Role, WorkspaceSummary } from '@/components/api/types';
+import type { MemberRole } from '@/server/contract/members';
+import type { WorkspaceSummary } from '@/server/contract/workspaces';
 import { useWorkspaceEvents } from './use-workspace-events';
 
 export type CurrentUser = { id: string; name: string; email: string };
@@ -12,7 +13,7 @@ export type CurrentUser = { id: string; name: string; email: string };
 type WorkspaceContextValue = {
   workspace: WorkspaceSummary;
   user: CurrentUser;
-  role: Role;
+  role: MemberRole;
   isAdmin: boolean;
   isOwner: boolean;
   /** Prefix for links inside this workspace, e.g. `/w/acme`. */

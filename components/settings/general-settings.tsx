@@ -7,12 +7,13 @@ import { useState, type FormEvent } from 'react';
 import { api } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
 import { paths } from '@/components/api/queries';
-import type { Workspace } from '@/components/api/types';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
 import { TextField } from '@/components/ui/field';
 import { fieldErrors, useErrorText } from '@/components/ui/use-error-text';
 import { FormFieldset } from '@/components/ui/form-fieldset';
+import type { MemberRole } from '@/server/contract/members';
+import { renameWorkspaceInput, workspaceResponse } from '@/server/contract/workspaces';
 
 export function GeneralSettings() {
   const t = useTranslations('settings.general');
@@ -23,7 +24,7 @@ export function GeneralSettings() {
   const [name, setName] = useState(workspace.name);
   const [nameError, setNameError] = useState<string | undefined>();
   const rename = useMutation({
-    mutationFn: (input: { name: string }) => api<{ workspace: Workspace }>(paths.workspace(workspace.id), { method: 'PATCH', body: input }),
+    mutationFn: (input: { name: string }) => api(paths.workspace(workspace.id), { method: 'PATCH', request: renameWorkspaceInput, body: input, response: workspaceResponse }),
     onSuccess: ({ workspace: saved }) => {
       queryClient.setQueryData(keys.workspaceInfo(workspace.id), { ...workspace, ...saved, role: saved.role ?? workspace.role });
       void queryClient.invalidateQueries({ queryKey: keys.me });
@@ -92,7 +93,7 @@ export function GeneralSettings() {
   );
 }
 
-export function RoleBadge({ role }: { role: 'owner' | 'admin' | 'member' }) {
+export function RoleBadge({ role }: { role: MemberRole }) {
   const t = useTranslations('roles');
   return <span className={`badge badge-role-${role}`}>{t(role)}</span>;
 }

@@ -6,7 +6,7 @@ import { useState, type FormEvent } from 'react';
 import { api, isApiError } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
 import { paths, useMembers } from '@/components/api/queries';
-import { roles, type Member, type Role } from '@/components/api/types';
+import { addMemberInput, changeMemberRoleInput, memberResponse, memberRoles, type Member, type MemberRole } from '@/server/contract/members';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
 import { Avatar } from '@/components/ui/avatar';
@@ -64,7 +64,7 @@ function MemberRow({ member, owners }: { member: Member; owners: number }) {
 
   const invalidate = () => queryClient.invalidateQueries({ queryKey: keys.members(workspace.id) });
   const changeRole = useMutation({
-    mutationFn: (role: Role) => api(paths.member(workspace.id, member.user_id), { method: 'PATCH', body: { role } }),
+    mutationFn: (role: MemberRole) => api(paths.member(workspace.id, member.user_id), { method: 'PATCH', request: changeMemberRoleInput, body: { role } }),
     onSuccess: async () => {
       await invalidate();
       if (self) void queryClient.invalidateQueries({ queryKey: keys.workspaceInfo(workspace.id) });
@@ -83,7 +83,7 @@ function MemberRow({ member, owners }: { member: Member; owners: number }) {
   });
 
   const error = changeRole.error ?? remove.error;
-  const assignable = roles.filter((r) => r !== 'owner' || isOwner);
+  const assignable = memberRoles.filter((r) => r !== 'owner' || isOwner);
   return (
     <li className="member-row">
       <Avatar name={member.name} size="md" />
@@ -105,7 +105,7 @@ function MemberRow({ member, owners }: { member: Member; owners: number }) {
               className="input select input-sm"
               value={member.role}
               disabled={changeRole.isPending}
-              onChange={(e) => changeRole.mutate(e.target.value as Role)}
+              onChange={(e) => changeRole.mutate(e.target.value as MemberRole)}
             >
               {(assignable.includes(member.role) ? assignable : [member.role, ...assignable]).map((r) => (
                 <option key={r} value={r}>
@@ -150,11 +150,11 @@ function AddMember() {
   const queryClient = useQueryClient();
   const { workspace, isOwner } = useWorkspace();
   const [email, setEmail] = useState('');
-  const [role, setRole] = useState<Role>('member');
+  const [role, setRole] = useState<MemberRole>('member');
   const [added, setAdded] = useState<string | null>(null);
   const add = useMutation({
-    mutationFn: (input: { email: string; role: Role }) =>
-      api<{ member: Member }>(paths.members(workspace.id), { method: 'POST', body: input }),
+    mutationFn: (input: { email: string; role: MemberRole }) =>
+      api(paths.members(workspace.id), { method: 'POST', request: addMemberInput, body: input, response: memberResponse }),
     onSuccess: async ({ member }) => {
       setAdded(member?.name ?? email);
       setEmail('');
@@ -195,8 +195,8 @@ function AddMember() {
             error={fields.email}
             onChange={(e) => setEmail(e.target.value)}
           />
-          <SelectField label={t('role')} name="role" value={role} error={fields.role} onChange={(e) => setRole(e.target.value as Role)}>
-            {roles
+          <SelectField label={t('role')} name="role" value={role} error={fields.role} onChange={(e) => setRole(e.target.value as MemberRole)}>
+            {memberRoles
               .filter((r) => r !== 'owner' || isOwner)
               .map((r) => (
                 <option key={r} value={r}>

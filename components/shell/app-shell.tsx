@@ -4,7 +4,7 @@ import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { useState, type ReactNode } from 'react';
-import type { WorkspaceSummary } from '@/components/api/types';
+import type { WorkspaceSummary } from '@/server/contract/workspaces';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { UserMenu } from './user-menu';
 import { WorkspaceSwitcher } from './workspace-switcher';

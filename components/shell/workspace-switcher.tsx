@@ -4,7 +4,7 @@ import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { useCallback, useEffect, useId, useRef, useState, type RefObject } from 'react';
 import { useMe } from '@/components/api/queries';
-import type { WorkspaceSummary } from '@/components/api/types';
+import type { WorkspaceSummary } from '@/server/contract/workspaces';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 
 export function WorkspaceSwitcher({ initialWorkspaces }: { initialWorkspaces: WorkspaceSummary[] }) {

@@ -2,7 +2,8 @@
 
 import { useTranslations } from 'next-intl';
 import { useCallback } from 'react';
-import { errorCodes, isApiError, type ErrorCode } from '@/components/api/client';
+import { isApiError } from '@/components/api/client';
+import { errorCodes, type ErrorCode } from '@/server/contract/errors';
 
 const known = new Set<string>(errorCodes);
 

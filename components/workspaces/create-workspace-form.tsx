@@ -7,12 +7,12 @@ import { useState, type FormEvent } from 'react';
 import { api } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
 import { paths } from '@/components/api/queries';
-import type { Workspace } from '@/components/api/types';
 import { Alert } from '@/components/ui/alert';
 import { TextField } from '@/components/ui/field';
 import { fieldErrors, useErrorText } from '@/components/ui/use-error-text';
 import { issuePrefixPattern, slugPattern, suggestIssuePrefix, suggestSlug } from './suggest';
 import { FormFieldset } from '@/components/ui/form-fieldset';
+import { createWorkspaceInput, workspaceResponse } from '@/server/contract/workspaces';
 
 type Input = { name: string; slug: string; issue_prefix: string };
 
@@ -29,7 +29,7 @@ export function CreateWorkspaceForm() {
   const [local, setLocal] = useState<Record<string, string>>({});
 
   const create = useMutation({
-    mutationFn: (input: Input) => api<{ workspace: Workspace }>(paths.workspaces, { method: 'POST', body: input }),
+    mutationFn: (input: Input) => api(paths.workspaces, { method: 'POST', request: createWorkspaceInput, body: input, response: workspaceResponse }),
     onSuccess: async ({ workspace }) => {
       await queryClient.invalidateQueries({ queryKey: keys.me });
       router.push(`/w/${workspace.slug}/chat`);

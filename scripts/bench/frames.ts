@@ -1,5 +1,5 @@
 // Frame codec and connector throughput.
-//   npx tsx scripts/bench/frames.ts [--seconds 1] [--events 2000] [--concurrency 32]
+//   npm run bench:frames -- [--seconds 1] [--events 2000] [--concurrency 32]
 // Prints encode+decode throughput of our pbbp2 codec against the official SDK's codec on the same frames
 // (ping, ACK, a 2 KB event data frame), then events per second through one connector, ACKs included,
 // against the in-process simulator.

@@ -8,11 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { createDb, createPool, type Db } from '../../server/db/client';
+import { PgListener } from '../../server/db/listen';
 import { applyMigrations } from '../../server/db/migrate';
 import { agent, larkInstallation, member, user, workspace } from '../../server/db/schema';
 import { SecretBox } from '../../server/crypto/secretbox';
 import { startSimulator } from '../../simulator/server';
-import { LarkHub } from '../../worker/lark/hub/hub';
+import { LarkHub } from '../../server/lark/hub/hub';
 import { ensureDatabase, startEmbeddedPostgres } from '../embedded-postgres';
 
 const INSTALLATIONS = Number(process.env.BENCH_INSTALLATIONS ?? 1000);
@@ -65,6 +66,7 @@ await ensureDatabase(pg.url('postgres'), 'bench');
 const url = pg.url('bench');
 await applyMigrations(url);
 const pool = createPool(url, 10);
+const listener = new PgListener({ connectionString: url, logger: pino({ level: 'silent' }) });
 const db = createDb(pool);
 const sim = await startSimulator({ port: 0, maxConnectionsPerApp: 5, rateLimitPerSecond: 100_000, rateLimitPerMinute: 1_000_000 });
 const children: ChildProcess[] = [];
@@ -92,7 +94,7 @@ try {
     }) as Db;
     const hub = new LarkHub({
       db: counting,
-      databaseUrl: url,
+      listener,
       nodeId: `bench-${size}`,
       integration: { configured: true, box, hosts: { openBaseUrl: `${sim.url}/{region}` }, httpTimeoutMs: 10_000 },
       logger: pino({ level: 'silent' }),
@@ -127,7 +129,7 @@ try {
     BETTER_AUTH_SECRET: 'bench-secret-bench-secret-bench-secret-00',
   };
   const spawnWorker = (nodeId: string) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { env: { ...workerEnv, NODE_ID: nodeId }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, ['--conditions=react-server', '--import', 'tsx', 'worker/main.ts'], { env: { ...workerEnv, NODE_ID: nodeId }, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(child);
     return child;
   };
@@ -156,6 +158,7 @@ try {
 } finally {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   await sim.close();
+  await listener.close();
   await pool.end();
   await pg.stop();
   await fs.rm(dir, { recursive: true, force: true });

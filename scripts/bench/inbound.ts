@@ -151,7 +151,7 @@ async function startWorkerProcess(env: Record<string, string | undefined>, logPa
   const log = await fs.open(logPath, 'a');
   try {
     // Next's types make NODE_ENV a required key of ProcessEnv; the worker does not read it.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { cwd: repoRoot, env: env as NodeJS.ProcessEnv, stdio: ['ignore', log.fd, log.fd] });
+    const child = spawn(process.execPath, ['--conditions=react-server', '--import', 'tsx', 'worker/main.ts'], { cwd: repoRoot, env: env as NodeJS.ProcessEnv, stdio: ['ignore', log.fd, log.fd] });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);

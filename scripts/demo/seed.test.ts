@@ -11,7 +11,7 @@ import * as workspacesRoute from '@/app/api/workspaces/route';
 import { auth } from '@/server/auth/auth';
 import { resetEnvForTests } from '@/server/env';
 import { larkIntegration, resetLarkIntegrationForTests } from '@/server/lark/integration';
-import { pollDueRegistrations } from '@/worker/lark/registration-poller';
+import { pollDueRegistrations } from '@/server/lark/install/registration-poller';
 import { startSimulator, type Simulator } from '../../simulator/server';
 import { useTestDatabase, type TestDatabase } from '../../test/db';
 import { captureLogs } from '../../test/lark/log-capture';

@@ -1,7 +1,9 @@
+import 'server-only';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as schema from './schema';
 import { env } from '../env';
+import { logger } from '../logger';
 
 export type Schema = typeof schema;
 export type Db = NodePgDatabase<Schema>;
@@ -11,8 +13,13 @@ export type DbOrTx = Db | Tx;
 
 export function createPool(connectionString: string, max = 10): pg.Pool {
   const pool = new pg.Pool({ connectionString, max });
-  // An idle client that errors (e.g. the server restarted) must not crash the process.
-  pool.on('error', () => {});
+  // A connection the server ends (restart, failover, pg_terminate_backend) emits 'error'. Idle ones
+  // come through the pool; checked-out ones only on the client itself, where an unheard 'error'
+  // would end the process. Their queries fail on their own, so the work retries; here we only log.
+  pool.on('error', (err) => logger().warn({ err }, 'an idle database connection was lost'));
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger().warn({ err }, 'a database connection in use was lost'));
+  });
   return pool;
 }
 

@@ -19,6 +19,7 @@ export async function applyMigrations(connectionString: string, folder = migrati
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await migrate(drizzle(client), { migrationsFolder: folder });
   } finally {
+    // Closing the session below releases the lock anyway.
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
     await client.end();
   }
@@ -32,6 +33,7 @@ export async function migrationsApplied(client: pg.Pool | pg.Client, folder = mi
     const res = await client.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations');
     return res.rows[0].n >= expected;
   } catch {
+    // No migrations table yet: nothing is applied.
     return false;
   }
 }

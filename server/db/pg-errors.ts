@@ -20,8 +20,3 @@ export function isForeignKeyViolation(err: unknown, constraint?: string): boolea
   const e = pgError(err);
   return e?.code === '23503' && (!constraint || e.constraint === constraint);
 }
-
-export function isCheckViolation(err: unknown, constraint?: string): boolean {
-  const e = pgError(err);
-  return e?.code === '23514' && (!constraint || e.constraint === constraint);
-}

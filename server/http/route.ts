@@ -1,37 +1,40 @@
-import { and, eq } from 'drizzle-orm';
+import 'server-only';
 import { z } from 'zod';
 import { getSessionUser, type SessionUser } from '../auth/auth';
+import { hasRole } from '../auth/roles';
+import type { ErrorBody } from '../contract/errors';
+import type { Payload } from '../contract/shared';
 import { db, type Db } from '../db/client';
-import { member, workspace, type MemberRole } from '../db/schema';
+import type { MemberRole } from '../db/schema';
 import { AppError, forbidden, notFound } from '../errors';
 import { logger } from '../logger';
-import { hasRole } from '../auth/roles';
+import { getMemberWorkspaceOrThrow, type WorkspaceRow } from '../services/workspaces';
 
 type Params = Record<string, string | string[] | undefined>;
 type RouteContext = { params: Promise<Params> };
 
 export type UserContext<B> = { req: Request; params: Record<string, string>; user: SessionUser; db: Db; body: B };
-export type WorkspaceContext<B> = UserContext<B> & {
-  workspace: typeof workspace.$inferSelect;
-  role: MemberRole;
-};
+export type WorkspaceContext<B> = UserContext<B> & { workspace: WorkspaceRow; role: MemberRole };
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (v: string) => UUID_RE.test(v);
 
+/** A JSON response whose body the type checker holds to a contract schema. */
+export function json<S extends z.ZodType>(_schema: S, body: Payload<S>, init?: ResponseInit): Response {
+  return Response.json(body, init);
+}
 
 export function errorResponse(err: unknown): Response {
   if (err instanceof AppError) {
-    const body: { error: { code: string; message: string; fields?: Record<string, string> } } = {
-      error: { code: err.code, message: err.message },
-    };
+    const body: ErrorBody = { error: { code: err.code, message: err.message } };
     if (err.fields) body.error.fields = err.fields;
     return Response.json(body, { status: err.status });
   }
   // Message, code and stack only: driver errors carry row values in their detail fields.
   const e = err instanceof Error ? err : new Error(String(err));
   logger().error({ err: { name: e.name, message: e.message, code: (e as { code?: unknown }).code, stack: e.stack } }, 'unhandled error in route');
-  return Response.json({ error: { code: 'internal', message: 'Something went wrong on our side' } }, { status: 500 });
+  const body: ErrorBody = { error: { code: 'internal', message: 'Something went wrong on our side' } };
+  return Response.json(body, { status: 500 });
 }
 
 function zodFields(error: z.ZodError): Record<string, string> {
@@ -99,14 +102,7 @@ export function withWorkspace<S extends z.ZodType | undefined = undefined>(
   return withUser({}, async (c) => {
     const workspaceId = c.params.id;
     if (!workspaceId || !isUuid(workspaceId)) throw notFound('Workspace');
-    const rows = await c.db
-      .select({ workspace, role: member.role })
-      .from(workspace)
-      .innerJoin(member, and(eq(member.workspaceId, workspace.id), eq(member.userId, c.user.id)))
-      .where(eq(workspace.id, workspaceId))
-      .limit(1);
-    const row = rows[0];
-    if (!row) throw notFound('Workspace');
+    const row = await getMemberWorkspaceOrThrow(c.db, { userId: c.user.id, workspaceId });
     if (opts.role && !hasRole(row.role, opts.role)) throw forbidden();
     const body = (opts.body ? await parseBody(c.req, opts.body) : undefined) as Inferred<S>;
     return handler({ ...c, body, workspace: row.workspace, role: row.role });

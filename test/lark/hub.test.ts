@@ -7,7 +7,7 @@ import { SecretBox } from '@/server/crypto/secretbox';
 import { LARK_INSTALLATION_CHANNEL, notify } from '@/server/events';
 import type { LarkIntegration } from '@/server/lark/integration';
 import { revokeInstallation } from '@/server/lark/install/installations';
-import { LarkHub, type ConnectFn, type HubConfig } from '@/worker/lark/hub/hub';
+import { LarkHub, type ConnectFn, type HubConfig } from '@/server/lark/hub/hub';
 import { createTestDatabase, type TestDatabase } from '../db';
 import { seedAgent, seedUser, seedWorkspace } from '../seed';
 import { captureLogs } from './log-capture';
@@ -86,7 +86,7 @@ const connections = async (appId: string) => (await sim.control('GET', `/apps/${
 function startHub(opts: { nodeId?: string; config?: Partial<HubConfig>; connect?: ConnectFn; db?: Db; logger?: ReturnType<typeof captureLogs>['logger'] } = {}) {
   const hub = new LarkHub({
     db: opts.db ?? t.db,
-    databaseUrl: t.url,
+    listener: t.listener,
     nodeId: opts.nodeId ?? `node-${randomBytes(3).toString('hex')}`,
     integration,
     logger: opts.logger ?? captureLogs().logger,
@@ -173,6 +173,21 @@ describe('hub', () => {
     await waitFor(async () => (await connections(app.app_id)) === 0, 3000, 'disconnect after revoke');
     expect(Date.now() - started).toBeLessThan(2500);
     await waitFor(async () => (await leaseOf(installation.id)).wsLeaseToken === null, 3000, 'lease released');
+  });
+
+  test('after its listener connection is terminated, the hub still hears a revoke through NOTIFY (sweep disabled)', async () => {
+    await revokeAllActive();
+    const { installation, app } = await installApp();
+    startHub({ config: { sweepMs: 600_000 } });
+    await waitFor(async () => (await connections(app.app_id)) === 1, 10_000, 'connection');
+    await t.listener.ready();
+    const oldPid = t.listener.backendPid();
+    await t.pool.query('SELECT pg_terminate_backend($1)', [oldPid]);
+    await waitFor(async () => t.listener.getState() === 'listening' && t.listener.backendPid() !== oldPid, 10_000, 'listener back');
+    const started = Date.now();
+    await revokeInstallation(t.db, { workspaceId, installationId: installation.id, actor: { userId: owner.id, role: 'owner' } });
+    await waitFor(async () => (await connections(app.app_id)) === 0, 3000, 'disconnect after revoke');
+    expect(Date.now() - started).toBeLessThan(2500);
   });
 
   test('a credentials rotation restarts on the new app and the stale release cannot clear the successor lease', async () => {

@@ -12,7 +12,7 @@ import * as workspaces from '@/app/api/workspaces/route';
 import { larkInstallation, larkRegistrationSession, larkUserBinding } from '@/server/db/schema';
 import { resetEnvForTests } from '@/server/env';
 import { larkIntegration, resetLarkIntegrationForTests } from '@/server/lark/integration';
-import { pollDueRegistrations, type RegistrationPollerOptions } from '@/worker/lark/registration-poller';
+import { pollDueRegistrations, type RegistrationPollerOptions } from '@/server/lark/install/registration-poller';
 import { call, signUp, type TestUser } from '../api';
 import { useTestDatabase, type TestDatabase } from '../db';
 import { captureLogs } from './log-capture';

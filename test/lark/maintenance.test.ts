@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SecretBox } from '@/server/crypto/secretbox';
 import { larkBindingToken, larkInboundMessageDedup, larkInstallation } from '@/server/db/schema';
 import type { LarkIntegration } from '@/server/lark/integration';
-import { backfillBotUnionIds, purgeExpiredBindingTokens, purgeInboundDedup } from '@/worker/lark/maintenance';
+import { backfillBotUnionIds, purgeExpiredBindingTokens, purgeInboundDedup } from '@/server/lark/maintenance';
 import { createTestDatabase, type TestDatabase } from '../db';
 import { seedAgent, seedUser, seedWorkspace } from '../seed';
 import { startSim, type Sim } from './sim';

@@ -1,8 +1,8 @@
-import { withUser } from '@/server/http/route';
-import { createWorkspace, createWorkspaceInput } from '@/server/services/workspaces/create-workspace';
-import { workspaceView } from '@/server/services/workspaces/views';
+import { createWorkspaceInput, workspaceResponse } from '@/server/contract/workspaces';
+import { json, withUser } from '@/server/http/route';
+import { createWorkspace, workspaceView } from '@/server/services/workspaces';
 
 export const POST = withUser({ body: createWorkspaceInput }, async ({ db, user, body }) => {
   const ws = await createWorkspace(db, { ...body, ownerUserId: user.id });
-  return Response.json({ workspace: workspaceView(ws, 'owner') }, { status: 201 });
+  return json(workspaceResponse, { workspace: workspaceView({ workspace: ws, role: 'owner' }) }, { status: 201 });
 });

@@ -6,8 +6,9 @@ import { AuthCard } from '@/components/auth/auth-card';
 import { signInPath } from '@/components/auth/next-path';
 import { SignOutButton } from '@/components/auth/sign-out-button';
 import { currentUser } from '@/components/server/session';
-import { listMyWorkspaces } from '@/components/server/workspaces';
 import { CreateWorkspaceForm } from '@/components/workspaces/create-workspace-form';
+import { db } from '@/server/db/client';
+import { listWorkspacesForUser } from '@/server/services/workspaces';
 
 export async function generateMetadata(): Promise<Metadata> {
   const t = await getTranslations('workspaces.create');
@@ -17,8 +18,8 @@ export async function generateMetadata(): Promise<Metadata> {
 export default async function NewWorkspacePage() {
   const user = await currentUser();
   if (!user) redirect(signInPath('/workspaces/new'));
-  const [t, workspaces] = await Promise.all([getTranslations('workspaces.create'), listMyWorkspaces(user.id)]);
-  const back = workspaces[0];
+  const [t, memberships] = await Promise.all([getTranslations('workspaces.create'), listWorkspacesForUser(db(), user.id)]);
+  const back = memberships[0]?.workspace;
   return (
     <AuthCard title={t('title')} subtitle={t('subtitle')} signedIn>
       <CreateWorkspaceForm />

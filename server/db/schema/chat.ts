@@ -3,8 +3,11 @@ import { check, foreignKey, index, pgTable, text, timestamp, unique, uuid } from
 import { user } from './auth';
 import { agent } from './agents';
 import { workspace } from './workspaces';
+import { chatChannels } from '../../contract/chat';
 
-export const chatChannels = ['web', 'lark'] as const;
+// The API shares these value lists; the contract is their one home.
+export { chatChannels };
+
 export type ChatChannel = (typeof chatChannels)[number];
 
 export const chatSession = pgTable(

@@ -2,10 +2,12 @@ import { sql } from 'drizzle-orm';
 import { check, index, integer, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 import { user } from './auth';
 import { workspace } from './workspaces';
+import { issueStatuses, issueOriginTypes } from '../../contract/issues';
 
-export const issueStatuses = ['backlog', 'todo', 'in_progress', 'done', 'canceled'] as const;
+// The API shares these value lists; the contract is their one home.
+export { issueStatuses, issueOriginTypes };
+
 export type IssueStatus = (typeof issueStatuses)[number];
-export const issueOriginTypes = ['web', 'lark_chat'] as const;
 export type IssueOriginType = (typeof issueOriginTypes)[number];
 
 export const issue = pgTable(

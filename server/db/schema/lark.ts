@@ -19,11 +19,13 @@ import { user } from './auth';
 import { agent } from './agents';
 import { chatMessage, chatSession } from './chat';
 import { member, workspace } from './workspaces';
+import { larkRegions, larkConnectionStates as connectionStates, larkDropReasons, larkInstallErrorReasons as registrationErrorReasons } from '../../contract/lark';
 
-export const larkRegions = ['feishu', 'lark'] as const;
+// The API shares these value lists; the contract is their one home.
+export { larkRegions, connectionStates, larkDropReasons, registrationErrorReasons };
+
 export type LarkRegion = (typeof larkRegions)[number];
 export const installationStatuses = ['active', 'revoked'] as const;
-export const connectionStates = ['disconnected', 'connecting', 'connected', 'backoff'] as const;
 export type ConnectionState = (typeof connectionStates)[number];
 
 /** One Lark bot bound to one agent. Rows are kept when revoked so history stays attributable. */
@@ -152,14 +154,6 @@ export const larkInboundMessageDedup = pgTable(
   (t) => [primaryKey({ columns: [t.installationId, t.messageId] }), index().on(t.receivedAt)],
 );
 
-export const larkDropReasons = [
-  'invalid_event',
-  'revoked_installation',
-  'duplicate',
-  'not_addressed_in_group',
-  'non_workspace_member',
-  'unsupported_event',
-] as const;
 export type LarkDropReason = (typeof larkDropReasons)[number];
 
 /** Routing data and the reason for every dropped event. There is deliberately no body column. */
@@ -214,15 +208,6 @@ export const larkBindingToken = pgTable(
 
 export const registrationStatuses = ['pending', 'success', 'error'] as const;
 export type RegistrationStatus = (typeof registrationStatuses)[number];
-export const registrationErrorReasons = [
-  'expired',
-  'access_denied',
-  'lark_protocol_error',
-  'bot_info_failed',
-  'installation_conflict',
-  'installer_bind_failed',
-  'internal_error',
-] as const;
 export type RegistrationErrorReason = (typeof registrationErrorReasons)[number];
 
 /** A device-flow install in progress. Lives in Postgres so any web replica answers and restarts lose nothing. */

@@ -2,8 +2,11 @@ import { sql } from 'drizzle-orm';
 import { bigserial, check, foreignKey, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { agent } from './agents';
 import { chatMessage, chatSession } from './chat';
+import { taskStatuses } from '../../contract/chat';
 
-export const taskStatuses = ['queued', 'running', 'completed', 'failed'] as const;
+// The API shares these value lists; the contract is their one home.
+export { taskStatuses };
+
 export type TaskStatus = (typeof taskStatuses)[number];
 
 export const agentTask = pgTable(

@@ -1,6 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { check, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { user } from './auth';
+import { memberRoles } from '../../contract/members';
+
+// The API shares these value lists; the contract is their one home.
+export { memberRoles };
 
 export const workspace = pgTable(
   'workspace',
@@ -22,7 +26,6 @@ export const workspace = pgTable(
   ],
 );
 
-export const memberRoles = ['owner', 'admin', 'member'] as const;
 export type MemberRole = (typeof memberRoles)[number];
 
 export const member = pgTable(

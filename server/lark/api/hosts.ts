@@ -1,7 +1,5 @@
 export type LarkRegion = 'feishu' | 'lark';
 
-export const LARK_REGIONS: readonly LarkRegion[] = ['feishu', 'lark'];
-
 export type LarkHostOverrides = {
   // Deployment-wide base URLs (tests, proxies, the simulator). `{region}` is replaced by feishu|lark.
   openBaseUrl?: string | null;

@@ -37,13 +37,6 @@ function clientFor(target: SimApp, overrides: { region?: 'feishu' | 'lark'; url?
   });
 }
 
-const card = (text: string) => ({
-  schema: '2.0',
-  config: { update_multi: true },
-  header: { title: { tag: 'plain_text', content: 'Helper' } },
-  body: { elements: [{ tag: 'markdown', content: text }] },
-});
-
 describe('LarkHttpClient against the simulator', () => {
   it('sends text to a user by open_id and it lands in the p2p chat', async () => {
     const api = clientFor(app);
@@ -64,27 +57,6 @@ describe('LarkHttpClient against the simulator', () => {
     const second = await api.sendText('chat_id', chatId, 'once', { uuid: 'outbox-row-1' });
     expect(second.messageId).toBe(first.messageId);
     expect((await control.chatMessages(chatId)).filter((m) => m.sender.type === 'app')).toHaveLength(1);
-  });
-
-  it('sends a card and patches it', async () => {
-    const api = clientFor(app);
-    const chatId = await control.createChat({ tenant_key: tenantKey, name: 'Team', user_ids: [user.id], app_ids: [app.app_id] });
-    const sent = await api.sendCard('chat_id', chatId, card('thinking…'));
-    await api.patchCard(sent.messageId, card('**done**'));
-    const stored = (await control.chatMessages(chatId)).find((m) => m.message_id === sent.messageId);
-    expect(stored?.msg_type).toBe('interactive');
-    expect(stored?.updates).toHaveLength(1);
-    expect(JSON.stringify(stored?.updates[0])).toContain('**done**');
-  });
-
-  it('refuses to patch a card that was not sent with update_multi', async () => {
-    const api = clientFor(app);
-    const chatId = await control.createChat({ tenant_key: tenantKey, name: 'Team', user_ids: [user.id], app_ids: [app.app_id] });
-    const frozen = { ...card('static'), config: {} };
-    const sent = await api.sendCard('chat_id', chatId, frozen);
-    const error = await api.patchCard(sent.messageId, card('changed')).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(LarkApiError);
-    expect((await control.chatMessages(chatId)).find((m) => m.message_id === sent.messageId)?.updates).toHaveLength(0);
   });
 
   it('replies in a thread to a user message', async () => {

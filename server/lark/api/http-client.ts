@@ -152,18 +152,6 @@ export class LarkHttpClient {
     return toSentMessage(operation, response, status);
   }
 
-  async patchCard(messageId: string, card: LarkCard | string, options: LarkCallOptions = {}): Promise<void> {
-    await this.call(
-      {
-        operation: 'im.message.patch',
-        method: 'PATCH',
-        path: `/open-apis/im/v1/messages/${encodeURIComponent(messageId)}`,
-        body: { content: encodeContent(card) },
-      },
-      options,
-    );
-  }
-
   async getBotInfo(options: LarkCallOptions = {}): Promise<LarkBotInfo> {
     const operation = 'bot.info';
     const { body, status } = await this.call({ operation, method: 'GET', path: '/open-apis/bot/v3/info' }, options);

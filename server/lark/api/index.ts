@@ -4,4 +4,4 @@ export * from './errors';
 export * from './tenant-token-cache';
 export * from './http-client';
 export * from './registration';
-export { abortableSleep, type FetchLike } from './request';
+export { type FetchLike } from './request';

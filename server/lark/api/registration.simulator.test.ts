@@ -3,7 +3,7 @@ import { startSimulator, type Simulator } from '@/simulator/server';
 import { SimControl, type SimUser } from '../test-support/sim-control';
 import type { LarkRegion } from './hosts';
 import { LarkHttpClient } from './http-client';
-import { beginRegistration, decorateQrUrl, pollRegistrationOnce, runRegistrationPoll, type RegistrationBegin } from './registration';
+import { beginRegistration, decorateQrUrl, pollRegistrationOnce, type RegistrationBegin } from './registration';
 import { TenantTokenCache } from './tenant-token-cache';
 
 let sim: Simulator;
@@ -118,22 +118,6 @@ describe('device-flow registration against the simulator', () => {
       tokenCache: new TenantTokenCache(),
     }).getBotInfo();
     expect(bot.openId).toBe((await control.getApp(approved.app_id)).bot_open_id);
-  });
-
-  it('drives a whole session with the poll loop, brand switch included', async () => {
-    const begun = await begin('feishu');
-    const statuses: string[] = [];
-    const loop = runRegistrationPoll(
-      { deviceCode: begun.deviceCode, brand: 'feishu', intervalSeconds: begun.intervalSeconds, expiresInSeconds: begun.expiresInSeconds },
-      { hosts: hosts(), onPoll: (r) => statuses.push(r.status) },
-    );
-    while (statuses.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    const approved = await control.approveRegistration(await userCodeOf(begun), larkUser.id);
-    const result = await loop;
-    expect(result).toMatchObject({ status: 'success', brand: 'lark', clientId: approved.app_id });
-    expect(statuses.at(0)).toBe('pending');
-    expect(statuses.slice(-2)).toEqual(['switch_brand', 'success']);
-    expect(statuses).not.toContain('failed');
   });
 
   it('reports expired_token once the session has expired', async () => {

@@ -5,7 +5,6 @@ import {
   decorateQrUrl,
   LarkRegistrationError,
   pollRegistrationOnce,
-  runRegistrationPoll,
   type RegistrationPollResult,
 } from './registration';
 
@@ -121,76 +120,6 @@ describe('pollRegistrationOnce', () => {
   it('does not follow a second switch: the brand that answered keeps the credentials', async () => {
     replies.lark.push({ body: { client_id: 'cli_new', client_secret: 'sec', user_info: { open_id: 'ou', tenant_brand: 'feishu' } } });
     expect(await poll({ brand: 'lark', brandSwitched: true })).toMatchObject({ status: 'success', brand: 'lark', clientId: 'cli_new' });
-  });
-});
-
-describe('runRegistrationPoll', () => {
-  it('polls at once, waits the interval while pending, follows the brand switch immediately and succeeds', async () => {
-    replies.feishu.push(
-      { status: 400, body: { error: 'authorization_pending' } },
-      { status: 400, body: { error: 'slow_down' } },
-      { body: { client_id: 'cli_wrong_host', client_secret: 'x', user_info: { tenant_brand: 'lark' } } },
-    );
-    replies.lark.push({ body: { client_id: 'cli_lark', client_secret: 'lark-secret', user_info: { open_id: 'ou_l', tenant_brand: 'lark' } } });
-    const seen: string[] = [];
-    const result = await runRegistrationPoll(
-      { deviceCode: 'dev-9', brand: 'feishu', intervalSeconds: 0.01, expiresInSeconds: 30 },
-      { ...options(), onPoll: (r) => seen.push(r.status) },
-    );
-    expect(result).toEqual({ status: 'success', clientId: 'cli_lark', clientSecret: 'lark-secret', openId: 'ou_l', brand: 'lark' });
-    expect(seen).toEqual(['pending', 'pending', 'switch_brand', 'success']);
-    expect(fake.requests.map((r) => r.path.split('/')[1])).toEqual(['feishu', 'feishu', 'feishu', 'lark']);
-    expect(fake.requests.every((r) => form(r).device_code === 'dev-9')).toBe(true);
-  });
-
-  it('stops on a terminal error', async () => {
-    replies.feishu.push({ status: 400, body: { error: 'access_denied' } });
-    expect(await runRegistrationPoll({ deviceCode: 'd', brand: 'feishu', intervalSeconds: 0.01 }, options())).toMatchObject({
-      status: 'failed',
-      error: 'access_denied',
-    });
-  });
-
-  it('gives up with expired_token once the session lifetime is over', async () => {
-    let now = 0;
-    fake.handler = () => {
-      now += 1000;
-      return { status: 400, body: { error: 'authorization_pending' } };
-    };
-    const result = await runRegistrationPoll(
-      { deviceCode: 'd', brand: 'feishu', intervalSeconds: 0.001, expiresInSeconds: 3 },
-      { ...options(), now: () => now },
-    );
-    expect(result).toMatchObject({ status: 'failed', error: 'expired_token' });
-    expect(fake.requests).toHaveLength(3);
-  });
-
-  it('is abortable while waiting between polls', async () => {
-    const controller = new AbortController();
-    const pending = runRegistrationPoll(
-      { deviceCode: 'd', brand: 'feishu', intervalSeconds: 60 },
-      { ...options(), signal: controller.signal },
-    ).catch((e: unknown) => e);
-    while (fake.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const startedAt = performance.now();
-    controller.abort();
-    expect(((await pending) as Error).name).toBe('AbortError');
-    expect(performance.now() - startedAt).toBeLessThan(100);
-  });
-
-  it('retries after a network failure instead of giving up', async () => {
-    replies.feishu.push({ body: { client_id: 'cli_ok', client_secret: 's', user_info: { tenant_brand: 'feishu' } } });
-    let fetchCalls = 0;
-    const flakyFetch = async (input: string, init: RequestInit): Promise<Response> => {
-      fetchCalls += 1;
-      if (fetchCalls === 1) throw new TypeError('fetch failed');
-      return fetch(input, init);
-    };
-    const result = await runRegistrationPoll({ deviceCode: 'd', brand: 'feishu', intervalSeconds: 0.01 }, { ...options(), fetch: flakyFetch });
-    expect(result).toMatchObject({ status: 'success', clientId: 'cli_ok' });
-    expect(fetchCalls).toBe(2);
-    expect(fake.requests).toHaveLength(1);
   });
 });
 

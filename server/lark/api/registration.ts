@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import { logger as rootLogger } from '@/server/logger';
 import { LARK_DEFAULTS } from '../defaults';
-import { LarkNetworkError } from './errors';
 import { accountsBaseUrlFor, isLarkRegion, otherRegion, type LarkHostOverrides, type LarkRegion } from './hosts';
-import { abortableSleep, parseJsonObject, performRequest, throwIfAborted, type FetchLike } from './request';
+import { parseJsonObject, performRequest, type FetchLike } from './request';
 
 // Lark's device-flow app registration ("scan to create a bot"), RFC 8628 style.
 
@@ -160,52 +159,6 @@ export async function pollRegistrationOnce(
     return { status: 'pending', intervalSeconds: intervalSeconds + REGISTRATION_DEFAULTS.slowDownStepSeconds };
   }
   return { status: 'failed', error, description: nonEmptyString(body.error_description) };
-}
-
-export type RegistrationPollLoopInput = {
-  deviceCode: string;
-  brand: LarkRegion;
-  intervalSeconds?: number;
-  expiresInSeconds?: number;
-};
-
-export type RegistrationPollLoopOptions = RegistrationClientOptions & {
-  onPoll?: (result: RegistrationPollResult) => void;
-  now?: () => number;
-};
-
-// Drives polls until a terminal result (for tests and simple callers): first poll at once, then every
-// interval; a brand switch is followed once, immediately. A network failure waits for the next tick.
-export async function runRegistrationPoll(
-  input: RegistrationPollLoopInput,
-  options: RegistrationPollLoopOptions = {},
-): Promise<RegistrationSuccess | RegistrationFailure> {
-  const now = options.now ?? Date.now;
-  const deadline = now() + (input.expiresInSeconds ?? REGISTRATION_DEFAULTS.expiresInSeconds) * 1000;
-  let brand = input.brand;
-  let intervalSeconds = input.intervalSeconds ?? REGISTRATION_DEFAULTS.intervalSeconds;
-  let brandSwitched = false;
-  for (;;) {
-    throwIfAborted(options.signal);
-    if (now() >= deadline) return { status: 'failed', error: 'expired_token', description: 'polling timed out' };
-    let result: RegistrationPollResult;
-    try {
-      result = await pollRegistrationOnce({ deviceCode: input.deviceCode, brand, intervalSeconds, brandSwitched }, options);
-    } catch (error) {
-      if (!(error instanceof LarkNetworkError)) throw error;
-      await abortableSleep(intervalSeconds * 1000, options.signal);
-      continue;
-    }
-    options.onPoll?.(result);
-    if (result.status === 'success' || result.status === 'failed') return result;
-    if (result.status === 'switch_brand') {
-      brand = result.brand;
-      brandSwitched = true;
-      continue;
-    }
-    intervalSeconds = result.intervalSeconds;
-    await abortableSleep(intervalSeconds * 1000, options.signal);
-  }
 }
 
 // The QR code's URL: Lark's verification link plus the SDK markers and a default bot name the user

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
-import { z } from 'zod';
-import type { Db, DbOrTx } from '../../db/client';
+import { inTransaction } from '../../db/transaction';
+import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client';
 import { agent, larkBindingToken, larkInstallation, larkUserBinding, member, workspace } from '../../db/schema';
 import { AppError, conflict, forbidden } from '../../errors';
 
@@ -32,7 +32,26 @@ export async function mintBindingToken(
   return token;
 }
 
-export const redeemInput = z.object({ token: z.string().min(1, 'token is required').max(200) });
+/**
+ * Whether this Lark user already holds a live binding prompt (unused, unexpired token): one prompt at
+ * a time, so a user who keeps typing is not spammed. `exceptOutboxId` leaves out the prompt being sent.
+ */
+export async function hasLiveBindingPrompt(db: DbOrTx, input: { installationId: string; larkOpenId: string; exceptOutboxId?: string }): Promise<boolean> {
+  const [live] = await db
+    .select({ hash: larkBindingToken.tokenHash })
+    .from(larkBindingToken)
+    .where(
+      and(
+        eq(larkBindingToken.installationId, input.installationId),
+        eq(larkBindingToken.larkOpenId, input.larkOpenId),
+        isNull(larkBindingToken.consumedAt),
+        sql`${larkBindingToken.expiresAt} > now()`,
+        input.exceptOutboxId ? ne(larkBindingToken.outboxId, input.exceptOutboxId) : undefined,
+      ),
+    )
+    .limit(1);
+  return live !== undefined;
+}
 
 const gone = () => new AppError('gone', 'This link is invalid, already used or expired. Send the bot a message to get a new one.');
 
@@ -40,8 +59,8 @@ const gone = () => new AppError('gone', 'This link is invalid, already used or e
  * Binds the signed-in user (never anyone named by the token) to the Lark identity the token was
  * minted for. Consume, membership check and bind commit together; a refusal leaves the token unused.
  */
-export async function redeemBindingToken(db: Db, input: { token: string; userId: string }) {
-  return db.transaction(async (tx) => {
+export async function redeemBindingToken(db: DbOrTx, input: { token: string; userId: string }) {
+  return inTransaction(db, async (tx) => {
     const [consumed] = await tx
       .update(larkBindingToken)
       .set({ consumedAt: sql`now()` })

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { inTransaction } from '../../db/transaction';
+import type { Db, DbOrTx } from '../../db/client';
 import { larkInboundBacklog } from '../../db/schema';
 
 /** Wakes backlog processors when an event was parked. */
@@ -10,8 +11,8 @@ export const BACKLOG_HOLD_SECONDS = 60;
 export type BacklogEvent = { id: number; installationId: string; appId: string; payload: string; attempts: number };
 
 /** Parks an event durably (one statement) so it can be ACKed now and dispatched when a slot frees up. */
-export async function parkInboundEvent(db: Db, input: { installationId: string; appId: string; payload: string }): Promise<void> {
-  await db.transaction(async (tx) => {
+export async function parkInboundEvent(db: DbOrTx, input: { installationId: string; appId: string; payload: string }): Promise<void> {
+  await inTransaction(db, async (tx) => {
     await tx.insert(larkInboundBacklog).values(input);
     await tx.execute(sql`SELECT pg_notify(${LARK_BACKLOG_CHANNEL}, '')`);
   });

@@ -1,10 +1,9 @@
-import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db, Tx } from '../../db/client';
 import {
   chatMessage,
   chatSession,
-  larkBindingToken,
   larkChatSessionBinding,
   larkInboundMessage,
   larkInstallation,
@@ -13,11 +12,13 @@ import {
 import { isUniqueViolation } from '../../db/pg-errors';
 import { env } from '../../env';
 import type { JobEnqueuer } from '../../jobs/queue';
-import { appendUserMessage, touchChatSession } from '../../services/chat/chat';
-import { createIssue } from '../../services/issues/issues';
-import { enqueueAgentTask } from '../../services/tasks/tasks';
+import { appendUserMessage, touchChatSession } from '../../services/chat';
+import { createIssue } from '../../services/issues';
+import { enqueueAgentTask } from '../../services/tasks';
 import { decodeInboundEvent, isBotMentioned, rewriteMentionsForAgent, type InboundMessage } from '../protocol';
+import { hasLiveBindingPrompt } from '../binding/tokens';
 import { enqueueOutboxMessage, type OutboxBody, type OutboxTarget } from '../outbound/outbox';
+import { replyTargetFor } from '../outbound/reply-target';
 import { recordInboundDrop } from './audit';
 import { claimInboundMessage, markInboundProcessed, releaseInboundClaim } from './dedup';
 import { parseIssueCommand } from './issue-command';
@@ -42,12 +43,6 @@ export const DISPATCH_BUDGET_MS = 2000;
 type Installation = typeof larkInstallation.$inferSelect;
 
 class ClaimLostError extends Error {}
-
-function replyTarget(message: InboundMessage): OutboxTarget {
-  // Inside a thread the answer belongs in the thread; elsewhere it goes to the chat.
-  if (message.threadId || message.rootId) return { replyToMessageId: message.messageId, replyInThread: true };
-  return { receiveIdType: 'chat_id', receiveId: message.chatId };
-}
 
 /**
  * The ACK path for one delivery: claim, filter, identify, write the user's message and what follows
@@ -97,8 +92,9 @@ export async function dispatchInboundEvent(deps: DispatcherDeps, input: { appId:
       (outcome): DispatchResult => ({ ack: 200, result: outcome }),
       async (err): Promise<DispatchResult> => {
         if (err instanceof ClaimLostError) return { ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } };
-        await releaseInboundClaim(deps.db, claim).catch(() => {});
-        log.error({ err: (err as Error).message }, 'inbound dispatch failed; asking Lark to redeliver');
+        // An unreleased claim goes stale and is re-taken on redelivery.
+        await releaseInboundClaim(deps.db, claim).catch((e) => log.warn({ err: e }, 'releasing the inbound claim failed'));
+        log.error({ err }, 'inbound dispatch failed; asking Lark to redeliver');
         return { ack: 500, result: { outcome: 'retry', error: (err as Error).message } };
       },
     );
@@ -106,7 +102,7 @@ export async function dispatchInboundEvent(deps: DispatcherDeps, input: { appId:
   const overBudget = new Promise<DispatchResult>((resolve) => {
     timer = setTimeout(async () => {
       // Releasing makes the late transaction's mark match nothing, so it rolls back; Lark redelivers.
-      await releaseInboundClaim(deps.db, claim).catch(() => {});
+      await releaseInboundClaim(deps.db, claim).catch((e) => log.warn({ err: e }, 'releasing the inbound claim failed'));
       log.warn({ budgetMs: deps.budgetMs ?? DISPATCH_BUDGET_MS }, 'inbound dispatch over budget; released for redelivery');
       resolve({ ack: 500, result: { outcome: 'retry', error: 'dispatch exceeded its time budget' } });
     }, deps.budgetMs ?? DISPATCH_BUDGET_MS);
@@ -163,20 +159,7 @@ async function processClaimed(tx: Tx, deps: DispatcherDeps, installation: Instal
     enqueueOutboxMessage(tx, deps.jobs, { workspaceId: installation.workspaceId, installationId: installation.id, target, body, larkOpenId });
 
   if (!identity) {
-    // A user who keeps typing is not spammed: one prompt at a time while its token is live.
-    const [live] = await tx
-      .select({ hash: larkBindingToken.tokenHash })
-      .from(larkBindingToken)
-      .where(
-        and(
-          eq(larkBindingToken.installationId, installation.id),
-          eq(larkBindingToken.larkOpenId, senderOpenId),
-          isNull(larkBindingToken.consumedAt),
-          gt(larkBindingToken.expiresAt, sql`now()`),
-        ),
-      )
-      .limit(1);
-    if (!live) {
+    if (!(await hasLiveBindingPrompt(tx, { installationId: installation.id, larkOpenId: senderOpenId }))) {
       await outbox({ receiveIdType: 'open_id', receiveId: senderOpenId }, { kind: 'binding_prompt', agentName: names.agentName, workspaceName: names.workspaceName }, senderOpenId);
     }
     return { outcome: 'needs_binding' };
@@ -197,7 +180,7 @@ async function processClaimed(tx: Tx, deps: DispatcherDeps, installation: Instal
     senderOpenId,
   });
   const outcome = await (async (): Promise<DispatchOutcome> => {
-    const target = replyTarget(message);
+    const target = replyTargetFor(message.chatId, message);
 
     const command = parseIssueCommand(content);
     if (command) {

@@ -1,18 +1,14 @@
 import { and, eq } from 'drizzle-orm';
-import { z } from 'zod';
-import type { Db } from '../../db/client';
+import type { DbOrTx } from '../../db/client';
+import { inTransaction } from '../../db/transaction';
 import { larkInstallation, larkRegistrationSession, type MemberRole } from '../../db/schema';
 import { AppError, conflict, forbidden } from '../../errors';
 import { emitWorkspaceEvent, LARK_REGISTRATION_CHANNEL, notify } from '../../events';
-import { getAgentOrThrow } from '../../services/agents/agents';
+import { getAgentOrThrow } from '../../services/agents';
 import { hasRole } from '../../auth/roles';
 import { accountsBaseUrlFor, beginRegistration, decorateQrUrl, type FetchLike, type LarkRegion } from '../api';
 import { larkIntegration, type LarkIntegration } from '../integration';
-
-export const beginInstallInput = z.object({
-  agent_id: z.uuid({ message: 'agent_id must be an agent id' }),
-  region: z.enum(['feishu', 'lark'], { message: 'region must be feishu or lark' }).default('feishu'),
-});
+import { logger } from '../../logger';
 
 /** Who may bind an agent to Lark: workspace owners and admins, and the agent's owner. */
 export function canManageAgentInstall(actor: { userId: string; role: MemberRole }, agentOwnerUserId: string): boolean {
@@ -30,7 +26,7 @@ export function requireConfigured(integration: LarkIntegration): asserts integra
  * encrypted) and wakes the worker's poller. The browser then shows the QR and polls the status.
  */
 export async function beginInstall(
-  db: Db,
+  db: DbOrTx,
   input: { workspaceId: string; agentId: string; region: LarkRegion; actor: { userId: string; role: MemberRole } },
   deps: { integration?: LarkIntegration; fetch?: FetchLike } = {},
 ) {
@@ -48,12 +44,13 @@ export async function beginInstall(
   let begun;
   try {
     begun = await beginRegistration(input.region, { hosts: integration.hosts, fetch: deps.fetch, requestTimeoutMs: integration.httpTimeoutMs });
-  } catch {
+  } catch (err) {
+    logger().warn({ err, region: input.region }, 'starting a Lark registration failed');
     const host = new URL(accountsBaseUrlFor(input.region, integration.hosts)).host;
     throw new AppError('upstream_unavailable', `Could not start the registration with Lark (${host} did not answer as expected); try again`);
   }
   const qrCodeUrl = decorateQrUrl(begun.verificationUriComplete, agent.name);
-  const session = await db.transaction(async (tx) => {
+  const session = await inTransaction(db, async (tx) => {
     const [row] = await tx
       .insert(larkRegistrationSession)
       .values({

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../../db/client';
+import { inTransaction } from '../../db/transaction';
+import type { DbOrTx } from '../../db/client';
 import { agent, larkInboundAudit, larkInstallation, larkRegistrationSession, type MemberRole } from '../../db/schema';
 import { forbidden, notFound } from '../../errors';
 import { emitWorkspaceEvent, LARK_INSTALLATION_CHANNEL, notify } from '../../events';
@@ -85,8 +86,8 @@ export function installationsResponse(
  * Disconnects a bot: the row is kept as revoked (history stays attributable) and the hub is told
  * to drop the connection now rather than at its next sweep.
  */
-export async function revokeInstallation(db: Db, input: { workspaceId: string; installationId: string; actor: { userId: string; role: MemberRole } }) {
-  await db.transaction(async (tx) => {
+export async function revokeInstallation(db: DbOrTx, input: { workspaceId: string; installationId: string; actor: { userId: string; role: MemberRole } }) {
+  await inTransaction(db, async (tx) => {
     const [row] = await tx
       .select({ installation: larkInstallation, agentOwner: agent.ownerUserId })
       .from(larkInstallation)

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { inTransaction } from '../../db/transaction';
 import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
 import {
@@ -94,9 +95,9 @@ export type FinishedBot = {
  * credentials and re-activates it), bind the installer, mark the session and notify the hub. Throws
  * RegistrationFinishError for conflicts the user must resolve; false when another poller won.
  */
-export async function completeRegistration(db: Db, session: RegistrationSessionRow, bot: FinishedBot): Promise<string | false> {
+export async function completeRegistration(db: DbOrTx, session: RegistrationSessionRow, bot: FinishedBot): Promise<string | false> {
   if (!bot.installerOpenId) throw new RegistrationFinishError('installer_bind_failed', 'Lark did not tell us who scanned the code, so the installer could not be bound');
-  return db.transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const [held] = await tx.select({ id: larkRegistrationSession.id }).from(larkRegistrationSession).where(heldBy(session)).for('update');
     if (!held) return false;
 
@@ -183,3 +184,9 @@ export async function completeRegistration(db: Db, session: RegistrationSessionR
 }
 
 export const newPollerToken = () => `poller-${randomUUID()}`;
+
+/** Device-flow sessions by status, for the worker's gauges. */
+export async function countRegistrationSessionsByStatus(db: DbOrTx): Promise<Record<string, number>> {
+  const res = await db.execute<{ status: string; n: number }>(sql`SELECT status, count(*)::int AS n FROM lark_registration_session GROUP BY status`);
+  return Object.fromEntries(res.rows.map((r) => [r.status, r.n]));
+}

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { larkOutbox, type OutboxKind } from '../../db/schema';
 import type { JobEnqueuer } from '../../jobs/queue';
@@ -43,4 +44,10 @@ export async function enqueueOutboxMessage(
   if (!row) return null;
   await jobs.enqueueOutbox(tx, row.id);
   return row.id;
+}
+
+/** Outbox rows by status, for the worker's gauges. */
+export async function countOutboxByStatus(db: DbOrTx): Promise<Record<string, number>> {
+  const res = await db.execute<{ status: string; n: number }>(sql`SELECT status, count(*)::int AS n FROM lark_outbox GROUP BY status`);
+  return Object.fromEntries(res.rows.map((r) => [r.status, r.n]));
 }

@@ -119,3 +119,26 @@ export function bindingPromptCard(input: { agentName: string; workspaceName: str
     },
   };
 }
+
+/** The bot's plain-text notices: what the dispatcher decided to tell the user instead of an agent answer. */
+export type NoticeBody =
+  | { kind: 'agent_offline'; agentName: string }
+  | { kind: 'agent_archived'; agentName: string }
+  | { kind: 'issue_created'; identifier: string; title: string; url: string }
+  | { kind: 'issue_usage' };
+
+export function renderNotice(body: NoticeBody): RenderedMessage {
+  const text = (() => {
+    switch (body.kind) {
+      case 'agent_offline':
+        return `${body.agentName} is offline: it has no runtime configured in Larkspur. Ask its owner to set one up.`;
+      case 'agent_archived':
+        return `${body.agentName} has been archived in Larkspur and no longer answers messages.`;
+      case 'issue_created':
+        return `Created ${body.identifier} — ${body.title}\n${body.url}`;
+      case 'issue_usage':
+        return 'Usage: /issue <title>\nAdd a description on the lines below the title. A bare /issue turns your previous message into the issue.';
+    }
+  })();
+  return { msgType: 'text', content: { text } };
+}

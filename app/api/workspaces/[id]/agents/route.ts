@@ -1,13 +1,14 @@
-import { withWorkspace } from '@/server/http/route';
-import { agentView, createAgent, createAgentInput, listAgents } from '@/server/services/agents/agents';
+import { agentResponse, agentsResponse, createAgentInput } from '@/server/contract/agents';
+import { json, withWorkspace } from '@/server/http/route';
+import { agentView, createAgent, listAgents } from '@/server/services/agents';
 
 export const GET = withWorkspace({}, async ({ db, workspace, user, role, req }) => {
   const includeArchived = new URL(req.url).searchParams.get('include_archived') === '1';
   const agents = await listAgents(db, { workspaceId: workspace.id, includeArchived });
-  return Response.json({ agents: agents.map((a) => agentView(a, { userId: user.id, role })) });
+  return json(agentsResponse, { agents: agents.map((a) => agentView(a, { userId: user.id, role })) });
 });
 
 export const POST = withWorkspace({ body: createAgentInput }, async ({ db, workspace, user, role, body }) => {
   const a = await createAgent(db, { ...body, workspaceId: workspace.id, ownerUserId: user.id });
-  return Response.json({ agent: agentView(a, { userId: user.id, role }) }, { status: 201 });
+  return json(agentResponse, { agent: agentView(a, { userId: user.id, role }) }, { status: 201 });
 });

@@ -1,8 +1,8 @@
-import { withUser } from '@/server/http/route';
-import { getWorkspaceBySlugForMember } from '@/server/services/workspaces/get-workspace';
-import { workspaceView } from '@/server/services/workspaces/views';
+import { workspaceResponse } from '@/server/contract/workspaces';
+import { json, withUser } from '@/server/http/route';
+import { getMemberWorkspaceOrThrow, workspaceView } from '@/server/services/workspaces';
 
 export const GET = withUser({}, async ({ db, user, params }) => {
-  const row = await getWorkspaceBySlugForMember(db, { slug: params.slug ?? '', userId: user.id });
-  return Response.json({ workspace: workspaceView(row.workspace, row.role) });
+  const row = await getMemberWorkspaceOrThrow(db, { userId: user.id, slug: params.slug ?? '' });
+  return json(workspaceResponse, { workspace: workspaceView(row) });
 });

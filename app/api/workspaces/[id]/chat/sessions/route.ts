@@ -1,14 +1,15 @@
-import { isUuid, withWorkspace } from '@/server/http/route';
-import { createChatSession, createSessionInput, listChatSessions, sessionView } from '@/server/services/chat/chat';
+import { createSessionInput, sessionResponse, sessionsResponse } from '@/server/contract/chat';
+import { isUuid, json, withWorkspace } from '@/server/http/route';
+import { createChatSession, listChatSessions, sessionView } from '@/server/services/chat';
 
 export const GET = withWorkspace({}, async ({ db, workspace, user, req }) => {
   const agentId = new URL(req.url).searchParams.get('agent_id');
-  if (agentId && !isUuid(agentId)) return Response.json({ sessions: [] });
+  if (agentId && !isUuid(agentId)) return json(sessionsResponse, { sessions: [] });
   const rows = await listChatSessions(db, { workspaceId: workspace.id, viewerUserId: user.id, agentId: agentId ?? undefined });
-  return Response.json({ sessions: rows.map(sessionView) });
+  return json(sessionsResponse, { sessions: rows.map(sessionView) });
 });
 
 export const POST = withWorkspace({ body: createSessionInput }, async ({ db, workspace, user, body }) => {
   const row = await createChatSession(db, { workspaceId: workspace.id, creatorUserId: user.id, agentId: body.agent_id, title: body.title });
-  return Response.json({ session: sessionView(row) }, { status: 201 });
+  return json(sessionResponse, { session: sessionView(row) }, { status: 201 });
 });

@@ -1,16 +1,12 @@
-import { z } from 'zod';
-import { memberRoles } from '@/server/db/schema';
+import { changeMemberRoleInput, memberResponse } from '@/server/contract/members';
 import { notFound } from '@/server/errors';
-import { withWorkspace } from '@/server/http/route';
-import { changeMemberRole, removeMember } from '@/server/services/members/members';
-import { memberView } from '@/server/services/members/views';
+import { json, withWorkspace } from '@/server/http/route';
+import { changeMemberRole, memberView, removeMember } from '@/server/services/members';
 
-const changeRoleInput = z.object({ role: z.enum(memberRoles, { message: 'Role must be owner, admin or member' }) });
-
-export const PATCH = withWorkspace({ role: 'admin', body: changeRoleInput }, async ({ db, workspace, role, params, body }) => {
+export const PATCH = withWorkspace({ role: 'admin', body: changeMemberRoleInput }, async ({ db, workspace, role, params, body }) => {
   if (!params.userId) throw notFound('Member');
   const m = await changeMemberRole(db, { workspaceId: workspace.id, actorRole: role, userId: params.userId, role: body.role });
-  return Response.json({ member: memberView(m) });
+  return json(memberResponse, { member: memberView(m) });
 });
 
 // Any member may remove themselves (leave); removing others needs admin, checked in the service.

@@ -1,15 +1,15 @@
-import { uuidParam, withWorkspace } from '@/server/http/route';
-import { getChatSessionOrThrow, listChatMessages, sendChatMessage, sendMessageInput } from '@/server/services/chat/chat';
+import { messagesResponse, sendMessageInput, sendMessageResponse } from '@/server/contract/chat';
+import { json, uuidParam, withWorkspace } from '@/server/http/route';
+import { getChatSessionOrThrow, listChatMessages, sendChatMessage } from '@/server/services/chat';
 
 export const GET = withWorkspace({}, async ({ db, workspace, user, params }) => {
   const sessionId = uuidParam(params, 'sessionId', 'Chat session');
   await getChatSessionOrThrow(db, { workspaceId: workspace.id, sessionId, viewerUserId: user.id });
-  return Response.json(await listChatMessages(db, { workspaceId: workspace.id, sessionId }));
+  return json(messagesResponse, await listChatMessages(db, { workspaceId: workspace.id, sessionId }));
 });
 
 export const POST = withWorkspace({ body: sendMessageInput }, async ({ db, workspace, user, params, body }) => {
   const sessionId = uuidParam(params, 'sessionId', 'Chat session');
-  const result = await sendChatMessage(db, { workspaceId: workspace.id, sessionId, authorUserId: user.id, content: body.content });
-  result.message.author.name = user.name;
-  return Response.json(result, { status: 201 });
+  const result = await sendChatMessage(db, { workspaceId: workspace.id, sessionId, authorUserId: user.id, authorName: user.name, content: body.content });
+  return json(sendMessageResponse, result, { status: 201 });
 });

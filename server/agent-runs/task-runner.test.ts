@@ -1,0 +1,242 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { and, eq } from 'drizzle-orm';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { agentTask, chatMessage } from '../db/schema';
+import { appendUserMessage } from '../services/chat';
+import { claimNextTask, enqueueAgentTask } from '../services/tasks';
+import { createTestDatabase, type TestDatabase } from '../../test/db';
+import { seedAgent, seedSession, seedUser, seedWorkspace } from '../../test/seed';
+import { runTaskRunner, type TaskRunnerOptions } from './task-runner';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => t?.drop());
+
+const silent = pino({ level: 'silent' });
+
+function runnerOptions(workerId: string, extra: Partial<TaskRunnerOptions> = {}): TaskRunnerOptions {
+  return { db: t.db, listener: t.listener, workerId, logger: silent, concurrency: 3, pollIntervalMs: 100, runtimeTimeoutMs: 5000, ...extra };
+}
+
+async function sendUserMessage(workspaceId: string, sessionId: string, authorUserId: string, content: string) {
+  return t.db.transaction(async (tx) => {
+    const m = await appendUserMessage(tx, { workspaceId, sessionId, authorUserId, content });
+    const outcome = await enqueueAgentTask(tx, { workspaceId, sessionId, triggerMessageId: m.id });
+    return { message: m, outcome };
+  });
+}
+
+async function waitUntil(cond: () => Promise<boolean>, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not met in time');
+}
+
+async function tasksOf(workspaceId: string) {
+  return t.db.select().from(agentTask).where(eq(agentTask.workspaceId, workspaceId));
+}
+
+describe('claiming', () => {
+  test('concurrent claims never hand out one task twice, and a session runs one task at a time', async () => {
+    const u = await seedUser(t.db);
+    const ws = await seedWorkspace(t.db, u.id);
+    const a = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: u.id });
+    const sessions = await Promise.all(Array.from({ length: 8 }, () => seedSession(t.db, { workspaceId: ws.id, agentId: a.id, creatorUserId: u.id })));
+    for (const s of sessions) {
+      await sendUserMessage(ws.id, s.id, u.id, 'first');
+      await sendUserMessage(ws.id, s.id, u.id, 'second');
+    }
+    const claims = await Promise.all(Array.from({ length: 24 }, (_, i) => claimNextTask(t.db, `w${i}`)));
+    const claimed = claims.filter((c) => c !== null);
+    // Eight sessions, each with one runnable task (the second waits for the first).
+    expect(claimed).toHaveLength(8);
+    expect(new Set(claimed.map((c) => c!.id)).size).toBe(8);
+    expect(new Set(claimed.map((c) => c!.sessionId)).size).toBe(8);
+  });
+});
+
+describe('two workers', () => {
+  test('run every task exactly once, in order within each session', async () => {
+    const u = await seedUser(t.db);
+    const ws = await seedWorkspace(t.db, u.id);
+    const a = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: u.id });
+    const sessions = await Promise.all(Array.from({ length: 5 }, () => seedSession(t.db, { workspaceId: ws.id, agentId: a.id, creatorUserId: u.id })));
+    for (let i = 0; i < 6; i++) for (const [n, s] of sessions.entries()) await sendUserMessage(ws.id, s.id, u.id, `s${n}-m${i}`);
+
+    const stop = new AbortController();
+    const workers = [runTaskRunner(runnerOptions('worker-a'), stop.signal), runTaskRunner(runnerOptions('worker-b'), stop.signal)];
+    await waitUntil(async () => (await tasksOf(ws.id)).every((task) => task.status === 'completed'));
+    stop.abort();
+    await Promise.all(workers);
+
+    const tasks = await tasksOf(ws.id);
+    expect(tasks).toHaveLength(30);
+    expect(tasks.every((task) => task.attempts === 1)).toBe(true);
+    expect(new Set(tasks.map((task) => task.claimedBy))).toEqual(new Set(['worker-a', 'worker-b']));
+    for (const [n, s] of sessions.entries()) {
+      const replies = await t.db
+        .select({ content: chatMessage.content })
+        .from(chatMessage)
+        .where(and(eq(chatMessage.sessionId, s.id), eq(chatMessage.role, 'assistant')))
+        .orderBy(chatMessage.createdAt);
+      expect(replies.map((r) => r.content)).toEqual(Array.from({ length: 6 }, (_, i) => `You said: "s${n}-m${i}"`));
+    }
+  });
+});
+
+type CompletionServer = { url: string; close: () => Promise<void>; requests: Array<{ stream: boolean; auth: string | undefined; messages: unknown[] }> };
+
+/** A minimal OpenAI-compatible chat completions endpoint, streamed and not. */
+async function startCompletionServer(behaviour: 'ok' | 'error'): Promise<CompletionServer> {
+  const requests: CompletionServer['requests'] = [];
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      if (req.url !== '/v1/chat/completions') {
+        res.writeHead(404).end();
+        return;
+      }
+      const body = JSON.parse(raw) as { stream?: boolean; messages: Array<{ role: string; content: string }> };
+      requests.push({ stream: Boolean(body.stream), auth: req.headers.authorization, messages: body.messages });
+      if (behaviour === 'error') {
+        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'model exploded', type: 'server_error' } }));
+        return;
+      }
+      const last = body.messages[body.messages.length - 1].content;
+      const answer = `Model reply to: ${last}`;
+      if (body.stream) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const piece of answer.match(/.{1,5}/g) ?? []) {
+          res.write(`data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
+        }
+        res.end('data: [DONE]\n\n');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({ id: 'c1', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: answer }, finish_reason: 'stop' }] }),
+      );
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/v1`, requests, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+describe('runtimes', () => {
+  test.each([false, true])('openai runtime (stream=%s) replies through an OpenAI-compatible server', async (stream) => {
+    const server = await startCompletionServer('ok');
+    const u = await seedUser(t.db);
+    const ws = await seedWorkspace(t.db, u.id);
+    const a = await seedAgent(t.db, {
+      workspaceId: ws.id,
+      ownerUserId: u.id,
+      name: 'Gpt',
+      runtimeKind: 'openai',
+      runtimeConfig: { baseUrl: server.url, model: 'test-model', apiKey: 'sk-test-key', stream },
+    });
+    const s = await seedSession(t.db, { workspaceId: ws.id, agentId: a.id, creatorUserId: u.id });
+    await sendUserMessage(ws.id, s.id, u.id, 'What is 2+2?');
+    const stop = new AbortController();
+    const worker = runTaskRunner(runnerOptions('w-openai'), stop.signal);
+    await waitUntil(async () => (await tasksOf(ws.id)).every((task) => task.status !== 'queued' && task.status !== 'running'));
+    stop.abort();
+    await worker;
+    await server.close();
+    const [task] = await tasksOf(ws.id);
+    expect(task.status).toBe('completed');
+    const [reply] = await t.db.select().from(chatMessage).where(and(eq(chatMessage.sessionId, s.id), eq(chatMessage.role, 'assistant')));
+    expect(reply.content).toBe('Model reply to: What is 2+2?');
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]).toMatchObject({ stream, auth: 'Bearer sk-test-key' });
+  });
+
+  test.each([
+    ['an endpoint that answers 500', 'error' as const, /answered 500: model exploded/],
+    ['an unreachable endpoint', 'unreachable' as const, /Could not reach the model endpoint/],
+  ])('a failing runtime (%s) yields a failed task with a readable error', async (_name, kind, pattern) => {
+    const server = kind === 'error' ? await startCompletionServer('error') : null;
+    const u = await seedUser(t.db);
+    const ws = await seedWorkspace(t.db, u.id);
+    const a = await seedAgent(t.db, {
+      workspaceId: ws.id,
+      ownerUserId: u.id,
+      runtimeKind: 'openai',
+      runtimeConfig: { baseUrl: server?.url ?? 'http://127.0.0.1:9/v1', model: 'm', apiKey: 'sk-never-logged', stream: false },
+    });
+    const s = await seedSession(t.db, { workspaceId: ws.id, agentId: a.id, creatorUserId: u.id });
+    await sendUserMessage(ws.id, s.id, u.id, 'hello');
+    const stop = new AbortController();
+    const worker = runTaskRunner(runnerOptions('w-fail'), stop.signal);
+    await waitUntil(async () => (await tasksOf(ws.id))[0].status === 'failed');
+    stop.abort();
+    await worker;
+    await server?.close();
+    const [task] = await tasksOf(ws.id);
+    expect(task.error).toMatch(pattern);
+    expect(task.error).not.toContain('sk-never-logged');
+    const assistant = await t.db.select().from(chatMessage).where(and(eq(chatMessage.sessionId, s.id), eq(chatMessage.role, 'assistant')));
+    expect(assistant).toHaveLength(0);
+  });
+
+  test('enqueue reports offline and archived agents without queuing', async () => {
+    const u = await seedUser(t.db);
+    const ws = await seedWorkspace(t.db, u.id);
+    const offline = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: u.id, runtimeKind: null });
+    const s = await seedSession(t.db, { workspaceId: ws.id, agentId: offline.id, creatorUserId: u.id });
+    expect((await sendUserMessage(ws.id, s.id, u.id, 'hi')).outcome).toMatchObject({ outcome: 'agent_offline' });
+    expect(await tasksOf(ws.id)).toHaveLength(0);
+  });
+
+  test('shutdown mid-run puts the task back in the queue', async () => {
+    // A server that never answers keeps the run in flight until the worker stops.
+    const hanging = http.createServer(() => {});
+    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+    const port = (hanging.address() as AddressInfo).port;
+    const u = await seedUser(t.db);
+    const ws = await seedWorkspace(t.db, u.id);
+    const a = await seedAgent(t.db, {
+      workspaceId: ws.id,
+      ownerUserId: u.id,
+      runtimeKind: 'openai',
+      runtimeConfig: { baseUrl: `http://127.0.0.1:${port}/v1`, model: 'm', apiKey: 'k', stream: false },
+    });
+    const s = await seedSession(t.db, { workspaceId: ws.id, agentId: a.id, creatorUserId: u.id });
+    await sendUserMessage(ws.id, s.id, u.id, 'hello');
+    const stop = new AbortController();
+    const worker = runTaskRunner(runnerOptions('w-stop'), stop.signal);
+    await waitUntil(async () => (await tasksOf(ws.id))[0].status === 'running');
+    stop.abort();
+    await worker;
+    hanging.closeAllConnections();
+    await new Promise((r) => hanging.close(r));
+    const [task] = await tasksOf(ws.id);
+    expect(task.status).toBe('queued');
+    expect(task.claimedBy).toBeNull();
+  });
+});
+
+describe('history', () => {
+  test('a run sees the most recent turns up to its trigger, oldest first', async () => {
+    const { loadTaskHistory, HISTORY_LIMIT } = await import('../services/tasks');
+    const u = await seedUser(t.db);
+    const ws = await seedWorkspace(t.db, u.id);
+    const a = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: u.id });
+    const s = await seedSession(t.db, { workspaceId: ws.id, agentId: a.id, creatorUserId: u.id });
+    for (let i = 0; i < HISTORY_LIMIT + 5; i++) await appendUserMessage(t.db, { workspaceId: ws.id, sessionId: s.id, authorUserId: u.id, content: `m${i}` });
+    const { outcome } = await sendUserMessage(ws.id, s.id, u.id, 'trigger');
+    if (outcome.outcome !== 'enqueued') throw new Error('expected a task');
+    await appendUserMessage(t.db, { workspaceId: ws.id, sessionId: s.id, authorUserId: u.id, content: 'after the trigger' });
+    const history = await loadTaskHistory(t.db, outcome.task);
+    expect(history).toHaveLength(HISTORY_LIMIT);
+    expect(history[history.length - 1].content).toBe('trigger');
+    expect(history[0].content).toBe(`m${6}`);
+  });
+});

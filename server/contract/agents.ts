@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { personSchema, timestamp } from './shared';
+
+const avatarColor = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'Use a colour like #4f46e5');
+const agentName = z.string().trim().min(1, 'Name is required').max(80, 'Name is at most 80 characters');
+
+const openAiRuntimeInput = z.object({
+  kind: z.literal('openai'),
+  base_url: z.url({ protocol: /^https?$/, message: 'Base URL must be an http(s) URL' }),
+  model: z.string().trim().min(1, 'Model is required').max(200),
+  // Left out on update: the stored key is kept.
+  api_key: z.string().min(1).max(500).optional(),
+  stream: z.boolean().default(false),
+});
+/** null: no runtime, the agent is offline. */
+export const runtimeInput = z.union([z.null(), z.object({ kind: z.literal('echo') }), openAiRuntimeInput]);
+export type RuntimeInput = z.infer<typeof runtimeInput>;
+/** What the agent form sends (`stream` may be left to its default). */
+export type AgentRuntimeInput = z.input<typeof runtimeInput>;
+
+export const createAgentInput = z.object({ name: agentName, avatar_color: avatarColor, runtime: runtimeInput.default(null) });
+export type CreateAgentInput = z.infer<typeof createAgentInput>;
+export const updateAgentInput = z
+  .object({ name: agentName.optional(), avatar_color: avatarColor.optional(), runtime: runtimeInput.optional() })
+  .refine((v) => Object.keys(v).length > 0, 'Nothing to update');
+export type UpdateAgentInput = z.infer<typeof updateAgentInput>;
+
+/** A runtime as the API shows it: never the API key, only whether one is stored. */
+export const agentRuntimeSchema = z.union([
+  z.null(),
+  z.object({ kind: z.literal('echo') }),
+  z.object({ kind: z.literal('openai'), base_url: z.string(), model: z.string(), stream: z.boolean(), has_api_key: z.boolean() }),
+]);
+
+export const agentSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  avatar_color: z.string(),
+  owner: personSchema,
+  runtime: agentRuntimeSchema,
+  archived_at: timestamp.nullable(),
+  created_at: timestamp,
+  /** Whether the viewer may change it: its owner or a workspace admin. */
+  can_edit: z.boolean(),
+});
+export type Agent = z.infer<typeof agentSchema>;
+
+export const agentsResponse = z.object({ agents: z.array(agentSchema) });
+export const agentResponse = z.object({ agent: agentSchema });

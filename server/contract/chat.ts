@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { personSchema, timestamp } from './shared';
+
+export const createSessionInput = z.object({
+  agent_id: z.uuid({ message: 'agent_id must be an agent id' }),
+  title: z.string().trim().min(1).max(200).optional(),
+});
+export const sendMessageInput = z.object({
+  content: z.string().refine((s) => s.trim().length > 0, 'Message is empty').pipe(z.string().max(20_000, 'Message is at most 20,000 characters')),
+});
+
+export const chatChannels = ['web', 'lark'] as const;
+export const taskStatuses = ['queued', 'running', 'completed', 'failed'] as const;
+
+export const chatSessionSchema = z.object({
+  id: z.string(),
+  agent_id: z.string(),
+  title: z.string().nullable(),
+  channel: z.enum(chatChannels),
+  creator: personSchema,
+  created_at: timestamp,
+  updated_at: timestamp,
+});
+
+/** `author` is null for the agent's replies. */
+export const chatMessageSchema = z.object({
+  id: z.string(),
+  role: z.enum(['user', 'assistant']),
+  content: z.string(),
+  author: personSchema.nullable(),
+  created_at: timestamp,
+});
+export type ChatMessage = z.infer<typeof chatMessageSchema>;
+
+export const agentTaskSchema = z.object({
+  id: z.string(),
+  status: z.enum(taskStatuses),
+  error: z.string().nullable(),
+  trigger_message_id: z.string().nullable(),
+  created_at: timestamp,
+});
+export type AgentTask = z.infer<typeof agentTaskSchema>;
+
+export const sessionsResponse = z.object({ sessions: z.array(chatSessionSchema) });
+export const sessionResponse = z.object({ session: chatSessionSchema });
+
+/** A session's transcript and its latest runs (the UI shows a run's progress and failure). */
+export const messagesResponse = z.object({ messages: z.array(chatMessageSchema), tasks: z.array(agentTaskSchema) });
+export type MessagesResponse = z.infer<typeof messagesResponse>;
+
+/** An offline agent keeps the message and runs nothing: `task` is null. */
+export const sendMessageResponse = z.object({
+  message: chatMessageSchema,
+  task: z.object({ id: z.string(), status: z.enum(taskStatuses) }).nullable(),
+  outcome: z.enum(['enqueued', 'agent_offline']),
+});

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { timestamp } from './shared';
+
+export const larkRegions = ['feishu', 'lark'] as const;
+export type LarkRegion = (typeof larkRegions)[number];
+export const larkConnectionStates = ['disconnected', 'connecting', 'connected', 'backoff'] as const;
+export type LarkConnectionState = (typeof larkConnectionStates)[number];
+
+export const beginInstallInput = z.object({
+  agent_id: z.uuid({ message: 'agent_id must be an agent id' }),
+  region: z.enum(larkRegions, { message: 'region must be feishu or lark' }).default('feishu'),
+});
+export const redeemBindingInput = z.object({ token: z.string().min(1, 'token is required').max(200) });
+
+export const larkInstallationSchema = z.object({
+  id: z.string(),
+  agent_id: z.string(),
+  /** `avatar` is the agent's colour, `#RRGGBB`. */
+  agent: z.object({ name: z.string(), avatar: z.string() }),
+  app_id: z.string(),
+  region: z.enum(larkRegions),
+  status: z.enum(['active', 'revoked']),
+  installed_at: timestamp,
+  connection: z.object({ state: z.enum(larkConnectionStates), last_event_at: timestamp.nullable() }),
+  can_manage: z.boolean(),
+  /** The latest message Lark refused for this bot; `code` is Lark's error code when it gave one. */
+  last_delivery_error: z.object({ code: z.number().nullable(), message: z.string(), at: timestamp }).nullable(),
+});
+export type LarkInstallation = z.infer<typeof larkInstallationSchema>;
+
+export const larkInstallationsResponse = z.object({
+  configured: z.boolean(),
+  install_supported: z.boolean(),
+  installations: z.array(larkInstallationSchema),
+});
+
+export const larkDropReasons = [
+  'invalid_event',
+  'revoked_installation',
+  'duplicate',
+  'not_addressed_in_group',
+  'non_workspace_member',
+  'unsupported_event',
+] as const;
+export type LarkDropReason = (typeof larkDropReasons)[number];
+
+/** An event the bot received and let go. Routing data only: Larkspur keeps no content of it. */
+export const larkInboundDropSchema = z.object({
+  /** One of `larkDropReasons`, or a newer reason this client does not know yet. */
+  reason: z.string(),
+  chat_id: z.string().nullable(),
+  event_type: z.string(),
+  received_at: timestamp,
+});
+export type LarkInboundDrop = z.infer<typeof larkInboundDropSchema>;
+export const larkInboundDropsResponse = z.object({ drops: z.array(larkInboundDropSchema) });
+
+export const larkInstallBeginSchema = z.object({
+  session_id: z.string(),
+  qr_code_url: z.string(),
+  expires_in_seconds: z.number(),
+  poll_interval_seconds: z.number(),
+});
+export type LarkInstallBegin = z.infer<typeof larkInstallBeginSchema>;
+
+export const larkInstallErrorReasons = [
+  'expired',
+  'access_denied',
+  'lark_protocol_error',
+  'bot_info_failed',
+  'installation_conflict',
+  'installer_bind_failed',
+  'internal_error',
+] as const;
+export type LarkInstallErrorReason = (typeof larkInstallErrorReasons)[number];
+
+export const larkInstallStatusSchema = z.object({
+  status: z.enum(['pending', 'success', 'error']),
+  installation_id: z.string().optional(),
+  /** One of `larkInstallErrorReasons`, or a newer reason this client does not know yet. */
+  error_reason: z.string().nullish(),
+  error_message: z.string().nullish(),
+});
+
+export const larkBindingRedeemedSchema = z.object({
+  workspace: z.object({ id: z.string(), name: z.string(), slug: z.string() }),
+  agent: z.object({ id: z.string(), name: z.string() }),
+});
+export type LarkBindingRedeemed = z.infer<typeof larkBindingRedeemedSchema>;

@@ -1,0 +1,152 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db/client';
+import type { PgListener } from '../db/listen';
+import type { Env } from '../env';
+import { createJobQueue, MAINTENANCE_QUEUE, OUTBOX_QUEUE, OUTBOX_WAKE_CHANNEL } from '../jobs/queue';
+import type { WorkerMetrics } from '../ops/metrics';
+import type { FetchLike } from './api';
+import { LarkHub, hubConfigFromEnv, type HubConfig } from './hub/hub';
+import { createIngress } from './inbound/ingress';
+import { countRegistrationSessionsByStatus } from './install/registration-sessions';
+import { runRegistrationPoller } from './install/registration-poller';
+import type { LarkIntegration } from './integration';
+import { runLarkMaintenance } from './maintenance';
+import { deliverOutboxRow } from './outbound/deliver';
+import { countOutboxByStatus } from './outbound/outbox';
+import { runOutboxReconciler } from './outbound/reconciler';
+import { larkTaskHooks, type TaskHooks } from './outbound/task-hooks';
+
+/** Deliverer loops and their batch size: together they bound outbox sends in flight per worker. */
+const OUTBOX_DELIVERERS = 4;
+const OUTBOX_BATCH = 10;
+const MAINTENANCE_CRON = '*/15 * * * *';
+
+export type LarkEngineOptions = {
+  db: Db;
+  listener: PgListener;
+  config: Env;
+  integration: LarkIntegration;
+  nodeId: string;
+  logger: Logger;
+  metrics: WorkerMetrics;
+  fetch?: FetchLike;
+  /** Overrides for tests: hub timings and the ACK-path dispatch budget. */
+  hubConfig?: Partial<HubConfig>;
+  dispatchBudgetMs?: number;
+};
+
+export type LarkEngine = {
+  hub: LarkHub;
+  /** Writes that commit with an agent task's outcome: its answer to Lark. */
+  taskHooks: TaskHooks;
+  /** Resolves when every loop has ended (after the signal aborted). */
+  done: Promise<void>;
+  isRunning(): boolean;
+  /** Refreshes the gauges read from the database, at scrape time. */
+  collectMetrics(): Promise<void>;
+  /** After `done`: stops the job queue within the deadline. */
+  close(timeoutMs: number): Promise<void>;
+};
+
+/**
+ * Starts the worker side of the Lark integration, in pipeline order: outbound delivery first (so
+ * nothing decided is left unsent), then the hub whose connections feed ingress, then the backlog,
+ * the registration poller and maintenance.
+ */
+export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSignal): Promise<LarkEngine> {
+  const { db, listener, config, integration, metrics, logger: log } = opts;
+  const jobQueue = createJobQueue({ databaseUrl: config.DATABASE_URL, logger: log.child({ part: 'jobs' }) });
+  await jobQueue.start();
+  const { boss, enqueuer: jobs } = jobQueue;
+  const loops: Array<Promise<void>> = [];
+
+  const outboxLog = log.child({ loop: 'lark-outbox' });
+  // Several deliverer loops, so one slow send does not hold up the next batch.
+  const deliverers: string[] = [];
+  for (let i = 0; i < OUTBOX_DELIVERERS; i++) {
+    const id: string = await boss.work<{ outboxId: string }>(OUTBOX_QUEUE, { batchSize: OUTBOX_BATCH, pollingIntervalSeconds: 0.5 }, async (batch) => {
+      // A full batch means more is waiting: fetch again without the poll delay.
+      if (batch.length === OUTBOX_BATCH) boss.notifyWorker(id);
+      await Promise.all(
+        batch.map((job) =>
+          deliverOutboxRow(
+            {
+              db,
+              integration,
+              jobs,
+              logger: outboxLog,
+              appUrl: config.APP_URL,
+              fetch: opts.fetch,
+              onResult: (result, sentAfterMs) => {
+                metrics.outboxDeliveries.inc({ result });
+                if (sentAfterMs !== undefined) metrics.outboxDeliveryLatency.observe(sentAfterMs / 1000);
+              },
+            },
+            job.data.outboxId,
+          ),
+        ),
+      );
+    });
+    deliverers.push(id);
+  }
+  const wakeDeliverers = () => deliverers.forEach((id) => boss.notifyWorker(id));
+  const unsubscribeOutbox = listener.subscribe(OUTBOX_WAKE_CHANNEL, { onNotify: wakeDeliverers, onResync: wakeDeliverers });
+  signal.addEventListener('abort', unsubscribeOutbox, { once: true });
+  loops.push(runOutboxReconciler({ db, jobs, logger: outboxLog }, signal));
+
+  const maintenanceLog = log.child({ loop: 'lark-maintenance' });
+  const maintain = () => runLarkMaintenance({ db, integration, logger: maintenanceLog, fetch: opts.fetch });
+  await boss.work(MAINTENANCE_QUEUE, { pollingIntervalSeconds: 5 }, maintain);
+  await boss.schedule(MAINTENANCE_QUEUE, MAINTENANCE_CRON);
+  // Once at start too, off the hot path; the schedule covers the next pass if this one fails.
+  void maintain().catch((err) => maintenanceLog.warn({ err }, 'startup maintenance failed'));
+
+  const ingress = createIngress({
+    db,
+    listener,
+    jobs,
+    logger: log.child({ loop: 'lark-dispatch' }),
+    appUrl: config.APP_URL,
+    metrics,
+    concurrency: config.LARK_DISPATCH_CONCURRENCY,
+    dispatchBudgetMs: opts.dispatchBudgetMs,
+  });
+  const hub = new LarkHub({
+    db,
+    listener,
+    nodeId: opts.nodeId,
+    integration,
+    logger: log.child({ loop: 'lark-hub' }),
+    config: { ...hubConfigFromEnv(config), ...opts.hubConfig },
+    onAck: (ack) => {
+      metrics.acks.inc({ code: String(ack.code) });
+      metrics.ackLatency.observe(ack.bizRtMs / 1000);
+    },
+    route: ingress.route,
+  });
+  loops.push(ingress.runBacklog(signal));
+  loops.push(hub.run(signal));
+  loops.push(
+    runRegistrationPoller(
+      { db, listener, integration, logger: log.child({ loop: 'lark-registration' }), tickMs: config.LARK_REGISTRATION_TICK_MS, fetch: opts.fetch },
+      signal,
+    ),
+  );
+
+  return {
+    hub,
+    taskHooks: larkTaskHooks(jobs),
+    done: Promise.all(loops).then(() => undefined),
+    isRunning: () => hub.isRunning(),
+    async collectMetrics() {
+      const stats = hub.stats();
+      metrics.leasesHeld.set(stats.held);
+      for (const [state, count] of Object.entries(stats.states)) metrics.connections.set({ state }, count);
+      metrics.outboxMessages.reset();
+      for (const [status, n] of Object.entries(await countOutboxByStatus(db))) metrics.outboxMessages.set({ status }, n);
+      metrics.registrationSessions.reset();
+      for (const [status, n] of Object.entries(await countRegistrationSessionsByStatus(db))) metrics.registrationSessions.set({ status }, n);
+    },
+    close: (timeoutMs) => jobQueue.stop(timeoutMs),
+  };
+}

@@ -1,0 +1,347 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client';
+import type { PgListener } from '../../db/listen';
+import type { ConnectionState } from '../../db/schema';
+import type { Env } from '../../env';
+import { LARK_INSTALLATION_CHANNEL } from '../../events';
+import { openBaseUrlFor } from '../api';
+import type { LarkIntegration } from '../integration';
+import {
+  runConnector,
+  type AckSent,
+  type ConnectorExit,
+  type ConnectorStatus,
+  type DeliveryHandler,
+  type DeliveryVerdict,
+  type InboundDelivery,
+} from '../protocol';
+import { sleep, Wakeup } from '../../async/abortable';
+import { reconnectDelayMs } from './reconnect-delay';
+import { acquireLeases, listActiveInstallations, releaseLeases, renewLeases, type ActiveInstallation, type LeaseClaim } from './leases';
+
+export type HubConfig = {
+  leaseTtlMs: number;
+  leaseRenewMs: number;
+  sweepMs: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  backoffResetAfterMs: number;
+  leaseReleaseTimeoutMs: number;
+  shutdownTimeoutMs: number;
+};
+
+export function hubConfigFromEnv(e: Env): HubConfig {
+  return {
+    leaseTtlMs: e.LARK_LEASE_TTL_MS,
+    leaseRenewMs: e.LARK_LEASE_RENEW_MS,
+    sweepMs: e.LARK_HUB_SWEEP_MS,
+    backoffMinMs: e.LARK_BACKOFF_MIN_MS,
+    backoffMaxMs: e.LARK_BACKOFF_MAX_MS,
+    backoffResetAfterMs: e.LARK_BACKOFF_RESET_AFTER_MS,
+    leaseReleaseTimeoutMs: e.LARK_LEASE_RELEASE_TIMEOUT_MS,
+    shutdownTimeoutMs: e.LARK_HUB_SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+export type ConnectInput = {
+  installation: ActiveInstallation;
+  appSecret: string;
+  openBaseUrl: string;
+  handler: DeliveryHandler;
+  onStatus: (status: ConnectorStatus) => void;
+  onAck?: (ack: AckSent) => void;
+  logger: Logger;
+};
+/** Opens one long connection and resolves when it ends; the real one is runConnector. */
+export type ConnectFn = (input: ConnectInput, signal: AbortSignal) => Promise<ConnectorExit>;
+/** Decides the ACK for each complete event of an installation. */
+export type DeliveryRouter = (installation: ActiveInstallation, delivery: InboundDelivery) => Promise<DeliveryVerdict>;
+
+export type HubOptions = {
+  db: Db;
+  listener: PgListener;
+  nodeId: string;
+  integration: LarkIntegration;
+  logger: Logger;
+  config: HubConfig;
+  connect?: ConnectFn;
+  route?: DeliveryRouter;
+  /** Called after every renewal statement (benchmarks count statements per tick). */
+  onRenewTick?: (held: number) => void;
+  /** Called for every ACK written (metrics). */
+  onAck?: (ack: AckSent) => void;
+};
+
+const defaultConnect: ConnectFn = (input, signal) =>
+  runConnector(
+    {
+      appId: input.installation.appId,
+      appSecret: input.appSecret,
+      openBaseUrl: input.openBaseUrl,
+      handler: input.handler,
+      onStatus: input.onStatus,
+      onAck: input.onAck,
+      logger: input.logger,
+      installationId: input.installation.id,
+    },
+    signal,
+  );
+
+/** A rotation (re-install) changes one of these; the running connection then belongs to the old bot. */
+export function credentialsFingerprint(i: Pick<ActiveInstallation, 'appId' | 'botOpenId' | 'botUnionId' | 'region' | 'appSecretCiphertext'>): string {
+  return createHash('sha256')
+    .update([i.appId, i.botOpenId, i.botUnionId ?? '', i.region, createHash('sha256').update(i.appSecretCiphertext).digest('hex')].join('\n'))
+    .digest('hex');
+}
+
+/** Lease tokens are per supervisor generation so a rotated-out supervisor can never release its successor's lease. */
+export const leaseToken = (nodeId: string, generation: number) => `${nodeId}-g${generation}`;
+
+type Supervisor = {
+  installation: ActiveInstallation;
+  token: string;
+  fingerprint: string;
+  controller: AbortController;
+  state: ConnectionState;
+  lastEventAt: Date | null;
+  lastConnectedAt: Date | null;
+  done: Promise<void>;
+};
+
+/**
+ * Keeps one connection open per active installation this worker holds the lease for, across any
+ * number of worker replicas. Reacts to installation NOTIFYs at once; the periodic sweep is the
+ * safety net.
+ */
+export class LarkHub {
+  private readonly supervisors = new Map<string, Supervisor>();
+  private generation = 0;
+  private readonly wake = new Wakeup();
+  private sweepRequested = true;
+  private flushRequested = false;
+  private readonly connect: ConnectFn;
+  private readonly route: DeliveryRouter;
+  private eventsReceived = 0;
+  private stopped = false;
+
+  constructor(private readonly opts: HubOptions) {
+    this.connect = opts.connect ?? defaultConnect;
+    this.route = opts.route ?? (async () => 'ok');
+  }
+
+  private running = false;
+
+  /** True while run() is active (readiness). */
+  isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Installation ids this worker holds a lease for right now. */
+  heldInstallations(): string[] {
+    return [...this.supervisors.keys()];
+  }
+
+  stats() {
+    const states: Record<ConnectionState, number> = { disconnected: 0, connecting: 0, connected: 0, backoff: 0 };
+    for (const s of this.supervisors.values()) states[s.state] += 1;
+    return { held: this.supervisors.size, eventsReceived: this.eventsReceived, states };
+  }
+
+  /** Asks for a sweep now (also what a NOTIFY does). */
+  requestSweep(): void {
+    this.sweepRequested = true;
+    this.wake.notify();
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    this.running = true;
+    // A revoke, rotation or install wakes a sweep at once; after a listener reconnect, sweep anyway.
+    const unsubscribe = signal.aborted ? () => {} : this.opts.listener.subscribe(LARK_INSTALLATION_CHANNEL, { onNotify: () => this.requestSweep(), onResync: () => this.requestSweep() });
+    let nextSweep = 0;
+    let nextRenew = Date.now() + this.opts.config.leaseRenewMs;
+    try {
+      while (!signal.aborted) {
+        const now = Date.now();
+        if (this.sweepRequested || now >= nextSweep) {
+          this.sweepRequested = false;
+          await this.sweep().catch((err) => this.opts.logger.error({ err }, 'hub sweep failed'));
+          nextSweep = Date.now() + this.opts.config.sweepMs;
+        }
+        if (this.flushRequested || now >= nextRenew) {
+          this.flushRequested = false;
+          await this.renew().catch((err) => this.opts.logger.error({ err }, 'lease renewal failed'));
+          nextRenew = Date.now() + this.opts.config.leaseRenewMs;
+        }
+        await this.wake.wait(Math.max(0, Math.min(nextSweep, nextRenew) - Date.now()), signal);
+      }
+    } finally {
+      this.running = false;
+      unsubscribe();
+      await this.shutdown();
+    }
+  }
+
+  /** Reconciles supervisors with the active installations: start, stop (revoked) and restart (rotated). */
+  async sweep(): Promise<void> {
+    if (this.stopped) return;
+    const rows = await listActiveInstallations(this.opts.db);
+    const active = new Map(rows.map((r) => [r.id, r]));
+    for (const [id, sup] of this.supervisors) {
+      if (!active.has(id)) {
+        this.opts.logger.info({ installationId: id }, 'installation no longer active; dropping its connection');
+        void this.stopSupervisor(id, sup, { release: true });
+      }
+    }
+    const claims: Array<LeaseClaim & { installation: ActiveInstallation; fingerprint: string }> = [];
+    for (const row of rows) {
+      const fingerprint = credentialsFingerprint(row);
+      const current = this.supervisors.get(row.id);
+      if (current && current.fingerprint === fingerprint) continue;
+      const heldByOurNode = row.leaseToken?.startsWith(`${this.opts.nodeId}-g`) ?? false;
+      if (!current && row.leaseToken && !row.leaseExpired && !heldByOurNode) continue; // another replica holds it
+      claims.push({ id: row.id, token: leaseToken(this.opts.nodeId, ++this.generation), replacesToken: current?.token ?? null, installation: row, fingerprint });
+    }
+    if (claims.length === 0) return;
+    const acquired = await acquireLeases(this.opts.db, claims, this.opts.config.leaseTtlMs, this.opts.nodeId);
+    for (const claim of claims) {
+      if (!acquired.has(claim.id)) continue;
+      const previous = this.supervisors.get(claim.id);
+      if (previous) {
+        this.opts.logger.info({ installationId: claim.id, appId: claim.installation.appId }, 'credentials rotated; restarting the connection');
+        // The lease was handed over by CAS; the old supervisor's release can no longer match it.
+        void this.stopSupervisor(claim.id, previous, { release: true });
+      }
+      this.startSupervisor(claim.installation, claim.token, claim.fingerprint);
+    }
+  }
+
+  /** One statement renews every lease this worker holds; a lease not renewed is lost at once. */
+  async renew(): Promise<void> {
+    const held = [...this.supervisors.values()].map((s) => ({
+      id: s.installation.id,
+      token: s.token,
+      state: s.state,
+      lastEventAt: s.lastEventAt,
+      lastConnectedAt: s.lastConnectedAt,
+    }));
+    if (held.length === 0) return;
+    const still = await renewLeases(this.opts.db, held, this.opts.config.leaseTtlMs);
+    this.opts.onRenewTick?.(held.length);
+    for (const h of held) {
+      const sup = this.supervisors.get(h.id);
+      if (!still.has(h.id) && sup && sup.token === h.token) {
+        this.opts.logger.warn({ installationId: h.id }, 'lease lost; closing the connection');
+        void this.stopSupervisor(h.id, sup, { release: false });
+      }
+    }
+  }
+
+  private startSupervisor(installation: ActiveInstallation, token: string, fingerprint: string): void {
+    const sup: Supervisor = {
+      installation,
+      token,
+      fingerprint,
+      controller: new AbortController(),
+      state: 'connecting',
+      lastEventAt: null,
+      lastConnectedAt: null,
+      done: Promise.resolve(),
+    };
+    this.supervisors.set(installation.id, sup);
+    sup.done = this.supervise(sup).catch((err) => this.opts.logger.error({ err, installationId: installation.id }, 'supervisor crashed'));
+  }
+
+  private async stopSupervisor(id: string, sup: Supervisor, opts: { release: boolean }): Promise<void> {
+    if (this.supervisors.get(id) === sup) this.supervisors.delete(id);
+    sup.controller.abort();
+    await sup.done;
+    if (opts.release) await this.release([{ id, token: sup.token }]);
+  }
+
+  private async release(held: Array<{ id: string; token: string }>): Promise<void> {
+    try {
+      await releaseLeases(this.opts.db, held, AbortSignal.timeout(this.opts.config.leaseReleaseTimeoutMs));
+    } catch (err) {
+      // The lease then simply expires after its TTL.
+      this.opts.logger.warn({ err, count: held.length }, 'lease release did not finish in time');
+    }
+  }
+
+  private setState(sup: Supervisor, state: ConnectionState): void {
+    if (sup.state === state) return;
+    sup.state = state;
+    if (state === 'connected') sup.lastConnectedAt = new Date();
+    // State changes reach the database with the next (early) renewal, still one statement for all.
+    if (this.supervisors.get(sup.installation.id) === sup) {
+      this.flushRequested = true;
+      this.wake.notify();
+    }
+  }
+
+  private async supervise(sup: Supervisor): Promise<void> {
+    const { installation } = sup;
+    const signal = sup.controller.signal;
+    const log = this.opts.logger.child({ installationId: installation.id, appId: installation.appId });
+    const { backoffMinMs, backoffMaxMs, backoffResetAfterMs } = this.opts.config;
+    let backoff = backoffMinMs;
+    let failedAttempts = 0;
+    while (!signal.aborted) {
+      let appSecret: string;
+      try {
+        appSecret = this.opts.integration.box!.open(installation.appSecretCiphertext);
+      } catch {
+        log.error('cannot decrypt the app secret (was LARK_SECRET_KEY changed?); not connecting');
+        this.setState(sup, 'backoff');
+        await sleep(backoffMaxMs, signal);
+        continue;
+      }
+      this.setState(sup, 'connecting');
+      const exit = await this.connect(
+        {
+          installation,
+          appSecret,
+          openBaseUrl: openBaseUrlFor(installation.region, this.opts.integration.hosts),
+          handler: (delivery) => {
+            this.eventsReceived += 1;
+            sup.lastEventAt = new Date();
+            return this.route(installation, delivery);
+          },
+          onStatus: (status) => {
+            if (status.state === 'connected') this.setState(sup, 'connected');
+            if (status.lastEventAt) sup.lastEventAt = new Date(status.lastEventAt);
+          },
+          onAck: this.opts.onAck,
+          logger: log,
+        },
+        signal,
+      );
+      if (signal.aborted) break;
+      // A connection that lived a while was healthy: its end is news, not another failure.
+      const wasHealthy = exit.connectedAt !== null && exit.endedAt - exit.connectedAt >= backoffResetAfterMs;
+      if (wasHealthy) backoff = backoffMinMs;
+      failedAttempts = wasHealthy ? 0 : failedAttempts + 1;
+      const fatal = exit.reason === 'bootstrap_failed' && exit.error.kind === 'fatal';
+      const delay = reconnectDelayMs({ clientConfig: exit.clientConfig, wasHealthy, failedAttempts, fatal, backoffMs: backoff, backoffMaxMs });
+      log.warn({ reason: exit.reason, delayMs: Math.round(delay) }, 'lark connection ended; reconnecting after backoff');
+      this.setState(sup, 'backoff');
+      await sleep(delay, signal);
+      backoff = Math.min(backoff * 2, backoffMaxMs);
+    }
+    sup.state = 'disconnected';
+  }
+
+  /** Bounded: stop every supervisor, then release all held leases in one statement. */
+  private async shutdown(): Promise<void> {
+    this.stopped = true;
+    const all = [...this.supervisors.entries()];
+    this.supervisors.clear();
+    for (const [, sup] of all) sup.controller.abort();
+    const timer = new AbortController();
+    const deadline = sleep(this.opts.config.shutdownTimeoutMs, timer.signal).then(() => 'timeout' as const);
+    const finished = await Promise.race([Promise.all(all.map(([, s]) => s.done)).then(() => 'done' as const), deadline]);
+    timer.abort();
+    if (finished === 'timeout') this.opts.logger.warn('some connections did not close within the shutdown deadline');
+    await this.release(all.map(([id, s]) => ({ id, token: s.token })));
+  }
+}

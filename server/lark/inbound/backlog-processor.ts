@@ -1,0 +1,63 @@
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client';
+import type { PgListener } from '../../db/listen';
+import { claimParkedEvents, deleteParkedEvent, LARK_BACKLOG_CHANNEL, retryParkedEventLater, type BacklogEvent } from './backlog';
+import type { DispatchResult } from './dispatcher';
+import { Wakeup } from '../../async/abortable';
+import type { ConcurrencyGate } from '../../async/concurrency-gate';
+
+export type BacklogProcessorOptions = {
+  db: Db;
+  listener: PgListener;
+  gate: ConcurrencyGate;
+  logger: Logger;
+  /** Shared with the ACK path: while true, new events are parked behind the older ones. */
+  state: { active: boolean };
+  dispatch: (event: BacklogEvent) => Promise<DispatchResult>;
+  tickMs?: number;
+  batchSize?: number;
+};
+
+const RETRY_DELAY_SECONDS = 5;
+const SLOT_WAIT_MS = 30_000;
+
+/** Dispatches parked events oldest first, through the same dispatch slots as the ACK path. */
+export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal: AbortSignal): Promise<void> {
+  const wakeup = new Wakeup();
+  const unsubscribe = opts.listener.subscribe(LARK_BACKLOG_CHANNEL, { onNotify: () => wakeup.notify(), onResync: () => wakeup.notify() });
+  try {
+    while (!signal.aborted) {
+      let events: BacklogEvent[] = [];
+      try {
+        events = await claimParkedEvents(opts.db, opts.batchSize ?? 32);
+      } catch (err) {
+        opts.logger.error({ err }, 'claiming parked events failed');
+      }
+      if (events.length === 0) {
+        opts.state.active = false;
+        await wakeup.wait(opts.tickMs ?? 1000, signal);
+        continue;
+      }
+      // In order within the batch; each event takes a dispatch slot like a live one.
+      await Promise.all(
+        events.map(async (event) => {
+          const slot = await opts.gate.acquire(SLOT_WAIT_MS);
+          // Unreleased, the event's hold simply runs out and another pass takes it.
+          if (!slot) return retryParkedEventLater(opts.db, event.id, 0).catch((err) => opts.logger.warn({ err }, 'releasing a parked event failed'));
+          try {
+            const result = await opts.dispatch(event);
+            if (result.ack === 200) await deleteParkedEvent(opts.db, event.id);
+            else await retryParkedEventLater(opts.db, event.id, RETRY_DELAY_SECONDS);
+          } catch (err) {
+            opts.logger.error({ err, installationId: event.installationId }, 'dispatching a parked event failed; will retry');
+            await retryParkedEventLater(opts.db, event.id, RETRY_DELAY_SECONDS).catch((e) => opts.logger.warn({ err: e }, 'postponing a parked event failed; its hold runs out instead'));
+          } finally {
+            slot.release();
+          }
+        }),
+      );
+    }
+  } finally {
+    unsubscribe();
+  }
+}

@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client';
+import type { PgListener } from '../../db/listen';
+import type { JobEnqueuer } from '../../jobs/queue';
+import type { WorkerMetrics } from '../../ops/metrics';
+import { ConcurrencyGate } from '../../async/concurrency-gate';
+import type { DeliveryRouter } from '../hub/hub';
+import { parkInboundEvent } from './backlog';
+import { runBacklogProcessor } from './backlog-processor';
+import { dispatchInboundEvent, type DispatchResult } from './dispatcher';
+
+/** How long an event may wait for a dispatch slot before it is parked in the backlog instead. */
+const DISPATCH_QUEUE_WAIT_MS = 250;
+/** Waiting and dispatching together stay inside this, well before the connector's own 3 s ACK deadline. */
+const DISPATCH_TOTAL_BUDGET_MS = 2000;
+const DISPATCH_MIN_BUDGET_MS = 300;
+/** Parked events were already ACKed: their dispatch has no 3 s deadline, only a generous bound. */
+const BACKLOG_DISPATCH_BUDGET_MS = 15_000;
+
+export type IngressOptions = {
+  db: Db;
+  listener: PgListener;
+  jobs: JobEnqueuer;
+  logger: Logger;
+  appUrl: string;
+  metrics: WorkerMetrics;
+  /** Dispatches in flight per worker; past it, events are parked. */
+  concurrency: number;
+  /** Overrides the ACK-path budget (tests). */
+  dispatchBudgetMs?: number;
+};
+
+export type Ingress = {
+  /** Decides the ACK of every complete event: dispatch now, or park durably and ACK. */
+  route: DeliveryRouter;
+  /** Dispatches parked events, oldest first, until the signal aborts. */
+  runBacklog(signal: AbortSignal): Promise<void>;
+};
+
+/**
+ * The inbound policy between the connection and the dispatcher. Every event is ACKed within the
+ * budget: it gets a dispatch slot within a short wait, or it is parked in one statement and ACKed
+ * 200. While older events are parked, new ones follow them into the backlog so order holds.
+ */
+export function createIngress(opts: IngressOptions): Ingress {
+  const gate = new ConcurrencyGate(opts.concurrency);
+  const backlog = { active: false };
+  const log = opts.logger;
+  const record = (dispatched: DispatchResult) => {
+    opts.metrics.dispatchOutcomes.inc({ outcome: dispatched.result.outcome });
+    if (dispatched.result.outcome === 'dropped') opts.metrics.dispatchDrops.inc({ reason: dispatched.result.reason });
+  };
+  const dispatch = async (input: { appId: string; payload: Uint8Array | string }, budgetMs: number) => {
+    const dispatched = await dispatchInboundEvent({ db: opts.db, jobs: opts.jobs, logger: log, appUrl: opts.appUrl, budgetMs }, input);
+    record(dispatched);
+    return dispatched;
+  };
+
+  const route: DeliveryRouter = async (installation, delivery) => {
+    if (delivery.frameType !== 'event') return 'ignored';
+    opts.metrics.eventsReceived.inc();
+    const queuedAt = Date.now();
+    const slot = backlog.active ? null : await gate.acquire(DISPATCH_QUEUE_WAIT_MS);
+    if (!slot) {
+      try {
+        await parkInboundEvent(opts.db, { installationId: installation.id, appId: installation.appId, payload: Buffer.from(delivery.payload).toString('utf8') });
+      } catch (err) {
+        log.error({ err, installationId: installation.id }, 'could not park an event; asking Lark to redeliver');
+        return 'retry';
+      }
+      backlog.active = true;
+      opts.metrics.dispatchOutcomes.inc({ outcome: 'parked' });
+      return 'ok';
+    }
+    try {
+      // The time spent waiting for the slot comes off the dispatch budget.
+      const budgetMs = opts.dispatchBudgetMs ?? Math.max(DISPATCH_MIN_BUDGET_MS, DISPATCH_TOTAL_BUDGET_MS - (Date.now() - queuedAt));
+      const dispatched = await dispatch({ appId: installation.appId, payload: delivery.payload }, budgetMs);
+      return dispatched.ack === 200 ? 'ok' : 'retry';
+    } finally {
+      slot.release();
+    }
+  };
+
+  return {
+    route,
+    runBacklog: (signal) =>
+      runBacklogProcessor(
+        {
+          db: opts.db,
+          listener: opts.listener,
+          gate,
+          logger: log,
+          state: backlog,
+          dispatch: (event) => dispatch({ appId: event.appId, payload: event.payload }, BACKLOG_DISPATCH_BUDGET_MS),
+        },
+        signal,
+      ),
+  };
+}

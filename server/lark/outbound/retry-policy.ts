@@ -1,0 +1,34 @@
+import { isRetryableLarkError, LarkApiError, LarkRateLimitError, TOKEN_INVALID_CODES } from '../api';
+
+/**
+ * The one retry policy for outbox sends. The job queue does not retry on its own: every retry is
+ * decided here and scheduled as a new job, and a send whose worker died is handed back by the
+ * outbox reconciler.
+ */
+
+/** Attempts before a retryable failure is recorded as failed. With the capped backoff below: roughly 10 minutes. */
+export const MAX_DELIVERY_ATTEMPTS = 14;
+/** How long one attempt holds its row; a holder that died releases it when this runs out. */
+export const DELIVERY_HOLD_SECONDS = 60;
+// Lark's IM rate-limit code (the HTTP-level one is a LarkRateLimitError already).
+const IM_RATE_LIMITED = 230020;
+const BACKOFF_CAP_MS = 60_000;
+const MIN_RATE_LIMIT_WAIT_MS = 200;
+
+export type RetryDecision = { retry: false; reason: 'permanent' | 'attempts_exhausted' } | { retry: true; delayMs: number };
+
+/** Exponential backoff from 1 s, capped at a minute, with jitter so retries of a burst spread out. */
+export function backoffDelayMs(attempts: number): number {
+  const base = Math.min(BACKOFF_CAP_MS, 1000 * 2 ** Math.max(0, attempts - 1));
+  return base / 2 + Math.random() * (base / 2);
+}
+
+/** Whether a failed attempt (the `attempts`-th) is tried again, and when. */
+export function decideRetry(err: unknown, attempts: number): RetryDecision {
+  const code = err instanceof LarkApiError ? err.code : null;
+  const retryable = isRetryableLarkError(err) || code === IM_RATE_LIMITED || (code !== null && TOKEN_INVALID_CODES.has(code));
+  if (!retryable) return { retry: false, reason: 'permanent' };
+  if (attempts >= MAX_DELIVERY_ATTEMPTS) return { retry: false, reason: 'attempts_exhausted' };
+  const delayMs = err instanceof LarkRateLimitError ? Math.max(err.retryAfterMs, MIN_RATE_LIMIT_WAIT_MS) : backoffDelayMs(attempts);
+  return { retry: true, delayMs };
+}

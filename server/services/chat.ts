@@ -1,0 +1,169 @@
+import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client';
+import { agent, agentTask, chatMessage, chatSession, user } from '../db/schema';
+import type { chatSessionSchema, messagesResponse, sendMessageResponse } from '../contract/chat';
+import type { Payload } from '../contract/shared';
+import { AppError, notFound } from '../errors';
+import { emitWorkspaceEvent } from '../events';
+import { enqueueAgentTask } from './tasks';
+import { inTransaction } from '../db/transaction';
+
+export type ChatSessionRow = typeof chatSession.$inferSelect;
+export type ChatMessageRow = typeof chatMessage.$inferSelect;
+export type ChatSessionWithCreator = { session: ChatSessionRow; creatorName: string };
+
+const sessionSelection = { session: chatSession, creatorName: user.name };
+
+export async function createChatSession(
+  db: DbOrTx,
+  input: { workspaceId: string; creatorUserId: string; agentId: string; title?: string },
+) {
+  const [a] = await db
+    .select({ name: agent.name, archivedAt: agent.archivedAt })
+    .from(agent)
+    .where(and(eq(agent.workspaceId, input.workspaceId), eq(agent.id, input.agentId)));
+  if (!a) throw notFound('Agent');
+  if (a.archivedAt) throw new AppError('agent_archived', `${a.name} is archived`);
+  const [session] = await db
+    .insert(chatSession)
+    .values({
+      workspaceId: input.workspaceId,
+      agentId: input.agentId,
+      creatorUserId: input.creatorUserId,
+      channel: 'web',
+      title: input.title ?? `Chat with ${a.name}`,
+    })
+    .returning();
+  return getChatSessionOrThrow(db, { workspaceId: input.workspaceId, sessionId: session.id, viewerUserId: input.creatorUserId });
+}
+
+/** Sessions are private to their creator. */
+export async function listChatSessions(db: DbOrTx, input: { workspaceId: string; viewerUserId: string; agentId?: string }) {
+  return selectOwnSessions(db, input, input.agentId ? eq(chatSession.agentId, input.agentId) : undefined)
+    .orderBy(desc(chatSession.updatedAt))
+    .limit(200);
+}
+
+/** The viewer's own sessions in a workspace (sessions are private to their creator). */
+function selectOwnSessions(db: DbOrTx, input: { workspaceId: string; viewerUserId: string }, extra?: SQL) {
+  return db
+    .select(sessionSelection)
+    .from(chatSession)
+    .innerJoin(user, eq(user.id, chatSession.creatorUserId))
+    .where(and(eq(chatSession.workspaceId, input.workspaceId), eq(chatSession.creatorUserId, input.viewerUserId), extra));
+}
+
+export async function getChatSessionOrThrow(db: DbOrTx, input: { workspaceId: string; sessionId: string; viewerUserId: string }) {
+  const [row] = await selectOwnSessions(db, input, eq(chatSession.id, input.sessionId));
+  if (!row) throw notFound('Chat session');
+  return row;
+}
+
+export function sessionView(r: ChatSessionWithCreator): Payload<typeof chatSessionSchema> {
+  const s = r.session;
+  return {
+    id: s.id,
+    agent_id: s.agentId,
+    title: s.title,
+    channel: s.channel,
+    creator: { id: s.creatorUserId, name: r.creatorName },
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+  };
+}
+
+export async function listChatMessages(db: DbOrTx, input: { workspaceId: string; sessionId: string }): Promise<Payload<typeof messagesResponse>> {
+  const messages = await db
+    .select({ message: chatMessage, authorName: user.name })
+    .from(chatMessage)
+    .leftJoin(user, eq(user.id, chatMessage.authorUserId))
+    .where(and(eq(chatMessage.workspaceId, input.workspaceId), eq(chatMessage.sessionId, input.sessionId)))
+    .orderBy(asc(chatMessage.createdAt))
+    .limit(1000);
+  const tasks = await db
+    .select()
+    .from(agentTask)
+    .where(and(eq(agentTask.workspaceId, input.workspaceId), eq(agentTask.sessionId, input.sessionId)))
+    .orderBy(desc(agentTask.seq))
+    .limit(20);
+  return {
+    messages: messages.map((m) => ({
+      id: m.message.id,
+      role: m.message.role,
+      content: m.message.content,
+      author: m.message.authorUserId ? { id: m.message.authorUserId, name: m.authorName ?? '' } : null,
+      created_at: m.message.createdAt,
+    })),
+    tasks: tasks.reverse().map((t) => ({
+      id: t.id,
+      status: t.status,
+      error: t.error,
+      trigger_message_id: t.triggerMessageId,
+      created_at: t.createdAt,
+    })),
+  };
+}
+
+/** Appends a user's message to a session and touches the session, in the caller's transaction. */
+export async function appendUserMessage(
+  tx: DbOrTx,
+  input: { workspaceId: string; sessionId: string; authorUserId: string; content: string },
+  opts: { touchSession?: boolean } = {},
+): Promise<ChatMessageRow> {
+  const [message] = await tx
+    .insert(chatMessage)
+    .values({
+      workspaceId: input.workspaceId,
+      sessionId: input.sessionId,
+      role: 'user',
+      content: input.content,
+      authorUserId: input.authorUserId,
+    })
+    .returning();
+  if (opts.touchSession !== false) await touchChatSession(tx, input);
+  await emitWorkspaceEvent(tx, input.workspaceId, { type: 'chat.message.created', session_id: input.sessionId, message_id: message.id });
+  return message;
+}
+
+/**
+ * Moves a session to the top of its list. It locks the session row until commit, so callers with
+ * more work in the transaction do it last to keep one busy chat from serializing on the lock.
+ */
+export async function touchChatSession(tx: DbOrTx, input: { workspaceId: string; sessionId: string }): Promise<void> {
+  await tx
+    .update(chatSession)
+    .set({ updatedAt: new Date() })
+    .where(and(eq(chatSession.workspaceId, input.workspaceId), eq(chatSession.id, input.sessionId)));
+}
+
+/**
+ * The web composer's send: message and task commit together. An archived agent refuses the message
+ * outright; an agent without a runtime keeps the message and reports that it is offline.
+ */
+export async function sendChatMessage(
+  db: DbOrTx,
+  input: { workspaceId: string; sessionId: string; authorUserId: string; authorName: string; content: string },
+): Promise<Payload<typeof sendMessageResponse>> {
+  return inTransaction(db, async (tx) => {
+    const session = await getChatSessionOrThrow(tx, { workspaceId: input.workspaceId, sessionId: input.sessionId, viewerUserId: input.authorUserId });
+    const [a] = await tx
+      .select({ name: agent.name, archivedAt: agent.archivedAt })
+      .from(agent)
+      .where(and(eq(agent.workspaceId, input.workspaceId), eq(agent.id, session.session.agentId)));
+    if (!a || a.archivedAt) throw new AppError('agent_archived', `${a?.name ?? 'This agent'} is archived and cannot receive messages`);
+    const message = await appendUserMessage(tx, input);
+    const enqueued = await enqueueAgentTask(tx, { workspaceId: input.workspaceId, sessionId: input.sessionId, triggerMessageId: message.id });
+    if (enqueued.outcome === 'agent_archived') throw new AppError('agent_archived', `${enqueued.agentName} is archived and cannot receive messages`);
+    return {
+      message: {
+        id: message.id,
+        role: message.role,
+        content: message.content,
+        author: { id: input.authorUserId, name: input.authorName },
+        created_at: message.createdAt,
+      },
+      task: enqueued.outcome === 'enqueued' ? { id: enqueued.task.id, status: enqueued.task.status } : null,
+      outcome: enqueued.outcome,
+    };
+  });
+}
