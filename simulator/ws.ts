@@ -157,6 +157,10 @@ export class WsGateway {
     socket.on('close', () => this.connections.delete(connection.id));
     socket.on('error', () => socket.terminate());
     socket.on('message', (data, isBinary) => this.receive(connection, data, isBinary));
+    // RFC 6455: an endpoint answers a WebSocket ping with a pong, unless it is half-open (silent).
+    socket.on('ping', (data) => {
+      if (!connection.silent && socket.readyState === WebSocket.OPEN) socket.pong(data);
+    });
     this.opts.onConnectionOpened(connection.appId);
   }
 

@@ -3,26 +3,20 @@ import { applyMigrations } from '../server/db/migrate';
 import { ConfigError, env } from '../server/env';
 import { larkIntegration } from '../server/lark/integration';
 import { logger } from '../server/logger';
+import { NodeIdInUseError } from '../server/ops/node-registry';
+import { installProcessErrorPolicy } from '../server/ops/process-policy';
 import { startWorker } from './worker';
 
 process.env.LARKSPUR_PROCESS ??= 'worker';
+installProcessErrorPolicy(logger());
 
 async function main() {
-  let config;
-  try {
-    config = env();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = env();
   const log = logger();
   const nodeId = config.NODE_ID ?? `${os.hostname()}-${process.pid}`;
   await applyMigrations(config.DATABASE_URL);
   const worker = await startWorker({ config, integration: larkIntegration(), nodeId, logger: log });
-  log.info({ nodeId }, 'worker started');
+  log.info({ nodeId, opsPort: worker.opsPort }, 'worker started');
 
   let stoppingSince = 0;
   const stop = (signal: string) => {
@@ -50,6 +44,11 @@ async function main() {
 }
 
 main().catch((err) => {
+  // An invalid setting, or one found unusable at start-up (WORKER_PORT in use): one clear line, exit 2.
+  if (err instanceof ConfigError || err instanceof NodeIdInUseError) {
+    console.error(err.message);
+    process.exit(2);
+  }
   logger().fatal({ err }, 'worker crashed');
   process.exit(1);
 });

@@ -2,12 +2,13 @@ import type { Logger } from 'pino';
 import { runTaskRunner } from '../server/agent-runs/task-runner';
 import { createDb, createPool, type Db } from '../server/db/client';
 import { PgListener } from '../server/db/listen';
-import type { Env } from '../server/env';
+import { SHUTDOWN_MARGIN_MS, type Env } from '../server/env';
 import type { FetchLike } from '../server/lark/api';
 import { startLarkEngine, type LarkEngine } from '../server/lark/engine';
 import type { LarkHub, HubConfig } from '../server/lark/hub/hub';
 import type { LarkIntegration } from '../server/lark/integration';
 import { createWorkerMetrics, type WorkerMetrics } from '../server/ops/metrics';
+import { claimNodeIdentity, releaseNodeIdentity, runNodeHeartbeat } from '../server/ops/node-registry';
 import { startOpsServer } from '../server/ops/ops-server';
 
 export type WorkerOptions = {
@@ -44,6 +45,39 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const metrics = createWorkerMetrics();
 
   let lark: LarkEngine | null = null;
+  let tasksStarted = false;
+  // First, so a port conflict stops the start before anything is claimed (node identity, leases, work).
+  let ops: Awaited<ReturnType<typeof startOpsServer>>;
+  try {
+    ops = await startOpsServer({
+      port: opts.opsPort ?? config.WORKER_PORT,
+      host: config.WORKER_HOST,
+      pool,
+      metrics,
+      logger: log.child({ part: 'ops' }),
+      readiness: () => ({
+        ...(integration.configured && { lark_hub: lark?.isRunning() ?? false }),
+        task_runner: tasksStarted && !shutdown.signal.aborted,
+      }),
+      beforeScrape: () => lark?.collectMetrics() ?? Promise.resolve(),
+    });
+  } catch (err) {
+    await listener.close();
+    await pool.end();
+    throw err;
+  }
+
+  let bootId: string;
+  try {
+    bootId = await claimNodeIdentity(db, { nodeId: opts.nodeId, logger: log });
+  } catch (err) {
+    await ops.close();
+    await listener.close();
+    await pool.end();
+    throw err;
+  }
+  const nodeHeartbeat = runNodeHeartbeat(db, { nodeId: opts.nodeId, bootId, logger: log }, shutdown.signal);
+
   if (integration.configured) {
     lark = await startLarkEngine(
       { db, listener, config, integration, nodeId: opts.nodeId, logger: log, metrics, fetch: opts.fetch, hubConfig: opts.hubConfig, dispatchBudgetMs: opts.dispatchBudgetMs },
@@ -66,16 +100,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     },
     shutdown.signal,
   );
-  const ops = await startOpsServer({
-    port: opts.opsPort ?? config.WORKER_PORT,
-    host: config.WORKER_HOST,
-    pool,
-    metrics,
-    logger: log.child({ part: 'ops' }),
-    readiness: () => ({ ...(lark && { lark_hub: lark.isRunning() }), task_runner: !shutdown.signal.aborted }),
-    beforeScrape: lark ? () => lark.collectMetrics() : undefined,
-  });
-  const done = Promise.all([tasks, lark?.done]).then(() => undefined);
+  tasksStarted = true;
+  const done = Promise.all([tasks, lark?.done, nodeHeartbeat]).then(() => undefined);
   let stopping: Promise<void> | null = null;
   return {
     db,
@@ -86,11 +112,14 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     stop() {
       // Loops first (they release leases and hand tasks back), then what they used.
       stopping ??= (async () => {
+        // The job queue gets what is left before the forced exit (worker/main.ts), less the margin.
+        const stopBy = Date.now() + config.WORKER_SHUTDOWN_TIMEOUT_MS - SHUTDOWN_MARGIN_MS;
         shutdown.abort();
         await done;
         await ops.close();
+        await releaseNodeIdentity(db, { nodeId: opts.nodeId, bootId }).catch((err) => log.warn({ err }, 'could not release the node identity; a successor waits for it to go stale'));
         await listener.close();
-        await lark?.close(Math.max(1000, config.WORKER_SHUTDOWN_TIMEOUT_MS - 2000)).catch((err) => log.warn({ err }, 'job queue did not stop cleanly'));
+        await lark?.close(Math.max(500, stopBy - Date.now())).catch((err) => log.warn({ err }, 'job queue did not stop cleanly'));
         await pool.end();
       })();
       return stopping;

@@ -1,6 +1,6 @@
 'use client';
 
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { api, isApiError } from './client';
 import { keys } from './keys';
 import { agentResponse, agentsResponse } from '@/server/contract/agents';
@@ -124,15 +124,23 @@ export function useLarkInstallations(wsId: string, options: { poll?: boolean } =
   });
 }
 
-/** Dropped events of one bot (owners and admins only), fetched while someone is looking at them. */
+/**
+ * Dropped events of one bot (owners and admins only), newest first, fetched while someone is
+ * looking at them; more pages load on request.
+ */
 export function useLarkDrops(wsId: string, installationId: string, options: { enabled: boolean }) {
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: keys.larkDrops(wsId, installationId),
-    queryFn: ({ signal }) =>
-      api(paths.larkInstallationDrops(wsId, installationId), { signal, response: larkInboundDropsResponse }).then((r) => r.drops),
+    queryFn: ({ signal, pageParam }) =>
+      api(`${paths.larkInstallationDrops(wsId, installationId)}${pageParam ? `?before=${encodeURIComponent(pageParam)}` : ''}`, {
+        signal,
+        response: larkInboundDropsResponse,
+      }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
     enabled: options.enabled,
     staleTime: 0,
-    // Drops raise no workspace event, so an open list refreshes itself.
+    // Drops raise no workspace event, so an open list refreshes itself (every loaded page, in order).
     refetchInterval: options.enabled ? larkConnectionPollMs : false,
   });
 }

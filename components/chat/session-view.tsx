@@ -45,7 +45,7 @@ export function SessionView({ sessionId }: { sessionId: string }) {
           result.task && !base.tasks.some((task) => task.id === result.task?.id)
             ? [
                 ...base.tasks,
-                { ...result.task, error: null, trigger_message_id: result.message.id, created_at: result.message.created_at },
+                { ...result.task, error: null, error_detail: null, reference: result.task.id.slice(0, 8), trigger_message_id: result.message.id, created_at: result.message.created_at },
               ]
             : base.tasks;
         return { messages: messagesNext, tasks: tasksNext };
@@ -237,6 +237,13 @@ function FailedTask({ task, agent }: { task: AgentTask; agent: Agent | undefined
       <div className="task-failed" role="alert">
         <strong>{t('taskFailed')}</strong>
         {task.error ? <span className="task-failed-detail">{task.error}</span> : null}
+        <span className="task-failed-detail muted">{t('taskReference', { reference: task.reference })}</span>
+        {task.error_detail ? (
+          <details className="task-failed-detail">
+            <summary>{t('taskDetailForAdmins')}</summary>
+            <code>{task.error_detail}</code>
+          </details>
+        ) : null}
       </div>
     </li>
   );

@@ -150,6 +150,7 @@ function RecentDrops({ installation }: { installation: LarkInstallation }) {
   const { workspace } = useWorkspace();
   const [open, setOpen] = useState(false);
   const drops = useLarkDrops(workspace.id, installation.id, { enabled: open });
+  const rows = drops.data?.pages.flatMap((page) => page.drops);
   return (
     <details className="lark-drops" onToggle={(event) => setOpen(event.currentTarget.open)}>
       <summary>{t('summary')}</summary>
@@ -158,8 +159,15 @@ function RecentDrops({ installation }: { installation: LarkInstallation }) {
           <p className="muted">{t('hint')}</p>
           {drops.isPending ? <Loading /> : null}
           {drops.error ? <Alert>{errorText(drops.error)}</Alert> : null}
-          {drops.data && drops.data.length === 0 ? <p className="lark-drops-empty">{t('empty')}</p> : null}
-          {drops.data && drops.data.length > 0 ? <DropsTable drops={drops.data} agentName={installation.agent.name} /> : null}
+          {rows && rows.length === 0 ? <p className="lark-drops-empty">{t('empty')}</p> : null}
+          {rows && rows.length > 0 ? <DropsTable drops={rows} agentName={installation.agent.name} /> : null}
+          {drops.hasNextPage ? (
+            <div className="form-actions">
+              <button type="button" className="btn btn-secondary btn-sm" disabled={drops.isFetchingNextPage} onClick={() => void drops.fetchNextPage()}>
+                {drops.isFetchingNextPage ? t('loadingMore') : t('showMore')}
+              </button>
+            </div>
+          ) : null}
         </div>
       ) : null}
     </details>

@@ -99,6 +99,7 @@ try {
       integration: { configured: true, box, hosts: { openBaseUrl: `${sim.url}/{region}` }, httpTimeoutMs: 10_000 },
       logger: pino({ level: 'silent' }),
       config: { leaseTtlMs: 60_000, leaseRenewMs: 600_000, sweepMs: 600_000, backoffMinMs: 500, backoffMaxMs: 5000, backoffResetAfterMs: 60_000, leaseReleaseTimeoutMs: 5000, shutdownTimeoutMs: 10_000 },
+      route: async () => 'ok',
       connect: (_input, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve({ reason: 'aborted' } as never), { once: true })),
     });
     const stop = new AbortController();
@@ -125,6 +126,9 @@ try {
     LARK_LEASE_TTL_MS: '5000',
     LARK_LEASE_RENEW_MS: '1000',
     LARK_HUB_SWEEP_MS: '500',
+    // Two workers run side by side during the takeover: each gets a free ops port.
+    WORKER_PORT: '0',
+    WORKER_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     BETTER_AUTH_SECRET: 'bench-secret-bench-secret-bench-secret-00',
   };

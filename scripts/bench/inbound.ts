@@ -9,7 +9,6 @@
 // BENCH_IDLE_SECONDS (3). Worker settings (product defaults when unset): BENCH_WORKER_CONCURRENCY,
 // BENCH_DISPATCH_CONCURRENCY. Simulator: BENCH_SIM_MAX_ATTEMPTS (sends per event; Lark's 4 when unset).
 // BENCH_STATEMENTS=1 lists the statements per message.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -17,7 +16,6 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { createDb, createPool } from '../../server/db/client';
 import { applyMigrations } from '../../server/db/migrate';
 import { agent, larkInstallation, larkUserBinding, member, user, workspace } from '../../server/db/schema';
@@ -26,6 +24,7 @@ import { parseEnv } from '../../server/env';
 import { resolveConfig, type SimulatorOptions } from '../../simulator/config';
 import { startSimulator, type Simulator } from '../../simulator/server';
 import { ensureDatabase, freePort, startEmbeddedPostgres, type EmbeddedServer } from '../embedded-postgres';
+import { isRunning, logSummary, logTail, startWorkerProcess, stopWorkerProcess, type WorkerProcess } from '../worker-process';
 import { enableStatementTracking, readStatements, resetStatements, STATEMENT_TRACKING_FLAGS, type StatementWindow } from './query-counter';
 import { describeBackends, describeUsage, LOOP_SAMPLE_MS, measureUsage, postmasterPid, processMemory, sampleBackends, type PhaseUsage } from './usage';
 
@@ -62,9 +61,6 @@ const GOAL_SATURATION_PER_SECOND = 300;
 const WORKER_APP_NAME = 'larkspur-worker';
 /** The benchmark's probes run as this role, so pg_stat_statements keeps them apart from the worker's. */
 const PROBE_ROLE = 'bench_probe';
-const WORKER_STOP_DEADLINE_MS = 25_000;
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 type SimDelivery = {
   event_id: string;
@@ -77,7 +73,6 @@ type SimDelivery = {
 };
 type SimChatMessage = { sender: { type: 'user' | 'app' }; content: unknown; create_time: number };
 type Target = { appId: string; simUserId: string; chatId: string | null };
-type WorkerProcess = { child: ChildProcess; pid: number; logPath: string; exited: Promise<void> };
 
 const key = randomBytes(32);
 const box = new SecretBox(key);
@@ -147,69 +142,9 @@ async function deliveriesSince(simUrl: string, targets: Target[], since: number)
 
 // ---- the worker process ----
 
-async function startWorkerProcess(env: Record<string, string | undefined>, logPath: string): Promise<WorkerProcess> {
-  const log = await fs.open(logPath, 'a');
-  try {
-    // Next's types make NODE_ENV a required key of ProcessEnv; the worker does not read it.
-    const child = spawn(process.execPath, ['--conditions=react-server', '--import', 'tsx', 'worker/main.ts'], { cwd: repoRoot, env: env as NodeJS.ProcessEnv, stdio: ['ignore', log.fd, log.fd] });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', reject);
-    });
-    child.on('error', () => {});
-    return { child, pid: child.pid!, logPath, exited };
-  } finally {
-    await log.close();
-  }
-}
-
-const isRunning = (w: WorkerProcess) => w.child.exitCode === null && w.child.signalCode === null;
-
-/** SIGTERM as a process manager sends it; SIGKILL when the worker is not gone by the deadline. */
-async function stopWorkerProcess(w: WorkerProcess): Promise<string> {
-  if (!isRunning(w)) return `had already exited (${w.child.exitCode ?? w.child.signalCode})`;
-  const started = Date.now();
-  w.child.kill('SIGTERM');
-  const inTime = await Promise.race([w.exited.then(() => true), sleep(WORKER_STOP_DEADLINE_MS).then(() => false)]);
-  if (!inTime) {
-    w.child.kill('SIGKILL');
-    await w.exited;
-    return `did NOT stop within ${WORKER_STOP_DEADLINE_MS / 1000} s of SIGTERM; killed`;
-  }
-  return `stopped ${((Date.now() - started) / 1000).toFixed(1)} s after SIGTERM (exit code ${w.child.exitCode ?? w.child.signalCode})`;
-}
-
-async function logTail(w: WorkerProcess, lines = 20): Promise<string> {
-  const text = await fs.readFile(w.logPath, 'utf8').catch(() => '');
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
 /** Figures taken after the worker died would describe nothing. */
 async function assertWorkerRunning(w: WorkerProcess, phase: string): Promise<void> {
   if (!isRunning(w)) throw new Error(`the worker exited during ${phase} (${w.child.exitCode ?? w.child.signalCode}):\n${await logTail(w)}`);
-}
-
-/** Warnings and errors the worker logged (pino JSON lines, level >= 40), counted by message. */
-async function logSummary(w: WorkerProcess): Promise<string> {
-  const text = await fs.readFile(w.logPath, 'utf8').catch(() => '');
-  const counts = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    let entry: { level?: number; msg?: string } | null = null;
-    try {
-      entry = JSON.parse(line) as { level?: number; msg?: string };
-    } catch {
-      // Not pino: stderr of the runtime, e.g. a stack trace.
-    }
-    const label = entry ? ((entry.level ?? 0) >= 40 ? entry.msg ?? '(no message)' : null) : 'other output lines';
-    if (label) counts.set(label, (counts.get(label) ?? 0) + 1);
-  }
-  if (counts.size === 0) return 'no warnings or errors';
-  return [...counts]
-    .sort((a, b) => b[1] - a[1])
-    .map(([msg, n]) => `"${msg}" ×${n}`)
-    .join(', ');
 }
 
 type WorkerScrape = { counters: Map<string, number>; loopLagMs: { p50: number; p99: number; max: number } | null };

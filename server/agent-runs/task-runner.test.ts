@@ -3,12 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { and, eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { agentTask, chatMessage } from '../db/schema';
+import { agent, agentTask, chatMessage } from '../db/schema';
 import { appendUserMessage } from '../services/chat';
-import { claimNextTask, enqueueAgentTask } from '../services/tasks';
+import { claimNextTask, completeTask, enqueueAgentTask, requeueStaleTasks } from '../services/tasks';
 import { createTestDatabase, type TestDatabase } from '../../test/db';
 import { seedAgent, seedSession, seedUser, seedWorkspace } from '../../test/seed';
-import { runTaskRunner, type TaskRunnerOptions } from './task-runner';
+import { runTaskRunner, TASK_STALE_AFTER_MS, type TaskRunnerOptions } from './task-runner';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -159,9 +159,9 @@ describe('runtimes', () => {
   });
 
   test.each([
-    ['an endpoint that answers 500', 'error' as const, /answered 500: model exploded/],
-    ['an unreachable endpoint', 'unreachable' as const, /Could not reach the model endpoint/],
-  ])('a failing runtime (%s) yields a failed task with a readable error', async (_name, kind, pattern) => {
+    ['an endpoint that answers 500', 'error' as const, /answered HTTP 500$/, /answered 500: model exploded/],
+    ['an unreachable endpoint', 'unreachable' as const, /^Could not reach the model endpoint$/, /cannot connect to http:\/\/127\.0\.0\.1:9\/v1/],
+  ])('a failing runtime (%s) yields a failed task with a readable error, and the endpoint\'s own words only in the detail', async (_name, kind, pattern, detailPattern) => {
     const server = kind === 'error' ? await startCompletionServer('error') : null;
     const u = await seedUser(t.db);
     const ws = await seedWorkspace(t.db, u.id);
@@ -182,6 +182,8 @@ describe('runtimes', () => {
     const [task] = await tasksOf(ws.id);
     expect(task.error).toMatch(pattern);
     expect(task.error).not.toContain('sk-never-logged');
+    expect(task.errorDetail).toMatch(detailPattern);
+    expect(task.errorDetail).not.toContain('sk-never-logged');
     const assistant = await t.db.select().from(chatMessage).where(and(eq(chatMessage.sessionId, s.id), eq(chatMessage.role, 'assistant')));
     expect(assistant).toHaveLength(0);
   });
@@ -238,5 +240,121 @@ describe('history', () => {
     expect(history).toHaveLength(HISTORY_LIMIT);
     expect(history[history.length - 1].content).toBe('trigger');
     expect(history[0].content).toBe(`m${6}`);
+  });
+});
+
+describe('faults', () => {
+  async function echoChat() {
+    const u = await seedUser(t.db);
+    const ws = await seedWorkspace(t.db, u.id);
+    const a = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: u.id });
+    const s = await seedSession(t.db, { workspaceId: ws.id, agentId: a.id, creatorUserId: u.id });
+    return { u, ws, a, s };
+  }
+
+  /** Marks one specific task running under `workerId`, as claimNextTask would. */
+  async function claimAs(workerId: string, outcome: Awaited<ReturnType<typeof enqueueAgentTask>>) {
+    if (outcome.outcome !== 'enqueued') throw new Error('not enqueued');
+    const id = outcome.task.id;
+    await t.pool.query(
+      `UPDATE agent_task SET status = 'running', claimed_by = $2, attempts = attempts + 1, started_at = now(), heartbeat_at = now() WHERE id = $1`,
+      [id, workerId],
+    );
+    return id;
+  }
+
+  test("a running task whose worker stopped heartbeating is requeued at the product's bound; a long run that heartbeats is left alone", async () => {
+    expect(TASK_STALE_AFTER_MS).toBeLessThanOrEqual(15_000);
+    const dead = await echoChat();
+    const alive = await echoChat();
+    const deadId = await claimAs('w-crashed', (await sendUserMessage(dead.ws.id, dead.s.id, dead.u.id, 'asked before the crash')).outcome);
+    const aliveId = await claimAs('w-busy', (await sendUserMessage(alive.ws.id, alive.s.id, alive.u.id, 'a long question')).outcome);
+    // Another worker claimed both; one of them died a while ago, the other still heartbeats.
+    const stale = `${(TASK_STALE_AFTER_MS + 2000) / 1000} seconds`;
+    await t.pool.query(`UPDATE agent_task SET heartbeat_at = now() - $2::interval, started_at = now() - $2::interval WHERE id = $1`, [deadId, stale]);
+    await t.pool.query(`UPDATE agent_task SET heartbeat_at = now(), started_at = now() - interval '10 minutes' WHERE id = $1`, [aliveId]);
+
+    const stop = new AbortController();
+    const worker = runTaskRunner(runnerOptions('w-live'), stop.signal);
+    await waitUntil(async () => (await tasksOf(dead.ws.id))[0].status === 'completed', 20_000);
+    stop.abort();
+    await worker;
+    expect((await tasksOf(dead.ws.id))[0].claimedBy).toBe('w-live');
+    const [stillRunning] = await tasksOf(alive.ws.id);
+    expect(stillRunning).toMatchObject({ status: 'running', claimedBy: 'w-busy' });
+  });
+
+  test('an old holder cannot finish a task that was requeued and claimed again', async () => {
+    const c = await echoChat();
+    const id = await claimAs('w-old', (await sendUserMessage(c.ws.id, c.s.id, c.u.id, 'hello')).outcome);
+    const [first] = await t.db.select().from(agentTask).where(eq(agentTask.id, id));
+    await t.pool.query(`UPDATE agent_task SET heartbeat_at = now() - interval '1 hour' WHERE id = $1`, [id]);
+    expect(await requeueStaleTasks(t.db, 1000)).toBeGreaterThanOrEqual(1);
+    await claimAs('w-new', { outcome: 'enqueued', task: first });
+    const [second] = await t.db.select().from(agentTask).where(eq(agentTask.id, id));
+    expect(second.attempts).toBe(first.attempts + 1);
+    expect(await completeTask(t.db, { task: first!, reply: 'late answer' })).toBe(false);
+    expect(await completeTask(t.db, { task: second!, reply: 'the answer' })).toBe(true);
+    const assistant = await t.db.select().from(chatMessage).where(and(eq(chatMessage.sessionId, c.s.id), eq(chatMessage.role, 'assistant')));
+    expect(assistant.map((m) => m.content)).toEqual(['the answer']);
+  });
+
+  test('a transient failure while storing the answer does not fail a successful run', async () => {
+    const c = await echoChat();
+    await sendUserMessage(c.ws.id, c.s.id, c.u.id, 'hello');
+    let failures = 0;
+    const hooks = {
+      async afterComplete(_tx: unknown, task: { workspaceId: string }) {
+        // The outbox write in the same transaction fails once, as during a database blip.
+        if (task.workspaceId === c.ws.id && failures++ === 0) throw new Error('connection terminated unexpectedly');
+      },
+      async afterFail() {},
+    };
+    const stop = new AbortController();
+    const worker = runTaskRunner(runnerOptions('w-blip', { hooks }), stop.signal);
+    await waitUntil(async () => ['completed', 'failed'].includes((await tasksOf(c.ws.id))[0].status));
+    stop.abort();
+    await worker;
+    expect((await tasksOf(c.ws.id))[0].status).toBe('completed');
+    const assistant = await t.db.select().from(chatMessage).where(and(eq(chatMessage.sessionId, c.s.id), eq(chatMessage.role, 'assistant')));
+    expect(assistant).toHaveLength(1);
+  });
+
+  test('a database error while starting a task neither crashes the runner nor loses the task', async () => {
+    const c = await echoChat();
+    await sendUserMessage(c.ws.id, c.s.id, c.u.id, 'hello');
+    let agentLookups = 0;
+    // The first lookup of the task's agent fails, as when the connection drops mid-query.
+    const flaky = new Proxy(t.db, {
+      get(target, prop, receiver) {
+        if (prop !== 'select') return Reflect.get(target, prop, receiver);
+        return (...args: Parameters<typeof target.select>) => {
+          const builder = target.select(...args);
+          return new Proxy(builder, {
+            get(b, p, r) {
+              if (p !== 'from') return Reflect.get(b, p, r);
+              return (table: unknown) => {
+                if (table === agent && agentLookups++ === 0) throw new Error('terminating connection due to administrator command');
+                return b.from(table as typeof agent);
+              };
+            },
+          });
+        };
+      },
+    });
+    const rejections: unknown[] = [];
+    const onRejection = (err: unknown) => rejections.push(err);
+    process.on('unhandledRejection', onRejection);
+    const stop = new AbortController();
+    const worker = runTaskRunner(runnerOptions('w-flaky', { db: flaky, heartbeatMs: 100, staleAfterMs: 500 }), stop.signal);
+    try {
+      await waitUntil(async () => (await tasksOf(c.ws.id))[0].status === 'completed');
+    } finally {
+      stop.abort();
+      await worker;
+      process.off('unhandledRejection', onRejection);
+    }
+    expect(rejections).toEqual([]);
+    expect(agentLookups).toBeGreaterThan(1);
   });
 });

@@ -1,21 +1,21 @@
 import { and, eq } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { sleep, Wakeup } from '../async/abortable';
 import type { Db } from '../db/client';
 import type { PgListener } from '../db/listen';
 import { agent } from '../db/schema';
 import { TASK_QUEUED_CHANNEL } from '../events';
-import type { Logger } from 'pino';
-import {
-  claimNextTask,
-  completeTask,
-  failTask,
-  loadTaskHistory,
-  releaseTask,
-  requeueStaleTasks,
-  type AgentTask,
-} from '../services/tasks';
-import { sleep, Wakeup } from '../async/abortable';
 import type { TaskHooks } from '../lark/outbound/task-hooks';
+import { claimNextTask, completeTask, failTask, heartbeatTasks, loadTaskHistory, releaseTask, requeueStaleTasks, taskReference, type AgentTask } from '../services/tasks';
 import { runtimeFor } from './runtime';
+import { RuntimeError } from './runtime/openai';
+
+/** A running task's worker renews its heartbeat this often. */
+export const TASK_HEARTBEAT_MS = 2_000;
+/** A running task whose heartbeat is older than this belongs to a dead worker and is requeued. */
+export const TASK_STALE_AFTER_MS = 10_000;
+/** How long a finished run keeps trying to store its answer through database trouble. */
+const COMPLETION_RETRY_MS = 30_000;
 
 export type TaskRunnerOptions = {
   db: Db;
@@ -25,43 +25,37 @@ export type TaskRunnerOptions = {
   concurrency: number;
   pollIntervalMs: number;
   runtimeTimeoutMs: number;
-  /** How long a task may sit in `running` before another worker assumes its worker died. */
+  /** Overrides for tests: heartbeat period and staleness bound. */
+  heartbeatMs?: number;
   staleAfterMs?: number;
   /** Extra writes that must commit with a task's completion or failure (the Lark reply outbox). */
   hooks?: TaskHooks;
 };
 
+type Run = { task: AgentTask; controller: AbortController; done: Promise<void> };
+
 /**
- * Claims queued agent tasks and runs them until the signal aborts. On abort it stops claiming,
+ * Claims queued agent tasks and runs them until the signal aborts. Running tasks heartbeat; tasks
+ * of a worker that stopped heartbeating are requeued by any runner. On abort it stops claiming,
  * aborts the runs in flight and puts their tasks back in the queue for another worker.
  */
 export async function runTaskRunner(opts: TaskRunnerOptions, signal: AbortSignal): Promise<void> {
   const wakeup = new Wakeup();
   // A missed NOTIFY only costs latency: the poll interval still finds queued tasks.
   const unsubscribe = opts.listener.subscribe(TASK_QUEUED_CHANNEL, { onNotify: () => wakeup.notify(), onResync: () => wakeup.notify() });
-  const inFlight = new Set<Promise<void>>();
-  const runs = new AbortController();
-  const abortRuns = () => runs.abort();
-  signal.addEventListener('abort', abortRuns, { once: true });
-  const staleAfterMs = opts.staleAfterMs ?? opts.runtimeTimeoutMs * 2 + 30_000;
-  let lastStaleSweep = 0;
+  const runs = new Map<string, Run>();
+  const heartbeatMs = opts.heartbeatMs ?? TASK_HEARTBEAT_MS;
+  const staleAfterMs = opts.staleAfterMs ?? TASK_STALE_AFTER_MS;
+  const heartbeat = runHeartbeat(opts, runs, { heartbeatMs, staleAfterMs }, signal);
 
   try {
     while (!signal.aborted) {
-      if (Date.now() - lastStaleSweep > staleAfterMs / 2) {
-        lastStaleSweep = Date.now();
-        const requeued = await requeueStaleTasks(opts.db, staleAfterMs).catch((err) => {
-          opts.logger.warn({ err }, 'requeueing stale tasks failed; trying again next sweep');
-          return 0;
-        });
-        if (requeued > 0) opts.logger.warn({ requeued }, 'requeued tasks abandoned by a stopped worker');
-      }
-      if (inFlight.size >= opts.concurrency) {
+      if (runs.size >= opts.concurrency) {
         // A pause of its own, ended as soon as a run finishes, so no listener outlives the iteration.
         const pause = new AbortController();
         const endPause = () => pause.abort();
         signal.addEventListener('abort', endPause, { once: true });
-        await Promise.race([...inFlight, sleep(opts.pollIntervalMs, pause.signal)]);
+        await Promise.race([...[...runs.values()].map((r) => r.done), sleep(opts.pollIntervalMs, pause.signal)]);
         pause.abort();
         signal.removeEventListener('abort', endPause);
         continue;
@@ -78,45 +72,109 @@ export async function runTaskRunner(opts: TaskRunnerOptions, signal: AbortSignal
         await wakeup.wait(opts.pollIntervalMs, signal);
         continue;
       }
-      const run = executeTask(opts, task, runs.signal).finally(() => {
-        inFlight.delete(run);
-        wakeup.notify();
-      });
-      inFlight.add(run);
+      const controller = new AbortController();
+      const claimed = task;
+      const run: Run = {
+        task: claimed,
+        controller,
+        done: executeTask(opts, claimed, controller.signal)
+          .catch((err) => opts.logger.error({ err, taskId: claimed.id }, 'a task run failed unexpectedly; its heartbeat stops and it is requeued'))
+          .finally(() => {
+            runs.delete(claimed.id);
+            wakeup.notify();
+          }),
+      };
+      runs.set(claimed.id, run);
     }
   } finally {
-    runs.abort();
-    await Promise.allSettled(inFlight);
-    signal.removeEventListener('abort', abortRuns);
+    for (const run of runs.values()) run.controller.abort();
+    await Promise.allSettled([...runs.values()].map((r) => r.done));
+    await heartbeat;
     unsubscribe();
+  }
+}
+
+/** Renews this worker's running tasks, stops runs whose task was taken away, and requeues dead workers' tasks. */
+async function runHeartbeat(opts: TaskRunnerOptions, runs: Map<string, Run>, timing: { heartbeatMs: number; staleAfterMs: number }, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    await sleep(timing.heartbeatMs, signal);
+    if (signal.aborted) break;
+    const current = [...runs.values()];
+    try {
+      const held = await heartbeatTasks(opts.db, { workerId: opts.workerId, tasks: current.map((r) => r.task) });
+      for (const run of current) {
+        if (held.has(run.task.id) || !runs.has(run.task.id)) continue;
+        opts.logger.warn({ taskId: run.task.id }, 'task was requeued while running here; stopping this run');
+        run.controller.abort();
+      }
+    } catch (err) {
+      opts.logger.warn({ err }, 'task heartbeat failed; runs continue and their completion is fenced');
+    }
+    try {
+      const requeued = await requeueStaleTasks(opts.db, timing.staleAfterMs);
+      if (requeued > 0) opts.logger.warn({ requeued }, 'requeued tasks whose worker stopped heartbeating');
+    } catch (err) {
+      opts.logger.warn({ err }, 'requeueing stale tasks failed; trying again next beat');
+    }
   }
 }
 
 async function executeTask(opts: TaskRunnerOptions, task: AgentTask, signal: AbortSignal): Promise<void> {
   const log = opts.logger.child({ taskId: task.id, sessionId: task.sessionId, agentId: task.agentId });
+  const fail = async (error: string, detail?: string) => {
+    await failTask(opts.db, { task, error, detail, afterFail: opts.hooks && ((tx) => opts.hooks!.afterFail(tx, task)) });
+  };
   const [a] = await opts.db.select().from(agent).where(and(eq(agent.id, task.agentId), eq(agent.workspaceId, task.workspaceId)));
   const runtime = a ? runtimeFor(a, { timeoutMs: opts.runtimeTimeoutMs }) : null;
   if (!a || !runtime) {
-    const error = a ? `${a.name} has no runtime configured` : 'The agent no longer exists';
-    await failTask(opts.db, { task, error, afterFail: opts.hooks && ((tx) => opts.hooks!.afterFail(tx, task, error)) });
+    await fail(a ? `${a.name} has no runtime configured` : 'The agent no longer exists');
     return;
   }
   const timeout = AbortSignal.timeout(opts.runtimeTimeoutMs);
   const runSignal = AbortSignal.any([signal, timeout]);
+  let reply: string;
   try {
     const history = await loadTaskHistory(opts.db, task);
-    const reply = await runtime.run({ agentName: a.name, history, signal: runSignal });
-    await completeTask(opts.db, { task, reply, afterComplete: opts.hooks && ((tx, message) => opts.hooks!.afterComplete(tx, task, message)) });
-    log.info('task completed');
+    reply = await runtime.run({ agentName: a.name, history, signal: runSignal });
   } catch (err) {
     if (signal.aborted) {
-      // If the release fails too, the stale-task sweep requeues it.
-      await releaseTask(opts.db, task).catch((e) => log.warn({ err: e }, 'releasing a task at shutdown failed'));
-      log.info('task released for another worker (shutdown)');
+      // Shutting down, or the task was taken away: put it back unless someone else holds it now.
+      await releaseTask(opts.db, task).catch((e) => log.warn({ err: e }, 'releasing a task failed; the stale-task sweep requeues it'));
+      log.info('task released for another worker');
       return;
     }
-    const message = timeout.aborted ? `${a.name} did not answer within ${Math.round(opts.runtimeTimeoutMs / 1000)} s` : (err as Error).message;
-    await failTask(opts.db, { task, error: message, afterFail: opts.hooks && ((tx) => opts.hooks!.afterFail(tx, task, message)) }).catch((e) => log.error({ err: e }, 'recording a failed task failed'));
-    log.warn({ error: message }, 'task failed');
+    const failure = timeout.aborted
+      ? { message: `${a.name} did not answer within ${Math.round(opts.runtimeTimeoutMs / 1000)} s` }
+      : err instanceof RuntimeError
+        ? { message: err.message, detail: err.detail }
+        : { message: 'The agent run failed', detail: err instanceof Error ? err.message : String(err) };
+    log.warn({ err, error: failure.message, detail: failure.detail, reference: taskReference(task.id) }, 'task failed');
+    await fail(failure.message, failure.detail).catch((e) => log.error({ err: e }, 'recording a failed task failed; the stale-task sweep retries it'));
+    return;
+  }
+  await storeAnswer(opts, task, reply, signal, log);
+}
+
+/**
+ * Stores a finished run's answer. Database trouble here must not turn a good answer into a failure:
+ * retry for a while, and if the answer still cannot be stored, hand the task back to run again.
+ */
+async function storeAnswer(opts: TaskRunnerOptions, task: AgentTask, reply: string, signal: AbortSignal, log: Logger): Promise<void> {
+  const deadline = Date.now() + COMPLETION_RETRY_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const stored = await completeTask(opts.db, { task, reply, afterComplete: opts.hooks && ((tx, message) => opts.hooks!.afterComplete(tx, task, message)) });
+      if (stored) log.info('task completed');
+      else log.warn('task was requeued before its answer was stored; the new run answers');
+      return;
+    } catch (err) {
+      if (signal.aborted || Date.now() > deadline) {
+        log.error({ err }, 'could not store the answer; handing the task back');
+        await releaseTask(opts.db, task).catch((e) => log.warn({ err: e }, 'releasing a task failed; the stale-task sweep requeues it'));
+        return;
+      }
+      log.warn({ err, attempt }, 'storing the answer failed; retrying');
+      await sleep(Math.min(5000, 250 * 2 ** attempt), signal);
+    }
   }
 }

@@ -36,6 +36,10 @@ export const agentTaskSchema = z.object({
   id: z.string(),
   status: z.enum(taskStatuses),
   error: z.string().nullable(),
+  /** What went wrong in the agent's own terms: workspace owners and admins only, null for others. */
+  error_detail: z.string().nullable(),
+  /** The short id a member quotes to an admin; the same one the Lark error card shows. */
+  reference: z.string(),
   trigger_message_id: z.string().nullable(),
   created_at: timestamp,
 });

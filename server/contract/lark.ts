@@ -41,6 +41,8 @@ export const larkDropReasons = [
   'not_addressed_in_group',
   'non_workspace_member',
   'unsupported_event',
+  'unbound_user',
+  'dispatch_failed',
 ] as const;
 export type LarkDropReason = (typeof larkDropReasons)[number];
 
@@ -53,7 +55,38 @@ export const larkInboundDropSchema = z.object({
   received_at: timestamp,
 });
 export type LarkInboundDrop = z.infer<typeof larkInboundDropSchema>;
-export const larkInboundDropsResponse = z.object({ drops: z.array(larkInboundDropSchema) });
+
+export const LARK_DROPS_PAGE_DEFAULT = 50;
+export const LARK_DROPS_PAGE_MAX = 200;
+
+/**
+ * Where a page of drops ends: the last row's receive time in microseconds since the epoch (what
+ * Postgres stores; a JS Date would round it to milliseconds) and its id, which breaks ties.
+ */
+export type LarkDropsCursor = { receivedAtMicros: string; id: string };
+
+export const encodeLarkDropsCursor = (cursor: LarkDropsCursor) => `${cursor.receivedAtMicros}-${cursor.id}`;
+
+/** Clients pass `next_cursor` back unchanged; anything else is refused rather than guessed at. */
+const larkDropsCursor = z.string().transform((raw, ctx): LarkDropsCursor => {
+  const match = /^(\d{1,17})-([1-9]\d{0,17})$/.exec(raw);
+  if (match) return { receivedAtMicros: match[1], id: match[2] };
+  ctx.addIssue({ code: 'custom', message: 'before must be the next_cursor of a previous page' });
+  return z.NEVER;
+});
+
+export const larkInboundDropsQuery = z.object({
+  before: larkDropsCursor.optional(),
+  limit: z.coerce
+    .number({ message: 'limit must be a number' })
+    .int('limit must be a whole number')
+    .min(1, 'limit must be at least 1')
+    .max(LARK_DROPS_PAGE_MAX, `limit must be at most ${LARK_DROPS_PAGE_MAX}`)
+    .default(LARK_DROPS_PAGE_DEFAULT),
+});
+
+/** Newest first; `next_cursor` is null on the last page. */
+export const larkInboundDropsResponse = z.object({ drops: z.array(larkInboundDropSchema), next_cursor: z.string().nullable() });
 
 export const larkInstallBeginSchema = z.object({
   session_id: z.string(),

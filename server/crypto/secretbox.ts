@@ -1,5 +1,5 @@
 import 'server-only';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 const VERSION = 'v1';
 const NONCE_BYTES = 12;
@@ -25,6 +25,15 @@ export class SecretBox {
     const trimmed = encoded.trim();
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed)) throw new SecretBoxError('The secret key is not base64');
     return new SecretBox(Buffer.from(trimmed, 'base64'));
+  }
+
+  /**
+   * A deterministic keyed digest (HMAC-SHA256 under a key derived for `purpose`), base64url: the same
+   * input always gives the same value, and nobody without the key can compute or predict it.
+   */
+  derive(purpose: string, input: string): string {
+    const purposeKey = createHmac('sha256', this.key).update(`larkspur:${purpose}`).digest();
+    return createHmac('sha256', purposeKey).update(input).digest('base64url');
   }
 
   seal(plaintext: string): string {

@@ -54,6 +54,8 @@ test('after its connection is terminated it reconnects, re-subscribes every chan
   await listener.ready();
   const firstPid = listener.backendPid();
   expect(firstPid).toBeTypeOf('number');
+  // Listening started: each subscriber caught up once.
+  await waitFor(() => resyncs.hub === 1 && resyncs.outbox === 1 && resyncs.tasks === 1);
 
   const admin = new pg.Client({ connectionString: t.url });
   await admin.connect();
@@ -62,7 +64,8 @@ test('after its connection is terminated it reconnects, re-subscribes every chan
   await admin.end();
 
   await waitFor(() => listener.getState() === 'listening' && listener.backendPid() !== firstPid);
-  expect(resyncs).toEqual({ hub: 1, outbox: 1, tasks: 1 });
+  await waitFor(() => resyncs.hub === 2 && resyncs.outbox === 2 && resyncs.tasks === 2);
+  expect(resyncs).toEqual({ hub: 2, outbox: 2, tasks: 2 });
   await notify('larkspur_test_hub', 'after-hub');
   await notify('larkspur_test_outbox', 'after-outbox');
   await notify('larkspur_test_tasks', 'after-tasks');
@@ -91,5 +94,15 @@ test('a subscriber that throws does not stop the others', async () => {
   await listener.ready();
   await notify('larkspur_test_throw', 'x');
   await waitFor(() => got.length === 1);
+  await listener.close();
+});
+
+test('a subscriber that joins a live connection catches up once its LISTEN is in place', async () => {
+  const listener = new PgListener({ connectionString: t.url, logger: silent });
+  listener.subscribe('larkspur_test_first', { onNotify: () => {} });
+  await listener.ready();
+  let resynced = 0;
+  listener.subscribe('larkspur_test_late', { onNotify: () => {}, onResync: () => resynced++ });
+  await waitFor(() => resynced === 1);
   await listener.close();
 });

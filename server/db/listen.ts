@@ -5,8 +5,9 @@ export type Subscription = {
   /** A NOTIFY arrived on the channel. */
   onNotify: (payload: string) => void;
   /**
-   * The connection came back after a loss: NOTIFYs sent meanwhile are gone, so the subscriber
-   * catches up on whatever it may have missed (a sweep, a refetch, a wake-up).
+   * The subscription started listening, or the connection came back after a loss: NOTIFYs sent
+   * before are gone, so the subscriber catches up on whatever it may have missed (a sweep, a
+   * refetch, a wake-up).
    */
   onResync?: () => void;
 };
@@ -57,7 +58,9 @@ export class PgListener {
     const isNewChannel = !set;
     if (!set) this.subscriptions.set(channel, (set = new Set()));
     set.add(subscription);
-    if (isNewChannel && this.client && this.state === 'listening') void this.command(`LISTEN ${channel}`);
+    // Joining a live connection: once LISTEN is in place, catch up on what came before it.
+    if (isNewChannel && this.client && this.state === 'listening') void this.command(`LISTEN ${channel}`).then(() => subscription.onResync && this.deliver(subscription.onResync));
+    else if (!isNewChannel && this.state === 'listening' && subscription.onResync) this.deliver(subscription.onResync);
     this.ensureStarted();
     return () => {
       const current = this.subscriptions.get(channel);
@@ -130,13 +133,11 @@ export class PgListener {
     }
     this.client = client;
     this.state = 'listening';
-    const reconnected = this.everConnected;
+    if (this.everConnected) this.opts.logger.info({ channels: [...this.subscriptions.keys()] }, 'listener reconnected; subscribers resync');
     this.everConnected = true;
     this.attempt = 0;
-    if (reconnected) {
-      this.opts.logger.info({ channels: [...this.subscriptions.keys()] }, 'listener reconnected; subscribers resync');
-      for (const set of this.subscriptions.values()) for (const sub of set) if (sub.onResync) this.deliver(sub.onResync);
-    }
+    // On every connect, the first too: whatever happened before LISTEN took effect was not heard.
+    for (const set of this.subscriptions.values()) for (const sub of set) if (sub.onResync) this.deliver(sub.onResync);
   }
 
   /** Read through a method: `close()` may change the state while `connect()` awaits. */

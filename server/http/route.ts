@@ -13,8 +13,8 @@ import { getMemberWorkspaceOrThrow, type WorkspaceRow } from '../services/worksp
 type Params = Record<string, string | string[] | undefined>;
 type RouteContext = { params: Promise<Params> };
 
-export type UserContext<B> = { req: Request; params: Record<string, string>; user: SessionUser; db: Db; body: B };
-export type WorkspaceContext<B> = UserContext<B> & { workspace: WorkspaceRow; role: MemberRole };
+export type UserContext<B, Q = undefined> = { req: Request; params: Record<string, string>; user: SessionUser; db: Db; body: B; query: Q };
+export type WorkspaceContext<B, Q = undefined> = UserContext<B, Q> & { workspace: WorkspaceRow; role: MemberRole };
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (v: string) => UUID_RE.test(v);
@@ -54,6 +54,10 @@ async function parseBody<S extends z.ZodType>(req: Request, schema: S): Promise<
   } catch {
     throw new AppError('bad_request', 'The request body is not valid JSON');
   }
+  return validated(schema, raw);
+}
+
+function validated<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const fields = zodFields(parsed.error);
@@ -70,21 +74,27 @@ async function flatParams(ctx: RouteContext | undefined): Promise<Record<string,
   return out;
 }
 
-type UserOptions<S extends z.ZodType | undefined> = { body?: S };
+/** Query parameters as an object of strings (a repeated key keeps its last value). */
+function parseQuery<S extends z.ZodType>(req: Request, schema: S): z.infer<S> {
+  return validated(schema, Object.fromEntries(new URL(req.url).searchParams));
+}
+
+type UserOptions<S extends z.ZodType | undefined, Q extends z.ZodType | undefined = undefined> = { body?: S; query?: Q };
 type Inferred<S> = S extends z.ZodType ? z.infer<S> : undefined;
 
-/** A route that needs a signed-in user (cookie or bearer), optionally with a validated JSON body. */
-export function withUser<S extends z.ZodType | undefined = undefined>(
-  opts: UserOptions<S>,
-  handler: (c: UserContext<Inferred<S>>) => Promise<Response>,
+/** A route that needs a signed-in user (cookie or bearer), optionally with a validated JSON body and query. */
+export function withUser<S extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
+  opts: UserOptions<S, Q>,
+  handler: (c: UserContext<Inferred<S>, Inferred<Q>>) => Promise<Response>,
 ) {
   return async (req: Request, ctx?: RouteContext): Promise<Response> => {
     try {
       const user = await getSessionUser(req.headers);
       if (!user) throw new AppError('unauthorized', 'Sign in to continue');
       const params = await flatParams(ctx);
+      const query = (opts.query ? parseQuery(req, opts.query) : undefined) as Inferred<Q>;
       const body = (opts.body ? await parseBody(req, opts.body) : undefined) as Inferred<S>;
-      return await handler({ req, params, user, db: db(), body });
+      return await handler({ req, params, user, db: db(), body, query });
     } catch (err) {
       return errorResponse(err);
     }
@@ -95,17 +105,19 @@ export function withUser<S extends z.ZodType | undefined = undefined>(
  * A route under /api/workspaces/{id}: the caller must be a member (otherwise 404, so ids of other
  * workspaces reveal nothing) and hold at least `role` (otherwise 403).
  */
-export function withWorkspace<S extends z.ZodType | undefined = undefined>(
-  opts: UserOptions<S> & { role?: MemberRole },
-  handler: (c: WorkspaceContext<Inferred<S>>) => Promise<Response>,
+export function withWorkspace<S extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined>(
+  opts: UserOptions<S, Q> & { role?: MemberRole },
+  handler: (c: WorkspaceContext<Inferred<S>, Inferred<Q>>) => Promise<Response>,
 ) {
   return withUser({}, async (c) => {
     const workspaceId = c.params.id;
     if (!workspaceId || !isUuid(workspaceId)) throw notFound('Workspace');
     const row = await getMemberWorkspaceOrThrow(c.db, { userId: c.user.id, workspaceId });
     if (opts.role && !hasRole(row.role, opts.role)) throw forbidden();
+    // Validated after the membership and role checks, so outsiders learn nothing from a 422.
+    const query = (opts.query ? parseQuery(c.req, opts.query) : undefined) as Inferred<Q>;
     const body = (opts.body ? await parseBody(c.req, opts.body) : undefined) as Inferred<S>;
-    return handler({ ...c, body, workspace: row.workspace, role: row.role });
+    return handler({ ...c, body, query, workspace: row.workspace, role: row.role });
   });
 }
 

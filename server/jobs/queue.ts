@@ -20,9 +20,13 @@ function txAdapter(tx: DbOrTx): PgBoss.Db {
   };
 }
 
-/** True while a job for this outbox row is waiting or running; false once it completed, failed or expired. */
-export function liveOutboxJobExists(outboxId: SQL): SQL {
-  return sql`EXISTS (SELECT 1 FROM pgboss.job j WHERE j.name = ${OUTBOX_QUEUE} AND j.state IN ('created', 'retry', 'active') AND j.data->>'outboxId' = ${outboxId}::text)`;
+/**
+ * True while a job for this outbox row waits to run (now or at a later retry time). A running job
+ * does not count: whether its sender is alive shows in the row's hold, not in the job, which a
+ * dead sender leaves "active" until it expires.
+ */
+export function waitingOutboxJobExists(outboxId: SQL): SQL {
+  return sql`EXISTS (SELECT 1 FROM pgboss.job j WHERE j.name = ${OUTBOX_QUEUE} AND j.state IN ('created', 'retry') AND j.data->>'outboxId' = ${outboxId}::text)`;
 }
 
 /** Enqueues jobs in the caller's transaction. */
@@ -30,15 +34,20 @@ export type JobEnqueuer = {
   enqueueOutbox(tx: DbOrTx, outboxId: string, opts?: { startAfter?: Date }): Promise<void>;
 };
 
+/** Tries to start the queue this many times: workers starting together can deadlock in pg-boss's own setup. */
+const START_ATTEMPTS = 5;
+
 export function createJobQueue(input: { databaseUrl: string; maintenanceIntervalSeconds?: number; logger?: Logger }) {
-  const boss = new PgBoss({
-    connectionString: input.databaseUrl,
-    schema: 'pgboss',
-    max: 4,
-    application_name: 'larkspur-jobs',
-    // Expired jobs are failed by pg-boss's maintenance; the outbox reconciler resubmits their rows.
-    maintenanceIntervalSeconds: input.maintenanceIntervalSeconds ?? 30,
-  });
+  const newBoss = () =>
+    new PgBoss({
+      connectionString: input.databaseUrl,
+      schema: 'pgboss',
+      max: 4,
+      application_name: 'larkspur-jobs',
+      // Expired jobs are failed by pg-boss's maintenance; the outbox reconciler resubmits their rows.
+      maintenanceIntervalSeconds: input.maintenanceIntervalSeconds ?? 30,
+    });
+  let boss = newBoss();
   const enqueuer: JobEnqueuer = {
     async enqueueOutbox(tx, outboxId, opts) {
       // No queue-level retries: the outbox's retry policy schedules every retry itself, and the
@@ -48,13 +57,28 @@ export function createJobQueue(input: { databaseUrl: string; maintenanceInterval
     },
   };
   return {
-    boss,
+    /** The running pg-boss instance (a failed start is replaced by a fresh one). */
+    get boss() {
+      return boss;
+    },
     enqueuer,
     async start() {
-      // pg-boss reports its own background failures here; without a listener it would throw.
-      boss.on('error', (err) => input.logger?.warn({ err }, 'job queue background error'));
-      await boss.start();
-      for (const name of [OUTBOX_QUEUE, MAINTENANCE_QUEUE]) await boss.createQueue(name);
+      for (let attempt = 1; ; attempt++) {
+        // pg-boss reports its own background failures here; without a listener it would throw.
+        boss.on('error', (err) => input.logger?.warn({ err }, 'job queue background error'));
+        try {
+          await boss.start();
+          for (const name of [OUTBOX_QUEUE, MAINTENANCE_QUEUE]) await boss.createQueue(name);
+          return;
+        } catch (err) {
+          // A half-started instance cannot start again: discard it and try with a new one.
+          await boss.stop({ graceful: false, wait: true }).catch((e) => input.logger?.debug({ err: e }, 'discarding a failed job queue'));
+          if (attempt >= START_ATTEMPTS) throw err;
+          input.logger?.warn({ err, attempt }, 'starting the job queue failed; retrying');
+          await new Promise((r) => setTimeout(r, 200 * attempt + Math.random() * 300));
+          boss = newBoss();
+        }
+      }
     },
     async stop(timeoutMs: number) {
       await boss.stop({ graceful: true, timeout: timeoutMs, wait: true });

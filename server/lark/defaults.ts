@@ -1,3 +1,6 @@
+// Lark redelivers an event whose ACK has not arrived within 3 s: every budget on the ACK path sits under it.
+export const LARK_ACK_DEADLINE_MS = 3_000;
+
 // Every timeout, interval and limit of the Lark client layer, in one place. Each value can be
 // overridden through the options of the component that uses it.
 export const LARK_DEFAULTS = {
@@ -10,6 +13,11 @@ export const LARK_DEFAULTS = {
     reconnectNonceMs: 30_000,
     // No inbound frame for PingInterval + this margin means the connection is half-open.
     silenceMarginMs: 10_000,
+    // PingInterval is 120 s: far too long to notice a half-open socket while events pile up unseen.
+    // After this much inbound quiet we send a WebSocket ping (RFC 6455: every endpoint answers it);
+    // with no answer at all within the timeout, the connection is half-open and is replaced.
+    livenessProbeMs: 4_000,
+    livenessTimeoutMs: 9_000,
     // The platform redelivers after 3 s without ACK; answering 500 a little earlier keeps the outcome explicit.
     handlerTimeoutMs: 2_500,
   },

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { migrationsApplied } from '../db/migrate';
+import { ConfigError } from '../env';
 import type { WorkerMetrics } from './metrics';
 
 export type OpsServerOptions = {
@@ -53,7 +54,18 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<{ port: nu
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      // A second worker on the same host is the usual cause: say which setting to change.
+      if (err.code === 'EADDRINUSE') {
+        reject(
+          new ConfigError(
+            `WORKER_PORT ${opts.port} is already in use on ${opts.host} (another worker on this host?): set WORKER_PORT to a free port, or WORKER_PORT=0 to pick one`,
+          ),
+        );
+      } else {
+        reject(err);
+      }
+    });
     server.listen(opts.port, opts.host, () => resolve());
   });
   return {

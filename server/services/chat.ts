@@ -1,11 +1,12 @@
 import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { agent, agentTask, chatMessage, chatSession, user } from '../db/schema';
+import { agent, agentTask, chatMessage, chatSession, user, type MemberRole } from '../db/schema';
+import { hasRole } from '../auth/roles';
 import type { chatSessionSchema, messagesResponse, sendMessageResponse } from '../contract/chat';
 import type { Payload } from '../contract/shared';
 import { AppError, notFound } from '../errors';
 import { emitWorkspaceEvent } from '../events';
-import { enqueueAgentTask } from './tasks';
+import { enqueueAgentTask, taskReference } from './tasks';
 import { inTransaction } from '../db/transaction';
 
 export type ChatSessionRow = typeof chatSession.$inferSelect;
@@ -72,7 +73,11 @@ export function sessionView(r: ChatSessionWithCreator): Payload<typeof chatSessi
   };
 }
 
-export async function listChatMessages(db: DbOrTx, input: { workspaceId: string; sessionId: string }): Promise<Payload<typeof messagesResponse>> {
+export async function listChatMessages(
+  db: DbOrTx,
+  input: { workspaceId: string; sessionId: string; viewerRole?: MemberRole },
+): Promise<Payload<typeof messagesResponse>> {
+  const seesDetails = input.viewerRole !== undefined && hasRole(input.viewerRole, 'admin');
   const messages = await db
     .select({ message: chatMessage, authorName: user.name })
     .from(chatMessage)
@@ -98,6 +103,8 @@ export async function listChatMessages(db: DbOrTx, input: { workspaceId: string;
       id: t.id,
       status: t.status,
       error: t.error,
+      error_detail: seesDetails ? t.errorDetail : null,
+      reference: taskReference(t.id),
       trigger_message_id: t.triggerMessageId,
       created_at: t.createdAt,
     })),

@@ -53,7 +53,7 @@ export async function enqueueAgentTask(
  */
 export async function claimNextTask(db: DbOrTx, workerId: string): Promise<AgentTask | null> {
   const result = await db.execute<{ id: string }>(sql`
-    UPDATE agent_task SET status = 'running', started_at = now(), attempts = attempts + 1, claimed_by = ${workerId}
+    UPDATE agent_task SET status = 'running', started_at = now(), heartbeat_at = now(), attempts = attempts + 1, claimed_by = ${workerId}
     WHERE id = (
       SELECT t.id FROM agent_task t
       WHERE t.status = 'queued'
@@ -104,7 +104,7 @@ export async function completeTask(
     const updated = await tx
       .update(agentTask)
       .set({ status: 'completed', finishedAt: new Date(), error: null })
-      .where(and(eq(agentTask.id, input.task.id), eq(agentTask.status, 'running')))
+      .where(heldBy(input.task))
       .returning({ id: agentTask.id });
     if (updated.length === 0) return false;
     let message: typeof chatMessage.$inferSelect | null = null;
@@ -133,13 +133,18 @@ export async function completeTask(
 
 export async function failTask(
   db: DbOrTx,
-  input: { task: AgentTask; error: string; afterFail?: (tx: DbOrTx) => Promise<void> },
+  input: { task: AgentTask; error: string; detail?: string; afterFail?: (tx: DbOrTx) => Promise<void> },
 ): Promise<boolean> {
   return inTransaction(db, async (tx) => {
     const updated = await tx
       .update(agentTask)
-      .set({ status: 'failed', finishedAt: new Date(), error: input.error.slice(0, 2000) || 'The agent run failed' })
-      .where(and(eq(agentTask.id, input.task.id), eq(agentTask.status, 'running')))
+      .set({
+        status: 'failed',
+        finishedAt: new Date(),
+        error: input.error.slice(0, 2000) || 'The agent run failed',
+        errorDetail: input.detail?.slice(0, 2000) ?? null,
+      })
+      .where(heldBy(input.task))
       .returning({ id: agentTask.id });
     if (updated.length === 0) return false;
     await emitWorkspaceEvent(tx, input.task.workspaceId, {
@@ -153,19 +158,50 @@ export async function failTask(
   });
 }
 
-/** Requeues tasks left running by a worker that died, so they run again instead of hanging forever. */
-export async function requeueStaleTasks(db: DbOrTx, olderThanMs: number): Promise<number> {
+/**
+ * Requeues running tasks whose worker stopped heartbeating (it died or lost the database), so their
+ * chats move on. Their old holder can no longer finish them: completion is fenced by the claim.
+ */
+export async function requeueStaleTasks(db: DbOrTx, staleAfterMs: number): Promise<number> {
   const res = await db.execute(sql`
-    UPDATE agent_task SET status = 'queued', claimed_by = NULL, started_at = NULL
-    WHERE status = 'running' AND started_at < now() - make_interval(secs => ${olderThanMs / 1000})`);
+    WITH stale AS (
+      UPDATE agent_task SET status = 'queued', claimed_by = NULL, started_at = NULL, heartbeat_at = NULL
+      WHERE status = 'running' AND COALESCE(heartbeat_at, started_at) < now() - make_interval(secs => ${staleAfterMs / 1000})
+      RETURNING id
+    )
+    SELECT pg_notify(${TASK_QUEUED_CHANNEL}, id::text) FROM stale`);
   return res.rowCount ?? 0;
+}
+
+/**
+ * Renews the heartbeat of the tasks this worker runs; returns the ids it still holds (a task
+ * missing from the answer was requeued and may already run elsewhere: its run should stop).
+ */
+export async function heartbeatTasks(db: DbOrTx, input: { workerId: string; tasks: AgentTask[] }): Promise<Set<string>> {
+  if (input.tasks.length === 0) return new Set();
+  const res = await db.execute<{ id: string }>(sql`
+    UPDATE agent_task t SET heartbeat_at = now()
+    FROM unnest(${sql.param(input.tasks.map((x) => x.id))}::uuid[], ${sql.param(input.tasks.map((x) => x.attempts))}::int[]) AS h(id, attempts)
+    WHERE t.id = h.id AND t.attempts = h.attempts AND t.status = 'running' AND t.claimed_by = ${input.workerId}
+    RETURNING t.id`);
+  return new Set(res.rows.map((r) => r.id));
+}
+
+/** The short id users quote to an admin for a failed run; the logs carry the task id it starts. */
+export function taskReference(taskId: string): string {
+  return taskId.slice(0, 8);
+}
+
+/** The claim a task was run under: a requeued and re-claimed task has more attempts. */
+function heldBy(task: AgentTask) {
+  return and(eq(agentTask.id, task.id), eq(agentTask.status, 'running'), eq(agentTask.attempts, task.attempts));
 }
 
 /** Puts a task this worker could not finish (it is shutting down) back in the queue for another worker. */
 export async function releaseTask(db: DbOrTx, task: AgentTask): Promise<void> {
   await db
     .update(agentTask)
-    .set({ status: 'queued', claimedBy: null, startedAt: null })
-    .where(and(eq(agentTask.id, task.id), eq(agentTask.status, 'running')));
+    .set({ status: 'queued', claimedBy: null, startedAt: null, heartbeatAt: null })
+    .where(heldBy(task));
   await db.execute(sql`SELECT pg_notify(${TASK_QUEUED_CHANNEL}, ${task.id})`);
 }

@@ -9,11 +9,14 @@ import * as workspaces from '@/app/api/workspaces/route';
 import * as installationsRoute from '@/app/api/workspaces/[id]/lark/installations/route';
 import * as drops from '@/app/api/workspaces/[id]/lark/installations/[installationId]/drops/route';
 import { SecretBox } from '@/server/crypto/secretbox';
-import { agent, chatMessage, issue, larkBindingToken, larkInboundAudit, larkInstallation, larkOutbox, larkUserBinding } from '@/server/db/schema';
+import { agent, chatMessage, issue, larkBindingToken, larkInboundAudit, larkInstallation, larkOutbox, larkRegistrationSession, larkUserBinding } from '@/server/db/schema';
 import { parseEnv, resetEnvForTests } from '@/server/env';
 import { createJobQueue } from '@/server/jobs/queue';
 import { dispatchInboundEvent } from '@/server/lark/inbound/dispatcher';
-import { claimInboundMessage } from '@/server/lark/inbound/dedup';
+import { deliverOutboxRow } from '@/server/lark/outbound/deliver';
+import { enqueueOutboxMessage } from '@/server/lark/outbound/outbox';
+import { reconcileOutbox } from '@/server/lark/outbound/reconciler';
+import { AbandonedClaims, claimInboundMessage } from '@/server/lark/inbound/dedup';
 import type { LarkIntegration } from '@/server/lark/integration';
 import { startWorker, type RunningWorker } from '@/worker/worker';
 import { call, signUp, type TestUser } from '../api';
@@ -32,6 +35,20 @@ const key = randomBytes(32);
 const silent = pino({ level: 'silent' });
 
 type Bot = { appId: string; installationId: string; agentId: string };
+
+/**
+ * The worker's HTTP to Lark, with one fault a test can arm: the request reaches the simulator, but
+ * its answer is lost on the way back (what a dropped connection or a timeout after the fact does).
+ */
+let loseNextAnswerTo: RegExp | null = null;
+const faultyFetch = async (input: string, init: RequestInit): Promise<Response> => {
+  const res = await fetch(input, init);
+  if (loseNextAnswerTo && loseNextAnswerTo.test(input)) {
+    loseNextAnswerTo = null;
+    throw new TypeError('fetch failed');
+  }
+  return res;
+};
 let echoBot: Bot;
 
 async function installBot(name: string, runtimeKind: 'echo' | null = 'echo'): Promise<Bot> {
@@ -111,6 +128,7 @@ beforeAll(async () => {
     integration,
     nodeId: 'conversations-test',
     logger: silent,
+    fetch: faultyFetch,
     hubConfig: { leaseRenewMs: 300, sweepMs: 500, backoffMinMs: 50, backoffMaxMs: 500 },
     opsPort: 0,
   });
@@ -534,5 +552,159 @@ describe('binding redemption', () => {
         expiresAt: sql`now() + interval '16 minutes'`,
       }),
     ).rejects.toThrow();
+  });
+});
+
+describe('faults', () => {
+  const jobsOf = () => createJobQueue({ databaseUrl: t.url }).enqueuer;
+  const deps = () => ({ db: worker.db, jobs: jobsOf(), logger: silent, appUrl: 'http://localhost:3999' });
+
+  test('a binding prompt whose first send reached Lark but whose answer was lost still carries a working link', async () => {
+    const newcomer = await newLarkUser('Nell');
+    loseNextAnswerTo = /\/open-apis\/im\/v1\/messages/;
+    const first = await dm(echoBot, newcomer.id, 'hi there');
+    await waitFor(async () => (await t.db.select().from(larkOutbox).where(eq(larkOutbox.larkOpenId, await openIdOf(echoBot.appId, newcomer.id))))[0]?.status === 'sent', 15_000, 'prompt sent');
+    const cards = await botMessages(first.chat_id);
+    expect(cards).toHaveLength(1);
+    const url = JSON.stringify(cards[0].content).match(/\/lark\/bind\?token=([A-Za-z0-9_-]+)/);
+    const member = await signUp('Nell in Larkspur');
+    await call(members.POST, 'POST', { token: owner.token, params: { id: ws.id }, body: { email: member.email } });
+    const redeemed = await call(redeem.POST, 'POST', { token: member.token, body: { token: url![1] } });
+    expect(redeemed.status).toBe(200);
+  });
+
+  test('a database error after Lark took the message is retried, not recorded as a refusal; the reconciler hands the row back and it shows once', async () => {
+    const u = await newLarkUser('Dora');
+    await bind(echoBot, u.id, owner);
+    const chat = await dm(echoBot, u.id, 'open a chat');
+    await waitFor(async () => (await botMessages(chat.chat_id)).length === 1, 15_000, 'first reply');
+    const noJobs = { enqueueOutbox: async () => {} };
+    const outboxId = (await enqueueOutboxMessage(worker.db, noJobs, {
+      workspaceId: ws.id,
+      installationId: echoBot.installationId,
+      target: { receiveIdType: 'chat_id', receiveId: chat.chat_id },
+      body: { kind: 'issue_usage' },
+    }))!;
+    let updates = 0;
+    // Lark accepts the send; recording its progress then fails, as during a database blip.
+    const flaky = new Proxy(worker.db, {
+      get(target, prop, receiver) {
+        if (prop === 'update' && ++updates === 2) throw new Error('terminating connection due to administrator command');
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const result = await deliverOutboxRow({ db: flaky, integration, jobs: noJobs, logger: silent, appUrl: 'http://localhost:3999' }, outboxId);
+    expect(result).toBe('retry_scheduled');
+    const [row] = await t.db.select().from(larkOutbox).where(eq(larkOutbox.id, outboxId));
+    expect(row).toMatchObject({ status: 'pending', lastErrorCode: null, lastError: 'Temporary internal error while sending; retrying' });
+    expect(await botMessages(chat.chat_id)).toHaveLength(2);
+
+    // No job was left for it: the reconciler hands it back and the worker resends with the same uuid.
+    await t.db.execute(sql`UPDATE lark_outbox SET created_at = now() - interval '1 minute' WHERE id = ${outboxId}`);
+    expect(await reconcileOutbox(worker.db, jobsOf())).toBeGreaterThanOrEqual(1);
+    await waitFor(async () => (await t.db.select().from(larkOutbox).where(eq(larkOutbox.id, outboxId)))[0].status === 'sent', 15_000, 'sent');
+    expect(await botMessages(chat.chat_id)).toHaveLength(2);
+  });
+
+  test('a claim that could not be released (database gone at that moment) is re-taken by the next redelivery at once', async () => {
+    const u = await newLarkUser('Rhea');
+    await bind(echoBot, u.id, owner);
+    const payload = envelope({ appId: echoBot.appId, messageId: 'om_unreleased_1', chatId: 'oc_unreleased', senderOpenId: await openIdOf(echoBot.appId, u.id), text: 'still here' });
+    let databaseGone = false;
+    const flaky = new Proxy(worker.db, {
+      get(target, prop, receiver) {
+        if (prop === 'execute' && databaseGone) return () => Promise.reject(new Error('connection terminated unexpectedly'));
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const failingJobs = {
+      enqueueOutbox: async () => {
+        databaseGone = true;
+        throw new Error('connection terminated unexpectedly');
+      },
+    };
+    const abandoned = new AbandonedClaims();
+    await t.db.update(agent).set({ runtimeKind: null }).where(eq(agent.id, echoBot.agentId));
+    const failed = await dispatchInboundEvent({ ...deps(), db: flaky, jobs: failingJobs, abandoned }, { appId: echoBot.appId, payload });
+    await t.db.update(agent).set({ runtimeKind: 'echo' }).where(eq(agent.id, echoBot.agentId));
+    expect(failed.ack).toBe(500);
+    const redelivered = await dispatchInboundEvent({ ...deps(), abandoned }, { appId: echoBot.appId, payload });
+    expect(redelivered).toMatchObject({ ack: 200, result: { outcome: 'ingested' } });
+    expect((await userMessagesIn('om_unreleased_1')).rows).toEqual([{ content: 'still here' }]);
+  });
+
+  test("a message from a Lark user who is not linked leaves an audit row with routing data only", async () => {
+    const stranger = await newLarkUser('Quinn');
+    const sent = await dm(echoBot, stranger.id, 'words that are not kept');
+    const row = await waitFor(async () => (await t.db.select().from(larkInboundAudit).where(eq(larkInboundAudit.larkMessageId, sent.message_id)))[0], 10_000, 'audit row');
+    expect(row).toMatchObject({ installationId: echoBot.installationId, dropReason: 'unbound_user', larkChatId: sent.chat_id });
+    expect(JSON.stringify(row)).not.toContain('words that are not kept');
+  });
+
+  test('a text as long as Lark allows is stored once', async () => {
+    const u = await newLarkUser('Wordy');
+    await bind(echoBot, u.id, owner);
+    const text = 'long '.repeat(24_000); // 120,000 characters, under Lark's 150 KB
+    const sent = await dm(echoBot, u.id, text);
+    const stored = await waitFor(async () => {
+      const r = await userMessagesIn(sent.message_id);
+      return r.rows.length > 0 && r.rows;
+    }, 15_000, 'long message stored');
+    expect(stored).toHaveLength(1);
+    expect(stored[0].content.length).toBe(text.length);
+  });
+
+  test('a message that fails on every attempt ends as a recorded drop with ACK 200, not an endless retry', async () => {
+    const u = await newLarkUser('Pat');
+    await bind(echoBot, u.id, owner);
+    const payload = envelope({ appId: echoBot.appId, messageId: 'om_poison_1', chatId: 'oc_poison', senderOpenId: await openIdOf(echoBot.appId, u.id), text: 'poison' });
+    const failingJobs = { enqueueOutbox: async () => { throw new Error('always fails'); } };
+    await t.db.update(agent).set({ runtimeKind: null }).where(eq(agent.id, echoBot.agentId));
+    const acks: number[] = [];
+    try {
+      for (let i = 0; i < 12; i++) {
+        const r = await dispatchInboundEvent({ ...deps(), jobs: failingJobs }, { appId: echoBot.appId, payload });
+        acks.push(r.ack);
+        if (r.ack === 200) {
+          expect(r.result).toEqual({ outcome: 'dropped', reason: 'dispatch_failed' });
+          break;
+        }
+      }
+    } finally {
+      await t.db.update(agent).set({ runtimeKind: 'echo' }).where(eq(agent.id, echoBot.agentId));
+    }
+    expect(acks.at(-1)).toBe(200);
+    expect(acks.filter((a) => a === 500).length).toBeGreaterThan(1);
+    const [audit] = await t.db.select().from(larkInboundAudit).where(eq(larkInboundAudit.larkMessageId, 'om_poison_1'));
+    expect(audit.dropReason).toBe('dispatch_failed');
+    // A later redelivery is a duplicate, not a new attempt.
+    expect(await dispatchInboundEvent(deps(), { appId: echoBot.appId, payload })).toEqual({ ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } });
+  });
+
+  test("the listing shows a bot as disconnected once its lease ran out, whatever its last recorded state", async () => {
+    const bot = await installBot('Stale');
+    await waitFor(async () => (await t.db.select().from(larkInstallation).where(eq(larkInstallation.id, bot.installationId)))[0].connectionState === 'connected', 10_000, 'connected');
+    // As a crashed worker leaves it: "connected" recorded, lease past its expiry.
+    await t.db.execute(sql`UPDATE lark_installation SET ws_lease_token = 'crashed-g1', ws_lease_expires_at = now() - interval '1 second', connection_state = 'connected' WHERE id = ${bot.installationId}`);
+    const listing = await call(installationsRoute.GET, 'GET', { token: owner.token, params: { id: ws.id } });
+    expect(listing.body.installations.find((i: { id: string }) => i.id === bot.installationId).connection.state).toBe('disconnected');
+  });
+
+  test('an installation that an install session refers to can be deleted', async () => {
+    const bot = await installBot('Doomed');
+    await t.db.insert(larkRegistrationSession).values({
+      workspaceId: ws.id,
+      agentId: bot.agentId,
+      initiatorUserId: owner.id,
+      region: 'feishu',
+      deviceCodeCiphertext: integration.box!.seal('device'),
+      qrCodeUrl: 'https://accounts.feishu.cn/verify?code=x',
+      intervalSeconds: 5,
+      expiresAt: sql`now() + interval '5 minutes'`,
+      status: 'success',
+      installationId: bot.installationId,
+    });
+    await expect(t.db.delete(larkInstallation).where(eq(larkInstallation.id, bot.installationId))).resolves.toBeDefined();
+    expect(await t.db.select().from(larkRegistrationSession).where(eq(larkRegistrationSession.installationId, bot.installationId))).toHaveLength(0);
   });
 });

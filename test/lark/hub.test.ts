@@ -92,6 +92,7 @@ function startHub(opts: { nodeId?: string; config?: Partial<HubConfig>; connect?
     logger: opts.logger ?? captureLogs().logger,
     config: { ...fast, ...opts.config },
     connect: opts.connect,
+    route: async () => 'ok',
   });
   const stop = new AbortController();
   const done = hub.run(stop.signal);
@@ -260,6 +261,69 @@ describe('hub', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(attempts).toBeGreaterThanOrEqual(3);
     expect(attempts).toBeLessThan(15);
+  });
+
+  test('a final handshake refusal (403, or 514 too many connections) waits the long backoff, not the short one', async () => {
+    await revokeAllActive();
+    await installApp();
+    let attempts = 0;
+    startHub({
+      config: { backoffMinMs: 50, backoffMaxMs: 5000 },
+      connect: async () => {
+        attempts += 1;
+        return { reason: 'dial_failed', retryable: false, detail: 'handshake 403', clientConfig: {} as never, connectedAt: null, endedAt: Date.now(), eventsHandled: 0 };
+      },
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(attempts).toBe(1);
+  });
+
+  test('when renewals keep failing, every connection closes before the lease can run out', async () => {
+    await revokeAllActive();
+    const { installation, app } = await installApp();
+    let databaseDown = false;
+    const flaky = new Proxy(t.db, {
+      get(target, prop, receiver) {
+        if (prop === 'execute' && databaseDown) return () => Promise.reject(new Error('connection terminated unexpectedly'));
+        return Reflect.get(target, prop, receiver);
+      },
+    }) as Db;
+    startHub({ db: flaky, config: { leaseTtlMs: 4000, leaseRenewMs: 2000, sweepMs: 600_000 } });
+    await waitFor(async () => (await connections(app.app_id)) === 1, 10_000, 'connection');
+    databaseDown = true;
+    await waitFor(async () => (await connections(app.app_id)) === 0, 10_000, 'connections closed');
+    // Closed while the lease was still ours: no other worker could have connected meanwhile.
+    const lease = await leaseOf(installation.id);
+    expect(lease.wsLeaseExpiresAt!.getTime()).toBeGreaterThan(Date.now());
+    databaseDown = false;
+  });
+
+  test("a dead worker's lease is taken over when it runs out, without waiting for a periodic sweep", async () => {
+    await revokeAllActive();
+    const { installation, app } = await installApp();
+    await t.db
+      .update(larkInstallation)
+      .set({ wsLeaseToken: 'dead-node-g1', wsLeaseExpiresAt: sql`now() + interval '1500 milliseconds'` })
+      .where(eq(larkInstallation.id, installation.id));
+    startHub({ nodeId: 'node-heir', config: { sweepMs: 600_000 } });
+    await waitFor(async () => (await connections(app.app_id)) === 1, 8000, 'takeover after expiry');
+    expect((await leaseOf(installation.id)).wsLeaseToken).toMatch(/^node-heir-g\d+$/);
+  });
+
+  test('a released lease is taken over at once by another worker (sweeps disabled)', async () => {
+    await revokeAllActive();
+    const { installation, app } = await installApp();
+    const first = startHub({ nodeId: 'node-leaving', config: { sweepMs: 600_000 } });
+    await waitFor(async () => (await connections(app.app_id)) === 1, 10_000, 'first connection');
+    startHub({ nodeId: 'node-staying', config: { sweepMs: 600_000 } });
+    first.stop.abort();
+    await first.done;
+    await waitFor(async () => (await leaseOf(installation.id)).wsLeaseToken?.startsWith('node-staying-g') ?? false, 3000, 'takeover after release');
+    await waitFor(async () => (await connections(app.app_id)) === 1, 5000, 'second connection');
+  });
+
+  test('a hub without a route is refused instead of answering 200 and dropping events', () => {
+    expect(() => new LarkHub({ db: t.db, listener: t.listener, nodeId: 'n', integration, logger: captureLogs().logger, config: fast } as never)).toThrow(/route/);
   });
 
   test('renewing many leases is one statement per tick', async () => {

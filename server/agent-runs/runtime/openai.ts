@@ -2,18 +2,30 @@ import OpenAI from 'openai';
 import type { OpenAiRuntimeConfig } from '../../db/schema';
 import type { AgentRuntime } from './types';
 
-/** Readable failure text for the task row; never includes the API key or request headers. */
-function describeFailure(err: unknown, baseUrl: string): string {
-  if (err instanceof OpenAI.APIConnectionTimeoutError) return `The model endpoint at ${baseUrl} did not answer in time`;
-  if (err instanceof OpenAI.APIConnectionError) return `Could not reach the model endpoint at ${baseUrl}`;
-  if (err instanceof OpenAI.APIError) {
-    const detail = (err.error as { message?: string } | undefined)?.message ?? err.message;
-    return `The model endpoint answered ${err.status ?? 'with an error'}: ${detail}`.slice(0, 500);
+/**
+ * A failed run, told two ways: `message` is safe to show anyone who can read the chat (what kind of
+ * failure, never the endpoint's words), `detail` is for logs and admins.
+ */
+export class RuntimeError extends Error {
+  constructor(
+    message: string,
+    readonly detail: string,
+  ) {
+    super(message);
+    this.name = 'RuntimeError';
   }
-  return err instanceof Error ? err.message : String(err);
 }
 
-export class RuntimeError extends Error {}
+/** Never includes the API key or request headers; the endpoint's own text stays in `detail`. */
+function describeFailure(err: unknown, baseUrl: string): RuntimeError {
+  if (err instanceof OpenAI.APIConnectionTimeoutError) return new RuntimeError('The model endpoint did not answer in time', `timeout calling ${baseUrl}`);
+  if (err instanceof OpenAI.APIConnectionError) return new RuntimeError('Could not reach the model endpoint', `cannot connect to ${baseUrl}: ${err.message}`);
+  if (err instanceof OpenAI.APIError) {
+    const detail = (err.error as { message?: string } | undefined)?.message ?? err.message;
+    return new RuntimeError(`The model endpoint answered HTTP ${err.status ?? 'error'}`, `${baseUrl} answered ${err.status ?? 'with an error'}: ${detail}`.slice(0, 2000));
+  }
+  return new RuntimeError('The agent run failed', err instanceof Error ? err.message : String(err));
+}
 
 export function openAiRuntime(config: OpenAiRuntimeConfig, opts: { timeoutMs: number }): AgentRuntime {
   const client = new OpenAI({ baseURL: config.baseUrl, apiKey: config.apiKey, timeout: opts.timeoutMs, maxRetries: 1 });
@@ -34,7 +46,7 @@ export function openAiRuntime(config: OpenAiRuntimeConfig, opts: { timeoutMs: nu
         return completion.choices[0]?.message?.content ?? '';
       } catch (err) {
         if (signal.aborted) throw err;
-        throw new RuntimeError(describeFailure(err, config.baseUrl));
+        throw describeFailure(err, config.baseUrl);
       }
     },
   };

@@ -57,6 +57,7 @@ export const chatMessage = pgTable(
     ),
     index().on(t.sessionId, t.createdAt),
     check('chat_message_role_valid', sql`${t.role} IN ('user', 'assistant')`),
-    check('chat_message_content_len', sql`char_length(${t.content}) <= 100000`),
+    // Lark accepts texts up to 150 KB; every message it can deliver must fit.
+    check('chat_message_content_len', sql`char_length(${t.content}) <= 150000`),
   ],
 );

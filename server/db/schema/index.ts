@@ -5,3 +5,4 @@ export * from './chat';
 export * from './tasks';
 export * from './issues';
 export * from './lark';
+export * from './nodes';

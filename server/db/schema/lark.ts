@@ -150,6 +150,8 @@ export const larkInboundMessageDedup = pgTable(
     claimToken: uuid().notNull(),
     receivedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     processedAt: timestamp({ withTimezone: true }),
+    // Claims taken without reaching an outcome: past a bound, the message is dropped, not retried forever.
+    attempts: integer().notNull().default(1),
   },
   (t) => [primaryKey({ columns: [t.installationId, t.messageId] }), index().on(t.receivedAt)],
 );
@@ -173,7 +175,7 @@ export const larkInboundAudit = pgTable(
     index().on(t.installationId, t.receivedAt),
     check(
       'lark_inbound_audit_reason_valid',
-      sql`${t.dropReason} IN ('invalid_event', 'revoked_installation', 'duplicate', 'not_addressed_in_group', 'non_workspace_member', 'unsupported_event')`,
+      sql`${t.dropReason} IN ('invalid_event', 'revoked_installation', 'duplicate', 'not_addressed_in_group', 'non_workspace_member', 'unsupported_event', 'unbound_user', 'dispatch_failed')`,
     ),
   ],
 );
@@ -245,7 +247,7 @@ export const larkRegistrationSession = pgTable(
       name: 'lark_registration_session_installation_fk',
       columns: [t.installationId, t.workspaceId],
       foreignColumns: [larkInstallation.id, larkInstallation.workspaceId],
-    }).onDelete('set null'),
+    }).onDelete('cascade'),
     index('lark_registration_session_pending_idx').on(t.nextPollAt).where(sql`${t.status} = 'pending'`),
     check('lark_registration_session_status_valid', sql`${t.status} IN ('pending', 'success', 'error')`),
     check('lark_registration_session_region_valid', sql`${t.region} IN ('feishu', 'lark')`),

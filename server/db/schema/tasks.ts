@@ -27,6 +27,10 @@ export const agentTask = pgTable(
     claimedBy: text(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp({ withTimezone: true }),
+    // Renewed by the running worker; a running task whose heartbeat stopped belongs to a dead worker.
+    heartbeatAt: timestamp({ withTimezone: true }),
+    // What went wrong, for logs and admins; `error` is what users see.
+    errorDetail: text(),
     finishedAt: timestamp({ withTimezone: true }),
   },
   (t) => [

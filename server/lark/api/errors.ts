@@ -47,6 +47,19 @@ export class LarkPermissionError extends LarkApiError {
   }
 }
 
+// A call refused before anything was sent: a required value is empty. Never retryable, since the
+// same input fails the same way; a LarkApiError so callers that record Lark failures record it too.
+export class LarkRequestError extends LarkApiError {
+  readonly field: string;
+
+  constructor(operation: string, field: string) {
+    super({ operation, code: -1, msg: `${field} is empty`, httpStatus: 0 }, false);
+    this.name = 'LarkRequestError';
+    this.message = `lark ${operation} refused before sending: ${field} is empty`;
+    this.field = field;
+  }
+}
+
 // The request never produced a usable response: connection refused/reset, DNS, timeout, garbage body.
 export class LarkNetworkError extends Error {
   readonly operation: string;

@@ -2,7 +2,9 @@ import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { capturingLogger } from '../test-support/fake-lark-ws';
 import { jsonBody, startFakeHttp, type FakeHttp, type RecordedRequest, type ScriptedReply } from '../test-support/fake-http';
-import { LarkApiError, LarkNetworkError, LarkPermissionError, LarkRateLimitError, isRetryableLarkError } from './errors';
+import { bindingPromptCard } from '../outbound/render';
+import { decideRetry } from '../outbound/retry-policy';
+import { LarkApiError, LarkNetworkError, LarkPermissionError, LarkRateLimitError, LarkRequestError, isRetryableLarkError } from './errors';
 import { LarkHttpClient, type LarkHttpClientOptions } from './http-client';
 import { TenantTokenCache } from './tenant-token-cache';
 
@@ -276,5 +278,45 @@ describe('LarkHttpClient errors', () => {
     const error = (await pending) as Error;
     expect(error.name).toBe('AbortError');
     expect(performance.now() - startedAt).toBeLessThan(100);
+  });
+});
+
+describe('LarkHttpClient refuses empty required values before any request', () => {
+  const card = { schema: '2.0', body: { elements: [{ tag: 'markdown', content: 'hi' }] } };
+  const emptyBindingPrompt = bindingPromptCard({ agentName: 'Helper', workspaceName: 'Acme', url: '', ttlMinutes: 15 }).content;
+
+  it.each<[string, (api: LarkHttpClient) => Promise<unknown>, string]>([
+    ['sendText without a chat id', (api) => api.sendText('chat_id', '', 'hello'), 'receive_id'],
+    ['sendText with a blank open id', (api) => api.sendText('open_id', '   ', 'hello'), 'receive_id'],
+    ['sendText without text', (api) => api.sendText('chat_id', 'oc_1', ''), 'text'],
+    ['sendCard without a receive id', (api) => api.sendCard('open_id', '', card), 'receive_id'],
+    ['sendCard with an empty card object', (api) => api.sendCard('chat_id', 'oc_1', {}), 'card'],
+    ['sendCard with an empty card string', (api) => api.sendCard('chat_id', 'oc_1', ''), 'card'],
+    ['sendCard with a binding prompt whose URL is empty', (api) => api.sendCard('open_id', 'ou_1', emptyBindingPrompt), 'url'],
+    ['reply without a message id', (api) => api.reply('', { msgType: 'text', content: { text: 'hi' } }), 'message_id'],
+    ['reply with empty text', (api) => api.reply('om_1', { msgType: 'text', content: { text: '' } }), 'text'],
+    ['reply with an empty card', (api) => api.reply('om_1', { msgType: 'interactive', content: {} }), 'card'],
+    ['reply with empty content', (api) => api.reply('om_1', { msgType: 'interactive', content: '' }), 'content'],
+    ['reply without a message type', (api) => api.reply('om_1', { msgType: '', content: { text: 'hi' } }), 'msg_type'],
+    ['getUser without an open id', (api) => api.getUser(''), 'open_id'],
+  ])('%s', async (_name, call, field) => {
+    const error = await call(client()).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(LarkRequestError);
+    expect(error).toBeInstanceOf(LarkApiError);
+    expect((error as LarkRequestError).field).toBe(field);
+    expect((error as Error).message).toContain(field);
+    expect(isRetryableLarkError(error)).toBe(false);
+    expect(decideRetry(error, 1)).toEqual({ retry: false, reason: 'permanent' });
+    // Not even a token request: the call is refused before anything leaves the process.
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('still sends a card whose links all have a URL', async () => {
+    const prompt = bindingPromptCard({ agentName: 'Helper', workspaceName: 'Acme', url: 'https://larkspur.example/bind/abc', ttlMinutes: 15 }).content;
+    await client().sendCard('open_id', 'ou_1', prompt);
+    expect(apiRequests()).toHaveLength(1);
   });
 });

@@ -6,6 +6,7 @@ import {
   LarkNetworkError,
   LarkPermissionError,
   LarkRateLimitError,
+  LarkRequestError,
   PERMISSION_CODES,
   RATE_LIMIT_CODES,
   TOKEN_INVALID_CODES,
@@ -15,6 +16,8 @@ import { resolveLarkHosts, type LarkHostOverrides, type LarkRegion } from './hos
 import { parseJsonObject, performRequest, type FetchLike, type RawResponse } from './request';
 import { sharedTenantTokenCache, type FetchedTenantToken, type TenantTokenCache } from './tenant-token-cache';
 
+
+const SEND_OPERATION = 'im.message.create';
 
 export type LarkReceiveIdType = 'chat_id' | 'open_id' | 'union_id' | 'user_id' | 'email';
 
@@ -86,6 +89,38 @@ function encodeContent(content: string | Record<string, unknown>): string {
   return typeof content === 'string' ? content : JSON.stringify(content);
 }
 
+function isBlank(value: unknown): boolean {
+  return typeof value !== 'string' || value.trim() === '';
+}
+
+// Empty ids and bodies are refused here, naming the field, instead of costing a token round trip and
+// coming back as an opaque Lark error (or, for a link, as a card with a dead button).
+function requireValue(operation: string, field: string, value: unknown): void {
+  if (isBlank(value)) throw new LarkRequestError(operation, field);
+}
+
+// A link (`url`, or `default_url` of an open_url behaviour) present but empty, anywhere in a card.
+function hasEmptyLink(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(hasEmptyLink);
+  if (node === null || typeof node !== 'object') return false;
+  return Object.entries(node).some(([key, value]) => ((key === 'url' || key === 'default_url') && isBlank(value)) || hasEmptyLink(value));
+}
+
+function requireCard(operation: string, card: string | Record<string, unknown>): void {
+  let parsed: unknown = card;
+  if (typeof card === 'string') {
+    requireValue(operation, 'card', card);
+    try {
+      parsed = JSON.parse(card);
+    } catch {
+      // Not ours to judge: Lark answers for a card string it cannot read.
+      return;
+    }
+  }
+  if (parsed === null || typeof parsed !== 'object' || Object.keys(parsed).length === 0) throw new LarkRequestError(operation, 'card');
+  if (hasEmptyLink(parsed)) throw new LarkRequestError(operation, 'url');
+}
+
 function toSentMessage(operation: string, response: Record<string, unknown>, httpStatus: number): LarkSentMessage {
   const data = recordOrEmpty(response.data);
   const messageId = stringOrNull(data.message_id);
@@ -133,15 +168,25 @@ export class LarkHttpClient {
   }
 
   async sendText(receiveIdType: LarkReceiveIdType, receiveId: string, text: string, options: LarkSendOptions = {}): Promise<LarkSentMessage> {
+    requireValue(SEND_OPERATION, 'receive_id', receiveId);
+    requireValue(SEND_OPERATION, 'text', text);
     return this.sendMessage(receiveIdType, receiveId, 'text', JSON.stringify({ text }), options);
   }
 
   async sendCard(receiveIdType: LarkReceiveIdType, receiveId: string, card: LarkCard | string, options: LarkSendOptions = {}): Promise<LarkSentMessage> {
+    requireValue(SEND_OPERATION, 'receive_id', receiveId);
+    requireCard(SEND_OPERATION, card);
     return this.sendMessage(receiveIdType, receiveId, 'interactive', encodeContent(card), options);
   }
 
   async reply(messageId: string, input: LarkReplyInput, options: LarkCallOptions = {}): Promise<LarkSentMessage> {
     const operation = 'im.message.reply';
+    requireValue(operation, 'message_id', messageId);
+    requireValue(operation, 'msg_type', input.msgType);
+    if (typeof input.content === 'string') requireValue(operation, 'content', input.content);
+    if (input.msgType === 'interactive') requireCard(operation, input.content);
+    else if (input.msgType === 'text' && typeof input.content !== 'string') requireValue(operation, 'text', input.content.text);
+    else if (typeof input.content !== 'string' && Object.keys(input.content).length === 0) throw new LarkRequestError(operation, 'content');
     const body: Record<string, unknown> = { msg_type: input.msgType, content: encodeContent(input.content) };
     if (input.replyInThread !== undefined) body.reply_in_thread = input.replyInThread;
     if (input.uuid !== undefined) body.uuid = input.uuid;
@@ -170,6 +215,7 @@ export class LarkHttpClient {
   // Throws LarkPermissionError when the app lacks the contact scope; callers may treat that as non-fatal.
   async getUser(openId: string, options: LarkCallOptions = {}): Promise<LarkUser> {
     const operation = 'contact.user.get';
+    requireValue(operation, 'open_id', openId);
     const { body } = await this.call(
       { operation, method: 'GET', path: `/open-apis/contact/v3/users/${encodeURIComponent(openId)}?user_id_type=open_id` },
       options,
@@ -190,7 +236,7 @@ export class LarkHttpClient {
     content: string,
     options: LarkSendOptions,
   ): Promise<LarkSentMessage> {
-    const operation = 'im.message.create';
+    const operation = SEND_OPERATION;
     const body: Record<string, unknown> = { receive_id: receiveId, msg_type: msgType, content };
     if (options.uuid !== undefined) body.uuid = options.uuid;
     const { body: response, status } = await this.call(

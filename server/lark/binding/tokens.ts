@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { inTransaction } from '../../db/transaction';
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+import type { SecretBox } from '../../crypto/secretbox';
 import type { DbOrTx } from '../../db/client';
 import { agent, larkBindingToken, larkInstallation, larkUserBinding, member, workspace } from '../../db/schema';
 import { AppError, conflict, forbidden } from '../../errors';
@@ -11,16 +12,20 @@ export const BINDING_TOKEN_TTL_MINUTES = 15;
 export const hashBindingToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
 /**
- * Mints a single-use token for a Lark user to bind their identity. Only its hash is stored; the raw
- * value goes into the prompt's link and nowhere else. A retried prompt replaces its own earlier token.
+ * Mints the single-use token of one binding prompt. Only its hash is stored; the raw value goes into
+ * the prompt's link and nowhere else. The token is derived from the prompt's outbox row under the
+ * deployment's secret key, so every send attempt of that prompt carries the same link: when Lark
+ * took a first attempt whose answer was lost, the card the user holds still works.
  */
 export async function mintBindingToken(
   db: DbOrTx,
+  box: SecretBox,
   input: { workspaceId: string; installationId: string; larkOpenId: string; outboxId: string },
 ): Promise<string> {
-  const token = randomBytes(32).toString('base64url');
-  await db.delete(larkBindingToken).where(and(eq(larkBindingToken.outboxId, input.outboxId), sql`${larkBindingToken.consumedAt} IS NULL`));
-  await db.insert(larkBindingToken).values({
+  const token = box.derive('binding-token', input.outboxId);
+  await db
+    .insert(larkBindingToken)
+    .values({
     tokenHash: hashBindingToken(token),
     workspaceId: input.workspaceId,
     installationId: input.installationId,
@@ -28,7 +33,9 @@ export async function mintBindingToken(
     outboxId: input.outboxId,
     createdAt: sql`now()`,
     expiresAt: sql`now() + make_interval(mins => ${BINDING_TOKEN_TTL_MINUTES})`,
-  });
+    })
+    // A retry of the same prompt: the token is already stored, with its original expiry.
+    .onConflictDoNothing();
   return token;
 }
 

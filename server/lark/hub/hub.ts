@@ -20,6 +20,11 @@ import { sleep, Wakeup } from '../../async/abortable';
 import { reconnectDelayMs } from './reconnect-delay';
 import { acquireLeases, listActiveInstallations, releaseLeases, renewLeases, type ActiveInstallation, type LeaseClaim } from './leases';
 
+/** After a failed renewal, try again this soon (bounded by the renew interval). */
+const RENEW_RETRY_MS = 1_000;
+/** Sweep this long after a foreign lease's expiry, so its CAS sees it expired. */
+const EXPIRY_MARGIN_MS = 100;
+
 export type HubConfig = {
   leaseTtlMs: number;
   leaseRenewMs: number;
@@ -66,7 +71,8 @@ export type HubOptions = {
   logger: Logger;
   config: HubConfig;
   connect?: ConnectFn;
-  route?: DeliveryRouter;
+  /** Decides every event's ACK; there is no default, so no event is ever dropped by omission. */
+  route: DeliveryRouter;
   /** Called after every renewal statement (benchmarks count statements per tick). */
   onRenewTick?: (held: number) => void;
   /** Called for every ACK written (metrics). */
@@ -124,10 +130,15 @@ export class LarkHub {
   private readonly route: DeliveryRouter;
   private eventsReceived = 0;
   private stopped = false;
+  /** When the last successful renewal started: leases are good until then + TTL. */
+  private lastRenewedAt = Date.now();
+  /** When the soonest lease held by another worker runs out: a sweep then takes it over. */
+  private foreignLeaseExpiresAt = Infinity;
 
   constructor(private readonly opts: HubOptions) {
     this.connect = opts.connect ?? defaultConnect;
-    this.route = opts.route ?? (async () => 'ok');
+    if (typeof opts.route !== 'function') throw new Error('LarkHub needs a route: every event must get a deliberate ACK');
+    this.route = opts.route;
   }
 
   private running = false;
@@ -158,22 +169,35 @@ export class LarkHub {
     this.running = true;
     // A revoke, rotation or install wakes a sweep at once; after a listener reconnect, sweep anyway.
     const unsubscribe = signal.aborted ? () => {} : this.opts.listener.subscribe(LARK_INSTALLATION_CHANNEL, { onNotify: () => this.requestSweep(), onResync: () => this.requestSweep() });
+    const { sweepMs, leaseRenewMs, leaseTtlMs } = this.opts.config;
     let nextSweep = 0;
-    let nextRenew = Date.now() + this.opts.config.leaseRenewMs;
+    let nextRenew = Date.now() + leaseRenewMs;
+    this.lastRenewedAt = Date.now();
     try {
       while (!signal.aborted) {
         const now = Date.now();
-        if (this.sweepRequested || now >= nextSweep) {
+        if (this.sweepRequested || now >= nextSweep || now >= this.foreignLeaseExpiresAt) {
           this.sweepRequested = false;
+          this.foreignLeaseExpiresAt = Infinity;
           await this.sweep().catch((err) => this.opts.logger.error({ err }, 'hub sweep failed'));
-          nextSweep = Date.now() + this.opts.config.sweepMs;
+          nextSweep = Date.now() + sweepMs;
         }
         if (this.flushRequested || now >= nextRenew) {
           this.flushRequested = false;
-          await this.renew().catch((err) => this.opts.logger.error({ err }, 'lease renewal failed'));
-          nextRenew = Date.now() + this.opts.config.leaseRenewMs;
+          const startedAt = Date.now();
+          try {
+            await this.renew();
+            this.lastRenewedAt = startedAt;
+            nextRenew = Date.now() + leaseRenewMs;
+          } catch (err) {
+            this.opts.logger.error({ err }, 'lease renewal failed');
+            // Our leases may run out unseen: before they can, stop every connection, so no other
+            // worker's connection for the same bot ever overlaps ours.
+            if (Date.now() - this.lastRenewedAt >= leaseTtlMs - leaseRenewMs) this.dropAllConnections();
+            nextRenew = Date.now() + Math.min(leaseRenewMs, RENEW_RETRY_MS);
+          }
         }
-        await this.wake.wait(Math.max(0, Math.min(nextSweep, nextRenew) - Date.now()), signal);
+        await this.wake.wait(Math.max(0, Math.min(nextSweep, nextRenew, this.foreignLeaseExpiresAt) - Date.now()), signal);
       }
     } finally {
       this.running = false;
@@ -182,10 +206,22 @@ export class LarkHub {
     }
   }
 
+  /** Stops every connection without touching the database (it may be unreachable); the sweep reclaims them. */
+  private dropAllConnections(): void {
+    if (this.supervisors.size === 0) return;
+    this.opts.logger.error({ held: this.supervisors.size }, 'leases could not be renewed before their expiry; closing every connection');
+    for (const [id, sup] of [...this.supervisors]) void this.stopSupervisor(id, sup, { release: false });
+  }
+
   /** Reconciles supervisors with the active installations: start, stop (revoked) and restart (rotated). */
   async sweep(): Promise<void> {
     if (this.stopped) return;
     const rows = await listActiveInstallations(this.opts.db);
+    // A lease another worker holds is taken over the moment it runs out, not at the next periodic sweep.
+    for (const row of rows) {
+      if (this.supervisors.has(row.id) || row.leaseExpired || row.leaseRemainingMs === null) continue;
+      this.foreignLeaseExpiresAt = Math.min(this.foreignLeaseExpiresAt, Date.now() + row.leaseRemainingMs + EXPIRY_MARGIN_MS);
+    }
     const active = new Map(rows.map((r) => [r.id, r]));
     for (const [id, sup] of this.supervisors) {
       if (!active.has(id)) {
@@ -321,7 +357,8 @@ export class LarkHub {
       const wasHealthy = exit.connectedAt !== null && exit.endedAt - exit.connectedAt >= backoffResetAfterMs;
       if (wasHealthy) backoff = backoffMinMs;
       failedAttempts = wasHealthy ? 0 : failedAttempts + 1;
-      const fatal = exit.reason === 'bootstrap_failed' && exit.error.kind === 'fatal';
+      // Lark refused for good (bad credentials, too many connections): retry slowly, not every second.
+      const fatal = (exit.reason === 'bootstrap_failed' && exit.error.kind === 'fatal') || (exit.reason === 'dial_failed' && !exit.retryable);
       const delay = reconnectDelayMs({ clientConfig: exit.clientConfig, wasHealthy, failedAttempts, fatal, backoffMs: backoff, backoffMaxMs });
       log.warn({ reason: exit.reason, delayMs: Math.round(delay) }, 'lark connection ended; reconnecting after backoff');
       this.setState(sup, 'backoff');

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import type { ConnectionState, LarkRegion } from '../../db/schema';
+import { LARK_INSTALLATION_CHANNEL } from '../../events';
 
 /** What a supervisor needs to connect, read in the sweep. The secret stays sealed until connect. */
 export type ActiveInstallation = {
@@ -13,6 +14,8 @@ export type ActiveInstallation = {
   region: LarkRegion;
   leaseToken: string | null;
   leaseExpired: boolean;
+  /** Milliseconds until the current lease runs out, by the database's clock (null without one). */
+  leaseRemainingMs: number | null;
 };
 
 export async function listActiveInstallations(db: Db): Promise<ActiveInstallation[]> {
@@ -26,9 +29,11 @@ export async function listActiveInstallations(db: Db): Promise<ActiveInstallatio
     region: LarkRegion;
     ws_lease_token: string | null;
     lease_expired: boolean;
+    lease_remaining_ms: number | null;
   }>(sql`
     SELECT id, workspace_id, app_id, app_secret_ciphertext, bot_open_id, bot_union_id, region, ws_lease_token,
-           (ws_lease_expires_at IS NULL OR ws_lease_expires_at < now()) AS lease_expired
+           (ws_lease_expires_at IS NULL OR ws_lease_expires_at < now()) AS lease_expired,
+           (EXTRACT(EPOCH FROM ws_lease_expires_at - now()) * 1000)::float8 AS lease_remaining_ms
     FROM lark_installation WHERE status = 'active' ORDER BY created_at`);
   return res.rows.map((r) => ({
     id: r.id,
@@ -40,6 +45,7 @@ export async function listActiveInstallations(db: Db): Promise<ActiveInstallatio
     region: r.region,
     leaseToken: r.ws_lease_token,
     leaseExpired: r.lease_expired,
+    leaseRemainingMs: r.lease_remaining_ms === null ? null : Number(r.lease_remaining_ms),
   }));
 }
 
@@ -98,14 +104,21 @@ export async function renewLeases(db: Db, held: LeaseRenewal[], ttlMs: number): 
   return new Set(res.rows.map((r) => r.id));
 }
 
-/** Releases leases we still hold (CAS on each token), so another worker need not wait for the TTL. */
+/**
+ * Releases leases we still hold (CAS on each token) and tells every hub, so another worker takes
+ * the connections over at once instead of at its next sweep or after the TTL.
+ */
 export async function releaseLeases(db: Db, held: Array<{ id: string; token: string }>, signal?: AbortSignal): Promise<void> {
   if (held.length === 0) return;
   const query = db.execute(sql`
-    UPDATE lark_installation AS i
-    SET ws_lease_token = NULL, ws_lease_expires_at = NULL, connection_state = 'disconnected', updated_at = now()
-    FROM unnest(${sql.param(held.map((h) => h.id))}::uuid[], ${sql.param(held.map((h) => h.token))}::text[]) AS h(id, token)
-    WHERE i.id = h.id AND i.ws_lease_token = h.token`);
+    WITH released AS (
+      UPDATE lark_installation AS i
+      SET ws_lease_token = NULL, ws_lease_expires_at = NULL, connection_state = 'disconnected', updated_at = now()
+      FROM unnest(${sql.param(held.map((h) => h.id))}::uuid[], ${sql.param(held.map((h) => h.token))}::text[]) AS h(id, token)
+      WHERE i.id = h.id AND i.ws_lease_token = h.token
+      RETURNING i.id
+    )
+    SELECT pg_notify(${LARK_INSTALLATION_CHANNEL}, id::text) FROM released`);
   if (!signal) {
     await query;
     return;

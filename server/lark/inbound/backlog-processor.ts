@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
 import type { PgListener } from '../../db/listen';
-import { claimParkedEvents, deleteParkedEvent, LARK_BACKLOG_CHANNEL, retryParkedEventLater, type BacklogEvent } from './backlog';
+import { BACKLOG_HOLD_RENEW_MS, claimParkedEvents, deleteParkedEvent, LARK_BACKLOG_CHANNEL, renewParkedEventHolds, retryParkedEventLater, type BacklogEvent } from './backlog';
 import type { DispatchResult } from './dispatcher';
 import { Wakeup } from '../../async/abortable';
 import type { ConcurrencyGate } from '../../async/concurrency-gate';
@@ -38,12 +38,21 @@ export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal:
         await wakeup.wait(opts.tickMs ?? 1000, signal);
         continue;
       }
+      // The holds are heartbeats: renewed while the batch is worked on, so a dead processor's
+      // events come back within one hold, not after a long timeout.
+      const unfinished = new Set(events.map((e) => e.id));
+      const renewer = setInterval(() => {
+        renewParkedEventHolds(opts.db, [...unfinished]).catch((err) => opts.logger.warn({ err }, 'renewing parked event holds failed'));
+      }, BACKLOG_HOLD_RENEW_MS);
       // In order within the batch; each event takes a dispatch slot like a live one.
       await Promise.all(
         events.map(async (event) => {
           const slot = await opts.gate.acquire(SLOT_WAIT_MS);
           // Unreleased, the event's hold simply runs out and another pass takes it.
-          if (!slot) return retryParkedEventLater(opts.db, event.id, 0).catch((err) => opts.logger.warn({ err }, 'releasing a parked event failed'));
+          if (!slot) {
+            unfinished.delete(event.id);
+            return retryParkedEventLater(opts.db, event.id, 0).catch((err) => opts.logger.warn({ err }, 'releasing a parked event failed'));
+          }
           try {
             const result = await opts.dispatch(event);
             if (result.ack === 200) await deleteParkedEvent(opts.db, event.id);
@@ -53,9 +62,10 @@ export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal:
             await retryParkedEventLater(opts.db, event.id, RETRY_DELAY_SECONDS).catch((e) => opts.logger.warn({ err: e }, 'postponing a parked event failed; its hold runs out instead'));
           } finally {
             slot.release();
+            unfinished.delete(event.id);
           }
         }),
-      );
+      ).finally(() => clearInterval(renewer));
     }
   } finally {
     unsubscribe();

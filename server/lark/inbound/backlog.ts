@@ -5,8 +5,12 @@ import { larkInboundBacklog } from '../../db/schema';
 
 /** Wakes backlog processors when an event was parked. */
 export const LARK_BACKLOG_CHANNEL = 'larkspur_lark_backlog';
-/** How long a processor may hold a parked event before another may take it. */
-export const BACKLOG_HOLD_SECONDS = 60;
+/**
+ * How long a processor holds a parked event before another may take it. The holder renews the hold
+ * while it works (every BACKLOG_HOLD_RENEW_MS), so a dead processor's events come back within this.
+ */
+export const BACKLOG_HOLD_SECONDS = 20;
+export const BACKLOG_HOLD_RENEW_MS = 5_000;
 
 export type BacklogEvent = { id: number; installationId: string; appId: string; payload: string; attempts: number };
 
@@ -32,6 +36,14 @@ export async function claimParkedEvents(db: Db, limit: number): Promise<BacklogE
   return res.rows
     .map((r) => ({ id: Number(r.id), installationId: r.installation_id, appId: r.app_id, payload: r.payload, attempts: r.attempts }))
     .sort((a, b) => a.id - b.id);
+}
+
+/** Renews the hold on parked events this processor is still working on. */
+export async function renewParkedEventHolds(db: Db, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.execute(
+    sql`UPDATE lark_inbound_backlog SET claimed_until = now() + make_interval(secs => ${BACKLOG_HOLD_SECONDS}) WHERE id = ANY(${sql.param(ids)}::bigint[])`,
+  );
 }
 
 export async function deleteParkedEvent(db: Db, id: number): Promise<void> {

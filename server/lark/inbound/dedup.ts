@@ -1,31 +1,69 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 
-/** A claim older than this with no durable outcome belongs to a worker that died; it may be re-taken. */
-export const STALE_CLAIM_SECONDS = 60;
+/**
+ * A claim older than this with no durable outcome belongs to a worker that died; it may be re-taken.
+ * Every dispatch is bounded by its budget (2 s on the ACK path, 15 s for parked events), so a live
+ * holder never holds a claim this long.
+ */
+export const STALE_CLAIM_SECONDS = 20;
+/** Claims of one message that ended without an outcome; the next one records a drop instead. */
+export const MAX_DISPATCH_ATTEMPTS = 8;
 
-export type InboundClaim = { claimed: string } | { processed: true } | { inFlight: true };
+export type InboundClaim = { claimed: string; attempts: number } | { processed: true } | { inFlight: true };
+
+const ABANDONED_LIMIT = 10_000;
 
 /**
- * Claims (installation, message_id) for processing. Re-taking a stale claim rotates the token, so
- * the old holder's late write can no longer commit. Otherwise the message either already reached a
- * durable outcome (a replay) or another worker is on it right now (Lark must redeliver later).
+ * Claims this process gave up but could not release (the database was unreachable at that moment).
+ * Lark redelivers to the connection that holds the bot, which is this process: the redelivery may
+ * re-take such a claim at once instead of waiting for it to go stale, which could outlast Lark's
+ * redeliveries. Process-local by design: another process cannot know the claim is dead.
  */
-export async function claimInboundMessage(db: DbOrTx, input: { installationId: string; messageId: string }): Promise<InboundClaim> {
-  const res = await db.execute<{ claim_token: string }>(sql`
+export class AbandonedClaims {
+  private readonly tokens = new Map<string, string>();
+
+  private static key(input: { installationId: string; messageId: string }) {
+    return `${input.installationId}\u0000${input.messageId}`;
+  }
+
+  add(claim: { installationId: string; messageId: string; claimToken: string }): void {
+    if (this.tokens.size >= ABANDONED_LIMIT) this.tokens.delete(this.tokens.keys().next().value!);
+    this.tokens.set(AbandonedClaims.key(claim), claim.claimToken);
+  }
+
+  take(input: { installationId: string; messageId: string }): string | null {
+    const key = AbandonedClaims.key(input);
+    const token = this.tokens.get(key) ?? null;
+    this.tokens.delete(key);
+    return token;
+  }
+}
+
+/**
+ * Claims (installation, message_id) for processing. Re-taking a stale or released claim rotates the
+ * token, so the old holder's late write can no longer commit, and counts the attempt. Otherwise the
+ * message either already reached a durable outcome (a replay) or another worker is on it right now
+ * (Lark must redeliver later).
+ */
+export async function claimInboundMessage(
+  db: DbOrTx,
+  input: { installationId: string; messageId: string; abandonedToken?: string | null },
+): Promise<InboundClaim> {
+  const res = await db.execute<{ claim_token: string; attempts: number }>(sql`
     INSERT INTO lark_inbound_message_dedup (installation_id, message_id, claim_token)
     VALUES (${input.installationId}, ${input.messageId}, gen_random_uuid())
     ON CONFLICT (installation_id, message_id) DO UPDATE
-      SET received_at = now(), claim_token = gen_random_uuid()
+      SET received_at = now(), claim_token = gen_random_uuid(), attempts = lark_inbound_message_dedup.attempts + 1
       WHERE lark_inbound_message_dedup.processed_at IS NULL
-        AND lark_inbound_message_dedup.received_at < now() - make_interval(secs => ${STALE_CLAIM_SECONDS})
-    RETURNING claim_token`);
-  const token = res.rows[0]?.claim_token;
-  if (token) return { claimed: token };
+        AND (lark_inbound_message_dedup.received_at < now() - make_interval(secs => ${STALE_CLAIM_SECONDS})
+             OR lark_inbound_message_dedup.claim_token = ${input.abandonedToken ?? null}::uuid)
+    RETURNING claim_token, attempts`);
+  const row = res.rows[0];
+  if (row) return { claimed: row.claim_token, attempts: row.attempts };
   const existing = await db.execute<{ processed: boolean }>(sql`
     SELECT processed_at IS NOT NULL AS processed FROM lark_inbound_message_dedup
     WHERE installation_id = ${input.installationId} AND message_id = ${input.messageId}`);
-  // Gone between the two statements (released): treat as in flight so Lark tries again.
   return existing.rows[0]?.processed ? { processed: true } : { inFlight: true };
 }
 
@@ -38,10 +76,13 @@ export async function markInboundProcessed(db: DbOrTx, input: { installationId: 
   return res.rowCount ?? 0;
 }
 
-/** Gives a claim back after an infrastructure failure before any durable outcome, so the redelivery proceeds at once. */
+/**
+ * Gives a claim back after a failure before any durable outcome, so the redelivery proceeds at once.
+ * The token rotates (a late write of the old holder cannot commit) and the attempt stays counted.
+ */
 export async function releaseInboundClaim(db: DbOrTx, input: { installationId: string; messageId: string; claimToken: string }): Promise<number> {
   const res = await db.execute(sql`
-    DELETE FROM lark_inbound_message_dedup
+    UPDATE lark_inbound_message_dedup SET claim_token = gen_random_uuid(), received_at = '-infinity'
     WHERE installation_id = ${input.installationId} AND message_id = ${input.messageId}
       AND claim_token = ${input.claimToken} AND processed_at IS NULL`);
   return res.rowCount ?? 0;

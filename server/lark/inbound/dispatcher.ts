@@ -20,7 +20,7 @@ import { hasLiveBindingPrompt } from '../binding/tokens';
 import { enqueueOutboxMessage, type OutboxBody, type OutboxTarget } from '../outbound/outbox';
 import { replyTargetFor } from '../outbound/reply-target';
 import { recordInboundDrop } from './audit';
-import { claimInboundMessage, markInboundProcessed, releaseInboundClaim } from './dedup';
+import { claimInboundMessage, markInboundProcessed, MAX_DISPATCH_ATTEMPTS, releaseInboundClaim, type AbandonedClaims } from './dedup';
 import { parseIssueCommand } from './issue-command';
 
 export type DispatchOutcome =
@@ -35,7 +35,18 @@ export type DispatchOutcome =
 /** What the connector should answer: 200 for every durable outcome and deliberate drop, 500 to have Lark redeliver. */
 export type DispatchResult = { ack: 200 | 500; result: DispatchOutcome | { outcome: 'retry'; error: string } };
 
-export type DispatcherDeps = { db: Db; jobs: JobEnqueuer; logger: Logger; appUrl?: string; budgetMs?: number };
+export type DispatcherDeps = {
+  db: Db;
+  jobs: JobEnqueuer;
+  logger: Logger;
+  appUrl?: string;
+  budgetMs?: number;
+  /** This process's claims that could not be released; a redelivery may re-take them at once. */
+  abandoned?: AbandonedClaims;
+};
+
+/** The chat message's own bound (its CHECK); Lark texts are at most 150 KB, so they always fit. */
+const MAX_MESSAGE_CHARS = 150_000;
 
 /** The ACK must leave within Lark's 3 s; the dispatcher gives up well before that. */
 export const DISPATCH_BUDGET_MS = 2000;
@@ -74,12 +85,18 @@ export async function dispatchInboundEvent(deps: DispatcherDeps, input: { appId:
     return { ack: 200, result: { outcome: 'dropped', reason: 'revoked_installation' } };
   }
 
-  const claimed = await claimInboundMessage(deps.db, { installationId: installation.id, messageId: message.messageId });
+  const abandonedToken = deps.abandoned?.take({ installationId: installation.id, messageId: message.messageId }) ?? null;
+  const claimed = await claimInboundMessage(deps.db, { installationId: installation.id, messageId: message.messageId, abandonedToken });
   if ('processed' in claimed) return { ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } };
   // Another worker holds a live claim: it may still fail, so Lark must keep the message.
   if ('inFlight' in claimed) return { ack: 500, result: { outcome: 'retry', error: 'being processed elsewhere' } };
   const claim = { installationId: installation.id, messageId: message.messageId, claimToken: claimed.claimed };
   const log = deps.logger.child({ installationId: installation.id, larkMessageId: message.messageId, larkEventId: message.eventId });
+  if (claimed.attempts > MAX_DISPATCH_ATTEMPTS) {
+    // The same message failed every time: a deterministic failure, not a blip. End it durably.
+    log.error({ attempts: claimed.attempts }, 'inbound message failed on every attempt; recording it as dropped');
+    return endWithDrop(deps, claim, { installationId: installation.id, ...routing, reason: 'dispatch_failed' });
+  }
 
   const work = deps.db
     .transaction(async (tx) => {
@@ -93,7 +110,7 @@ export async function dispatchInboundEvent(deps: DispatcherDeps, input: { appId:
       async (err): Promise<DispatchResult> => {
         if (err instanceof ClaimLostError) return { ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } };
         // An unreleased claim goes stale and is re-taken on redelivery.
-        await releaseInboundClaim(deps.db, claim).catch((e) => log.warn({ err: e }, 'releasing the inbound claim failed'));
+        await releaseClaim(deps, claim);
         log.error({ err }, 'inbound dispatch failed; asking Lark to redeliver');
         return { ack: 500, result: { outcome: 'retry', error: (err as Error).message } };
       },
@@ -102,7 +119,7 @@ export async function dispatchInboundEvent(deps: DispatcherDeps, input: { appId:
   const overBudget = new Promise<DispatchResult>((resolve) => {
     timer = setTimeout(async () => {
       // Releasing makes the late transaction's mark match nothing, so it rolls back; Lark redelivers.
-      await releaseInboundClaim(deps.db, claim).catch((e) => log.warn({ err: e }, 'releasing the inbound claim failed'));
+      await releaseClaim(deps, claim);
       log.warn({ budgetMs: deps.budgetMs ?? DISPATCH_BUDGET_MS }, 'inbound dispatch over budget; released for redelivery');
       resolve({ ack: 500, result: { outcome: 'retry', error: 'dispatch exceeded its time budget' } });
     }, deps.budgetMs ?? DISPATCH_BUDGET_MS);
@@ -111,6 +128,36 @@ export async function dispatchInboundEvent(deps: DispatcherDeps, input: { appId:
     return await Promise.race([work, overBudget]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Gives a claim back; when even that fails, remembers it so this process's next redelivery re-takes it. */
+async function releaseClaim(deps: DispatcherDeps, claim: { installationId: string; messageId: string; claimToken: string }): Promise<void> {
+  try {
+    await releaseInboundClaim(deps.db, claim);
+  } catch (err) {
+    deps.logger.warn({ err }, 'releasing the inbound claim failed; the redelivery will re-take it');
+    deps.abandoned?.add(claim);
+  }
+}
+
+/** Records a drop and ends the claim in one transaction: the message is done, Lark is told 200. */
+async function endWithDrop(
+  deps: DispatcherDeps,
+  claim: { installationId: string; messageId: string; claimToken: string },
+  drop: Parameters<typeof recordInboundDrop>[1],
+): Promise<DispatchResult> {
+  try {
+    await deps.db.transaction(async (tx) => {
+      await recordInboundDrop(tx, drop);
+      if ((await markInboundProcessed(tx, claim)) === 0) throw new ClaimLostError();
+    });
+    return { ack: 200, result: { outcome: 'dropped', reason: drop.reason } };
+  } catch (err) {
+    if (err instanceof ClaimLostError) return { ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } };
+    deps.logger.error({ err }, 'recording a drop failed; asking Lark to redeliver');
+    await releaseClaim(deps, claim);
+    return { ack: 500, result: { outcome: 'retry', error: 'recording the drop failed' } };
   }
 }
 
@@ -159,6 +206,8 @@ async function processClaimed(tx: Tx, deps: DispatcherDeps, installation: Instal
     enqueueOutboxMessage(tx, deps.jobs, { workspaceId: installation.workspaceId, installationId: installation.id, target, body, larkOpenId });
 
   if (!identity) {
+    // Their words are not stored; the audit keeps that it happened (routing data only).
+    await recordInboundDrop(tx, { installationId: installation.id, chatId: message.chatId, eventType: message.eventType, eventId: message.eventId, messageId: message.messageId, reason: 'unbound_user' });
     if (!(await hasLiveBindingPrompt(tx, { installationId: installation.id, larkOpenId: senderOpenId }))) {
       await outbox({ receiveIdType: 'open_id', receiveId: senderOpenId }, { kind: 'binding_prompt', agentName: names.agentName, workspaceName: names.workspaceName }, senderOpenId);
     }
@@ -167,7 +216,7 @@ async function processClaimed(tx: Tx, deps: DispatcherDeps, installation: Instal
   if (!identity.memberUserId) return drop('non_workspace_member');
 
   const sessionId = row.session_id ?? (await createChatSessionForChat(tx, installation, message, identity.userId, identity.name, names.agentName));
-  const content = rewriteMentionsForAgent(message.text, message.mentions, bot);
+  const content = rewriteMentionsForAgent(message.text, message.mentions, bot).slice(0, MAX_MESSAGE_CHARS);
   const chatMsg = await appendUserMessage(tx, { workspaceId: installation.workspaceId, sessionId, authorUserId: identity.userId, content }, { touchSession: false });
   await tx.insert(larkInboundMessage).values({
     chatMessageId: chatMsg.id,

@@ -6,6 +6,7 @@ import type { WorkerMetrics } from '../../ops/metrics';
 import { ConcurrencyGate } from '../../async/concurrency-gate';
 import type { DeliveryRouter } from '../hub/hub';
 import { parkInboundEvent } from './backlog';
+import { AbandonedClaims } from './dedup';
 import { runBacklogProcessor } from './backlog-processor';
 import { dispatchInboundEvent, type DispatchResult } from './dispatcher';
 
@@ -44,6 +45,7 @@ export type Ingress = {
  */
 export function createIngress(opts: IngressOptions): Ingress {
   const gate = new ConcurrencyGate(opts.concurrency);
+  const abandoned = new AbandonedClaims();
   const backlog = { active: false };
   const log = opts.logger;
   const record = (dispatched: DispatchResult) => {
@@ -51,7 +53,7 @@ export function createIngress(opts: IngressOptions): Ingress {
     if (dispatched.result.outcome === 'dropped') opts.metrics.dispatchDrops.inc({ reason: dispatched.result.reason });
   };
   const dispatch = async (input: { appId: string; payload: Uint8Array | string }, budgetMs: number) => {
-    const dispatched = await dispatchInboundEvent({ db: opts.db, jobs: opts.jobs, logger: log, appUrl: opts.appUrl, budgetMs }, input);
+    const dispatched = await dispatchInboundEvent({ db: opts.db, jobs: opts.jobs, logger: log, appUrl: opts.appUrl, budgetMs, abandoned }, input);
     record(dispatched);
     return dispatched;
   };

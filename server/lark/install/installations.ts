@@ -7,6 +7,7 @@ import { emitWorkspaceEvent, LARK_INSTALLATION_CHANNEL, notify } from '../../eve
 import { hasRole } from '../../auth/roles';
 import { canManageAgentInstall } from './begin-install';
 import type { LarkIntegration } from '../integration';
+import { encodeLarkDropsCursor, type LarkDropsCursor } from '../../contract/lark';
 
 /** A session's status for its initiator or a workspace owner/admin; anyone else gets not found. */
 export async function getInstallStatus(db: DbOrTx, input: { workspaceId: string; sessionId: string; actor: { userId: string; role: MemberRole } }) {
@@ -24,7 +25,14 @@ export async function getInstallStatus(db: DbOrTx, input: { workspaceId: string;
 
 export async function listInstallations(db: DbOrTx, workspaceId: string) {
   const rows = await db
-    .select({ installation: larkInstallation, agentName: agent.name, agentColor: agent.avatarColor, agentOwner: agent.ownerUserId })
+    .select({
+      installation: larkInstallation,
+      agentName: agent.name,
+      agentColor: agent.avatarColor,
+      agentOwner: agent.ownerUserId,
+      // The recorded state is only as fresh as the lease: a worker that crashed or lost it stops renewing.
+      leaseLive: sql<boolean>`(${larkInstallation.wsLeaseExpiresAt} IS NOT NULL AND ${larkInstallation.wsLeaseExpiresAt} > now())`,
+    })
     .from(larkInstallation)
     .innerJoin(agent, and(eq(agent.id, larkInstallation.agentId), eq(agent.workspaceId, larkInstallation.workspaceId)))
     .where(eq(larkInstallation.workspaceId, workspaceId))
@@ -41,20 +49,44 @@ export async function listInstallations(db: DbOrTx, workspaceId: string) {
   });
 }
 
-/** Recent dropped events of one installation, for admins: routing data and the reason, never content. */
-export async function listInboundDrops(db: DbOrTx, input: { workspaceId: string; installationId: string; limit?: number }) {
+/**
+ * Dropped events of one installation for admins, newest first: routing data and the reason, never
+ * content. Keyset paging on (received_at, id), so rows arriving meanwhile neither repeat nor skip
+ * anything on the pages that follow.
+ */
+export async function listInboundDrops(db: DbOrTx, input: { workspaceId: string; installationId: string; limit: number; before?: LarkDropsCursor }) {
   const [inst] = await db
     .select({ id: larkInstallation.id })
     .from(larkInstallation)
     .where(and(eq(larkInstallation.workspaceId, input.workspaceId), eq(larkInstallation.id, input.installationId)));
   if (!inst) throw notFound('Installation');
+  const micros = sql<string>`(extract(epoch from ${larkInboundAudit.receivedAt}) * 1000000)::bigint::text`;
   const rows = await db
-    .select()
+    .select({
+      id: larkInboundAudit.id,
+      reason: larkInboundAudit.dropReason,
+      chatId: larkInboundAudit.larkChatId,
+      eventType: larkInboundAudit.eventType,
+      receivedAt: larkInboundAudit.receivedAt,
+      micros,
+    })
     .from(larkInboundAudit)
-    .where(eq(larkInboundAudit.installationId, input.installationId))
-    .orderBy(desc(larkInboundAudit.receivedAt))
-    .limit(input.limit ?? 50);
-  return rows.map((r) => ({ reason: r.dropReason, chat_id: r.larkChatId, event_type: r.eventType, received_at: r.receivedAt }));
+    .where(
+      and(
+        eq(larkInboundAudit.installationId, input.installationId),
+        input.before
+          ? sql`(${larkInboundAudit.receivedAt}, ${larkInboundAudit.id}) < (timestamptz 'epoch' + ${input.before.receivedAtMicros}::bigint * interval '1 microsecond', ${input.before.id}::bigint)`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(larkInboundAudit.receivedAt), desc(larkInboundAudit.id))
+    .limit(input.limit + 1);
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  return {
+    drops: page.map((r) => ({ reason: r.reason, chat_id: r.chatId, event_type: r.eventType, received_at: r.receivedAt })),
+    next_cursor: rows.length > input.limit && last ? encodeLarkDropsCursor({ receivedAtMicros: last.micros, id: String(last.id) }) : null,
+  };
 }
 
 /** The listing's view: identity and health only, never secrets or lease tokens. */
@@ -69,7 +101,7 @@ export function installationView(row: Awaited<ReturnType<typeof listInstallation
     region: i.region,
     status: i.status,
     installed_at: i.installedAt,
-    connection: { state: i.status === 'active' ? i.connectionState : 'disconnected', last_event_at: i.lastEventAt },
+    connection: { state: i.status === 'active' && row.leaseLive ? i.connectionState : 'disconnected', last_event_at: i.lastEventAt },
     last_delivery_error: row.lastDeliveryError,
   };
 }

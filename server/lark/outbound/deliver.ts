@@ -8,7 +8,7 @@ import { BINDING_TOKEN_TTL_MINUTES, hasLiveBindingPrompt, mintBindingToken } fro
 import type { LarkIntegration } from '../integration';
 import type { OutboxBody } from './outbox';
 import { bindingPromptCard, errorCard, renderNotice, renderReply, type RenderedMessage } from './render';
-import { decideRetry, DELIVERY_HOLD_SECONDS } from './retry-policy';
+import { decideRetry, DELIVERY_HOLD_SECONDS, isInternalError } from './retry-policy';
 
 export type DelivererDeps = {
   db: Db;
@@ -31,10 +31,10 @@ async function renderRow(deps: DelivererDeps, row: OutboxRow): Promise<RenderedM
     case 'agent_reply':
       return renderReply(body.text);
     case 'agent_error':
-      return [errorCard(body.agentName, body.error)];
+      return [errorCard(body)];
     case 'binding_prompt': {
       if (await hasLiveBindingPrompt(deps.db, { installationId: row.installationId, larkOpenId: row.larkOpenId!, exceptOutboxId: row.id })) return 'skip';
-      const token = await mintBindingToken(deps.db, { workspaceId: row.workspaceId, installationId: row.installationId, larkOpenId: row.larkOpenId!, outboxId: row.id });
+      const token = await mintBindingToken(deps.db, deps.integration.box!, { workspaceId: row.workspaceId, installationId: row.installationId, larkOpenId: row.larkOpenId!, outboxId: row.id });
       const url = `${deps.appUrl.replace(/\/+$/, '')}/lark/bind?token=${encodeURIComponent(token)}`;
       return [bindingPromptCard({ agentName: body.agentName, workspaceName: body.workspaceName, url, ttlMinutes: BINDING_TOKEN_TTL_MINUTES })];
     }
@@ -44,6 +44,14 @@ async function renderRow(deps: DelivererDeps, row: OutboxRow): Promise<RenderedM
 }
 
 const uuidFor = (rowId: string, part: number) => (part === 0 ? rowId : `${rowId}-${part}`);
+
+/** Extends this attempt's hold before the next part: the hold is a heartbeat, not a long lease. */
+async function renewHold(db: Db, rowId: string): Promise<void> {
+  await db
+    .update(larkOutbox)
+    .set({ sendingUntil: sql`now() + make_interval(secs => ${DELIVERY_HOLD_SECONDS})` })
+    .where(and(eq(larkOutbox.id, rowId), eq(larkOutbox.status, 'pending')));
+}
 
 /**
  * Delivers one outbox row. Each part carries Lark's idempotency uuid derived from the row id, so a
@@ -102,6 +110,7 @@ async function attemptDelivery(deps: DelivererDeps, outboxId: string): Promise<{
     const rendered = await renderRow(deps, row);
     if (rendered === 'skip') return finish('skipped', { code: null, message: 'A binding prompt for this user is still live' });
     for (let part = row.partsSent; part < rendered.length; part++) {
+      if (part > row.partsSent) await renewHold(deps.db, row.id);
       const message = rendered[part];
       const uuid = uuidFor(row.id, part);
       const sent = row.replyToMessageId
@@ -118,7 +127,10 @@ async function attemptDelivery(deps: DelivererDeps, outboxId: string): Promise<{
     return finish('sent');
   } catch (err) {
     const code = err instanceof LarkApiError ? err.code : null;
-    const description = err instanceof Error ? err.message : String(err);
+    // Our own failures stay in the logs; the admin listing gets a description, not driver text.
+    const internal = isInternalError(err);
+    if (internal) log.error({ err }, 'sending a lark message failed on our side');
+    const description = internal ? 'Temporary internal error while sending; retrying' : err instanceof Error ? err.message : String(err);
     const decision = decideRetry(err, row.attempts);
     if (!decision.retry && decision.reason === 'permanent') {
       log.warn({ code }, 'lark message failed permanently');

@@ -9,7 +9,7 @@ export type OutboxTarget =
 
 export type OutboxBody =
   | { kind: 'agent_reply'; text: string }
-  | { kind: 'agent_error'; agentName: string; error: string }
+  | { kind: 'agent_error'; agentName: string; reference: string; locale?: string | null }
   | { kind: 'binding_prompt'; agentName: string; workspaceName: string }
   | { kind: 'agent_offline'; agentName: string }
   | { kind: 'agent_archived'; agentName: string }

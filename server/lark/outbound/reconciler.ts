@@ -1,17 +1,19 @@
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
-import { liveOutboxJobExists, type JobEnqueuer } from '../../jobs/queue';
+import { waitingOutboxJobExists, type JobEnqueuer } from '../../jobs/queue';
 import { sleep } from '../../async/abortable';
 
-/** A row younger than this may still be waiting for its job to commit or start. */
-const RECONCILE_GRACE_SECONDS = 30;
+/** A row this young is left alone: its first job may not have started yet. */
+const RECONCILE_GRACE_SECONDS = 5;
 const RECONCILE_BATCH = 100;
-export const OUTBOX_RECONCILE_INTERVAL_MS = 15_000;
+export const OUTBOX_RECONCILE_INTERVAL_MS = 5_000;
 
 /**
- * Hands back pending outbox rows that no job will pick up: their job ended without an outcome (the
- * worker died mid-send and the job expired, or recording the outcome failed). Returns how many.
+ * Hands back pending outbox rows that nobody holds and no job waits for: their sender died mid-send
+ * (its hold ran out), or the outcome could not be recorded. A second job for a row whose sender is
+ * in fact alive is harmless: the hold lets one attempt at a time proceed, and Lark's idempotency
+ * uuid keeps a resend from showing twice. Returns how many rows were handed back.
  */
 export async function reconcileOutbox(db: Db, jobs: JobEnqueuer): Promise<number> {
   return db.transaction(async (tx) => {
@@ -20,7 +22,7 @@ export async function reconcileOutbox(db: Db, jobs: JobEnqueuer): Promise<number
       WHERE o.status = 'pending'
         AND (o.sending_until IS NULL OR o.sending_until < now())
         AND o.created_at < now() - make_interval(secs => ${RECONCILE_GRACE_SECONDS})
-        AND NOT ${liveOutboxJobExists(sql`o.id`)}
+        AND NOT ${waitingOutboxJobExists(sql`o.id`)}
       ORDER BY o.created_at
       LIMIT ${RECONCILE_BATCH}
       FOR UPDATE SKIP LOCKED`);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { containsMarkdown, renderReply, splitForLark } from './render';
+import { containsMarkdown, errorCard, renderReply, splitForLark } from './render';
 
 describe('containsMarkdown', () => {
   test.each(['plain words here', 'sure, on it', 'costs 5 * 3 dollars', 'email me at a_b_c@x.io', 'see https://example.com'])('prose: %j', (t) => {
@@ -73,5 +73,18 @@ describe('splitForLark', () => {
     expect(parts.length).toBeGreaterThan(1);
     for (const p of parts) expect((p.match(/^```/gm) ?? []).length % 2).toBe(0);
     expect(parts[1].startsWith('```js\n')).toBe(true);
+  });
+});
+
+describe('errorCard', () => {
+  test("tells the user in their language that the run failed, with a reference, and nothing of the failure's own text", () => {
+    const en = JSON.stringify(errorCard({ agentName: 'Ada', reference: 'a1b2c3d4', locale: 'en' }).content);
+    expect(en).toContain('Ada ran into an error');
+    expect(en).toContain('a1b2c3d4');
+    const zh = JSON.stringify(errorCard({ agentName: 'Ada', reference: 'a1b2c3d4', locale: 'zh-Hans' }).content);
+    expect(zh).toContain('Ada 出错了');
+    expect(zh).toContain('a1b2c3d4');
+    // An unknown or missing locale falls back to English.
+    expect(JSON.stringify(errorCard({ agentName: 'Ada', reference: 'r', locale: 'xx' }).content)).toContain('ran into an error');
   });
 });

@@ -1,3 +1,4 @@
+import { botText } from './bot-text';
 import type { LarkCard } from '../api';
 
 /** Lark's limits are 150 KB for text and 30 KB for cards, measured on the request; these leave room for JSON escaping. */
@@ -92,11 +93,18 @@ export function renderReply(text: string): RenderedMessage[] {
   return splitForLark(text, TEXT_PART_BYTES).filter(visible).map((part) => ({ msgType: 'text', content: { text: part } }));
 }
 
-export function errorCard(agentName: string, error: string): RenderedMessage {
-  const safe = error.length > 2000 ? `${error.slice(0, 2000)}…` : error;
+/**
+ * A failed run, as the Lark user sees it: what happened in their language and a reference to give
+ * an admin. What went wrong stays in the logs and the admin's view, never in the chat.
+ */
+export function errorCard(input: { agentName: string; reference: string; locale?: string | null }): RenderedMessage {
+  const t = botText(input.locale);
   return {
     msgType: 'interactive',
-    content: markdownCard(`**${agentName}** could not finish this reply.\n\n> ${safe.replace(/\n/g, '\n> ')}`, { title: `${agentName} ran into an error`, template: 'red' }),
+    content: markdownCard(t('agentError.body', { agent: input.agentName, reference: input.reference }), {
+      title: t('agentError.title', { agent: input.agentName }),
+      template: 'red',
+    }),
   };
 }
 

@@ -1,14 +1,14 @@
 import { and, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
-import { agent, larkChatSessionBinding, larkInboundMessage, larkInstallation, type chatMessage } from '../../db/schema';
+import { agent, chatMessage, larkChatSessionBinding, larkInboundMessage, larkInstallation, user } from '../../db/schema';
 import type { JobEnqueuer } from '../../jobs/queue';
-import type { AgentTask } from '../../services/tasks';
+import { taskReference, type AgentTask } from '../../services/tasks';
 import { enqueueOutboxMessage, type OutboxBody, type OutboxTarget } from './outbox';
 import { replyTargetFor } from './reply-target';
 
 export type TaskHooks = {
   afterComplete(tx: DbOrTx, task: AgentTask, message: typeof chatMessage.$inferSelect | null): Promise<void>;
-  afterFail(tx: DbOrTx, task: AgentTask, error: string): Promise<void>;
+  afterFail(tx: DbOrTx, task: AgentTask): Promise<void>;
 };
 
 /** Where a task's answer goes in Lark, or null when its session is not a Lark chat (or the bot is gone). */
@@ -38,9 +38,15 @@ export function larkTaskHooks(jobs: JobEnqueuer): TaskHooks {
       if (!message || message.content.trim().length === 0) return;
       await enqueue(tx, task, { kind: 'agent_reply', text: message.content });
     },
-    async afterFail(tx, task, error) {
+    async afterFail(tx, task) {
       const [a] = await tx.select({ name: agent.name }).from(agent).where(eq(agent.id, task.agentId));
-      await enqueue(tx, task, { kind: 'agent_error', agentName: a?.name ?? 'The agent', error });
+      // The asker's language, when their Lark identity is linked to an account that chose one.
+      const [asker] = await tx
+        .select({ locale: user.locale })
+        .from(chatMessage)
+        .innerJoin(user, eq(user.id, chatMessage.authorUserId))
+        .where(eq(chatMessage.id, task.triggerMessageId));
+      await enqueue(tx, task, { kind: 'agent_error', agentName: a?.name ?? 'The agent', reference: taskReference(task.id), locale: asker?.locale ?? null });
     },
   };
 }

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '@/simulator/server';
 import { LarkHttpClient } from '../api/http-client';
+import type { FetchLike } from '../api/request';
 import { TenantTokenCache } from '../api/tenant-token-cache';
 import { capturingLogger, waitFor } from '../test-support/fake-lark-ws';
 import { SimControl, type SimApp, type SimUser } from '../test-support/sim-control';
@@ -182,6 +183,24 @@ describe('connector against the simulator', () => {
     expect(result.clientConfig.reconnectIntervalMs).toBe(2000);
   });
 
+  it("notices a half-open connection within seconds at the platform's 120 s ping interval, by probing it", async () => {
+    const { exit } = connect({ livenessProbeMs: 200, livenessTimeoutMs: 600 });
+    await connected(app.app_id);
+    await control.addFault({ kind: 'silent_connection', app_id: app.app_id });
+    const result = await exit;
+    expect(result.reason).toBe('silent');
+    expect(result.clientConfig.pingIntervalMs).toBe(120_000);
+  });
+
+  it('keeps a quiet but healthy connection: the platform answers the probes', async () => {
+    const { exit, statuses } = connect({ livenessProbeMs: 100, livenessTimeoutMs: 300 });
+    await connected(app.app_id);
+    await new Promise((r) => setTimeout(r, 1500));
+    const outcome = await Promise.race([exit.then((e) => e.reason), Promise.resolve('still open')]);
+    expect(outcome).toBe('still open');
+    expect(statuses.at(-1)?.state).toBe('connected');
+  });
+
   it('reports the platform dropping the connection (drop_connections)', async () => {
     const { exit } = connect();
     await connected(app.app_id);
@@ -194,6 +213,36 @@ describe('connector against the simulator', () => {
     const result = await exit;
     if (result.reason !== 'bootstrap_failed') throw new Error(`unexpected ${result.reason}`);
     expect(result.error.kind).toBe('fatal');
+  });
+
+  // The platform answers a used ticket with HTTP 403 but handshake-status 514 (not the connection
+  // limit): like the Go SDK, that is not final, since the next bootstrap brings a fresh ticket.
+  it('reports the platform refusing a used ticket as a retryable dial failure', async () => {
+    // Replays the first bootstrap reply, so the second connect dials a ticket that was already used.
+    let firstReply: string | null = null;
+    const replayingFetch: FetchLike = async (input, init) => {
+      const response = await fetch(input, init);
+      if (!input.endsWith('/callback/ws/endpoint')) return response;
+      firstReply ??= await response.text();
+      return new Response(firstReply, { status: response.status, headers: { 'content-type': 'application/json' } });
+    };
+    const first = connect({ fetch: replayingFetch });
+    await connected(app.app_id);
+    first.controller.abort();
+    await first.exit;
+    const second = connect({ fetch: replayingFetch });
+    const result = await second.exit;
+    expect(result).toMatchObject({ reason: 'dial_failed', retryable: true });
+    expect(second.logLines.join('\n')).not.toMatch(/ticket|access_key|ws:\/\//);
+  });
+
+  it('logs why the bootstrap was refused (wrong credentials), without the secret', async () => {
+    const { exit, logLines } = connect({ appSecret: 'wrong-secret-never-logged' });
+    await exit;
+    const failure = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'lark ws bootstrap failed');
+    expect(failure).toMatchObject({ code: 514, kind: 'fatal' });
+    expect(String(failure?.detail)).toMatch(/code 514 \(.+\)/);
+    expect(logLines.join('')).not.toContain('wrong-secret-never-logged');
   });
 
   it('never logs the secret or the single-use URL', async () => {

@@ -346,27 +346,69 @@ describe('runConnector', () => {
     expect(result).toMatchObject({ reason: 'bootstrap_failed', error: { kind: 'retryable', code: null } });
   });
 
-  it('classifies handshake rejections like the Go SDK', async () => {
-    const rejecting = createServer((socket) => {
-      socket.once('data', () => {
-        socket.end('HTTP/1.1 403 Forbidden\r\nhandshake-status: 403\r\nhandshake-msg: forbidden\r\nContent-Length: 0\r\n\r\n');
-      });
+  // Answers every WebSocket upgrade with the given status line and handshake headers, as Lark's gateway does.
+  async function rejectingHandshakes(response: string) {
+    const server = createServer((socket) => {
+      socket.once('data', () => socket.end(response));
     });
-    await new Promise<void>((resolve) => rejecting.listen(0, '127.0.0.1', resolve));
-    const port = (rejecting.address() as { port: number }).port;
-    fake.bootstrapReply = (_request, response) => {
-      response.end(
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    fake.bootstrapReply = (_request, reply) => {
+      reply.end(
         JSON.stringify({
           code: 0,
           data: { URL: `ws://127.0.0.1:${port}/ws?fpid=1&access_key=SECRET-ACCESS-KEY&service_id=5&ticket=SECRET-TICKET-H`, ClientConfig: {} },
         }),
       );
     };
+    return { close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+
+  it.each([
+    ['403', 'HTTP/1.1 403 Forbidden\r\nhandshake-status: 403\r\nhandshake-msg: forbidden\r\nContent-Length: 0\r\n\r\n', false],
+    [
+      '514 with the too-many-connections code',
+      'HTTP/1.1 514 Auth Failed\r\nhandshake-status: 514\r\nhandshake-autherrcode: 1000040350\r\nhandshake-msg: exceed connection limit\r\nContent-Length: 0\r\n\r\n',
+      false,
+    ],
+    [
+      '514 with another code',
+      'HTTP/1.1 514 Auth Failed\r\nhandshake-status: 514\r\nhandshake-autherrcode: 1000040343\r\nhandshake-msg: busy\r\nContent-Length: 0\r\n\r\n',
+      true,
+    ],
+    ['500', 'HTTP/1.1 500 Internal Server Error\r\nhandshake-status: 500\r\nContent-Length: 0\r\n\r\n', true],
+  ])('reports a handshake rejection (%s) as dial_failed with the right retryability', async (_name, response, retryable) => {
+    const rejecting = await rejectingHandshakes(response);
     const { exit, logLines } = start();
     const result = await exit;
-    await new Promise((resolve) => rejecting.close(resolve));
-    expect(result).toMatchObject({ reason: 'dial_failed', retryable: false });
+    await rejecting.close();
+    expect(result).toMatchObject({ reason: 'dial_failed', retryable });
+    expect(fake.bootstrapRequests).toHaveLength(1);
     expect(JSON.stringify(result) + logLines.join('')).not.toMatch(/SECRET/);
+  });
+
+  it('logs the reason a bootstrap failed, not only its code', async () => {
+    fake.bootstrapReply = (_request, response) => {
+      response.setHeader('Content-Type', 'application/json');
+      response.end(JSON.stringify({ code: 514, msg: 'app credentials do not match', data: {} }));
+    };
+    const { exit, logLines } = start();
+    await exit;
+    const failure = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'lark ws bootstrap failed');
+    expect(failure).toMatchObject({ code: 514, kind: 'fatal' });
+    expect(String(failure?.detail)).toContain('app credentials do not match');
+    expect(logLines.join('')).not.toContain(APP_SECRET);
+  });
+
+  it('logs why an unreachable bootstrap host failed', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const { exit, logLines } = start({ openBaseUrl: `http://127.0.0.1:${port}` });
+    await exit;
+    const failure = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'lark ws bootstrap failed');
+    expect(String(failure?.detail)).toContain('ECONNREFUSED');
   });
 
   it('never puts the app secret or the single-use URL in logs, statuses or exit values', async () => {

@@ -94,6 +94,9 @@ export type ConnectorOptions = {
   bootstrapTimeoutMs?: number;
   dialTimeoutMs?: number;
   silenceMarginMs?: number;
+  /** Inbound quiet before a WebSocket-level ping probes the connection, and how long it may stay quiet. */
+  livenessProbeMs?: number;
+  livenessTimeoutMs?: number;
   handlerTimeoutMs?: number;
   chunkTtlMs?: number;
 };
@@ -131,6 +134,8 @@ class ConnectorSession {
   private readonly assembler: ChunkAssembler;
   private readonly inFlightHandlers = new Set<AbortController>();
   private readonly silenceMarginMs: number;
+  private readonly livenessProbeMs: number;
+  private readonly livenessTimeoutMs: number;
   private readonly handlerTimeoutMs: number;
   private clientConfig: LarkClientConfig = DEFAULT_CLIENT_CONFIG;
   private socket: WebSocket | null = null;
@@ -159,6 +164,8 @@ class ConnectorSession {
     });
     this.assembler = new ChunkAssembler({ ttlMs: options.chunkTtlMs });
     this.silenceMarginMs = options.silenceMarginMs ?? LARK_DEFAULTS.connector.silenceMarginMs;
+    this.livenessProbeMs = options.livenessProbeMs ?? LARK_DEFAULTS.connector.livenessProbeMs;
+    this.livenessTimeoutMs = options.livenessTimeoutMs ?? LARK_DEFAULTS.connector.livenessTimeoutMs;
     this.handlerTimeoutMs = options.handlerTimeoutMs ?? LARK_DEFAULTS.connector.handlerTimeoutMs;
   }
 
@@ -194,7 +201,8 @@ class ConnectorSession {
     } catch (error) {
       if (this.finished) return;
       if (error instanceof LarkBootstrapError) {
-        this.log.warn({ code: error.code, kind: error.kind, httpStatus: error.httpStatus }, 'lark ws bootstrap failed');
+        // The message carries Lark's msg or the transport failure; the bootstrap request holds no secret in its URL.
+        this.log.warn({ code: error.code, kind: error.kind, httpStatus: error.httpStatus, detail: sanitizeDetail(error.message) }, 'lark ws bootstrap failed');
         this.finish({ reason: 'bootstrap_failed', error });
       } else {
         this.log.error({ err: error }, 'lark ws bootstrap crashed');
@@ -245,6 +253,10 @@ class ConnectorSession {
       this.finish({ reason: 'dial_failed', retryable: !fatal, detail });
     });
     socket.on('open', () => this.onOpen());
+    // The answer to our liveness probe: any sign of life counts, like an inbound frame.
+    socket.on('pong', () => {
+      if (!this.finished) this.lastFrameMonotonic = performance.now();
+    });
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     socket.on('close', (code: number, reason: Buffer) => {
       if (this.finished) return;
@@ -393,14 +405,26 @@ class ConnectorSession {
   private checkSilence(): void {
     if (this.finished) return;
     if (this.silenceTimer) clearTimeout(this.silenceTimer);
-    const limit = this.clientConfig.pingIntervalMs + this.silenceMarginMs;
+    const limit = Math.min(this.clientConfig.pingIntervalMs + this.silenceMarginMs, this.livenessTimeoutMs);
     const silentFor = performance.now() - this.lastFrameMonotonic;
     if (silentFor >= limit) {
       this.log.warn({ silentForMs: Math.round(silentFor) }, 'lark ws connection went silent');
       this.finish({ reason: 'silent', silentForMs: Math.round(silentFor) });
       return;
     }
-    this.silenceTimer = setTimeout(() => this.checkSilence(), limit - silentFor);
+    if (silentFor >= this.livenessProbeMs) this.probe();
+    const nextProbe = silentFor < this.livenessProbeMs ? this.livenessProbeMs - silentFor : this.livenessProbeMs;
+    this.silenceTimer = setTimeout(() => this.checkSilence(), Math.max(1, Math.min(limit - silentFor, nextProbe)));
+  }
+
+  private probe(): void {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    try {
+      socket.ping();
+    } catch (error) {
+      this.log.debug({ detail: error instanceof Error ? sanitizeDetail(error.message) : 'unknown' }, 'liveness probe could not be sent');
+    }
   }
 
   // Every write goes through here. `ws` queues sends in call order on the single socket, so frames
@@ -459,7 +483,7 @@ class ConnectorSession {
       // Closing the socket is what breaks a blocked read at once.
       socket.terminate();
     }
-    if (reason.reason !== 'aborted') this.log.info({ reason: reason.reason }, 'lark ws connection ended');
+    if (reason.reason !== 'aborted') this.log.info({ reason: reason.reason, detail: exitDetail(reason) }, 'lark ws connection ended');
     this.publishStatus('disconnected');
     this.resolveExit({
       ...reason,
@@ -474,4 +498,16 @@ class ConnectorSession {
 // Error details from `ws` or a close reason must not echo the single-use URL's query (ticket, access_key).
 function sanitizeDetail(detail: string): string {
   return detail.replace(/\?\S*/g, '?[redacted]').slice(0, 200);
+}
+
+function exitDetail(reason: ConnectorExitReason): string | undefined {
+  switch (reason.reason) {
+    case 'bootstrap_failed':
+      return sanitizeDetail(reason.error.message);
+    case 'dial_failed':
+    case 'closed':
+      return reason.detail;
+    default:
+      return undefined;
+  }
 }

@@ -2,10 +2,10 @@ import { messagesResponse, sendMessageInput, sendMessageResponse } from '@/serve
 import { json, uuidParam, withWorkspace } from '@/server/http/route';
 import { getChatSessionOrThrow, listChatMessages, sendChatMessage } from '@/server/services/chat';
 
-export const GET = withWorkspace({}, async ({ db, workspace, user, params }) => {
+export const GET = withWorkspace({}, async ({ db, workspace, user, role, params }) => {
   const sessionId = uuidParam(params, 'sessionId', 'Chat session');
   await getChatSessionOrThrow(db, { workspaceId: workspace.id, sessionId, viewerUserId: user.id });
-  return json(messagesResponse, await listChatMessages(db, { workspaceId: workspace.id, sessionId }));
+  return json(messagesResponse, await listChatMessages(db, { workspaceId: workspace.id, sessionId, viewerRole: role }));
 });
 
 export const POST = withWorkspace({ body: sendMessageInput }, async ({ db, workspace, user, params, body }) => {

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { sleep } from '../async/abortable';
+import type { DbOrTx } from '../db/client';
+
+/** A running worker renews its node row this often. */
+export const NODE_HEARTBEAT_MS = 2_000;
+/** A node row not renewed for this long belongs to a process that is gone. */
+export const NODE_STALE_AFTER_MS = 6_000;
+
+export class NodeIdInUseError extends Error {}
+
+/**
+ * Takes the worker identity `nodeId` for this boot. Lease tokens and task claims are named after
+ * the node, so a second live process with the same NODE_ID would take the first one's leases as
+ * its own; it is refused instead. A restarted process waits for its predecessor's heartbeat to go
+ * stale (a few seconds), after which everything named after the node is provably its own.
+ */
+export async function claimNodeIdentity(
+  db: DbOrTx,
+  input: { nodeId: string; bootId?: string; waitMs?: number; logger: Logger },
+): Promise<string> {
+  const bootId = input.bootId ?? randomUUID();
+  const deadline = Date.now() + (input.waitMs ?? NODE_STALE_AFTER_MS * 2);
+  for (;;) {
+    const res = await db.execute<{ boot_id: string }>(sql`
+      INSERT INTO worker_node (node_id, boot_id) VALUES (${input.nodeId}, ${bootId})
+      ON CONFLICT (node_id) DO UPDATE SET boot_id = excluded.boot_id, started_at = now(), heartbeat_at = now()
+        WHERE worker_node.boot_id = excluded.boot_id
+           OR worker_node.heartbeat_at < now() - make_interval(secs => ${NODE_STALE_AFTER_MS / 1000})
+      RETURNING boot_id`);
+    if (res.rows[0]?.boot_id === bootId) return bootId;
+    if (Date.now() > deadline) {
+      throw new NodeIdInUseError(
+        `NODE_ID "${input.nodeId}" is in use by another running worker. Give each worker process its own NODE_ID (or leave it unset to use the host name and process id).`,
+      );
+    }
+    input.logger.info({ nodeId: input.nodeId }, 'waiting for the previous process with this NODE_ID to go stale');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Renews the node row until the signal aborts, then gives the identity up at once for a successor. */
+export async function runNodeHeartbeat(db: DbOrTx, input: { nodeId: string; bootId: string; logger: Logger }, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    await sleep(NODE_HEARTBEAT_MS, signal);
+    if (signal.aborted) break;
+    try {
+      const res = await db.execute(sql`UPDATE worker_node SET heartbeat_at = now() WHERE node_id = ${input.nodeId} AND boot_id = ${input.bootId}`);
+      if ((res.rowCount ?? 0) === 0) input.logger.error({ nodeId: input.nodeId }, 'another process took over this NODE_ID');
+    } catch (err) {
+      input.logger.warn({ err }, 'node heartbeat failed; retrying');
+    }
+  }
+}
+
+/** Lets a successor with the same NODE_ID start without waiting (called after the leases are released). */
+export async function releaseNodeIdentity(db: DbOrTx, input: { nodeId: string; bootId: string }): Promise<void> {
+  await db.execute(sql`DELETE FROM worker_node WHERE node_id = ${input.nodeId} AND boot_id = ${input.bootId}`);
+}

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { ConcurrencyGate } from '@/server/async/concurrency-gate';
+import { larkInstallation } from '@/server/db/schema';
+import { BACKLOG_HOLD_RENEW_MS, BACKLOG_HOLD_SECONDS, parkInboundEvent } from '@/server/lark/inbound/backlog';
+import { runBacklogProcessor } from '@/server/lark/inbound/backlog-processor';
+import { STALE_CLAIM_SECONDS } from '@/server/lark/inbound/dedup';
+import { createTestDatabase, type TestDatabase } from '../db';
+import { seedAgent, seedUser, seedWorkspace } from '../seed';
+import { waitFor } from './sim';
+
+let t: TestDatabase;
+let installationId: string;
+beforeAll(async () => {
+  t = await createTestDatabase();
+  const owner = await seedUser(t.db);
+  const workspaceId = (await seedWorkspace(t.db, owner.id)).id;
+  const agent = await seedAgent(t.db, { workspaceId, ownerUserId: owner.id });
+  [{ id: installationId }] = await t.db
+    .insert(larkInstallation)
+    .values({ workspaceId, agentId: agent.id, appId: `cli_${randomBytes(4).toString('hex')}`, appSecretCiphertext: 'x', botOpenId: 'ou_bot', installerUserId: owner.id })
+    .returning({ id: larkInstallation.id });
+});
+afterAll(async () => t?.drop());
+
+const holdOf = async () => (await t.pool.query(`SELECT claimed_until FROM lark_inbound_backlog`)).rows[0]?.claimed_until as Date | undefined;
+
+test("a dead processor's parked events come back within seconds: short holds, renewed while the work goes on", async () => {
+  // What a dead holder blocks: its parked event's hold and its dedup claim.
+  expect(BACKLOG_HOLD_SECONDS).toBeLessThanOrEqual(20);
+  expect(STALE_CLAIM_SECONDS).toBeLessThanOrEqual(20);
+  await parkInboundEvent(t.db, { installationId, appId: 'cli_x', payload: '{}' });
+  let release!: () => void;
+  const dispatching = new Promise<void>((resolve) => (release = resolve));
+  const stop = new AbortController();
+  const processor = runBacklogProcessor(
+    {
+      db: t.db,
+      listener: t.listener,
+      gate: new ConcurrencyGate(2),
+      logger: pino({ level: 'silent' }),
+      state: { active: true },
+      tickMs: 50,
+      // A dispatch that outlasts a renewal period.
+      dispatch: async () => {
+        await dispatching;
+        return { ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } };
+      },
+    },
+    stop.signal,
+  );
+  const first = await waitFor(async () => holdOf(), 5000, 'claimed');
+  await new Promise((r) => setTimeout(r, BACKLOG_HOLD_RENEW_MS + 1000));
+  const renewed = await holdOf();
+  expect(renewed!.getTime()).toBeGreaterThan(first.getTime());
+  release();
+  await waitFor(async () => (await t.pool.query(`SELECT count(*)::int AS n FROM lark_inbound_backlog`)).rows[0].n === 0, 5000, 'done');
+  stop.abort();
+  await processor;
+});
