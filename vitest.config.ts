@@ -18,6 +18,7 @@ export default defineConfig({
     hookTimeout: 60000,
     // Two cores: a handful of files at once keeps Postgres and the event loops responsive.
     maxWorkers: 3,
-    env: { BETTER_AUTH_SECRET: 'test-secret-test-secret-test-secret-0123', LOG_LEVEL: 'silent' },
+    // SIGN_UP=open: most files sign up several strangers; the invite policy has its own tests.
+    env: { BETTER_AUTH_SECRET: 'test-secret-test-secret-test-secret-0123', LOG_LEVEL: 'silent', SIGN_UP: 'open' },
   },
 });

@@ -134,6 +134,8 @@ async function main() {
         APP_URL: appUrl,
         LARK_OPEN_BASE_URL: `${sim.url}/{region}`,
         LARK_ACCOUNTS_BASE_URL: `${sim.url}/{region}`,
+        // The web server runs with NODE_ENV=production, and the simulator speaks plain http.
+        LARK_ALLOW_INSECURE_HOSTS: 'true',
         LARK_REGISTRATION_TICK_MS: '500',
         // Keeps the walkthrough on screen; LOG_LEVEL=info shows every worker step.
         LOG_LEVEL: process.env.LOG_LEVEL || 'warn',

@@ -34,7 +34,7 @@ export function takeOverStopSignals(onSignal: (signal: NodeJS.Signals) => void):
   }
 }
 
-const BUILD_INPUTS = ['app', 'components', 'server', 'i18n', 'locales', 'next.config.ts', 'package-lock.json', 'tsconfig.json'];
+const BUILD_INPUTS = ['app', 'components', 'server', 'i18n', 'locales', 'proxy.ts', 'instrumentation.ts', 'instrumentation-client.ts', 'next.config.ts', 'package-lock.json', 'tsconfig.json'];
 
 async function fingerprint(root: string): Promise<string> {
   const hash = createHash('sha256');
@@ -130,8 +130,10 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
     throw err;
   }
   const env: NodeJS.ProcessEnv = { ...baseEnv, NEXT_TELEMETRY_DISABLED: '1' };
-  const web = spawnService('web', ['node_modules/next/dist/bin/next', 'start', '-p', String(opts.port), '-H', opts.host], {
+  // Our own server around Next's handler, so the app knows each request's TCP peer (TRUST_PROXY_HOPS).
+  const web = spawnService('web', ['scripts/web-server.mjs', '-p', String(opts.port), '-H', opts.host], {
     ...env,
+    NODE_ENV: 'production',
     LARKSPUR_PROCESS: 'web',
   });
   // The worker loads the same server modules as the web's server components; under the

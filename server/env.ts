@@ -1,5 +1,7 @@
 import 'server-only';
 import { z } from 'zod';
+import { parseFrameAncestors } from './http/security-headers';
+import { AllowlistError, parseEndpointAllowlist } from './net/endpoint-allowlist';
 
 function optionalUrl(name: string) {
   return z
@@ -12,6 +14,14 @@ function optionalUrl(name: string) {
 /** Room left between the worker's shutdown steps and its forced exit, for closing the pool and logging. */
 export const SHUTDOWN_MARGIN_MS = 2_000;
 
+/** Limits the services enforce on what one account may create. */
+const quotaFields = {
+  MAX_WORKSPACES_PER_USER: z.coerce.number().int().min(1).default(20),
+  MAX_CHAT_SESSIONS_PER_HOUR: z.coerce.number().int().min(1).default(60),
+};
+const quotaSchema = z.object(quotaFields);
+export type Quotas = z.infer<typeof quotaSchema>;
+
 // Every setting the web and worker read, validated once. Defaults live here and nowhere else.
 const envSchema = z.object({
   DATABASE_URL: z.url({ message: 'DATABASE_URL must be a postgres:// URL' }).refine((v) => /^postgres(ql)?:\/\//.test(v), {
@@ -22,16 +32,44 @@ const envSchema = z.object({
     .string()
     .min(32, { message: 'BETTER_AUTH_SECRET must be at least 32 characters' })
     .optional(),
+  // Reverse proxies in front of the web server whose X-Forwarded-For entries are believed; 0 = none.
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0, { message: 'TRUST_PROXY_HOPS must be 0 or more' }).max(10).default(0),
+  // Origins allowed to put the app in a frame, space- or comma-separated; unset: none.
+  FRAME_ANCESTORS: z
+    .string()
+    .optional()
+    .transform(parseFrameAncestors)
+    .refine((list) => list.every((o) => /^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?$/i.test(o)), {
+      message: 'FRAME_ANCESTORS must list origins such as https://portal.example.com',
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // invite: after the first account, only a valid invitation link lets someone sign up.
+  SIGN_UP: z.enum(['open', 'invite'], { message: 'SIGN_UP must be open or invite' }).default('invite'),
   SIGN_IN_RATE_LIMIT_MAX: z.coerce.number().int().positive().default(10),
   SIGN_IN_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   WORKER_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(2000),
   WORKER_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
   AGENT_RUNTIME_TIMEOUT_MS: z.coerce.number().int().min(100).default(60000),
+  // Hosts and CIDR ranges agents may call besides public addresses (self-hosted models).
+  AGENT_ENDPOINT_ALLOWLIST: z.string().optional().superRefine((v, ctx) => {
+    try {
+      parseEndpointAllowlist(v);
+    } catch (err) {
+      if (!(err instanceof AllowlistError)) throw err;
+      ctx.addIssue({ code: 'custom', message: `AGENT_ENDPOINT_ALLOWLIST must list host names, addresses or CIDR ranges separated by commas: ${err.message}` });
+    }
+  }),
   NODE_ID: z.string().min(1).optional(),
   WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-  WORKER_HOST: z.string().min(1).default('0.0.0.0'),
+  // Loopback by default: the ops endpoints are for a local scraper or probe, not the network.
+  WORKER_HOST: z.string().min(1).default('127.0.0.1'),
+  // When set, /metrics and /readyz want `Authorization: Bearer <token>`; /healthz stays open.
+  WORKER_OPS_TOKEN: z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() ? v.trim() : undefined))
+    .refine((v) => v === undefined || v.length >= 16, { message: 'WORKER_OPS_TOKEN must be at least 16 characters' }),
   // base64 of 32 random bytes; encrypts Lark app secrets and device codes. Unset: Lark is off.
   LARK_SECRET_KEY: z
     .string()
@@ -42,6 +80,11 @@ const envSchema = z.object({
   // Deployment-wide overrides of the Lark hosts; `{region}` is replaced by feishu or lark.
   LARK_OPEN_BASE_URL: optionalUrl('LARK_OPEN_BASE_URL'),
   LARK_ACCOUNTS_BASE_URL: optionalUrl('LARK_ACCOUNTS_BASE_URL'),
+  // Only for a local simulator or proxy: allows http:// overrides when NODE_ENV=production.
+  LARK_ALLOW_INSECURE_HOSTS: z.enum(['true', 'false'], { message: 'LARK_ALLOW_INSECURE_HOSTS must be true or false' }).default('false').transform((v) => v === 'true'),
+  LARK_OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  LARK_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  ...quotaFields,
   LARK_LEASE_TTL_MS: z.coerce.number().int().min(200).default(30_000),
   LARK_LEASE_RENEW_MS: z.coerce.number().int().min(50).default(10_000),
   LARK_HUB_SWEEP_MS: z.coerce.number().int().min(50).default(15_000),
@@ -94,12 +137,22 @@ function crossCheck(e: Fields, ctx: z.RefinementCtx): void {
 
 export class ConfigError extends Error {}
 
+/** Plain http to Lark would carry app secrets and tenant tokens in clear; production refuses it unless told. */
+function insecureLarkHosts(source: Record<string, string | undefined>, e: Env): string[] {
+  if (source.NODE_ENV !== 'production' || e.LARK_ALLOW_INSECURE_HOSTS) return [];
+  return (['LARK_OPEN_BASE_URL', 'LARK_ACCOUNTS_BASE_URL'] as const)
+    .filter((name) => e[name]?.toLowerCase().startsWith('http://'))
+    .map((name) => `  ${name}: ${name} must be an https:// URL in production (set LARK_ALLOW_INSECURE_HOSTS=true only for a local simulator or proxy)`);
+}
+
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = envSchema.safeParse(source);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  const insecure = insecureLarkHosts(source, result.data);
+  if (insecure.length > 0) throw new ConfigError(`Invalid configuration:\n${insecure.join('\n')}`);
   return result.data;
 }
 
@@ -110,7 +163,22 @@ export function env(): Env {
   return cached;
 }
 
+let cachedQuotas: Quotas | undefined;
+
+/** The quota settings alone, so a service enforces them wherever it runs, whatever else is configured. */
+export function quotas(): Quotas {
+  if (cachedQuotas) return cachedQuotas;
+  const result = quotaSchema.safeParse(process.env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  cachedQuotas = result.data;
+  return cachedQuotas;
+}
+
 /** Tests change the environment between cases within one process. */
 export function resetEnvForTests(): void {
   cached = undefined;
+  cachedQuotas = undefined;
 }

@@ -11,7 +11,17 @@ export const LARK_INSTALLATION_CHANNEL = 'larkspur_lark_installation';
 /** Wakes the registration poller: a device-flow session was started (payload: session id). */
 export const LARK_REGISTRATION_CHANNEL = 'larkspur_lark_registration';
 
-export type WorkspaceEventEnvelope = WorkspaceEvent & { workspace_id: string };
+/**
+ * `session_creator_id` rides along with events about a chat session: the one user who may read
+ * that session (sessions are private to their creator), so every web replica can filter its
+ * streams without a query per event. Null when the session is gone: then nobody gets the event.
+ */
+export type WorkspaceEventEnvelope = WorkspaceEvent & { workspace_id: string; session_creator_id?: string | null };
+
+/** Events that name a chat session (not to be confused with install sessions). */
+export function isChatSessionEvent(event: WorkspaceEvent): event is Extract<WorkspaceEvent, { type: 'chat.message.created' | 'task.updated' }> {
+  return event.type === 'chat.message.created' || event.type === 'task.updated';
+}
 
 /**
  * Queues a notice; Postgres delivers it when the surrounding transaction commits, so listeners
@@ -19,7 +29,14 @@ export type WorkspaceEventEnvelope = WorkspaceEvent & { workspace_id: string };
  */
 export async function emitWorkspaceEvent(tx: DbOrTx, workspaceId: string, event: WorkspaceEvent): Promise<void> {
   const payload: WorkspaceEventEnvelope = { ...event, workspace_id: workspaceId };
-  await tx.execute(sql`SELECT pg_notify(${WORKSPACE_EVENTS_CHANNEL}, ${JSON.stringify(payload)})`);
+  if (!isChatSessionEvent(event)) {
+    await tx.execute(sql`SELECT pg_notify(${WORKSPACE_EVENTS_CHANNEL}, ${JSON.stringify(payload)})`);
+    return;
+  }
+  // The creator is looked up in the same statement, scoped to the workspace.
+  await tx.execute(sql`
+    SELECT pg_notify(${WORKSPACE_EVENTS_CHANNEL}, (${JSON.stringify(payload)}::jsonb || jsonb_build_object('session_creator_id',
+      (SELECT creator_user_id FROM chat_session WHERE id = ${event.session_id}::uuid AND workspace_id = ${workspaceId}::uuid)))::text)`);
 }
 
 /** A plain NOTIFY, delivered on commit like the workspace events. */

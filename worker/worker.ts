@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
 import { runTaskRunner } from '../server/agent-runs/task-runner';
+import { parseEndpointAllowlist } from '../server/net/endpoint-allowlist';
+import { createGuardedFetch } from '../server/net/guarded-fetch';
+import { countPlaintextModelKeys, sealPlaintextModelKeys } from '../server/services/agents';
 import { createDb, createPool, type Db } from '../server/db/client';
 import { PgListener } from '../server/db/listen';
 import { SHUTDOWN_MARGIN_MS, type Env } from '../server/env';
@@ -22,6 +25,8 @@ export type WorkerOptions = {
   fetch?: FetchLike;
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. Defaults to WORKER_PORT. */
   opsPort?: number;
+  /** How often the gauges counted in the database refresh (tests); the engine's default otherwise. */
+  gaugeRefreshMs?: number;
 };
 
 export type RunningWorker = {
@@ -59,7 +64,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         ...(integration.configured && { lark_hub: lark?.isRunning() ?? false }),
         task_runner: tasksStarted && !shutdown.signal.aborted,
       }),
-      beforeScrape: () => lark?.collectMetrics() ?? Promise.resolve(),
+      beforeScrape: () => lark?.collectMetrics(),
+      token: config.WORKER_OPS_TOKEN,
     });
   } catch (err) {
     await listener.close();
@@ -76,17 +82,33 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     await pool.end();
     throw err;
   }
-  const nodeHeartbeat = runNodeHeartbeat(db, { nodeId: opts.nodeId, bootId, logger: log }, shutdown.signal);
+  // Cut off from the database for a while, this worker closes its Lark connections before any
+  // sibling may count it gone and take its bots over.
+  const nodeHeartbeat = runNodeHeartbeat(db, { nodeId: opts.nodeId, bootId, logger: log, onFenced: () => lark?.hub.dropAllConnections() }, shutdown.signal);
 
   if (integration.configured) {
     lark = await startLarkEngine(
-      { db, listener, config, integration, nodeId: opts.nodeId, logger: log, metrics, fetch: opts.fetch, hubConfig: opts.hubConfig, dispatchBudgetMs: opts.dispatchBudgetMs },
+      {
+        db,
+        listener,
+        config,
+        integration,
+        nodeId: opts.nodeId,
+        logger: log,
+        metrics,
+        fetch: opts.fetch,
+        hubConfig: opts.hubConfig,
+        dispatchBudgetMs: opts.dispatchBudgetMs,
+        gaugeRefreshMs: opts.gaugeRefreshMs,
+      },
       shutdown.signal,
     );
   } else {
     log.info('LARK_SECRET_KEY is not set: the Lark integration is off');
   }
 
+  await sealStoredModelKeys(db, integration, log);
+  const agentFetch = createGuardedFetch({ allowlist: parseEndpointAllowlist(config.AGENT_ENDPOINT_ALLOWLIST) });
   const tasks = runTaskRunner(
     {
       db,
@@ -97,6 +119,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       pollIntervalMs: config.WORKER_POLL_INTERVAL_MS,
       runtimeTimeoutMs: config.AGENT_RUNTIME_TIMEOUT_MS,
       hooks: lark?.taskHooks,
+      agentFetch,
+      secretBox: integration.box,
     },
     shutdown.signal,
   );
@@ -120,9 +144,26 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         await releaseNodeIdentity(db, { nodeId: opts.nodeId, bootId }).catch((err) => log.warn({ err }, 'could not release the node identity; a successor waits for it to go stale'));
         await listener.close();
         await lark?.close(Math.max(500, stopBy - Date.now())).catch((err) => log.warn({ err }, 'job queue did not stop cleanly'));
+        await agentFetch.close().catch(() => undefined);
         await pool.end();
       })();
       return stopping;
     },
   };
+}
+
+/** Model keys written by earlier versions in plaintext are sealed once, at start; a failure only delays it. */
+async function sealStoredModelKeys(db: Db, integration: LarkIntegration, log: Logger): Promise<void> {
+  try {
+    if (integration.box) {
+      const { sealed, skipped } = await sealPlaintextModelKeys(db, integration.box);
+      if (sealed > 0) log.info({ sealed }, 'sealed model API keys stored in plaintext');
+      if (skipped > 0) log.warn({ skipped }, 'some plaintext model API keys could not be sealed (invalid base URL); an admin should enter them again');
+      return;
+    }
+    const plaintext = await countPlaintextModelKeys(db);
+    if (plaintext > 0) log.warn({ agents: plaintext }, 'model API keys are stored in plaintext: set LARK_SECRET_KEY so the worker seals them at its next start');
+  } catch (err) {
+    log.warn({ err }, 'could not seal stored model API keys; the next start tries again');
+  }
 }

@@ -132,6 +132,7 @@ function EditAgent({ agent }: { agent: Agent }) {
       <AgentForm
         key={formKey}
         agent={agent}
+        canConfigureRuntime={agent.can_configure_runtime}
         pending={update.isPending}
         error={update.error ? errorText(update.error) : null}
         fields={fieldErrors(update.error)}

@@ -17,7 +17,7 @@ export function NewAgent() {
   const errorText = useErrorText();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const { workspace, base } = useWorkspace();
+  const { workspace, base, isAdmin } = useWorkspace();
   const create = useMutation({
     mutationFn: (values: AgentFormValues) => api(paths.agents(workspace.id), { method: 'POST', request: createAgentInput, body: values, response: agentResponse }),
     onSuccess: ({ agent }) => {
@@ -42,6 +42,7 @@ export function NewAgent() {
       </header>
       <div className="card">
         <AgentForm
+          canConfigureRuntime={isAdmin}
           pending={create.isPending}
           error={create.error ? errorText(create.error) : null}
           fields={fieldErrors(create.error)}

@@ -53,9 +53,11 @@ export async function api<Res extends z.ZodType | undefined = undefined, Req ext
 ): Promise<Result<Res>> {
   let res: Response;
   try {
+    const method = options.method ?? 'GET';
     res = await fetch(path, {
-      method: options.method ?? 'GET',
-      headers: options.body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      method,
+      // The server takes writes only as JSON, body or not: a cross-site form cannot send that type.
+      headers: method === 'GET' ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       credentials: 'same-origin',
       cache: 'no-store',

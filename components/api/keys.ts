@@ -4,6 +4,8 @@ export const keys = {
   workspace: (wsId: string) => ['ws', wsId] as const,
   workspaceInfo: (wsId: string) => ['ws', wsId, 'info'] as const,
   members: (wsId: string) => ['ws', wsId, 'members'] as const,
+  // Under members: a members.changed event refreshes pending invitations too.
+  invitations: (wsId: string) => ['ws', wsId, 'members', 'invitations'] as const,
   agents: (wsId: string) => ['ws', wsId, 'agents'] as const,
   agentList: (wsId: string, includeArchived: boolean) => ['ws', wsId, 'agents', 'list', includeArchived] as const,
   agent: (wsId: string, agentId: string) => ['ws', wsId, 'agents', 'detail', agentId] as const,

@@ -8,6 +8,7 @@ import { messagesResponse, sessionResponse, sessionsResponse } from '@/server/co
 import { issueResponse, issuesResponse } from '@/server/contract/issues';
 import { larkInboundDropsResponse, larkInstallationsResponse, larkInstallStatusSchema } from '@/server/contract/lark';
 import { meResponse } from '@/server/contract/me';
+import { invitationsResponse } from '@/server/contract/invitations';
 import { membersResponse } from '@/server/contract/members';
 import { workspaceResponse, type WorkspaceSummary } from '@/server/contract/workspaces';
 
@@ -18,6 +19,9 @@ export const paths = {
   workspace: ws,
   members: (wsId: string) => `${ws(wsId)}/members`,
   member: (wsId: string, userId: string) => `${ws(wsId)}/members/${encodeURIComponent(userId)}`,
+  invitations: (wsId: string) => `${ws(wsId)}/invitations`,
+  invitation: (wsId: string, invitationId: string) => `${ws(wsId)}/invitations/${encodeURIComponent(invitationId)}`,
+  acceptInvitation: '/api/invitations/accept',
   agents: (wsId: string) => `${ws(wsId)}/agents`,
   agent: (wsId: string, agentId: string) => `${ws(wsId)}/agents/${encodeURIComponent(agentId)}`,
   sessions: (wsId: string) => `${ws(wsId)}/chat/sessions`,
@@ -33,6 +37,7 @@ export const paths = {
   larkInstallBegin: (wsId: string) => `${ws(wsId)}/lark/install/begin`,
   larkInstallStatus: (wsId: string, sid: string) => `${ws(wsId)}/lark/install/${encodeURIComponent(sid)}/status`,
   larkBindingRedeem: '/api/lark/binding/redeem',
+  larkBindingPreview: (token: string) => `/api/lark/binding/preview?token=${encodeURIComponent(token)}`,
 };
 
 export function useMe() {
@@ -53,6 +58,15 @@ export function useMembers(wsId: string) {
   return useQuery({
     queryKey: keys.members(wsId),
     queryFn: ({ signal }) => api(paths.members(wsId), { signal, response: membersResponse }).then((r) => r.members),
+  });
+}
+
+/** Pending invitations; owners and admins only (`enabled` keeps members from asking for a 403). */
+export function useInvitations(wsId: string, options: { enabled: boolean }) {
+  return useQuery({
+    queryKey: keys.invitations(wsId),
+    queryFn: ({ signal }) => api(paths.invitations(wsId), { signal, response: invitationsResponse }).then((r) => r.invitations),
+    enabled: options.enabled,
   });
 }
 

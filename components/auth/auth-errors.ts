@@ -19,6 +19,9 @@ export function useAuthErrorText() {
       if (code === 'USER_ALREADY_EXISTS' || code === 'USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL') return t('auth.emailTaken');
       if (code === 'PASSWORD_TOO_SHORT') return t('auth.passwordTooShort', { min: 8 });
       if (code === 'PASSWORD_TOO_LONG') return t('auth.passwordTooLong');
+      if (code === 'PASSWORD_TOO_COMMON') return t('auth.passwordTooCommon');
+      if (code === 'INVITATION_REQUIRED') return t('auth.invitationRequired');
+      if (code === 'INVITATION_EMAIL_MISMATCH') return t('auth.invitationEmailMismatch');
       if (code === 'INVALID_EMAIL') return t('auth.invalidEmail');
       if (status === 401) return t('auth.invalidCredentials');
       if (status === 0) return t('errors.network');

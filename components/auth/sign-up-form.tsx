@@ -19,12 +19,16 @@ function choseLanguage(): boolean {
   return document.cookie.split(';').some((c) => c.trim().startsWith(`${localeCookie}=`));
 }
 
-export function SignUpForm({ next }: { next: string }) {
+type InvitationContext = { token: string; email: string | null };
+
+const passwordCodes = new Set(['PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'PASSWORD_TOO_COMMON']);
+
+export function SignUpForm({ next, invitation = null }: { next: string; invitation?: InvitationContext | null }) {
   const t = useTranslations('auth');
   const locale = useLocale();
   const authErrorText = useAuthErrorText();
   const [name, setName] = useState('');
-  const [email, setEmail] = useState('');
+  const [email, setEmail] = useState(invitation?.email ?? '');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [passwordError, setPasswordError] = useState<string | undefined>();
@@ -40,9 +44,23 @@ export function SignUpForm({ next }: { next: string }) {
     setPasswordError(undefined);
     setPending(true);
     try {
-      const { error: authError } = await authClient.signUp.email({ email: email.trim(), password, name: name.trim() });
+      const credentials = { email: email.trim(), password };
+      const { error: authError } = await authClient.signUp.email({
+        ...credentials,
+        name: name.trim(),
+        ...(invitation ? { invitationToken: invitation.token } : {}),
+      });
       if (authError) {
-        setError(authErrorText(authError));
+        if (passwordCodes.has(authError.code ?? '')) setPasswordError(authErrorText(authError));
+        else setError(authErrorText(authError));
+        setPending(false);
+        return;
+      }
+      // Sign-up answers alike whether or not the email already had an account, and starts no
+      // session; signing in is what tells this person their account is ready.
+      const { error: signInError } = await authClient.signIn.email(credentials);
+      if (signInError) {
+        setError(signInError.status === 429 ? authErrorText(signInError) : t('signUpThenSignInFailed'));
         setPending(false);
         return;
       }
@@ -77,6 +95,8 @@ export function SignUpForm({ next }: { next: string }) {
           name="email"
           autoComplete="email"
           required
+          // An invitation for a named email can only be used by that address.
+          readOnly={Boolean(invitation?.email)}
           value={email}
           onChange={(e) => setEmail(e.target.value)}
         />

@@ -1,10 +1,17 @@
 'use client';
 
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useTranslations } from 'next-intl';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api, isApiError } from '@/components/api/client';
 import { paths } from '@/components/api/queries';
-import { larkBindingRedeemedSchema, redeemBindingInput, type LarkBindingRedeemed } from '@/server/contract/lark';
+import {
+  larkBindingPreviewSchema,
+  larkBindingRedeemedSchema,
+  redeemBindingInput,
+  type LarkBindingPreview,
+  type LarkBindingRedeemed,
+} from '@/server/contract/lark';
 import { authClient } from '@/components/auth/auth-client';
 import { signInPath } from '@/components/auth/next-path';
 import { Alert } from '@/components/ui/alert';
@@ -12,62 +19,88 @@ import { Loading } from '@/components/ui/loading';
 import { useErrorText } from '@/components/ui/use-error-text';
 import './lark.css';
 
-type Outcome = { ok: true; value: LarkBindingRedeemed } | { ok: false; error: unknown };
-
-// A token works exactly once: a second POST would answer 410 and hide the real outcome. Requests
-// are shared per token for the life of the page, whatever StrictMode or a remount does.
-const redemptions = new Map<string, Promise<Outcome>>();
-
-function redeemOnce(token: string): Promise<Outcome> {
-  let pending = redemptions.get(token);
-  if (!pending) {
-    pending = api(paths.larkBindingRedeem, { method: 'POST', request: redeemBindingInput, body: { token }, response: larkBindingRedeemedSchema }).then(
-      (value): Outcome => ({ ok: true, value }),
-      (error: unknown): Outcome => ({ ok: false, error }),
-    );
-    redemptions.set(token, pending);
-  }
-  return pending;
-}
-
 type Props = { token: string; email: string; path: string };
 
+/**
+ * The binding link's page. Opening it changes nothing: it shows which Lark account would be
+ * connected to which Larkspur account, and binds only when the visitor confirms. Someone else's
+ * link opened by mistake (or sent on purpose) is then a page to close, not a hijacked account.
+ */
 export function BindLarkAccount({ token, email, path }: Props) {
   const t = useTranslations('lark.bind');
-  const [attempt, setAttempt] = useState(0);
-  const [result, setResult] = useState<{ token: string; attempt: number; outcome: Outcome } | null>(null);
-
-  useEffect(() => {
-    if (!token) return;
-    let active = true;
-    void redeemOnce(token).then((outcome) => {
-      if (active) setResult({ token, attempt, outcome });
-    });
-    return () => {
-      active = false;
-    };
-  }, [token, attempt]);
+  const preview = useQuery({
+    queryKey: ['lark-binding-preview', token],
+    queryFn: ({ signal }) => api(paths.larkBindingPreview(token), { signal, response: larkBindingPreviewSchema }),
+    enabled: token.length > 0,
+    // A single-use link: once confirmed, refetching would only report it used.
+    staleTime: Infinity,
+    refetchOnWindowFocus: false,
+    retry: false,
+  });
+  const redeem = useMutation({
+    mutationFn: () => api(paths.larkBindingRedeem, { method: 'POST', request: redeemBindingInput, body: { token }, response: larkBindingRedeemedSchema }),
+  });
 
   if (!token) return <Problem kind="missing" />;
-  const outcome = result && result.token === token && result.attempt === attempt ? result.outcome : null;
-  if (!outcome) return <Loading label={t('redeeming')} />;
-  if (outcome.ok) return <Success redeemed={outcome.value} />;
+  if (redeem.isSuccess) return <Success redeemed={redeem.data} />;
+  const error = redeem.error ?? preview.error;
+  if (error) {
+    const problem = problemFor(error);
+    if (problem) return <Problem kind={problem} email={email} path={path} />;
+    return (
+      <Failure
+        error={error}
+        onRetry={() => {
+          // Only a failure that never reached a verdict is retried; the server still guards reuse.
+          if (redeem.isError) redeem.reset();
+          else void preview.refetch();
+        }}
+      />
+    );
+  }
+  if (!preview.data) return <Loading label={t('checking')} />;
+  return <Confirm preview={preview.data} pending={redeem.isPending} onConfirm={() => redeem.mutate()} />;
+}
 
-  const error = outcome.error;
+type ProblemKind = 'missing' | 'gone' | 'conflict' | 'forbidden' | 'unauthorized';
+
+function problemFor(error: unknown): ProblemKind | null {
   const status = isApiError(error) ? error.status : 0;
-  if (status === 410) return <Problem kind="gone" />;
-  if (status === 409) return <Problem kind="conflict" path={path} />;
-  if (status === 403) return <Problem kind="forbidden" email={email} path={path} />;
-  if (status === 401) return <Problem kind="unauthorized" path={path} />;
+  if (status === 410) return 'gone';
+  if (status === 409) return 'conflict';
+  if (status === 403) return 'forbidden';
+  if (status === 401) return 'unauthorized';
+  return null;
+}
+
+function Confirm({ preview, pending, onConfirm }: { preview: LarkBindingPreview; pending: boolean; onConfirm: () => void }) {
+  const t = useTranslations('lark.bind');
+  const larkName = preview.lark_user.name ?? t('unknownLarkUser');
   return (
-    <Failure
-      error={error}
-      onRetry={() => {
-        // Only a failure that never reached a verdict is retried; the server still guards reuse.
-        redemptions.delete(token);
-        setAttempt((n) => n + 1);
-      }}
-    />
+    <div className="bind-result">
+      <h2 className="bind-result-title">{t('confirmTitle')}</h2>
+      <p className="muted">{t('confirmIntro')}</p>
+      <dl className="bind-summary" aria-label={t('summaryLabel')}>
+        <dt>{t('larkAccount')}</dt>
+        <dd data-field="lark-user">{larkName}</dd>
+        <dt>{t('bot')}</dt>
+        <dd data-field="agent">{preview.agent.name}</dd>
+        <dt>{t('workspace')}</dt>
+        <dd data-field="workspace">{preview.workspace.name}</dd>
+        <dt>{t('account')}</dt>
+        <dd data-field="account">
+          {preview.account.name} ({preview.account.email})
+        </dd>
+      </dl>
+      <p className="muted">{t('confirmWarning', { lark: larkName, agent: preview.agent.name })}</p>
+      <button type="button" className="btn btn-primary btn-block" disabled={pending} onClick={onConfirm}>
+        {pending ? t('redeeming') : t('confirm')}
+      </button>
+      {/* Same window on purpose: desktop webviews do not open popups. */}
+      <a href="/" className="btn btn-secondary btn-block">
+        {t('decline')}
+      </a>
+    </div>
   );
 }
 
@@ -85,8 +118,6 @@ function Success({ redeemed }: { redeemed: LarkBindingRedeemed }) {
     </div>
   );
 }
-
-type ProblemKind = 'missing' | 'gone' | 'conflict' | 'forbidden' | 'unauthorized';
 
 function Problem({ kind, email = '', path = '/' }: { kind: ProblemKind; email?: string; path?: string }) {
   const t = useTranslations('lark.bind');

@@ -161,7 +161,8 @@ export function InstallDialog({ agent, onClose, onInstalled }: InstallDialogProp
                   <span className="spinner" aria-hidden="true" />
                 </div>
               )}
-              {session ? (
+              {/* The server checks the scheme when the session starts; a link is never a script. */}
+              {session && /^https?:\/\//i.test(session.qr_code_url) ? (
                 <figcaption className="open-link-row">
                   <span className="muted">{t('openLinkHint')}</span>
                   <a href={session.qr_code_url} target="_blank" rel="noopener noreferrer">

@@ -5,8 +5,17 @@ import { useTranslations } from 'next-intl';
 import { useState, type FormEvent } from 'react';
 import { api, isApiError } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
-import { paths, useMembers } from '@/components/api/queries';
-import { addMemberInput, changeMemberRoleInput, memberResponse, memberRoles, type Member, type MemberRole } from '@/server/contract/members';
+import { paths, useInvitations, useMembers } from '@/components/api/queries';
+import {
+  createdInvitationResponse,
+  createInvitationInput,
+  INVITATION_DEFAULT_DAYS,
+  invitationExpiryChoices,
+  invitationRoles,
+  type Invitation,
+  type InvitationRole,
+} from '@/server/contract/invitations';
+import { changeMemberRoleInput, memberRoles, type Member, type MemberRole } from '@/server/contract/members';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
 import { Avatar } from '@/components/ui/avatar';
@@ -25,7 +34,7 @@ export function MembersSettings() {
 
   return (
     <div className="stack-lg">
-      {isAdmin ? <AddMember /> : <p className="muted">{t('memberNotice')}</p>}
+      {isAdmin ? <InviteMember /> : <p className="muted">{t('memberNotice')}</p>}
       <section className="card card-flush" aria-labelledby="members-title">
         <div className="card-header">
           <h2 id="members-title" className="card-title">
@@ -43,6 +52,7 @@ export function MembersSettings() {
           </ul>
         ) : null}
       </section>
+      {isAdmin ? <PendingInvitations /> : null}
     </div>
   );
 }
@@ -143,76 +153,176 @@ function MemberRow({ member, owners }: { member: Member; owners: number }) {
   );
 }
 
-function AddMember() {
+function InviteMember() {
   const t = useTranslations('settings.members');
   const tRoles = useTranslations('roles');
   const errorText = useErrorText();
   const queryClient = useQueryClient();
-  const { workspace, isOwner } = useWorkspace();
+  const { workspace } = useWorkspace();
   const [email, setEmail] = useState('');
-  const [role, setRole] = useState<MemberRole>('member');
-  const [added, setAdded] = useState<string | null>(null);
-  const add = useMutation({
-    mutationFn: (input: { email: string; role: MemberRole }) =>
-      api(paths.members(workspace.id), { method: 'POST', request: addMemberInput, body: input, response: memberResponse }),
-    onSuccess: async ({ member }) => {
-      setAdded(member?.name ?? email);
+  const [role, setRole] = useState<InvitationRole>('member');
+  const [days, setDays] = useState<number>(INVITATION_DEFAULT_DAYS);
+  const create = useMutation({
+    mutationFn: (input: { email: string; role: InvitationRole; expires_in_days: number }) =>
+      api(paths.invitations(workspace.id), { method: 'POST', request: createInvitationInput, body: input, response: createdInvitationResponse }),
+    onSuccess: async () => {
       setEmail('');
       setRole('member');
-      await queryClient.invalidateQueries({ queryKey: keys.members(workspace.id) });
+      setDays(INVITATION_DEFAULT_DAYS);
+      await queryClient.invalidateQueries({ queryKey: keys.invitations(workspace.id) });
     },
   });
 
   function submit(e: FormEvent) {
     e.preventDefault();
-    if (!email.trim()) return;
-    setAdded(null);
-    add.mutate({ email: email.trim(), role });
+    create.mutate({ email: email.trim(), role, expires_in_days: days });
   }
 
-  const fields = fieldErrors(add.error);
+  const fields = fieldErrors(create.error);
   const summary =
-    add.error && !fields.email && !fields.role
-      ? isApiError(add.error) && add.error.code === 'conflict'
+    create.error && !fields.email && !fields.role && !fields.expires_in_days
+      ? isApiError(create.error) && create.error.code === 'conflict'
         ? t('alreadyMember')
-        : errorText(add.error)
+        : errorText(create.error)
       : null;
   return (
-    <section className="card" aria-labelledby="add-member-title">
-      <h2 id="add-member-title" className="card-title">
-        {t('addTitle')}
+    <section className="card" aria-labelledby="invite-member-title">
+      <h2 id="invite-member-title" className="card-title">
+        {t('inviteTitle')}
       </h2>
-      <p className="muted">{t('addBody')}</p>
+      <p className="muted">{t('inviteBody')}</p>
       <form method="post" onSubmit={submit} noValidate>
         <FormFieldset className="inline-form">
           <TextField
-            label={t('email')}
+            label={t('inviteEmail')}
             type="email"
             name="email"
             autoComplete="off"
-            required
             value={email}
             error={fields.email}
             onChange={(e) => setEmail(e.target.value)}
           />
-          <SelectField label={t('role')} name="role" value={role} error={fields.role} onChange={(e) => setRole(e.target.value as MemberRole)}>
-            {memberRoles
-              .filter((r) => r !== 'owner' || isOwner)
-              .map((r) => (
-                <option key={r} value={r}>
-                  {tRoles(r)}
-                </option>
-              ))}
+          <SelectField label={t('role')} name="role" value={role} error={fields.role} onChange={(e) => setRole(e.target.value as InvitationRole)}>
+            {invitationRoles.map((r) => (
+              <option key={r} value={r}>
+                {tRoles(r)}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField
+            label={t('expiresIn')}
+            name="expires_in_days"
+            value={String(days)}
+            error={fields.expires_in_days}
+            onChange={(e) => setDays(Number(e.target.value))}
+          >
+            {invitationExpiryChoices.map((d) => (
+              <option key={d} value={d}>
+                {t('expiresInDays', { count: d })}
+              </option>
+            ))}
           </SelectField>
           <div className="inline-form-action">
-            <button type="submit" className="btn btn-primary" disabled={add.isPending || !email.trim()}>
-              {add.isPending ? t('adding') : t('add')}
+            <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+              {create.isPending ? t('creatingInvite') : t('createInvite')}
             </button>
           </div>
         </FormFieldset>
       </form>
       {summary ? <Alert>{summary}</Alert> : null}
-      {added && add.isSuccess ? <Alert tone="success">{t('added', { name: added })}</Alert> : null}
+      {create.data && create.isSuccess ? <CreatedLink url={create.data.url} email={create.data.invitation.email} /> : null}
     </section>
+  );
+}
+
+/** The link exists only in this answer: the server keeps a hash of its token. */
+function CreatedLink({ url, email }: { url: string; email: string | null }) {
+  const t = useTranslations('settings.members');
+  const [copied, setCopied] = useState(false);
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(url);
+      setCopied(true);
+    } catch {
+      // No clipboard (an insecure origin, a denied permission): the field stays selectable.
+      setCopied(false);
+    }
+  }
+  return (
+    <div className="stack">
+      <Alert tone="success">{email ? t('inviteCreatedFor', { email }) : t('inviteCreatedAnyone')}</Alert>
+      <div className="inline-form">
+        <TextField label={t('inviteLink')} name="invite_link" readOnly value={url} hint={t('inviteLinkOnce')} onFocus={(e) => e.currentTarget.select()} />
+        <div className="inline-form-action">
+          <button type="button" className="btn btn-secondary" onClick={() => void copy()}>
+            {copied ? t('copied') : t('copyLink')}
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function PendingInvitations() {
+  const t = useTranslations('settings.members');
+  const errorText = useErrorText();
+  const { workspace } = useWorkspace();
+  const invitations = useInvitations(workspace.id, { enabled: true });
+  return (
+    <section className="card card-flush" aria-labelledby="pending-invitations-title">
+      <div className="card-header">
+        <h2 id="pending-invitations-title" className="card-title">
+          {t('pendingTitle')}
+        </h2>
+        {invitations.data ? <span className="muted">{t('pendingCount', { count: invitations.data.length })}</span> : null}
+      </div>
+      {invitations.isPending ? <Loading /> : null}
+      {invitations.error ? <Alert>{errorText(invitations.error)}</Alert> : null}
+      {invitations.data && invitations.data.length === 0 ? <p className="muted member-row">{t('pendingEmpty')}</p> : null}
+      {invitations.data && invitations.data.length > 0 ? (
+        <ul className="member-list" aria-label={t('pendingTitle')}>
+          {invitations.data.map((inv) => (
+            <PendingInvitationRow key={inv.id} invitation={inv} />
+          ))}
+        </ul>
+      ) : null}
+    </section>
+  );
+}
+
+function PendingInvitationRow({ invitation }: { invitation: Invitation }) {
+  const t = useTranslations('settings.members');
+  const errorText = useErrorText();
+  const format = useFormatDate();
+  const queryClient = useQueryClient();
+  const { workspace } = useWorkspace();
+  const who = invitation.email ?? t('anyoneWithLink');
+  const revoke = useMutation({
+    mutationFn: () => api(paths.invitation(workspace.id, invitation.id), { method: 'DELETE' }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: keys.invitations(workspace.id) }),
+  });
+  return (
+    <li className="member-row" aria-label={who}>
+      <div className="member-main">
+        <p className="member-name truncate">{who}</p>
+        <p className="member-meta truncate">
+          {invitation.created_by ? `${t('invitedBy', { name: invitation.created_by.name })} · ` : ''}
+          {t('expires', { date: format.dateTime(invitation.expires_at) })}
+        </p>
+        {revoke.error ? <p className="field-error">{errorText(revoke.error)}</p> : null}
+      </div>
+      <div className="member-actions">
+        <RoleBadge role={invitation.role} />
+        <button
+          type="button"
+          className="btn btn-ghost btn-sm"
+          aria-label={t('revokeInvite', { who })}
+          disabled={revoke.isPending}
+          onClick={() => revoke.mutate()}
+        >
+          {t('revoke')}
+        </button>
+      </div>
+    </li>
   );
 }

@@ -2,7 +2,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test, expect, type APIRequestContext, type Browser, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
 import {
-  addMember,
   bindToLark,
   createEchoAgent,
   createWorkspace,
@@ -15,7 +14,7 @@ import {
   readable,
   signIn,
   signUp,
-  signUpElsewhere,
+  inviteTeammate,
   sim,
   simUrl,
   t,
@@ -181,8 +180,7 @@ test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group
   await shot(page, 'settings-integrations');
 
   // Sam gets a Larkspur account and joins the workspace.
-  await signUpElsewhere(browser, baseURL, teammate);
-  await addMember(page, slug, teammate.email);
+  await inviteTeammate(page, browser, baseURL, slug, teammate);
 
   const before = await readCounters(request, conversationCounters);
 
@@ -193,13 +191,18 @@ test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group
   expect(card.msg_type).toBe('interactive');
   const link = JSON.stringify(card.content).match(bindLink)?.[0] ?? '';
 
-  // He opens it signed out, signs in, and comes straight back to a bound account.
+  // He opens it signed out, is told why to sign in, signs in, comes straight back, checks what
+  // will be linked and confirms.
   const samContext = await demoContext(browser, baseURL);
   const samPage = await samContext.newPage();
   await samPage.goto(link);
+  await samPage.getByRole('link', { name: t.lark.bind.signInToContinue, exact: true }).click();
   await expect(samPage).toHaveURL(/\/sign-in\?next=%2Flark%2Fbind%3Ftoken%3D/);
   await signIn(samPage, teammate);
   await expect(samPage).toHaveURL(/\/lark\/bind\?token=/);
+  await expect(samPage.getByRole('heading', { name: t.lark.bind.confirmTitle })).toBeVisible();
+  await expect(samPage.locator('[data-field="lark-user"]')).toHaveText('Sam Park');
+  await samPage.getByRole('button', { name: t.lark.bind.confirm, exact: true }).click();
   await expect(samPage.getByRole('heading', { name: t.lark.bind.successTitle })).toBeVisible();
   await expect(samPage.getByText(fill(t.lark.bind.successBody, { workspace: workspaceName }))).toBeVisible();
   await expect(samPage.getByText(fill(t.lark.bind.successNext, { agent: 'Ada' }))).toBeVisible();

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { account, addMember, createEchoAgent, createWorkspace, installDialog, larkBlock, newContext, qrUserCode, signIn, signUp, signUpElsewhere, t, uid } from './support';
+import { account, createEchoAgent, createWorkspace, installDialog, inviteTeammate, larkBlock, newContext, qrUserCode, signIn, signUp, t, uid } from './support';
 
 // The agent page offers "Bind to Lark" exactly to the people the server lets bind that agent: a
 // plain member sees no button on someone else's agent (and the server refuses them), but does on
@@ -21,8 +21,7 @@ test('a plain member sees "Bind to Lark" only on the agents the server lets them
   const ownersAgentPath = await createEchoAgent(ownerPage, slug, ownersAgent);
   // The owner may bind their agent.
   await expect(larkBlock(ownerPage).getByRole('button', { name: t.lark.bindToLark, exact: true })).toBeVisible();
-  await signUpElsewhere(browser, baseURL, member);
-  await addMember(ownerPage, slug, member.email);
+  await inviteTeammate(ownerPage, browser, baseURL, slug, member);
 
   const memberContext = await newContext(browser, baseURL);
   const page = await memberContext.newPage();

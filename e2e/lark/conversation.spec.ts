@@ -1,7 +1,6 @@
 import { test, expect } from '@playwright/test';
 import {
   account,
-  addMember,
   bindToLark,
   createEchoAgent,
   createWorkspace,
@@ -12,7 +11,7 @@ import {
   readable,
   signIn,
   signUp,
-  signUpElsewhere,
+  inviteTeammate,
   sim,
   t,
   uid,
@@ -49,8 +48,7 @@ test('a teammate links their Lark account, chats, files an issue, and groups nee
   const echoApp = await bindToLark(page, request, echo, adminLark.id);
   await createEchoAgent(page, slug, second);
   const secondApp = await bindToLark(page, request, second, adminLark.id);
-  await signUpElsewhere(browser, baseURL, teammate);
-  await addMember(page, slug, teammate.email);
+  await inviteTeammate(page, browser, baseURL, slug, teammate);
   await expectConnected(request, echoApp);
   await expectConnected(request, secondApp);
 
@@ -62,17 +60,22 @@ test('a teammate links their Lark account, chats, files an issue, and groups nee
   const url = JSON.stringify(card.content).match(bindLink)?.[0] ?? '';
   expect(new URL(url).pathname).toBe('/lark/bind');
 
-  // Opened signed out: sign in first, then straight back to the link, which binds once.
+  // Opened signed out: the page says why to sign in, then comes straight back to the link, which
+  // binds once the teammate confirms.
   const teammateContext = await newContext(browser, baseURL);
   const teammatePage = await teammateContext.newPage();
   await teammatePage.goto(url);
+  await expect(teammatePage.getByText(t.lark.bind.signedOutBody)).toBeVisible();
+  await teammatePage.getByRole('link', { name: t.lark.bind.signInToContinue, exact: true }).click();
   await expect(teammatePage).toHaveURL(/\/sign-in\?next=%2Flark%2Fbind%3Ftoken%3D/);
   await signIn(teammatePage, teammate);
   await expect(teammatePage).toHaveURL(/\/lark\/bind\?token=/);
+  await expect(teammatePage.locator('[data-field="lark-user"]')).toHaveText(`Max ${id}`);
+  await teammatePage.getByRole('button', { name: t.lark.bind.confirm, exact: true }).click();
   await expect(teammatePage.getByRole('heading', { name: t.lark.bind.successTitle })).toBeVisible();
   await expect(teammatePage.getByText(fill(t.lark.bind.successBody, { workspace: workspaceName }))).toBeVisible();
   await expect(teammatePage.getByText(fill(t.lark.bind.successNext, { agent: echo }))).toBeVisible();
-  // A reload redeems again and finds the link used.
+  // A reload finds the link used.
   await teammatePage.reload();
   await expect(teammatePage.getByRole('heading', { name: t.lark.bind.goneTitle })).toBeVisible();
 
@@ -136,8 +139,7 @@ test('a binding link opened by someone outside the workspace is refused and stay
   await createWorkspace(page, { name: workspaceName, slug, prefix: 'GATE' });
   await createEchoAgent(page, slug, echo);
   const app = await bindToLark(page, request, echo, ownerLark.id);
-  await signUpElsewhere(browser, baseURL, teammate);
-  await addMember(page, slug, teammate.email);
+  await inviteTeammate(page, browser, baseURL, slug, teammate);
   await expectConnected(request, app);
 
   await control.dm(teammateLark.id, app, 'hello?');
@@ -153,10 +155,11 @@ test('a binding link opened by someone outside the workspace is refused and stay
   await expect(visitor.getByRole('heading', { name: t.lark.bind.forbiddenTitle })).toBeVisible();
   await expect(visitor.getByText(fill(t.lark.bind.forbiddenBody, { email: outsider.email }))).toBeVisible();
 
-  // Switching to the member's account comes back to the same link, which now binds.
+  // Switching to the member's account comes back to the same link, which binds on confirmation.
   await visitor.getByRole('button', { name: t.lark.bind.switchAccount, exact: true }).click();
   await expect(visitor).toHaveURL(/\/sign-in\?next=%2Flark%2Fbind%3Ftoken%3D/);
   await signIn(visitor, teammate);
+  await visitor.getByRole('button', { name: t.lark.bind.confirm, exact: true }).click();
   await expect(visitor.getByRole('heading', { name: t.lark.bind.successTitle })).toBeVisible();
   await visitor.getByRole('link', { name: t.lark.bind.openChat, exact: true }).click();
   await expect(visitor).toHaveURL(new RegExp(`/w/${slug}/chat$`));

@@ -1,7 +1,6 @@
 import { test, expect } from '@playwright/test';
 import {
   account,
-  addMember,
   bindToLark,
   createEchoAgent,
   createWorkspace,
@@ -13,7 +12,7 @@ import {
   nav,
   signIn,
   signUp,
-  signUpElsewhere,
+  inviteTeammate,
   qrUserCode,
   sim,
   t,
@@ -75,8 +74,7 @@ test('install bots on Feishu and Lark, list them, disconnect one', async ({ brow
   await expect(botRow(page, feishuAgent).getByRole('button', { name: fill(t.lark.integrations.disconnectLabel, { name: feishuAgent }) })).toBeVisible();
 
   // A plain member sees the same bots but may not disconnect them.
-  await signUpElsewhere(browser, baseURL, teammate);
-  await addMember(page, slug, teammate.email);
+  await inviteTeammate(page, browser, baseURL, slug, teammate);
   const memberContext = await newContext(browser, baseURL);
   const memberPage = await memberContext.newPage();
   await memberPage.goto(`/w/${slug}/settings/integrations`);

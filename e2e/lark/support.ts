@@ -42,13 +42,6 @@ export async function signUp(page: Page, who: Account) {
   await expect(page).toHaveURL(/\/workspaces\/new$/);
 }
 
-/** Signs up in a throwaway context, so the account exists before someone adds it to a workspace. */
-export async function signUpElsewhere(browser: Browser, baseURL: string | undefined, who: Account) {
-  const context = await newContext(browser, baseURL);
-  await signUp(await context.newPage(), who);
-  await context.close();
-}
-
 export async function signIn(page: Page, who: Account) {
   await page.getByLabel(t.auth.email, { exact: true }).fill(who.email);
   await page.getByLabel(t.auth.password, { exact: true }).fill(who.password);
@@ -74,11 +67,41 @@ export async function createEchoAgent(page: Page, slug: string, name: string): P
   return new URL(page.url()).pathname;
 }
 
-export async function addMember(page: Page, slug: string, email: string) {
+/** An owner or admin creates an invitation link in Settings → Members and copies it. */
+export async function createInviteLink(page: Page, slug: string, options: { email?: string; role?: 'admin' | 'member' } = {}): Promise<string> {
   await page.goto(`/w/${slug}/settings/members`);
-  await page.getByLabel(t.settings.members.email, { exact: true }).fill(email);
-  await page.getByRole('button', { name: t.settings.members.add, exact: true }).click();
-  await expect(page.getByRole('list', { name: t.settings.members.title, exact: true }).getByText(email)).toBeVisible();
+  if (options.email) await page.getByLabel(t.settings.members.inviteEmail, { exact: true }).fill(options.email);
+  if (options.role) await page.getByLabel(t.settings.members.role, { exact: true }).selectOption(options.role);
+  await page.getByRole('button', { name: t.settings.members.createInvite, exact: true }).click();
+  const field = page.getByLabel(t.settings.members.inviteLink, { exact: true });
+  await expect(field).toHaveValue(/\/invite\/[A-Za-z0-9_-]{43}$/);
+  return field.inputValue();
+}
+
+/** The invitee opens the link in their own browser, creates an account from it and accepts. */
+export async function joinThroughInvite(browser: Browser, baseURL: string | undefined, link: string, who: Account, slug: string) {
+  const context = await newContext(browser, baseURL);
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.getByRole('link', { name: t.invitation.createAccount, exact: true }).click();
+  await page.getByLabel(t.auth.name, { exact: true }).fill(who.name);
+  const email = page.getByLabel(t.auth.email, { exact: true });
+  // An invitation that names an email fills it in and locks it; anything else is typed.
+  if (await email.isEditable()) await email.fill(who.email);
+  else await expect(email).toHaveValue(who.email);
+  await page.getByLabel(t.auth.password, { exact: true }).fill(who.password);
+  await page.getByRole('button', { name: t.auth.signUp, exact: true }).click();
+  await page.getByRole('button', { name: t.invitation.accept, exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/chat$`));
+  await context.close();
+}
+
+/** Brings a new teammate into the workspace as a person would: an invitation link, accepted. */
+export async function inviteTeammate(page: Page, browser: Browser, baseURL: string | undefined, slug: string, who: Account) {
+  const link = await createInviteLink(page, slug, { email: who.email });
+  await joinThroughInvite(browser, baseURL, link, who, slug);
+  await page.goto(`/w/${slug}/settings/members`);
+  await expect(page.getByRole('list', { name: t.settings.members.title, exact: true }).getByText(who.email)).toBeVisible();
 }
 
 /** The agent page's Lark block. */

@@ -3,7 +3,7 @@ import en from '../../locales/en.json' with { type: 'json' };
 import zhHans from '../../locales/zh-Hans.json' with { type: 'json' };
 
 // The core workspace journey, once per language: sign up, create a workspace and an echo agent,
-// chat with a live reply, file an issue, add a teammate, and check what a plain member may do.
+// chat with a live reply, file an issue, invite a teammate, and check what a plain member may do.
 
 type Messages = typeof en;
 const catalogs: Record<'en' | 'zh-Hans', Messages> = { en, 'zh-Hans': zhHans };
@@ -104,17 +104,29 @@ for (const locale of ['en', 'zh-Hans'] as const) {
     await expect(page.getByRole('link', { name: `${prefix}-1`, exact: true })).toBeVisible();
     await expect(page.getByRole('link', { name: `First issue ${id}` })).toBeVisible();
 
-    // The teammate needs an account before they can be added.
-    const teammateSignUp = await newLocalizedContext(browser, base, locale);
-    await signUp(await teammateSignUp.newPage(), t, teammate);
-    await teammateSignUp.close();
-
-    // Add the teammate as a member.
+    // Invite the teammate: the owner creates a link in Settings → Members.
     await nav(page, t).getByRole('link', { name: t.shell.nav.settings, exact: true }).click();
     await page.getByRole('navigation', { name: t.settings.tabsLabel }).getByRole('link', { name: t.settings.tabs.members, exact: true }).click();
-    await page.getByLabel(t.settings.members.email, { exact: true }).fill(teammate.email);
+    await page.getByLabel(t.settings.members.inviteEmail, { exact: true }).fill(teammate.email);
     await expect(page.getByLabel(t.settings.members.role, { exact: true })).toHaveValue('member');
-    await page.getByRole('button', { name: t.settings.members.add, exact: true }).click();
+    await page.getByRole('button', { name: t.settings.members.createInvite, exact: true }).click();
+    const link = await page.getByLabel(t.settings.members.inviteLink, { exact: true }).inputValue();
+    expect(link).toMatch(/\/invite\/[A-Za-z0-9_-]{43}$/);
+
+    // The teammate opens it, creates an account from it and accepts.
+    const teammateSignUp = await newLocalizedContext(browser, base, locale);
+    const invitePage = await teammateSignUp.newPage();
+    await invitePage.goto(link);
+    await expect(invitePage.getByRole('heading', { name: fill(t.invitation.heading, { workspace: workspaceName }) })).toBeVisible();
+    await invitePage.getByRole('link', { name: t.invitation.createAccount, exact: true }).click();
+    await invitePage.getByLabel(t.auth.name, { exact: true }).fill(teammate.name);
+    await expect(invitePage.getByLabel(t.auth.email, { exact: true })).toHaveValue(teammate.email);
+    await invitePage.getByLabel(t.auth.password, { exact: true }).fill(teammate.password);
+    await invitePage.getByRole('button', { name: t.auth.signUp, exact: true }).click();
+    await invitePage.getByRole('button', { name: t.invitation.accept, exact: true }).click();
+    await expect(invitePage).toHaveURL(new RegExp(`/w/${slug}/chat$`));
+    await teammateSignUp.close();
+
     const members = page.getByRole('list', { name: t.settings.members.title, exact: true });
     await expect(members.getByText(teammate.email)).toBeVisible();
     // The owner may change the teammate's role.
@@ -139,7 +151,7 @@ for (const locale of ['en', 'zh-Hans'] as const) {
     await expect(memberPage.getByRole('combobox')).toHaveCount(0);
     await expect(memberPage.getByLabel(fill(t.settings.members.roleFor, { name: owner.name }))).toHaveCount(0);
     await expect(memberPage.getByLabel(fill(t.settings.members.roleFor, { name: teammate.name }))).toHaveCount(0);
-    await expect(memberPage.getByRole('button', { name: t.settings.members.add, exact: true })).toHaveCount(0);
+    await expect(memberPage.getByRole('button', { name: t.settings.members.createInvite, exact: true })).toHaveCount(0);
 
     // The workspace is the member's home now, and its issues are shared.
     await memberPage.goto('/');

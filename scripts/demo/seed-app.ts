@@ -32,11 +32,16 @@ async function readCredentials(file: string): Promise<DemoCredentials | undefine
   return { email: parsed.email, password: parsed.password };
 }
 
-async function authenticate(app: AppTarget, action: 'sign-up' | 'sign-in', body: Record<string, string>): Promise<string> {
-  const { headers } = await requestJson(app.send, `/api/auth/${action}/email`, { body, headers: { origin: new URL(app.appUrl).origin } });
+async function signIn(app: AppTarget, body: DemoCredentials): Promise<string> {
+  const { headers } = await requestJson(app.send, '/api/auth/sign-in/email', { body, headers: { origin: new URL(app.appUrl).origin } });
   const token = headers.get('set-auth-token');
-  if (!token) throw new Error(`${action} succeeded without a bearer token (set-auth-token)`);
+  if (!token) throw new Error('sign-in succeeded without a bearer token (set-auth-token)');
   return token;
+}
+
+/** Sign-up starts no session and answers alike for a taken email; signing in tells them apart. */
+async function signUp(app: AppTarget, body: DemoCredentials & { name: string }): Promise<void> {
+  await requestJson(app.send, '/api/auth/sign-up/email', { body, headers: { origin: new URL(app.appUrl).origin } });
 }
 
 /**
@@ -47,7 +52,7 @@ export async function ensureOwner(app: AppTarget, credentialsFile: string): Prom
   const saved = await readCredentials(credentialsFile);
   if (saved) {
     try {
-      return { ...saved, token: await authenticate(app, 'sign-in', { email: saved.email, password: saved.password }) };
+      return { ...saved, token: await signIn(app, { email: saved.email, password: saved.password }) };
     } catch (error) {
       if (error instanceof HttpError && error.status === 401) {
         throw new Error(`The saved demo password (${credentialsFile}) no longer signs in; start over with \`npm run demo -- --reset\``, { cause: error });
@@ -58,9 +63,10 @@ export async function ensureOwner(app: AppTarget, credentialsFile: string): Prom
   const credentials = { email: demoOwner.email, password: randomBytes(12).toString('base64url') };
   let token: string;
   try {
-    token = await authenticate(app, 'sign-up', { ...credentials, name: demoOwner.name });
+    await signUp(app, { ...credentials, name: demoOwner.name });
+    token = await signIn(app, credentials);
   } catch (error) {
-    if (error instanceof HttpError && error.status === 422) {
+    if (error instanceof HttpError && error.status === 401) {
       throw new Error(`${demoOwner.email} already exists but ${credentialsFile} is missing; start over with \`npm run demo -- --reset\``, { cause: error });
     }
     throw error;

@@ -1,11 +1,14 @@
 import { and, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { sleep, Wakeup } from '../async/abortable';
+import type { SecretBox } from '../crypto/secretbox';
 import type { Db } from '../db/client';
 import type { PgListener } from '../db/listen';
 import { agent } from '../db/schema';
 import { TASK_QUEUED_CHANNEL } from '../events';
 import type { TaskHooks } from '../lark/outbound/task-hooks';
+import { EMPTY_ALLOWLIST } from '../net/endpoint-allowlist';
+import { createGuardedFetch, type GuardedFetch } from '../net/guarded-fetch';
 import { claimNextTask, completeTask, failTask, heartbeatTasks, loadTaskHistory, releaseTask, requeueStaleTasks, taskReference, type AgentTask } from '../services/tasks';
 import { runtimeFor } from './runtime';
 import { RuntimeError } from './runtime/openai';
@@ -30,7 +33,16 @@ export type TaskRunnerOptions = {
   staleAfterMs?: number;
   /** Extra writes that must commit with a task's completion or failure (the Lark reply outbox). */
   hooks?: TaskHooks;
+  /**
+   * How runtimes reach model endpoints. Defaults to public addresses only; the worker passes one
+   * built from AGENT_ENDPOINT_ALLOWLIST.
+   */
+  agentFetch?: GuardedFetch;
+  /** Opens sealed model API keys (LARK_SECRET_KEY); without it only legacy plaintext keys work. */
+  secretBox?: SecretBox | null;
 };
+
+type RunContext = TaskRunnerOptions & { agentFetch: GuardedFetch };
 
 type Run = { task: AgentTask; controller: AbortController; done: Promise<void> };
 
@@ -47,6 +59,7 @@ export async function runTaskRunner(opts: TaskRunnerOptions, signal: AbortSignal
   const heartbeatMs = opts.heartbeatMs ?? TASK_HEARTBEAT_MS;
   const staleAfterMs = opts.staleAfterMs ?? TASK_STALE_AFTER_MS;
   const heartbeat = runHeartbeat(opts, runs, { heartbeatMs, staleAfterMs }, signal);
+  const ctx: RunContext = { ...opts, agentFetch: opts.agentFetch ?? createGuardedFetch({ allowlist: EMPTY_ALLOWLIST }) };
 
   try {
     while (!signal.aborted) {
@@ -77,7 +90,7 @@ export async function runTaskRunner(opts: TaskRunnerOptions, signal: AbortSignal
       const run: Run = {
         task: claimed,
         controller,
-        done: executeTask(opts, claimed, controller.signal)
+        done: executeTask(ctx, claimed, controller.signal)
           .catch((err) => opts.logger.error({ err, taskId: claimed.id }, 'a task run failed unexpectedly; its heartbeat stops and it is requeued'))
           .finally(() => {
             runs.delete(claimed.id);
@@ -91,6 +104,7 @@ export async function runTaskRunner(opts: TaskRunnerOptions, signal: AbortSignal
     await Promise.allSettled([...runs.values()].map((r) => r.done));
     await heartbeat;
     unsubscribe();
+    if (!opts.agentFetch) await ctx.agentFetch.close().catch(() => undefined);
   }
 }
 
@@ -119,13 +133,13 @@ async function runHeartbeat(opts: TaskRunnerOptions, runs: Map<string, Run>, tim
   }
 }
 
-async function executeTask(opts: TaskRunnerOptions, task: AgentTask, signal: AbortSignal): Promise<void> {
+async function executeTask(opts: RunContext, task: AgentTask, signal: AbortSignal): Promise<void> {
   const log = opts.logger.child({ taskId: task.id, sessionId: task.sessionId, agentId: task.agentId });
   const fail = async (error: string, detail?: string) => {
     await failTask(opts.db, { task, error, detail, afterFail: opts.hooks && ((tx) => opts.hooks!.afterFail(tx, task)) });
   };
   const [a] = await opts.db.select().from(agent).where(and(eq(agent.id, task.agentId), eq(agent.workspaceId, task.workspaceId)));
-  const runtime = a ? runtimeFor(a, { timeoutMs: opts.runtimeTimeoutMs }) : null;
+  const runtime = a ? runtimeFor(a, { timeoutMs: opts.runtimeTimeoutMs, fetch: opts.agentFetch, box: opts.secretBox ?? null }) : null;
   if (!a || !runtime) {
     await fail(a ? `${a.name} has no runtime configured` : 'The agent no longer exists');
     return;
@@ -147,8 +161,10 @@ async function executeTask(opts: TaskRunnerOptions, task: AgentTask, signal: Abo
       ? { message: `${a.name} did not answer within ${Math.round(opts.runtimeTimeoutMs / 1000)} s` }
       : err instanceof RuntimeError
         ? { message: err.message, detail: err.detail }
-        : { message: 'The agent run failed', detail: err instanceof Error ? err.message : String(err) };
-    log.warn({ err, error: failure.message, detail: failure.detail, reference: taskReference(task.id) }, 'task failed');
+        : { message: 'The agent run failed', detail: 'unexpected failure; see the worker log for this reference' };
+    // The endpoint's own words go to the operator's log only, never into the task.
+    const upstream = err instanceof RuntimeError ? err.upstream : undefined;
+    log.warn({ err, error: failure.message, detail: failure.detail, upstream, reference: taskReference(task.id) }, 'task failed');
     await fail(failure.message, failure.detail).catch((e) => log.error({ err: e }, 'recording a failed task failed; the stale-task sweep retries it'));
     return;
   }

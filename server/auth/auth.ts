@@ -4,9 +4,14 @@ import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { bearer } from 'better-auth/plugins';
 import { db } from '../db/client';
 import * as schema from '../db/schema';
-import { env } from '../env';
+import { ConfigError, env } from '../env';
+import { CLIENT_ADDRESS_HEADER } from '../http/client-address';
+import { authLogger } from '../logger';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy';
+import { signUpPolicy } from './sign-up-policy';
 
-function trustedOrigins(appUrl: string): string[] {
+/** Our own origins: better-auth checks writes against them, and so does the route wrapper. */
+export function trustedOrigins(appUrl: string): string[] {
   const url = new URL(appUrl);
   const origins = new Set([url.origin]);
   // The same server is commonly reached as localhost and 127.0.0.1; both are the same origin to us.
@@ -18,6 +23,8 @@ function trustedOrigins(appUrl: string): string[] {
 
 function createAuth() {
   const e = env();
+  // Without it better-auth signs sessions with a public default; `npm start` generates one.
+  if (!e.BETTER_AUTH_SECRET) throw new ConfigError('BETTER_AUTH_SECRET is not set: set it to 32+ random characters (e.g. `openssl rand -base64 32`)');
   const signInLimit = { window: e.SIGN_IN_RATE_LIMIT_WINDOW_SECONDS, max: e.SIGN_IN_RATE_LIMIT_MAX };
   return betterAuth({
     appName: 'Larkspur',
@@ -25,14 +32,21 @@ function createAuth() {
     basePath: '/api/auth',
     secret: e.BETTER_AUTH_SECRET,
     trustedOrigins: trustedOrigins(e.APP_URL),
+    logger: authLogger(),
     database: drizzleAdapter(db(), { provider: 'pg', schema }),
-    emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128, autoSignIn: true },
+    // autoSignIn off: better-auth then answers a sign-up for a taken email exactly like a new one
+    // (a synthetic user, no session), so sign-up cannot tell who has an account. The form signs in next.
+    emailAndPassword: { enabled: true, minPasswordLength: PASSWORD_MIN_LENGTH, maxPasswordLength: PASSWORD_MAX_LENGTH, autoSignIn: false },
     user: { additionalFields: { locale: { type: 'string', required: false, input: false } } },
     session: { expiresIn: 60 * 60 * 24 * 30, updateAge: 60 * 60 * 24 },
     advanced: {
       database: { generateId: () => crypto.randomUUID() },
       useSecureCookies: e.APP_URL.startsWith('https://'),
       defaultCookieAttributes: { httpOnly: true, sameSite: 'lax' },
+      // better-auth skips its origin checks when NODE_ENV=test; they stay on everywhere.
+      disableOriginCheck: false,
+      // Set by the /api/auth mount from TRUST_PROXY_HOPS, never taken from the client.
+      ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
     },
     rateLimit: {
       enabled: true,
@@ -42,8 +56,9 @@ function createAuth() {
       max: 300,
       customRules: { '/sign-in/email': signInLimit, '/sign-up/email': signInLimit },
     },
-    // Desktop webviews and scripts send `Authorization: Bearer <session token>`.
-    plugins: [bearer()],
+    // Desktop webviews and scripts send `Authorization: Bearer <token>`, the signed token from the
+    // `set-auth-token` header; the raw token as stored in the database is refused.
+    plugins: [bearer({ requireSignature: true }), signUpPolicy()],
     telemetry: { enabled: false },
   });
 }

@@ -4,12 +4,27 @@ import { personSchema, timestamp } from './shared';
 const avatarColor = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'Use a colour like #4f46e5');
 const agentName = z.string().trim().min(1, 'Name is required').max(80, 'Name is at most 80 characters');
 
+function parsedUrl(v: string): URL | null {
+  try {
+    return new URL(v);
+  } catch {
+    return null;
+  }
+}
+
+// Credentials in a URL end up in logs, screens and error messages: the key has its own write-only field.
+const baseUrl = z
+  .url({ protocol: /^https?$/, message: 'Base URL must be an http(s) URL' })
+  .max(2000, 'Base URL is at most 2000 characters')
+  .refine((v) => !parsedUrl(v)?.username && !parsedUrl(v)?.password, 'Base URL must not contain a user name or password: enter the key in the API key field')
+  .refine((v) => !/[?#]/.test(v), 'Base URL must not contain a query string or fragment');
+
 const openAiRuntimeInput = z.object({
   kind: z.literal('openai'),
-  base_url: z.url({ protocol: /^https?$/, message: 'Base URL must be an http(s) URL' }),
+  base_url: baseUrl,
   model: z.string().trim().min(1, 'Model is required').max(200),
-  // Left out on update: the stored key is kept.
-  api_key: z.string().min(1).max(500).optional(),
+  // Write-only. Left out on update: the stored key is kept while the base URL's origin stays the same.
+  api_key: z.string().min(1, 'API key is required').max(500).optional(),
   stream: z.boolean().default(false),
 });
 /** null: no runtime, the agent is offline. */
@@ -42,6 +57,8 @@ export const agentSchema = z.object({
   created_at: timestamp,
   /** Whether the viewer may change it: its owner or a workspace admin. */
   can_edit: z.boolean(),
+  /** Whether the viewer may connect it to a model endpoint or change that: workspace owners and admins. */
+  can_configure_runtime: z.boolean(),
 });
 export type Agent = z.infer<typeof agentSchema>;
 

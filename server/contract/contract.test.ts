@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { z } from 'zod';
 import { seedUser } from '@/test/seed';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
+import { SecretBox } from '@/server/crypto/secretbox';
+import { EMPTY_ALLOWLIST } from '@/server/net/endpoint-allowlist';
 import { agentView, createAgent, listAgents } from '@/server/services/agents';
 import { createChatSession, getChatSessionOrThrow, listChatMessages, sendChatMessage, sessionView } from '@/server/services/chat';
 import { createIssue, issueView } from '@/server/services/issues';
@@ -33,13 +36,18 @@ beforeAll(async () => {
   owner = await seedUser(t.db, 'Contract Owner');
   const ws = await createWorkspace(t.db, { name: 'Contract', slug: 'contract-team', issue_prefix: 'CON', ownerUserId: owner.id });
   wsId = ws.id;
-  const agent = await createAgent(t.db, {
-    workspaceId: wsId,
-    ownerUserId: owner.id,
-    name: 'Ada',
-    avatar_color: '#336699',
-    runtime: { kind: 'openai', base_url: 'http://127.0.0.1:9/v1', model: 'm', api_key: 'sk-test', stream: true },
-  });
+  const agent = await createAgent(
+    t.db,
+    {
+      workspaceId: wsId,
+      ownerUserId: owner.id,
+      ownerRole: 'owner',
+      name: 'Ada',
+      avatar_color: '#336699',
+      runtime: { kind: 'openai', base_url: 'https://models.example.com/v1', model: 'm', api_key: 'sk-test', stream: true },
+    },
+    { box: new SecretBox(randomBytes(32)), allowlist: EMPTY_ALLOWLIST },
+  );
   agentId = agent.id;
   const session = await createChatSession(t.db, { workspaceId: wsId, creatorUserId: owner.id, agentId });
   sessionId = session.session.id;

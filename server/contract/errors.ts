@@ -10,6 +10,9 @@ export const errorCodes = [
   'conflict',
   'gone',
   'rate_limited',
+  'quota_exceeded',
+  'payload_too_large',
+  'unsupported_media_type',
   'not_configured',
   'upstream_unavailable',
   'agent_offline',
@@ -28,6 +31,9 @@ export const errorStatus = {
   conflict: 409,
   gone: 410,
   rate_limited: 429,
+  quota_exceeded: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
   not_configured: 503,
   upstream_unavailable: 502,
   agent_offline: 409,
@@ -43,12 +49,16 @@ export function errorCodeForStatus(status: number): ErrorCode {
   return errorCodes.find((code) => errorStatus[code] === status) ?? 'internal';
 }
 
-/** `fields` maps an input path (`runtime.api_key`) to what is wrong with it. */
+/**
+ * `fields` maps an input path (`runtime.api_key`) to what is wrong with it; `reference` names the
+ * server's log line for an unexpected failure, for support to find it.
+ */
 export const errorBodySchema = z.object({
   error: z.object({
     code: errorCodeSchema,
     message: z.string(),
     fields: z.record(z.string(), z.string()).optional(),
+    reference: z.string().optional(),
   }),
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;

@@ -11,6 +11,7 @@ export const beginInstallInput = z.object({
   region: z.enum(larkRegions, { message: 'region must be feishu or lark' }).default('feishu'),
 });
 export const redeemBindingInput = z.object({ token: z.string().min(1, 'token is required').max(200) });
+export const bindingPreviewQuery = redeemBindingInput;
 
 export const larkInstallationSchema = z.object({
   id: z.string(),
@@ -120,3 +121,15 @@ export const larkBindingRedeemedSchema = z.object({
   agent: z.object({ id: z.string(), name: z.string() }),
 });
 export type LarkBindingRedeemed = z.infer<typeof larkBindingRedeemedSchema>;
+
+/** What a binding link would connect, shown before anyone confirms. Never the token or anything derived from it. */
+export const larkBindingPreviewSchema = z.object({
+  /** The name Lark reports for the Lark user the link was made for; null when Lark did not answer. */
+  lark_user: z.object({ name: z.string().nullable() }),
+  agent: z.object({ id: z.string(), name: z.string() }),
+  workspace: z.object({ id: z.string(), name: z.string(), slug: z.string() }),
+  /** The signed-in account that the Lark user would be connected to. */
+  account: z.object({ name: z.string(), email: z.string() }),
+  expires_at: timestamp,
+});
+export type LarkBindingPreview = z.infer<typeof larkBindingPreviewSchema>;

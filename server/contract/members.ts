@@ -5,10 +5,6 @@ export const memberRoles = ['owner', 'admin', 'member'] as const;
 export const memberRoleSchema = z.enum(memberRoles, { message: 'Role must be owner, admin or member' });
 export type MemberRole = z.infer<typeof memberRoleSchema>;
 
-export const addMemberInput = z.object({
-  email: z.email({ message: 'Enter a valid email address' }),
-  role: memberRoleSchema.default('member'),
-});
 export const changeMemberRoleInput = z.object({ role: memberRoleSchema });
 
 export const memberSchema = z.object({

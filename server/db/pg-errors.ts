@@ -20,3 +20,9 @@ export function isForeignKeyViolation(err: unknown, constraint?: string): boolea
   const e = pgError(err);
   return e?.code === '23503' && (!constraint || e.constraint === constraint);
 }
+
+/** A deadlock Postgres broke, a serialization failure or a NOWAIT lock refusal: the transaction lost a race. */
+export function isLockConflict(err: unknown): boolean {
+  const code = pgError(err)?.code;
+  return code === '40P01' || code === '40001' || code === '55P03';
+}

@@ -7,6 +7,7 @@ export const OUTBOX_QUEUE = 'lark-outbox';
 /** NOTIFYed on commit of every outbox job, so idle deliverers fetch at once instead of at their next poll. */
 export const OUTBOX_WAKE_CHANNEL = 'larkspur_outbox';
 export const MAINTENANCE_QUEUE = 'lark-maintenance';
+export const RETENTION_QUEUE = 'lark-retention';
 
 /** Adapts a Drizzle transaction to pg-boss's `db` option so a job commits (or not) with its cause. */
 function txAdapter(tx: DbOrTx): PgBoss.Db {
@@ -68,7 +69,7 @@ export function createJobQueue(input: { databaseUrl: string; maintenanceInterval
         boss.on('error', (err) => input.logger?.warn({ err }, 'job queue background error'));
         try {
           await boss.start();
-          for (const name of [OUTBOX_QUEUE, MAINTENANCE_QUEUE]) await boss.createQueue(name);
+          for (const name of [OUTBOX_QUEUE, MAINTENANCE_QUEUE, RETENTION_QUEUE]) await boss.createQueue(name);
           return;
         } catch (err) {
           // A half-started instance cannot start again: discard it and try with a new one.

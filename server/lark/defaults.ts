@@ -16,8 +16,8 @@ export const LARK_DEFAULTS = {
     // PingInterval is 120 s: far too long to notice a half-open socket while events pile up unseen.
     // After this much inbound quiet we send a WebSocket ping (RFC 6455: every endpoint answers it);
     // with no answer at all within the timeout, the connection is half-open and is replaced.
-    livenessProbeMs: 4_000,
-    livenessTimeoutMs: 9_000,
+    livenessProbeMs: 1_500,
+    livenessTimeoutMs: 3_000,
     // The platform redelivers after 3 s without ACK; answering 500 a little earlier keeps the outcome explicit.
     handlerTimeoutMs: 2_500,
   },

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
+import { sleep } from '../async/abortable';
 import type { Db } from '../db/client';
 import type { PgListener } from '../db/listen';
 import type { Env } from '../env';
-import { createJobQueue, MAINTENANCE_QUEUE, OUTBOX_QUEUE, OUTBOX_WAKE_CHANNEL } from '../jobs/queue';
+import { createJobQueue, MAINTENANCE_QUEUE, OUTBOX_QUEUE, OUTBOX_WAKE_CHANNEL, RETENTION_QUEUE } from '../jobs/queue';
 import type { WorkerMetrics } from '../ops/metrics';
 import type { FetchLike } from './api';
 import { LarkHub, hubConfigFromEnv, type HubConfig } from './hub/hub';
@@ -10,7 +11,7 @@ import { createIngress } from './inbound/ingress';
 import { countRegistrationSessionsByStatus } from './install/registration-sessions';
 import { runRegistrationPoller } from './install/registration-poller';
 import type { LarkIntegration } from './integration';
-import { runLarkMaintenance } from './maintenance';
+import { runLarkMaintenance, runLarkRetention } from './maintenance';
 import { deliverOutboxRow } from './outbound/deliver';
 import { countOutboxByStatus } from './outbound/outbox';
 import { runOutboxReconciler } from './outbound/reconciler';
@@ -20,6 +21,10 @@ import { larkTaskHooks, type TaskHooks } from './outbound/task-hooks';
 const OUTBOX_DELIVERERS = 4;
 const OUTBOX_BATCH = 10;
 const MAINTENANCE_CRON = '*/15 * * * *';
+// Hourly, off the quarter hours the maintenance pass runs on.
+const RETENTION_CRON = '7 * * * *';
+/** How often the gauges counted in the database are refreshed: a scrape serves the last values, so N scrapes cost no query. */
+export const DB_GAUGE_REFRESH_MS = 30_000;
 
 export type LarkEngineOptions = {
   db: Db;
@@ -33,6 +38,8 @@ export type LarkEngineOptions = {
   /** Overrides for tests: hub timings and the ACK-path dispatch budget. */
   hubConfig?: Partial<HubConfig>;
   dispatchBudgetMs?: number;
+  /** Overrides DB_GAUGE_REFRESH_MS (tests). */
+  gaugeRefreshMs?: number;
 };
 
 export type LarkEngine = {
@@ -42,8 +49,8 @@ export type LarkEngine = {
   /** Resolves when every loop has ended (after the signal aborted). */
   done: Promise<void>;
   isRunning(): boolean;
-  /** Refreshes the gauges read from the database, at scrape time. */
-  collectMetrics(): Promise<void>;
+  /** Copies the hub's in-memory state into gauges at scrape time; the database gauges refresh on their own timer. */
+  collectMetrics(): void;
   /** After `done`: stops the job queue within the deadline. */
   close(timeoutMs: number): Promise<void>;
 };
@@ -101,6 +108,14 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
   // Once at start too, off the hot path; the schedule covers the next pass if this one fails.
   void maintain().catch((err) => maintenanceLog.warn({ err }, 'startup maintenance failed'));
 
+  const retentionLog = log.child({ loop: 'lark-retention' });
+  await boss.work(RETENTION_QUEUE, { pollingIntervalSeconds: 10 }, () =>
+    runLarkRetention({ db, logger: retentionLog, outboxDays: config.LARK_OUTBOX_RETENTION_DAYS, auditDays: config.LARK_AUDIT_RETENTION_DAYS }),
+  );
+  await boss.schedule(RETENTION_QUEUE, RETENTION_CRON);
+
+  loops.push(runDbGaugeRefresher({ db, metrics, logger: log.child({ loop: 'metrics' }), intervalMs: opts.gaugeRefreshMs ?? DB_GAUGE_REFRESH_MS }, signal));
+
   const ingress = createIngress({
     db,
     listener,
@@ -138,15 +153,32 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
     taskHooks: larkTaskHooks(jobs),
     done: Promise.all(loops).then(() => undefined),
     isRunning: () => hub.isRunning(),
-    async collectMetrics() {
+    collectMetrics() {
       const stats = hub.stats();
       metrics.leasesHeld.set(stats.held);
       for (const [state, count] of Object.entries(stats.states)) metrics.connections.set({ state }, count);
-      metrics.outboxMessages.reset();
-      for (const [status, n] of Object.entries(await countOutboxByStatus(db))) metrics.outboxMessages.set({ status }, n);
-      metrics.registrationSessions.reset();
-      for (const [status, n] of Object.entries(await countRegistrationSessionsByStatus(db))) metrics.registrationSessions.set({ status }, n);
     },
     close: (timeoutMs) => jobQueue.stop(timeoutMs),
   };
+}
+
+/**
+ * Counts outbox rows and install sessions by status every `intervalMs`. These are whole-table
+ * aggregates: run per scrape, anyone who can reach /metrics could keep the database busy with them.
+ * A failed refresh keeps the last values until the next one.
+ */
+async function runDbGaugeRefresher(deps: { db: Db; metrics: WorkerMetrics; logger: Logger; intervalMs: number }, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const outbox = await countOutboxByStatus(deps.db);
+      const sessions = await countRegistrationSessionsByStatus(deps.db);
+      deps.metrics.outboxMessages.reset();
+      for (const [status, n] of Object.entries(outbox)) deps.metrics.outboxMessages.set({ status }, n);
+      deps.metrics.registrationSessions.reset();
+      for (const [status, n] of Object.entries(sessions)) deps.metrics.registrationSessions.set({ status }, n);
+    } catch (err) {
+      deps.logger.warn({ err }, 'refreshing database gauges failed; keeping the last values');
+    }
+    await sleep(deps.intervalMs, signal);
+  }
 }

@@ -53,6 +53,57 @@ export async function backfillBotUnionIds(deps: { db: Db; integration: LarkInteg
   return filled;
 }
 
+/** Rows deleted per statement: short transactions, so a large backlog never holds long locks or bloats one WAL burst. */
+export const RETENTION_BATCH = 1_000;
+/** Batches per table and run; what is left waits for the next hourly run. */
+export const RETENTION_MAX_BATCHES = 100;
+
+/**
+ * Deletes outbox rows that reached an outcome (sent, failed, skipped) more than `days` ago.
+ * Pending rows are live work and are never purged, whatever their age.
+ */
+export async function purgeFinishedOutbox(db: Db, days: number, batch = RETENTION_BATCH, maxBatches = RETENTION_MAX_BATCHES): Promise<number> {
+  return purgeInBatches(
+    () =>
+      db.execute(sql`
+        DELETE FROM lark_outbox WHERE id IN (
+          SELECT id FROM lark_outbox
+          WHERE status IN ('sent', 'failed', 'skipped') AND created_at < now() - make_interval(days => ${days})
+          LIMIT ${batch})`),
+    batch,
+    maxBatches,
+  );
+}
+
+/** Deletes audit rows (dropped events) received more than `days` ago. */
+export async function purgeInboundAudit(db: Db, days: number, batch = RETENTION_BATCH, maxBatches = RETENTION_MAX_BATCHES): Promise<number> {
+  return purgeInBatches(
+    () =>
+      db.execute(sql`
+        DELETE FROM lark_inbound_audit WHERE id IN (
+          SELECT id FROM lark_inbound_audit WHERE received_at < now() - make_interval(days => ${days}) ORDER BY id LIMIT ${batch})`),
+    batch,
+    maxBatches,
+  );
+}
+
+async function purgeInBatches(deleteBatch: () => Promise<{ rowCount: number | null }>, batch: number, maxBatches: number): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < maxBatches; i++) {
+    const deleted = (await deleteBatch()).rowCount ?? 0;
+    total += deleted;
+    if (deleted < batch) break;
+  }
+  return total;
+}
+
+/** The retention job: outbox and audit rows older than their configured number of days. */
+export async function runLarkRetention(deps: { db: Db; logger: Logger; outboxDays: number; auditDays: number }): Promise<void> {
+  const outbox = await purgeFinishedOutbox(deps.db, deps.outboxDays);
+  const audit = await purgeInboundAudit(deps.db, deps.auditDays);
+  deps.logger.info({ outbox, audit }, 'lark retention done');
+}
+
 /** One maintenance pass: purge what has outlived its use, and fill in what install could not learn. */
 export async function runLarkMaintenance(deps: { db: Db; integration: LarkIntegration; logger: Logger; fetch?: FetchLike }): Promise<void> {
   const dedup = await purgeInboundDedup(deps.db);

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/db';
-import { claimNodeIdentity, NodeIdInUseError, releaseNodeIdentity, runNodeHeartbeat } from './node-registry';
+import { claimNodeIdentity, NODE_FENCE_AFTER_MS, NODE_HEARTBEAT_MS, NODE_STALE_AFTER_MS, NodeIdInUseError, releaseNodeIdentity, runNodeHeartbeat } from './node-registry';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -29,4 +29,27 @@ test('a restarted process takes the identity over once its predecessor went stal
   await releaseNodeIdentity(t.db, { nodeId: 'node-restart', bootId: restarted });
   const next = await claimNodeIdentity(t.db, { nodeId: 'node-restart', waitMs: 0, logger });
   expect(next).not.toBe(restarted);
+});
+
+test('a worker that cannot renew its node row fences itself once, well before others may call it stale', async () => {
+  const bootId = await claimNodeIdentity(t.db, { nodeId: 'node-fence', logger });
+  let fenced = 0;
+  let databaseDown = false;
+  const flaky = new Proxy(t.db, {
+    get(target, prop, receiver) {
+      if (prop === 'execute' && databaseDown) return () => Promise.reject(new Error('connection terminated unexpectedly'));
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  const stop = new AbortController();
+  const beating = runNodeHeartbeat(flaky, { nodeId: 'node-fence', bootId, logger, heartbeatMs: 50, fenceAfterMs: 300, onFenced: () => fenced++ }, stop.signal);
+  await new Promise((r) => setTimeout(r, 400));
+  expect(fenced).toBe(0);
+  databaseDown = true;
+  await new Promise((r) => setTimeout(r, 800));
+  stop.abort();
+  await beating;
+  expect(fenced).toBe(1);
+  // Fenced at the first beat past the bound: still before a sibling may call this node stale.
+  expect(NODE_FENCE_AFTER_MS + NODE_HEARTBEAT_MS).toBeLessThan(NODE_STALE_AFTER_MS);
 });

@@ -6,8 +6,16 @@ import type { DbOrTx } from '../db/client';
 
 /** A running worker renews its node row this often. */
 export const NODE_HEARTBEAT_MS = 2_000;
-/** A node row not renewed for this long belongs to a process that is gone. */
-export const NODE_STALE_AFTER_MS = 6_000;
+/**
+ * A node row not renewed for this long belongs to a process that is gone: its bots are taken over
+ * without waiting for their leases to run out.
+ */
+export const NODE_STALE_AFTER_MS = 10_000;
+/**
+ * A worker that could not renew its node row for this long closes its Lark connections itself, well
+ * before others may call it stale, so two connections for one bot never overlap.
+ */
+export const NODE_FENCE_AFTER_MS = 6_000;
 
 export class NodeIdInUseError extends Error {}
 
@@ -41,18 +49,55 @@ export async function claimNodeIdentity(
   }
 }
 
-/** Renews the node row until the signal aborts, then gives the identity up at once for a successor. */
-export async function runNodeHeartbeat(db: DbOrTx, input: { nodeId: string; bootId: string; logger: Logger }, signal: AbortSignal): Promise<void> {
+/**
+ * Renews the node row until the signal aborts. When renewing has failed for NODE_FENCE_AFTER_MS (the
+ * database is unreachable, or this process was stalled), `onFenced` runs once, before any sibling
+ * can take this node's bots over; it runs again after the next failure streak.
+ */
+export async function runNodeHeartbeat(
+  db: DbOrTx,
+  input: { nodeId: string; bootId: string; logger: Logger; onFenced?: () => void; heartbeatMs?: number; fenceAfterMs?: number },
+  signal: AbortSignal,
+): Promise<void> {
+  const fenceAfterMs = input.fenceAfterMs ?? NODE_FENCE_AFTER_MS;
+  let lastRenewedAt = performance.now();
+  let fenced = false;
   while (!signal.aborted) {
-    await sleep(NODE_HEARTBEAT_MS, signal);
+    await sleep(input.heartbeatMs ?? NODE_HEARTBEAT_MS, signal);
     if (signal.aborted) break;
+    // Checked before renewing: after a stall, others may already count us stale.
+    if (!fenced && performance.now() - lastRenewedAt >= fenceAfterMs) {
+      fenced = true;
+      input.logger.error({ nodeId: input.nodeId }, 'node heartbeat stale; closing every Lark connection');
+      input.onFenced?.();
+    }
+    const startedAt = performance.now();
     try {
       const res = await db.execute(sql`UPDATE worker_node SET heartbeat_at = now() WHERE node_id = ${input.nodeId} AND boot_id = ${input.bootId}`);
       if ((res.rowCount ?? 0) === 0) input.logger.error({ nodeId: input.nodeId }, 'another process took over this NODE_ID');
+      lastRenewedAt = startedAt;
+      fenced = false;
     } catch (err) {
       input.logger.warn({ err }, 'node heartbeat failed; retrying');
     }
   }
+}
+
+/** Whether any of these nodes stopped heartbeating (their bots may be taken over now). */
+export async function anyNodeStale(db: DbOrTx, nodeIds: string[]): Promise<boolean> {
+  if (nodeIds.length === 0) return false;
+  const res = await db.execute<{ stale: boolean }>(sql`
+    SELECT EXISTS (
+      SELECT 1 FROM worker_node
+      WHERE node_id = ANY(${sql.param(nodeIds)}::text[]) AND heartbeat_at < now() - make_interval(secs => ${NODE_STALE_AFTER_MS / 1000})
+    ) AS stale`);
+  return res.rows[0]?.stale ?? false;
+}
+
+/** The node a lease token (`<node>-g<generation>`) belongs to. */
+export function leaseHolderNode(token: string): string | null {
+  const at = token.lastIndexOf('-g');
+  return at > 0 ? token.slice(0, at) : null;
 }
 
 /** Lets a successor with the same NODE_ID start without waiting (called after the leases are released). */

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
@@ -14,9 +15,19 @@ export type OpsServerOptions = {
   logger: Logger;
   /** Extra readiness conditions (e.g. the Lark hub is running) with their names. */
   readiness: () => Record<string, boolean>;
-  /** Refreshes gauges that are read from the database at scrape time. */
-  beforeScrape?: () => Promise<void>;
+  /** Copies in-memory state into gauges; synchronous on purpose, so a scrape never costs a query. */
+  beforeScrape?: () => void;
+  /** When set, /metrics and /readyz answer 401 without `Authorization: Bearer <token>`. */
+  token?: string;
 };
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/** Compares digests, so neither the token's content nor its length shows in the response time. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return timingSafeEqual(digest(match?.[1] ?? ''), digest(token)) && match !== null;
+}
 
 /** /healthz (alive), /readyz (database, migrations, loops) and /metrics for the worker. */
 export async function startOpsServer(opts: OpsServerOptions): Promise<{ port: number; close(): Promise<void> }> {
@@ -25,6 +36,12 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<{ port: nu
     try {
       if (path === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+        return;
+      }
+      if ((path === '/readyz' || path === '/metrics') && opts.token !== undefined && !bearerMatches(req.headers.authorization, opts.token)) {
+        res
+          .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' })
+          .end(JSON.stringify({ error: { code: 'unauthorized', message: 'A bearer token is required' } }));
         return;
       }
       if (path === '/readyz') {
@@ -42,8 +59,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<{ port: nu
         return;
       }
       if (path === '/metrics') {
-        // Counters still answer when the gauges that need the database cannot be refreshed.
-        await opts.beforeScrape?.().catch((err) => opts.logger.warn({ err }, 'refreshing database gauges failed'));
+        opts.beforeScrape?.();
         res.writeHead(200, { 'content-type': opts.metrics.registry.contentType }).end(await opts.metrics.registry.metrics());
         return;
       }

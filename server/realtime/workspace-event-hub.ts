@@ -1,9 +1,19 @@
 import { PgListener } from '../db/listen';
 import { env } from '../env';
-import { WORKSPACE_EVENTS_CHANNEL, type WorkspaceEventEnvelope } from '../events';
+import { isChatSessionEvent, WORKSPACE_EVENTS_CHANNEL, type WorkspaceEventEnvelope } from '../events';
 import { logger } from '../logger';
 
 type Listener = (event: WorkspaceEventEnvelope) => void;
+
+/**
+ * Whether a viewer may see an event. Chat session events go to the session's creator only, the
+ * same rule as `getChatSessionOrThrow` (sessions are private to their creator); an event whose
+ * session is unknown goes to nobody.
+ */
+export function eventVisibleTo(event: WorkspaceEventEnvelope, viewerUserId: string): boolean {
+  if (isChatSessionEvent(event)) return typeof event.session_creator_id === 'string' && event.session_creator_id === viewerUserId;
+  return true;
+}
 
 /**
  * Fans the workspace-events channel of this web process's one listener out to its open event
@@ -16,7 +26,11 @@ class WorkspaceEventHub {
 
   constructor(private readonly listener: PgListener) {}
 
-  subscribe(workspaceId: string, listener: Listener): () => void {
+  /** Delivers the workspace's events that `viewerUserId` may see. */
+  subscribe(workspaceId: string, viewerUserId: string, onEvent: Listener): () => void {
+    const listener: Listener = (event) => {
+      if (eventVisibleTo(event, viewerUserId)) onEvent(event);
+    };
     let set = this.listeners.get(workspaceId);
     if (!set) this.listeners.set(workspaceId, (set = new Set()));
     set.add(listener);

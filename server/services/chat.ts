@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { agent, agentTask, chatMessage, chatSession, user, type MemberRole } from '../db/schema';
 import { hasRole } from '../auth/roles';
@@ -8,6 +8,7 @@ import { AppError, notFound } from '../errors';
 import { emitWorkspaceEvent } from '../events';
 import { enqueueAgentTask, taskReference } from './tasks';
 import { inTransaction } from '../db/transaction';
+import { quotas } from '../env';
 
 export type ChatSessionRow = typeof chatSession.$inferSelect;
 export type ChatMessageRow = typeof chatMessage.$inferSelect;
@@ -15,27 +16,53 @@ export type ChatSessionWithCreator = { session: ChatSessionRow; creatorName: str
 
 const sessionSelection = { session: chatSession, creatorName: user.name };
 
+/**
+ * Starts a web chat. Each user may start at most `maxPerHour` (MAX_CHAT_SESSIONS_PER_HOUR) per
+ * workspace in any hour; Lark chats get their session from the dispatcher and are not counted.
+ */
 export async function createChatSession(
   db: DbOrTx,
-  input: { workspaceId: string; creatorUserId: string; agentId: string; title?: string },
+  input: { workspaceId: string; creatorUserId: string; agentId: string; title?: string; maxPerHour?: number },
 ) {
-  const [a] = await db
-    .select({ name: agent.name, archivedAt: agent.archivedAt })
-    .from(agent)
-    .where(and(eq(agent.workspaceId, input.workspaceId), eq(agent.id, input.agentId)));
-  if (!a) throw notFound('Agent');
-  if (a.archivedAt) throw new AppError('agent_archived', `${a.name} is archived`);
-  const [session] = await db
-    .insert(chatSession)
-    .values({
-      workspaceId: input.workspaceId,
-      agentId: input.agentId,
-      creatorUserId: input.creatorUserId,
-      channel: 'web',
-      title: input.title ?? `Chat with ${a.name}`,
-    })
-    .returning();
-  return getChatSessionOrThrow(db, { workspaceId: input.workspaceId, sessionId: session.id, viewerUserId: input.creatorUserId });
+  const maxPerHour = input.maxPerHour ?? quotas().MAX_CHAT_SESSIONS_PER_HOUR;
+  return inTransaction(db, async (tx) => {
+    const [a] = await tx
+      .select({ name: agent.name, archivedAt: agent.archivedAt })
+      .from(agent)
+      .where(and(eq(agent.workspaceId, input.workspaceId), eq(agent.id, input.agentId)));
+    if (!a) throw notFound('Agent');
+    if (a.archivedAt) throw new AppError('agent_archived', `${a.name} is archived`);
+    // Serializes one user's creations in this workspace, so concurrent requests cannot overshoot.
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('larkspur.chat-session-quota'), hashtext(${`${input.workspaceId}:${input.creatorUserId}`}))`);
+    const hourAgo = sql`now() - interval '1 hour'`;
+    const [recent] = await tx
+      .select({ n: count() })
+      .from(chatSession)
+      .where(
+        and(
+          eq(chatSession.workspaceId, input.workspaceId),
+          // updated_at >= created_at: this bound lets the (workspace_id, updated_at) index narrow the scan.
+          gt(chatSession.updatedAt, hourAgo),
+          gt(chatSession.createdAt, hourAgo),
+          eq(chatSession.creatorUserId, input.creatorUserId),
+          eq(chatSession.channel, 'web'),
+        ),
+      );
+    if (recent.n >= maxPerHour) {
+      throw new AppError('rate_limited', `You started ${recent.n} chats in this workspace in the last hour, the most allowed (${maxPerHour}). Continue an existing chat or try again later.`);
+    }
+    const [session] = await tx
+      .insert(chatSession)
+      .values({
+        workspaceId: input.workspaceId,
+        agentId: input.agentId,
+        creatorUserId: input.creatorUserId,
+        channel: 'web',
+        title: input.title ?? `Chat with ${a.name}`,
+      })
+      .returning();
+    return getChatSessionOrThrow(tx, { workspaceId: input.workspaceId, sessionId: session.id, viewerUserId: input.creatorUserId });
+  });
 }
 
 /** Sessions are private to their creator. */

@@ -1,10 +1,10 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { DbOrTx, Tx } from '../db/client';
 import { member, user, type MemberRole } from '../db/schema';
-import { isUniqueViolation } from '../db/pg-errors';
+import { isLockConflict } from '../db/pg-errors';
 import type { memberSchema } from '../contract/members';
 import type { Payload } from '../contract/shared';
-import { AppError, conflict, forbidden, notFound } from '../errors';
+import { conflict, forbidden, notFound } from '../errors';
 import { emitWorkspaceEvent } from '../events';
 import { inTransaction } from '../db/transaction';
 
@@ -29,30 +29,6 @@ async function getMemberOrThrow(db: DbOrTx, workspaceId: string, userId: string)
     .where(and(eq(member.workspaceId, workspaceId), eq(member.userId, userId)));
   if (!row) throw notFound('Member');
   return row;
-}
-
-/** Adds an existing account to the workspace. Only owners may create owners. */
-export async function addMember(
-  db: DbOrTx,
-  input: { workspaceId: string; actorRole: MemberRole; email: string; role: MemberRole },
-): Promise<MemberWithUser> {
-  if (input.role === 'owner' && input.actorRole !== 'owner') throw forbidden('Only owners can add owners');
-  const [account] = await db.select({ id: user.id }).from(user).where(eq(sql`lower(${user.email})`, input.email.toLowerCase()));
-  if (!account) {
-    throw new AppError('validation_failed', 'No account uses this email yet; ask them to sign up first', {
-      email: 'No account uses this email yet; ask them to sign up first',
-    });
-  }
-  try {
-    return await inTransaction(db, async (tx) => {
-      await tx.insert(member).values({ workspaceId: input.workspaceId, userId: account.id, role: input.role });
-      await emitWorkspaceEvent(tx, input.workspaceId, { type: 'members.changed' });
-      return getMemberOrThrow(tx, input.workspaceId, account.id);
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict('This person is already a member');
-    throw err;
-  }
 }
 
 /** Locks the workspace's owner rows so two concurrent demotions cannot leave it without an owner. */
@@ -80,21 +56,35 @@ export async function changeMemberRole(
   db: DbOrTx,
   input: { workspaceId: string; actorRole: MemberRole; userId: string; role: MemberRole },
 ): Promise<MemberWithUser> {
-  return inTransaction(db, async (tx) => {
-    const target = await lockMemberOrThrow(tx, input.workspaceId, input.userId);
-    if ((target.role === 'owner' || input.role === 'owner') && input.actorRole !== 'owner') {
-      throw forbidden('Only owners can grant or change the owner role');
-    }
-    if (target.role === 'owner' && input.role !== 'owner' && (await ownerCount(tx, input.workspaceId)) <= 1) {
-      throw conflict('A workspace needs at least one owner');
-    }
-    await tx
-      .update(member)
-      .set({ role: input.role })
-      .where(and(eq(member.workspaceId, input.workspaceId), eq(member.userId, input.userId)));
-    await emitWorkspaceEvent(tx, input.workspaceId, { type: 'members.changed' });
-    return getMemberOrThrow(tx, input.workspaceId, input.userId);
-  });
+  try {
+    return await inTransaction(db, async (tx) => {
+      // Owner rows first, in one order, then the target: two owners demoting each other queue on
+      // the same first row instead of each holding the row the other needs next.
+      await tx
+        .select({ userId: member.userId })
+        .from(member)
+        .where(and(eq(member.workspaceId, input.workspaceId), eq(member.role, 'owner')))
+        .orderBy(asc(member.userId))
+        .for('update');
+      const target = await lockMemberOrThrow(tx, input.workspaceId, input.userId);
+      if ((target.role === 'owner' || input.role === 'owner') && input.actorRole !== 'owner') {
+        throw forbidden('Only owners can grant or change the owner role');
+      }
+      if (target.role === 'owner' && input.role !== 'owner' && (await ownerCount(tx, input.workspaceId)) <= 1) {
+        throw conflict('A workspace needs at least one owner');
+      }
+      await tx
+        .update(member)
+        .set({ role: input.role })
+        .where(and(eq(member.workspaceId, input.workspaceId), eq(member.userId, input.userId)));
+      await emitWorkspaceEvent(tx, input.workspaceId, { type: 'members.changed' });
+      return getMemberOrThrow(tx, input.workspaceId, input.userId);
+    });
+  } catch (err) {
+    // Postgres broke a lock cycle with another membership change (a removal locks in its own order).
+    if (isLockConflict(err)) throw conflict('The members changed at the same time; reload and try again');
+    throw err;
+  }
 }
 
 /**

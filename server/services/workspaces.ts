@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, count, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { member, workspace, type MemberRole } from '../db/schema';
 import { isUniqueViolation } from '../db/pg-errors';
@@ -6,15 +6,29 @@ import type { Payload } from '../contract/shared';
 import type { CreateWorkspaceInput, WorkspaceSummary, workspaceSchema } from '../contract/workspaces';
 import { AppError, notFound } from '../errors';
 import { inTransaction } from '../db/transaction';
+import { quotas } from '../env';
 
 export type WorkspaceRow = typeof workspace.$inferSelect;
 /** A workspace together with the role the looking user holds in it. */
 export type MemberWorkspace = { workspace: WorkspaceRow; role: MemberRole };
 
-/** Creates a workspace with the caller as its owner. */
-export async function createWorkspace(db: DbOrTx, input: CreateWorkspaceInput & { ownerUserId: string }): Promise<WorkspaceRow> {
+/**
+ * Creates a workspace with the caller as its owner, up to `maxOwned` (MAX_WORKSPACES_PER_USER)
+ * owned workspaces, so one sign-up cannot fill the database with them.
+ */
+export async function createWorkspace(db: DbOrTx, input: CreateWorkspaceInput & { ownerUserId: string; maxOwned?: number }): Promise<WorkspaceRow> {
+  const maxOwned = input.maxOwned ?? quotas().MAX_WORKSPACES_PER_USER;
   try {
     return await inTransaction(db, async (tx) => {
+      // Serializes one user's creations, so two at once cannot both pass the count below.
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('larkspur.workspace-quota'), hashtext(${input.ownerUserId}))`);
+      const [owned] = await tx
+        .select({ n: count() })
+        .from(member)
+        .where(and(eq(member.userId, input.ownerUserId), eq(member.role, 'owner')));
+      if (owned.n >= maxOwned) {
+        throw new AppError('quota_exceeded', `You already own ${owned.n} workspaces, the most one account may own (${maxOwned}). Delete one or ask an operator to raise the limit.`);
+      }
       const [ws] = await tx
         .insert(workspace)
         .values({ name: input.name, slug: input.slug, issuePrefix: input.issue_prefix })

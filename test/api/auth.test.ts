@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as me from '@/app/api/me/route';
-import { auth } from '@/server/auth/auth';
+import { handleAuthRequest } from '@/server/http/auth-request';
+import { PEER_ADDRESS_HEADER } from '@/server/http/client-address';
 import { call, signUp, TEST_APP_URL } from '../api';
 import { useTestDatabase, type TestDatabase } from '../db';
 
@@ -12,10 +13,10 @@ beforeAll(async () => {
 afterAll(async () => t?.drop());
 
 function signIn(email: string, password: string, ip: string) {
-  return auth().handler(
+  return handleAuthRequest(
     new Request(`${TEST_APP_URL}/api/auth/sign-in/email`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', origin: TEST_APP_URL, 'x-forwarded-for': ip },
+      headers: { 'content-type': 'application/json', origin: TEST_APP_URL, [PEER_ADDRESS_HEADER]: ip },
       body: JSON.stringify({ email, password }),
     }),
   );
@@ -46,7 +47,7 @@ describe('sign-in', () => {
 
   test('sign-out ends the session', async () => {
     const user = await signUp('Sol');
-    const out = await auth().handler(
+    const out = await handleAuthRequest(
       new Request(`${TEST_APP_URL}/api/auth/sign-out`, { method: 'POST', headers: { authorization: `Bearer ${user.token}`, origin: TEST_APP_URL } }),
     );
     expect(out.status).toBe(200);

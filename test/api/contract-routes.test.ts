@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { z } from 'zod';
 import { call, signUp, type TestUser } from '../api';
@@ -34,6 +35,8 @@ let sessionId: string;
 
 beforeAll(async () => {
   t = await useTestDatabase();
+  // Model keys are stored sealed: saving one needs the server's secret key.
+  process.env.LARK_SECRET_KEY ??= randomBytes(32).toString('base64');
   owner = await signUp('Contract Owner');
   const created = await call(workspaces.POST, 'POST', { token: owner.token, body: { name: 'Contract', slug: 'contract-team', issue_prefix: 'CON' } });
   expectContract(workspaceResponse, created.body);
@@ -41,7 +44,7 @@ beforeAll(async () => {
   const agent = await call(agents.POST, 'POST', {
     token: owner.token,
     params: { id: wsId },
-    body: { name: 'Ada', avatar_color: '#336699', runtime: { kind: 'openai', base_url: 'http://127.0.0.1:9/v1', model: 'm', api_key: 'sk-test' } },
+    body: { name: 'Ada', avatar_color: '#336699', runtime: { kind: 'openai', base_url: 'https://models.example.com/v1', model: 'm', api_key: 'sk-test' } },
   });
   expectContract(agentResponse, agent.body);
   agentId = agent.body.agent.id;

@@ -1,12 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { call, signUp, type TestUser } from '../api';
+import { call, joinByInvitation, signUp, type TestUser } from '../api';
 import { useTestDatabase, type TestDatabase } from '../db';
+import { resetEnvForTests } from '@/server/env';
 import * as me from '@/app/api/me/route';
 import * as workspaces from '@/app/api/workspaces/route';
 import * as bySlug from '@/app/api/workspaces/by-slug/[slug]/route';
 import * as ws from '@/app/api/workspaces/[id]/route';
 import * as members from '@/app/api/workspaces/[id]/members/route';
 import * as memberOne from '@/app/api/workspaces/[id]/members/[userId]/route';
+import * as invitations from '@/app/api/workspaces/[id]/invitations/route';
 import * as agents from '@/app/api/workspaces/[id]/agents/route';
 import * as agentOne from '@/app/api/workspaces/[id]/agents/[agentId]/route';
 import * as archive from '@/app/api/workspaces/[id]/agents/[agentId]/archive/route';
@@ -42,7 +45,7 @@ beforeAll(async () => {
   plainMember = await signUp('Member');
   wsA = await createWorkspace(owner, 'alpha-team', 'ALP');
   wsB = await createWorkspace(outsider, 'beta-team', 'BET');
-  expect((await call(members.POST, 'POST', { token: owner.token, params: { id: wsA.id }, body: { email: plainMember.email, role: 'member' } })).status).toBe(201);
+  await joinByInvitation({ inviter: owner, workspaceId: wsA.id, invitee: plainMember });
   agentA = (await call(agents.POST, 'POST', { token: owner.token, params: { id: wsA.id }, body: { name: 'Echo', avatar_color: '#336699', runtime: { kind: 'echo' } } })).body.agent;
   agentB = (await call(agents.POST, 'POST', { token: outsider.token, params: { id: wsB.id }, body: { name: 'Other', avatar_color: '#993366', runtime: null } })).body.agent;
   sessionA = (await call(sessions.POST, 'POST', { token: owner.token, params: { id: wsA.id }, body: { agent_id: agentA.id } })).body.session;
@@ -58,7 +61,8 @@ const scopedRoutes: Route[] = [
   { name: 'GET workspace', handler: ws.GET, method: 'GET', params: () => ({ id: wsA.id }) },
   { name: 'PATCH workspace', handler: ws.PATCH, method: 'PATCH', params: () => ({ id: wsA.id }), body: { name: 'x' } },
   { name: 'GET members', handler: members.GET, method: 'GET', params: () => ({ id: wsA.id }) },
-  { name: 'POST members', handler: members.POST, method: 'POST', params: () => ({ id: wsA.id }), body: { email: 'nobody@example.com', role: 'member' } },
+  { name: 'GET invitations', handler: invitations.GET, method: 'GET', params: () => ({ id: wsA.id }) },
+  { name: 'POST invitations', handler: invitations.POST, method: 'POST', params: () => ({ id: wsA.id }), body: { email: 'nobody@example.com', role: 'member' } },
   { child: true, name: 'PATCH member', handler: memberOne.PATCH, method: 'PATCH', params: () => ({ id: wsA.id, userId: plainMember.id }), body: { role: 'admin' } },
   { child: true, name: 'DELETE member', handler: memberOne.DELETE, method: 'DELETE', params: () => ({ id: wsA.id, userId: plainMember.id }) },
   { name: 'GET agents', handler: agents.GET, method: 'GET', params: () => ({ id: wsA.id }) },
@@ -118,10 +122,10 @@ describe('tenant isolation', () => {
 });
 
 describe('role checks on mutating routes', () => {
-  test('a member cannot rename the workspace, add members, change roles or remove others', async () => {
+  test('a member cannot rename the workspace, invite people, change roles or remove others', async () => {
     const p = { id: wsA.id };
     expect((await call(ws.PATCH, 'PATCH', { token: plainMember.token, params: p, body: { name: 'Renamed' } })).status).toBe(403);
-    expect((await call(members.POST, 'POST', { token: plainMember.token, params: p, body: { email: outsider.email, role: 'member' } })).status).toBe(403);
+    expect((await call(invitations.POST, 'POST', { token: plainMember.token, params: p, body: { email: outsider.email, role: 'member' } })).status).toBe(403);
     expect((await call(memberOne.PATCH, 'PATCH', { token: plainMember.token, params: { ...p, userId: owner.id }, body: { role: 'member' } })).status).toBe(403);
     expect((await call(memberOne.PATCH, 'PATCH', { token: plainMember.token, params: { ...p, userId: plainMember.id }, body: { role: 'admin' } })).status).toBe(403);
     expect((await call(memberOne.DELETE, 'DELETE', { token: plainMember.token, params: { ...p, userId: owner.id } })).status).toBe(403);
@@ -140,8 +144,11 @@ describe('role checks on mutating routes', () => {
   test('an admin can manage members but not owners', async () => {
     const admin = await signUp('Admin');
     const p = { id: wsA.id };
-    expect((await call(members.POST, 'POST', { token: owner.token, params: p, body: { email: admin.email, role: 'admin' } })).status).toBe(201);
-    expect((await call(members.POST, 'POST', { token: admin.token, params: p, body: { email: outsider.email, role: 'owner' } })).status).toBe(403);
+    await joinByInvitation({ inviter: owner, workspaceId: wsA.id, invitee: admin, role: 'admin' });
+    // Ownership is never handed out by link: the role is not one an invitation can carry.
+    const ownerInvite = await call(invitations.POST, 'POST', { token: admin.token, params: p, body: { email: outsider.email, role: 'owner' } });
+    expect(ownerInvite.status).toBe(422);
+    expect(ownerInvite.body.error.fields.role).toBeTruthy();
     expect((await call(memberOne.PATCH, 'PATCH', { token: admin.token, params: { ...p, userId: owner.id }, body: { role: 'member' } })).status).toBe(403);
     const promoted = await call(memberOne.PATCH, 'PATCH', { token: admin.token, params: { ...p, userId: plainMember.id }, body: { role: 'admin' } });
     expect(promoted.status).toBe(200);
@@ -175,28 +182,39 @@ describe('bad input changes nothing', () => {
     expect(res.body.error.fields.slug).toBeTruthy();
   });
 
-  test('adding an unknown email is a 422 on the email field; adding twice is 409', async () => {
-    const unknown = await call(members.POST, 'POST', { token: owner.token, params: { id: wsA.id }, body: { email: 'ghost@example.com' } });
-    expect(unknown.status).toBe(422);
-    expect(unknown.body.error.fields.email).toMatch(/sign up/);
-    const twice = await call(members.POST, 'POST', { token: owner.token, params: { id: wsA.id }, body: { email: plainMember.email } });
+  test("inviting a malformed email is a 422 on the email field; inviting a member's email is 409", async () => {
+    const malformed = await call(invitations.POST, 'POST', { token: owner.token, params: { id: wsA.id }, body: { email: 'ghost-at-example.com' } });
+    expect(malformed.status).toBe(422);
+    expect(malformed.body.error.fields.email).toBeTruthy();
+    const twice = await call(invitations.POST, 'POST', { token: owner.token, params: { id: wsA.id }, body: { email: plainMember.email } });
     expect(twice.status).toBe(409);
   });
 
   test('agent runtime validation', async () => {
     const p = { id: wsA.id };
-    const noKey = await call(agents.POST, 'POST', { token: owner.token, params: p, body: { name: 'GPT', avatar_color: '#123456', runtime: { kind: 'openai', base_url: 'http://127.0.0.1:1/v1', model: 'm' } } });
-    expect(noKey.status).toBe(422);
-    const badColour = await call(agents.POST, 'POST', { token: owner.token, params: p, body: { name: 'X', avatar_color: 'red' } });
-    expect(badColour.status).toBe(422);
-    const created = await call(agents.POST, 'POST', { token: owner.token, params: p, body: { name: 'GPT', avatar_color: '#123456', runtime: { kind: 'openai', base_url: 'http://127.0.0.1:1/v1', model: 'm', api_key: 'sk-secret-value' } } });
-    expect(created.status).toBe(201);
-    expect(JSON.stringify(created.body)).not.toContain('sk-secret-value');
-    expect(created.body.agent.runtime).toEqual({ kind: 'openai', base_url: 'http://127.0.0.1:1/v1', model: 'm', stream: false, has_api_key: true });
-    // Changing the model without resending the key keeps the stored key.
-    const kept = await call(agentOne.PATCH, 'PATCH', { token: owner.token, params: { ...p, agentId: created.body.agent.id }, body: { runtime: { kind: 'openai', base_url: 'http://127.0.0.1:1/v1', model: 'm2' } } });
-    expect(kept.status).toBe(200);
-    expect(kept.body.agent.runtime).toMatchObject({ model: 'm2', has_api_key: true });
+    // Model keys are stored sealed: saving one needs the server's secret key.
+    const previousKey = process.env.LARK_SECRET_KEY;
+    process.env.LARK_SECRET_KEY = randomBytes(32).toString('base64');
+    resetEnvForTests();
+    const base_url = 'https://models.example.com/v1';
+    try {
+      const noKey = await call(agents.POST, 'POST', { token: owner.token, params: p, body: { name: 'GPT', avatar_color: '#123456', runtime: { kind: 'openai', base_url, model: 'm' } } });
+      expect(noKey.status).toBe(422);
+      const badColour = await call(agents.POST, 'POST', { token: owner.token, params: p, body: { name: 'X', avatar_color: 'red' } });
+      expect(badColour.status).toBe(422);
+      const created = await call(agents.POST, 'POST', { token: owner.token, params: p, body: { name: 'GPT', avatar_color: '#123456', runtime: { kind: 'openai', base_url, model: 'm', api_key: 'sk-secret-value' } } });
+      expect(created.status).toBe(201);
+      expect(JSON.stringify(created.body)).not.toContain('sk-secret-value');
+      expect(created.body.agent.runtime).toEqual({ kind: 'openai', base_url, model: 'm', stream: false, has_api_key: true });
+      // Changing the model without resending the key keeps the stored key.
+      const kept = await call(agentOne.PATCH, 'PATCH', { token: owner.token, params: { ...p, agentId: created.body.agent.id }, body: { runtime: { kind: 'openai', base_url, model: 'm2' } } });
+      expect(kept.status).toBe(200);
+      expect(kept.body.agent.runtime).toMatchObject({ model: 'm2', has_api_key: true });
+    } finally {
+      if (previousKey === undefined) delete process.env.LARK_SECRET_KEY;
+      else process.env.LARK_SECRET_KEY = previousKey;
+      resetEnvForTests();
+    }
   });
 
   test('an empty message is rejected and writes nothing', async () => {
@@ -254,7 +272,7 @@ describe('issues', () => {
 describe('membership removal', () => {
   test('a removed member loses access at once', async () => {
     const temp = await signUp('Temp');
-    expect((await call(members.POST, 'POST', { token: owner.token, params: { id: wsA.id }, body: { email: temp.email } })).status).toBe(201);
+    await joinByInvitation({ inviter: owner, workspaceId: wsA.id, invitee: temp });
     expect((await call(ws.GET, 'GET', { token: temp.token, params: { id: wsA.id } })).status).toBe(200);
     expect((await call(memberOne.DELETE, 'DELETE', { token: owner.token, params: { id: wsA.id, userId: temp.id } })).status).toBe(204);
     expect((await call(ws.GET, 'GET', { token: temp.token, params: { id: wsA.id } })).status).toBe(404);

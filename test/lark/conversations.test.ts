@@ -3,7 +3,6 @@ import { and, eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as redeem from '@/app/api/lark/binding/redeem/route';
-import * as members from '@/app/api/workspaces/[id]/members/route';
 import * as memberOne from '@/app/api/workspaces/[id]/members/[userId]/route';
 import * as workspaces from '@/app/api/workspaces/route';
 import * as installationsRoute from '@/app/api/workspaces/[id]/lark/installations/route';
@@ -19,7 +18,7 @@ import { reconcileOutbox } from '@/server/lark/outbound/reconciler';
 import { AbandonedClaims, claimInboundMessage } from '@/server/lark/inbound/dedup';
 import type { LarkIntegration } from '@/server/lark/integration';
 import { startWorker, type RunningWorker } from '@/worker/worker';
-import { call, signUp, type TestUser } from '../api';
+import { call, joinByInvitation, signUp, type TestUser } from '../api';
 import { useTestDatabase, type TestDatabase } from '../db';
 import { seedAgent } from '../seed';
 import { startSim, waitFor, type Sim } from './sim';
@@ -131,6 +130,8 @@ beforeAll(async () => {
     fetch: faultyFetch,
     hubConfig: { leaseRenewMs: 300, sweepMs: 500, backoffMinMs: 50, backoffMaxMs: 500 },
     opsPort: 0,
+    // The metrics test reads the outbox gauge right after the traffic it counts.
+    gaugeRefreshMs: 200,
   });
   owner = await signUp('Owner');
   ws = (await call(workspaces.POST, 'POST', { token: owner.token, body: { name: 'Acme', slug: 'acme-conv', issue_prefix: 'MUL' } })).body.workspace;
@@ -195,7 +196,7 @@ describe('Lark conversations', () => {
 
     // The member opens the link while signed in: bound; the next message reaches the agent.
     const member = await signUp('Stranger in Larkspur');
-    await call(members.POST, 'POST', { token: owner.token, params: { id: ws.id }, body: { email: member.email } });
+    await joinByInvitation({ inviter: owner, workspaceId: ws.id, invitee: member });
     const redeemed = await call(redeem.POST, 'POST', { token: member.token, body: { token: url![1] } });
     expect(redeemed.status).toBe(200);
     expect(redeemed.body).toMatchObject({ workspace: { id: ws.id, slug: 'acme-conv' }, agent: { id: echoBot.agentId, name: 'Echo' } });
@@ -307,7 +308,7 @@ describe('Lark conversations', () => {
 
   test('removing a member stops their Lark messages at once', async () => {
     const leaver = await signUp('Leaver');
-    await call(members.POST, 'POST', { token: owner.token, params: { id: ws.id }, body: { email: leaver.email } });
+    await joinByInvitation({ inviter: owner, workspaceId: ws.id, invitee: leaver });
     const u = await newLarkUser('Lou');
     await bind(echoBot, u.id, leaver);
     expect((await call(memberOne.DELETE, 'DELETE', { token: owner.token, params: { id: ws.id, userId: leaver.id } })).status).toBe(204);
@@ -347,7 +348,7 @@ describe('admin views', () => {
     expect(res.body.drops.some((d: { reason: string }) => d.reason === 'not_addressed_in_group')).toBe(true);
     expect(Object.keys(res.body.drops[0]).sort()).toEqual(['chat_id', 'event_type', 'reason', 'received_at']);
     const member = await signUp('Viewer');
-    await call(members.POST, 'POST', { token: owner.token, params: { id: ws.id }, body: { email: member.email } });
+    await joinByInvitation({ inviter: owner, workspaceId: ws.id, invitee: member });
     expect((await call(drops.GET, 'GET', { token: member.token, params: { id: ws.id, installationId: echoBot.installationId } })).status).toBe(403);
   });
 });
@@ -485,7 +486,7 @@ describe('dispatcher', () => {
     await t.db.execute(sql`ALTER TABLE lark_user_binding DROP CONSTRAINT lark_user_binding_member_fk`);
     try {
       const ghost = await signUp('Ghost');
-      await call(members.POST, 'POST', { token: owner.token, params: { id: ws.id }, body: { email: ghost.email } });
+      await joinByInvitation({ inviter: owner, workspaceId: ws.id, invitee: ghost });
       const u = await newLarkUser('Ghosty');
       await bind(echoBot, u.id, ghost);
       await t.db.execute(sql`DELETE FROM member WHERE user_id = ${ghost.id}`);
@@ -532,7 +533,7 @@ describe('binding redemption', () => {
     expect(forbidden.status).toBe(403);
     await t.db.insert(larkUserBinding).values({ workspaceId: ws.id, installationId: echoBot.installationId, userId: owner.id, larkOpenId: 'ou_contested' });
     const other = await signUp('Other');
-    await call(members.POST, 'POST', { token: owner.token, params: { id: ws.id }, body: { email: other.email } });
+    await joinByInvitation({ inviter: owner, workspaceId: ws.id, invitee: other });
     const taken = await call(redeem.POST, 'POST', { token: other.token, body: { token: raw } });
     expect(taken.status).toBe(409);
     const [row] = await t.db.select().from(larkBindingToken).where(eq(larkBindingToken.larkOpenId, 'ou_contested'));
@@ -568,7 +569,7 @@ describe('faults', () => {
     expect(cards).toHaveLength(1);
     const url = JSON.stringify(cards[0].content).match(/\/lark\/bind\?token=([A-Za-z0-9_-]+)/);
     const member = await signUp('Nell in Larkspur');
-    await call(members.POST, 'POST', { token: owner.token, params: { id: ws.id }, body: { email: member.email } });
+    await joinByInvitation({ inviter: owner, workspaceId: ws.id, invitee: member });
     const redeemed = await call(redeem.POST, 'POST', { token: member.token, body: { token: url![1] } });
     expect(redeemed.status).toBe(200);
   });

@@ -1,12 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as drops from '@/app/api/workspaces/[id]/lark/installations/[installationId]/drops/route';
-import * as members from '@/app/api/workspaces/[id]/members/route';
 import * as workspaces from '@/app/api/workspaces/route';
 import { errorBodySchema } from '@/server/contract/errors';
 import { larkInboundDropsResponse } from '@/server/contract/lark';
 import { larkInboundAudit, larkInstallation } from '@/server/db/schema';
-import { call, signUp, type TestUser } from '../api';
+import { call, joinByInvitation, signUp, type TestUser } from '../api';
 import { useTestDatabase, type TestDatabase } from '../db';
 import { seedAgent } from '../seed';
 
@@ -44,7 +43,7 @@ beforeAll(async () => {
   ws = (await call(workspaces.POST, 'POST', { token: owner.token, body: { name: 'Drops', slug: 'drops-paging', issue_prefix: 'DRP' } })).body.workspace;
   otherWs = (await call(workspaces.POST, 'POST', { token: outsider.token, body: { name: 'Other', slug: 'drops-other', issue_prefix: 'OTH' } })).body.workspace;
   for (const [u, role] of [[admin, 'admin'], [plain, 'member']] as const) {
-    expect((await call(members.POST, 'POST', { token: owner.token, params: { id: ws.id }, body: { email: u.email, role } })).status).toBe(201);
+    await joinByInvitation({ inviter: owner, workspaceId: ws.id, invitee: u, role });
   }
   installationId = await installation(ws.id, owner.id, 'cli_dropspaging1');
   otherInstallationId = await installation(otherWs.id, outsider.id, 'cli_dropspaging2');

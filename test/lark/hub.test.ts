@@ -310,6 +310,26 @@ describe('hub', () => {
     expect((await leaseOf(installation.id)).wsLeaseToken).toMatch(/^node-heir-g\d+$/);
   });
 
+  test("a lease whose worker stopped heartbeating is taken over before the lease runs out; a heartbeating one is respected", async () => {
+    await revokeAllActive();
+    const gone = await installApp();
+    const alive = await installApp();
+    await t.db.execute(sql`INSERT INTO worker_node (node_id, boot_id, heartbeat_at) VALUES
+      ('node-gone', gen_random_uuid(), now() - interval '1 minute'), ('node-alive', gen_random_uuid(), now())
+      ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`);
+    for (const [app, token] of [[gone, 'node-gone-g1'], [alive, 'node-alive-g1']] as const) {
+      await t.db
+        .update(larkInstallation)
+        .set({ wsLeaseToken: token, wsLeaseExpiresAt: sql`now() + interval '5 minutes'` })
+        .where(eq(larkInstallation.id, app.installation.id));
+    }
+    startHub({ nodeId: 'node-heir', config: { sweepMs: 600_000 } });
+    await waitFor(async () => (await connections(gone.app.app_id)) === 1, 8000, 'takeover from a stale worker');
+    expect((await leaseOf(gone.installation.id)).wsLeaseToken).toMatch(/^node-heir-g\d+$/);
+    expect((await leaseOf(alive.installation.id)).wsLeaseToken).toBe('node-alive-g1');
+    expect(await connections(alive.app.app_id)).toBe(0);
+  });
+
   test('a released lease is taken over at once by another worker (sweeps disabled)', async () => {
     await revokeAllActive();
     const { installation, app } = await installApp();

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { and, eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import * as members from '@/app/api/workspaces/[id]/members/route';
 import * as workspaces from '@/app/api/workspaces/route';
 import { SecretBox } from '@/server/crypto/secretbox';
 import { agentTask, larkBindingToken, larkInboundAudit, larkInstallation, larkOutbox, larkUserBinding } from '@/server/db/schema';
@@ -13,7 +12,7 @@ import { createJobQueue } from '@/server/jobs/queue';
 import { dispatchInboundEvent, type DispatcherDeps } from '@/server/lark/inbound/dispatcher';
 import type { LarkIntegration } from '@/server/lark/integration';
 import { startWorker, type RunningWorker } from '@/worker/worker';
-import { call, signUp, type TestUser } from '../api';
+import { call, joinByInvitation, signUp, type TestUser } from '../api';
 import { useTestDatabase, type TestDatabase } from '../db';
 import { seedAgent } from '../seed';
 import { startSim, waitFor, type Sim } from './sim';
@@ -133,6 +132,8 @@ beforeAll(async () => {
     LARK_OPEN_BASE_URL: `${sim.url}/{region}`,
     LARK_ACCOUNTS_BASE_URL: `${sim.url}/{region}`,
     WORKER_POLL_INTERVAL_MS: '100',
+    // The failing model listens on loopback, which agents may only reach when allowlisted.
+    AGENT_ENDPOINT_ALLOWLIST: '127.0.0.1',
   };
   Object.assign(process.env, envSource);
   resetEnvForTests();
@@ -149,7 +150,7 @@ beforeAll(async () => {
   owner = await signUp('Owner');
   teammate = await signUp('Teammate');
   ws = (await call(workspaces.POST, 'POST', { token: owner.token, body: { name: 'Acme', slug: 'acme-inbound-rules', issue_prefix: 'MUL' } })).body.workspace;
-  expect((await call(members.POST, 'POST', { token: owner.token, params: { id: ws.id }, body: { email: teammate.email } })).status).toBe(201);
+  await joinByInvitation({ inviter: owner, workspaceId: ws.id, invitee: teammate });
   tenantKey = (await sim.control('POST', '/tenants', { brand: 'feishu', name: 'Acme' })).tenant_key;
   echoBot = await installBot('Echo');
 }, 60_000);

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import * as agents from '@/app/api/workspaces/[id]/agents/route';
-import * as members from '@/app/api/workspaces/[id]/members/route';
 import * as memberOne from '@/app/api/workspaces/[id]/members/[userId]/route';
 import * as begin from '@/app/api/workspaces/[id]/lark/install/begin/route';
 import * as status from '@/app/api/workspaces/[id]/lark/install/[sessionId]/status/route';
@@ -13,7 +12,7 @@ import { larkInstallation, larkRegistrationSession, larkUserBinding } from '@/se
 import { resetEnvForTests } from '@/server/env';
 import { larkIntegration, resetLarkIntegrationForTests } from '@/server/lark/integration';
 import { pollDueRegistrations, type RegistrationPollerOptions } from '@/server/lark/install/registration-poller';
-import { call, signUp, type TestUser } from '../api';
+import { call, joinByInvitation, signUp, type TestUser } from '../api';
 import { useTestDatabase, type TestDatabase } from '../db';
 import { captureLogs } from './log-capture';
 import { startSim, type Sim } from './sim';
@@ -77,7 +76,7 @@ beforeAll(async () => {
   ws = (await call(workspaces.POST, 'POST', { token: owner.token, body: { name: 'Acme', slug: 'acme-lark', issue_prefix: 'MUL' } })).body.workspace;
   otherWs = (await call(workspaces.POST, 'POST', { token: outsider.token, body: { name: 'Other', slug: 'other-lark', issue_prefix: 'OTH' } })).body.workspace;
   for (const [u, role] of [[admin, 'admin'], [plain, 'member']] as const) {
-    expect((await call(members.POST, 'POST', { token: owner.token, params: { id: ws.id }, body: { email: u.email, role } })).status).toBe(201);
+    await joinByInvitation({ inviter: owner, workspaceId: ws.id, invitee: u, role });
   }
   const feishuTenant = await sim.control('POST', '/tenants', { brand: 'feishu', name: 'Acme CN' });
   const larkTenant = await sim.control('POST', '/tenants', { brand: 'lark', name: 'Acme Global' });
@@ -255,7 +254,7 @@ describe('error reasons', () => {
       admin,
     );
     expect(s.error_reason).toBe('installer_bind_failed');
-    await call(members.POST, 'POST', { token: owner.token, params: { id: ws.id }, body: { email: admin.email, role: 'admin' } });
+    await joinByInvitation({ inviter: owner, workspaceId: ws.id, invitee: admin, role: 'admin' });
   });
 
   test('internal_error when the stored device code cannot be read', async () => {
@@ -287,7 +286,7 @@ describe('install routes', () => {
     expect((await call(status.GET, 'GET', { token: plain.token, params: { id: ws.id, sessionId: started.session_id } })).status).toBe(200);
     expect((await call(status.GET, 'GET', { token: admin.token, params: { id: ws.id, sessionId: started.session_id } })).status).toBe(200);
     const other = await signUp('Other member');
-    await call(members.POST, 'POST', { token: owner.token, params: { id: ws.id }, body: { email: other.email } });
+    await joinByInvitation({ inviter: owner, workspaceId: ws.id, invitee: other });
     expect((await call(status.GET, 'GET', { token: other.token, params: { id: ws.id, sessionId: started.session_id } })).status).toBe(404);
     expect((await call(status.GET, 'GET', { token: outsider.token, params: { id: otherWs.id, sessionId: started.session_id } })).status).toBe(404);
   });

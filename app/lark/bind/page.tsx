@@ -1,6 +1,5 @@
 import type { Metadata } from 'next';
 import { getTranslations } from 'next-intl/server';
-import { redirect } from 'next/navigation';
 import { AuthCard } from '@/components/auth/auth-card';
 import { signInPath } from '@/components/auth/next-path';
 import { BindLarkAccount } from '@/components/lark/bind-lark-account';
@@ -22,13 +21,28 @@ function thisPath(params: SearchParams): string {
   return `/lark/bind${search ? `?${search}` : ''}`;
 }
 
-/** The link from the bot's binding card. Signed out: sign in (or sign up) first, then come back here. */
+/**
+ * The link from the bot's binding card. Signed out, the visitor is told why they should sign in
+ * (and comes back here afterwards); signed in, they see what would be connected and confirm.
+ */
 export default async function LarkBindPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const params = await searchParams;
   const user = await currentUser();
-  // A plain redirect rather than a popup: desktop webviews open this page in place.
-  if (!user) redirect(signInPath(thisPath(params)));
   const t = await getTranslations('lark.bind');
+  if (!user) {
+    return (
+      <AuthCard title={t('title')} signedIn={false}>
+        <div className="bind-result">
+          <p>{t('signedOutBody')}</p>
+          <p className="muted">{t('signedOutNext')}</p>
+          {/* A plain link rather than a popup: desktop webviews open this page in place. */}
+          <a href={signInPath(thisPath(params))} className="btn btn-primary btn-block">
+            {t('signInToContinue')}
+          </a>
+        </div>
+      </AuthCard>
+    );
+  }
   const token = typeof params.token === 'string' ? params.token.trim() : '';
   return (
     <AuthCard title={t('title')} signedIn>

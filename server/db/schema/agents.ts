@@ -9,8 +9,11 @@ export type RuntimeKind = (typeof runtimeKinds)[number];
 export type OpenAiRuntimeConfig = {
   baseUrl: string;
   model: string;
-  apiKey: string;
   stream: boolean;
+  /** The model API key sealed with the server's secret box, bound to the base URL's origin. */
+  apiKeyCiphertext?: string;
+  /** A key stored in plaintext by earlier versions; the worker seals it at start. */
+  apiKey?: string;
 };
 
 export const agent = pgTable(

@@ -6,3 +6,4 @@ export * from './tasks';
 export * from './issues';
 export * from './lark';
 export * from './nodes';
+export * from './invitations';

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
 import { inTransaction } from '../../db/transaction';
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { SecretBox } from '../../crypto/secretbox';
 import type { DbOrTx } from '../../db/client';
 import { agent, larkBindingToken, larkInstallation, larkUserBinding, member, workspace } from '../../db/schema';
 import { AppError, conflict, forbidden } from '../../errors';
+import { LarkHttpClient, type FetchLike } from '../api';
+import type { LarkIntegration } from '../integration';
 
 /** The product's cap; the table's CHECK enforces the same bound with the database clock. */
 export const BINDING_TOKEN_TTL_MINUTES = 15;
@@ -61,6 +64,95 @@ export async function hasLiveBindingPrompt(db: DbOrTx, input: { installationId: 
 }
 
 const gone = () => new AppError('gone', 'This link is invalid, already used or expired. Send the bot a message to get a new one.');
+const notMember = (workspaceName: string) =>
+  forbidden(`You are not a member of the workspace "${workspaceName}". Ask an admin to add you, then open the link again.`);
+const boundElsewhere = () => conflict('This Lark account is already connected to another Larkspur account.');
+
+/** A Lark name lookup must not hold up the page for long: past this, the page says "a Lark account". */
+const PREVIEW_NAME_TIMEOUT_MS = 4_000;
+
+export type BindingPreview = {
+  larkUserName: string | null;
+  agent: { id: string; name: string };
+  workspace: { id: string; name: string; slug: string };
+  expiresAt: Date;
+};
+
+/**
+ * What redeeming this token would link, for the confirmation page: read only, the token stays
+ * unused. The same refusals as the redemption (gone, not a member, bound to someone else), so the
+ * page can say so before anyone confirms. The Lark user's name is asked of Lark with the
+ * installation's credentials; when Lark does not answer it is null.
+ */
+export async function previewBindingToken(
+  db: DbOrTx,
+  deps: { integration: LarkIntegration; logger: Logger; fetch?: FetchLike },
+  input: { token: string; userId: string },
+): Promise<BindingPreview> {
+  const [row] = await db
+    .select({
+      larkOpenId: larkBindingToken.larkOpenId,
+      expiresAt: larkBindingToken.expiresAt,
+      workspace: { id: workspace.id, name: workspace.name, slug: workspace.slug },
+      agent: { id: agent.id, name: agent.name },
+      installation: { id: larkInstallation.id, appId: larkInstallation.appId, region: larkInstallation.region, appSecretCiphertext: larkInstallation.appSecretCiphertext },
+    })
+    .from(larkBindingToken)
+    .innerJoin(larkInstallation, and(eq(larkInstallation.id, larkBindingToken.installationId), eq(larkInstallation.workspaceId, larkBindingToken.workspaceId)))
+    .innerJoin(workspace, eq(workspace.id, larkInstallation.workspaceId))
+    .innerJoin(agent, and(eq(agent.id, larkInstallation.agentId), eq(agent.workspaceId, larkInstallation.workspaceId)))
+    .where(
+      and(
+        eq(larkBindingToken.tokenHash, hashBindingToken(input.token)),
+        isNull(larkBindingToken.consumedAt),
+        sql`${larkBindingToken.expiresAt} > now()`,
+        eq(larkInstallation.status, 'active'),
+      ),
+    );
+  if (!row) throw gone();
+  const [membership] = await db
+    .select({ role: member.role })
+    .from(member)
+    .where(and(eq(member.workspaceId, row.workspace.id), eq(member.userId, input.userId)));
+  if (!membership) throw notMember(row.workspace.name);
+  const [existing] = await db
+    .select({ userId: larkUserBinding.userId })
+    .from(larkUserBinding)
+    .where(and(eq(larkUserBinding.installationId, row.installation.id), eq(larkUserBinding.larkOpenId, row.larkOpenId)));
+  if (existing && existing.userId !== input.userId) throw boundElsewhere();
+  return {
+    larkUserName: await larkUserName(deps, row.installation, row.larkOpenId),
+    agent: row.agent,
+    workspace: row.workspace,
+    expiresAt: row.expiresAt,
+  };
+}
+
+async function larkUserName(
+  deps: { integration: LarkIntegration; logger: Logger; fetch?: FetchLike },
+  installation: { id: string; appId: string; region: 'feishu' | 'lark'; appSecretCiphertext: string },
+  openId: string,
+): Promise<string | null> {
+  const box = deps.integration.box;
+  if (!box) return null;
+  try {
+    const client = new LarkHttpClient({
+      appId: installation.appId,
+      appSecret: box.open(installation.appSecretCiphertext),
+      region: installation.region,
+      hosts: deps.integration.hosts,
+      requestTimeoutMs: Math.min(deps.integration.httpTimeoutMs, PREVIEW_NAME_TIMEOUT_MS),
+      fetch: deps.fetch,
+      logger: deps.logger,
+      installationId: installation.id,
+    });
+    const name = (await client.getUser(openId)).name?.trim();
+    return name ? name : null;
+  } catch (err) {
+    deps.logger.warn({ err, installationId: installation.id }, 'could not ask Lark for the name of the user a binding link is for');
+    return null;
+  }
+}
 
 /**
  * Binds the signed-in user (never anyone named by the token) to the Lark identity the token was
@@ -85,7 +177,7 @@ export async function redeemBindingToken(db: DbOrTx, input: { token: string; use
       .select({ role: member.role })
       .from(member)
       .where(and(eq(member.workspaceId, consumed.workspaceId), eq(member.userId, input.userId)));
-    if (!membership) throw forbidden(`You are not a member of the workspace "${context.workspace.name}". Ask an admin to add you, then open the link again.`);
+    if (!membership) throw notMember(context.workspace.name);
     const bound = await tx
       .insert(larkUserBinding)
       .values({ workspaceId: consumed.workspaceId, installationId: consumed.installationId, userId: input.userId, larkOpenId: consumed.larkOpenId })
@@ -95,7 +187,7 @@ export async function redeemBindingToken(db: DbOrTx, input: { token: string; use
         setWhere: sql`${larkUserBinding.userId} = excluded.user_id`,
       })
       .returning({ id: larkUserBinding.id });
-    if (bound.length === 0) throw conflict('This Lark account is already connected to another Larkspur account.');
+    if (bound.length === 0) throw boundElsewhere();
     return {
       workspace: { id: context.workspace.id, name: context.workspace.name, slug: context.workspace.slug },
       agent: { id: context.agentId, name: context.agentName },

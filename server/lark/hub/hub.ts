@@ -17,6 +17,7 @@ import {
   type InboundDelivery,
 } from '../protocol';
 import { sleep, Wakeup } from '../../async/abortable';
+import { anyNodeStale, leaseHolderNode, NODE_HEARTBEAT_MS } from '../../ops/node-registry';
 import { reconnectDelayMs } from './reconnect-delay';
 import { acquireLeases, listActiveInstallations, releaseLeases, renewLeases, type ActiveInstallation, type LeaseClaim } from './leases';
 
@@ -134,6 +135,8 @@ export class LarkHub {
   private lastRenewedAt = Date.now();
   /** When the soonest lease held by another worker runs out: a sweep then takes it over. */
   private foreignLeaseExpiresAt = Infinity;
+  /** Workers holding the leases we do not: checked for a stopped heartbeat between sweeps. */
+  private foreignHolders: string[] = [];
 
   constructor(private readonly opts: HubOptions) {
     this.connect = opts.connect ?? defaultConnect;
@@ -172,6 +175,7 @@ export class LarkHub {
     const { sweepMs, leaseRenewMs, leaseTtlMs } = this.opts.config;
     let nextSweep = 0;
     let nextRenew = Date.now() + leaseRenewMs;
+    let nextHolderCheck = 0;
     this.lastRenewedAt = Date.now();
     try {
       while (!signal.aborted) {
@@ -197,7 +201,12 @@ export class LarkHub {
             nextRenew = Date.now() + Math.min(leaseRenewMs, RENEW_RETRY_MS);
           }
         }
-        await this.wake.wait(Math.max(0, Math.min(nextSweep, nextRenew, this.foreignLeaseExpiresAt) - Date.now()), signal);
+        if (this.foreignHolders.length > 0 && Date.now() >= nextHolderCheck) {
+          nextHolderCheck = Date.now() + NODE_HEARTBEAT_MS;
+          if (await anyNodeStale(this.opts.db, this.foreignHolders).catch(() => false)) this.requestSweep();
+        }
+        const nextHolderWake = this.foreignHolders.length > 0 ? nextHolderCheck : Infinity;
+        await this.wake.wait(Math.max(0, Math.min(nextSweep, nextRenew, this.foreignLeaseExpiresAt, nextHolderWake) - Date.now()), signal);
       }
     } finally {
       this.running = false;
@@ -207,9 +216,9 @@ export class LarkHub {
   }
 
   /** Stops every connection without touching the database (it may be unreachable); the sweep reclaims them. */
-  private dropAllConnections(): void {
+  dropAllConnections(): void {
     if (this.supervisors.size === 0) return;
-    this.opts.logger.error({ held: this.supervisors.size }, 'leases could not be renewed before their expiry; closing every connection');
+    this.opts.logger.error({ held: this.supervisors.size }, 'leases may not hold (renewals failing, or this worker looks gone to others); closing every connection');
     for (const [id, sup] of [...this.supervisors]) void this.stopSupervisor(id, sup, { release: false });
   }
 
@@ -217,11 +226,16 @@ export class LarkHub {
   async sweep(): Promise<void> {
     if (this.stopped) return;
     const rows = await listActiveInstallations(this.opts.db);
-    // A lease another worker holds is taken over the moment it runs out, not at the next periodic sweep.
+    // A lease another worker holds is taken over the moment it runs out, not at the next periodic
+    // sweep, or as soon as its worker stops heartbeating.
+    const holders = new Set<string>();
     for (const row of rows) {
       if (this.supervisors.has(row.id) || row.leaseExpired || row.leaseRemainingMs === null) continue;
       this.foreignLeaseExpiresAt = Math.min(this.foreignLeaseExpiresAt, Date.now() + row.leaseRemainingMs + EXPIRY_MARGIN_MS);
+      const holder = row.leaseToken ? leaseHolderNode(row.leaseToken) : null;
+      if (holder && holder !== this.opts.nodeId) holders.add(holder);
     }
+    this.foreignHolders = [...holders];
     const active = new Map(rows.map((r) => [r.id, r]));
     for (const [id, sup] of this.supervisors) {
       if (!active.has(id)) {
@@ -235,7 +249,7 @@ export class LarkHub {
       const current = this.supervisors.get(row.id);
       if (current && current.fingerprint === fingerprint) continue;
       const heldByOurNode = row.leaseToken?.startsWith(`${this.opts.nodeId}-g`) ?? false;
-      if (!current && row.leaseToken && !row.leaseExpired && !heldByOurNode) continue; // another replica holds it
+      if (!current && row.leaseToken && !row.leaseExpired && !heldByOurNode && !row.holderStale) continue; // another replica holds it
       claims.push({ id: row.id, token: leaseToken(this.opts.nodeId, ++this.generation), replacesToken: current?.token ?? null, installation: row, fingerprint });
     }
     if (claims.length === 0) return;
@@ -359,7 +373,7 @@ export class LarkHub {
       failedAttempts = wasHealthy ? 0 : failedAttempts + 1;
       // Lark refused for good (bad credentials, too many connections): retry slowly, not every second.
       const fatal = (exit.reason === 'bootstrap_failed' && exit.error.kind === 'fatal') || (exit.reason === 'dial_failed' && !exit.retryable);
-      const delay = reconnectDelayMs({ clientConfig: exit.clientConfig, wasHealthy, failedAttempts, fatal, backoffMs: backoff, backoffMaxMs });
+      const delay = reconnectDelayMs({ clientConfig: exit.clientConfig, wasHealthy, failedAttempts, fatal, silent: exit.reason === 'silent', backoffMs: backoff, backoffMaxMs });
       log.warn({ reason: exit.reason, delayMs: Math.round(delay) }, 'lark connection ended; reconnecting after backoff');
       this.setState(sup, 'backoff');
       await sleep(delay, signal);

@@ -1,4 +1,5 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import { NODE_STALE_AFTER_MS } from '../../ops/node-registry';
 import type { Db } from '../../db/client';
 import type { ConnectionState, LarkRegion } from '../../db/schema';
 import { LARK_INSTALLATION_CHANNEL } from '../../events';
@@ -16,6 +17,8 @@ export type ActiveInstallation = {
   leaseExpired: boolean;
   /** Milliseconds until the current lease runs out, by the database's clock (null without one). */
   leaseRemainingMs: number | null;
+  /** The lease holder's worker stopped heartbeating: it is gone, whatever its lease says. */
+  holderStale: boolean;
 };
 
 export async function listActiveInstallations(db: Db): Promise<ActiveInstallation[]> {
@@ -30,10 +33,12 @@ export async function listActiveInstallations(db: Db): Promise<ActiveInstallatio
     ws_lease_token: string | null;
     lease_expired: boolean;
     lease_remaining_ms: number | null;
+    holder_stale: boolean;
   }>(sql`
     SELECT id, workspace_id, app_id, app_secret_ciphertext, bot_open_id, bot_union_id, region, ws_lease_token,
            (ws_lease_expires_at IS NULL OR ws_lease_expires_at < now()) AS lease_expired,
-           (EXTRACT(EPOCH FROM ws_lease_expires_at - now()) * 1000)::float8 AS lease_remaining_ms
+           (EXTRACT(EPOCH FROM ws_lease_expires_at - now()) * 1000)::float8 AS lease_remaining_ms,
+           ${staleHolder(sql`lark_installation.ws_lease_token`)} AS holder_stale
     FROM lark_installation WHERE status = 'active' ORDER BY created_at`);
   return res.rows.map((r) => ({
     id: r.id,
@@ -46,7 +51,17 @@ export async function listActiveInstallations(db: Db): Promise<ActiveInstallatio
     leaseToken: r.ws_lease_token,
     leaseExpired: r.lease_expired,
     leaseRemainingMs: r.lease_remaining_ms === null ? null : Number(r.lease_remaining_ms),
+    holderStale: r.holder_stale,
   }));
+}
+
+/**
+ * True when the token's node is registered and stopped heartbeating. A node with no row (a hub run
+ * on its own, as in tests and benchmarks) keeps its lease until the lease itself expires.
+ */
+function staleHolder(token: SQL): SQL {
+  return sql`EXISTS (SELECT 1 FROM worker_node n WHERE starts_with(${token}, n.node_id || '-g')
+    AND n.heartbeat_at < now() - make_interval(secs => ${NODE_STALE_AFTER_MS / 1000}))`;
 }
 
 export type LeaseClaim = { id: string; token: string; replacesToken?: string | null };
@@ -69,6 +84,7 @@ export async function acquireLeases(db: Db, claims: LeaseClaim[], ttlMs: number,
     WHERE i.id = c.id
       AND i.status = 'active'
       AND (i.ws_lease_token IS NULL OR i.ws_lease_expires_at < now() OR i.ws_lease_token = c.token OR i.ws_lease_token = c.replaces
+           OR ${staleHolder(sql`i.ws_lease_token`)}
            OR (${nodeId ?? null}::text IS NOT NULL AND starts_with(i.ws_lease_token, ${nodeId ?? null}::text || '-g')))
     RETURNING i.id`);
   return new Set(res.rows.map((r) => r.id));

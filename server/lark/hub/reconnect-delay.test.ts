@@ -6,13 +6,14 @@ const base: ReconnectInput = { clientConfig: platformDefaults, wasHealthy: false
 
 describe('reconnectDelayMs', () => {
   test('the first reconnect after a healthy connection waits a random share of ReconnectNonce', () => {
-    const cfg = { ...platformDefaults, reconnectNonceMs: 4000 };
-    expect(reconnectDelayMs({ ...base, clientConfig: cfg, wasHealthy: true, random: () => 0.5 })).toBe(2000);
+    const cfg = { ...platformDefaults, reconnectNonceMs: 2000 };
+    expect(reconnectDelayMs({ ...base, clientConfig: cfg, wasHealthy: true, random: () => 0.5 })).toBe(1000);
     expect(reconnectDelayMs({ ...base, clientConfig: cfg, wasHealthy: true, random: () => 0 })).toBe(0);
   });
 
-  test('the nonce window is bounded by our own ceiling', () => {
+  test('the nonce window is bounded by our own ceiling, and by a few seconds whatever the platform asks', () => {
     expect(reconnectDelayMs({ ...base, wasHealthy: true, backoffMaxMs: 300, random: () => 1 })).toBe(300);
+    expect(reconnectDelayMs({ ...base, wasHealthy: true, random: () => 1 })).toBe(3000);
   });
 
   test('failed attempts follow our backoff, never longer than ReconnectInterval', () => {
@@ -31,4 +32,8 @@ describe('reconnectDelayMs', () => {
     expect(reconnectDelayMs({ ...base, fatal: true, random: () => 0 })).toBe(30_000);
     expect(reconnectDelayMs({ ...base, fatal: true, random: () => 1 })).toBe(60_000);
   });
+});
+
+test('after a half-open socket is replaced, it reconnects at once: its events are being redelivered', () => {
+  expect(reconnectDelayMs({ ...base, silent: true, backoffMs: 16_000, random: () => 1 })).toBeLessThanOrEqual(300);
 });

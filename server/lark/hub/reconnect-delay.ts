@@ -9,6 +9,8 @@ export type ReconnectInput = {
   failedAttempts: number;
   /** The platform refused for good (bad credentials, app disabled): retry slowly. */
   fatal: boolean;
+  /** The connection went half-open (our probe got no answer): the platform is not refusing us. */
+  silent?: boolean;
   /** The hub's current exponential backoff step and its ceiling. */
   backoffMs: number;
   backoffMaxMs: number;
@@ -24,11 +26,19 @@ export type ReconnectInput = {
  * Every wait is bounded by our own ceiling, since the platform's defaults (30 s, 120 s) are far
  * longer than a chat can wait.
  */
+/** The spread of a reconnect after a half-open socket was replaced. */
+const SILENT_RECONNECT_SPREAD_MS = 300;
+/** The spread of the first reconnect after a healthy connection: the platform asks for up to 30 s. */
+const FIRST_RECONNECT_SPREAD_CAP_MS = 3_000;
+
 export function reconnectDelayMs(input: ReconnectInput): number {
   const random = input.random ?? Math.random;
   const { clientConfig: cfg, backoffMaxMs } = input;
   if (input.fatal) return jittered(backoffMaxMs, random);
-  if (input.wasHealthy) return random() * Math.min(cfg.reconnectNonceMs, backoffMaxMs);
+  // A half-open socket says nothing about the platform: the events it swallowed are being
+  // redelivered right now, so come back at once (the detection itself already took seconds).
+  if (input.silent) return random() * SILENT_RECONNECT_SPREAD_MS;
+  if (input.wasHealthy) return random() * Math.min(cfg.reconnectNonceMs, backoffMaxMs, FIRST_RECONNECT_SPREAD_CAP_MS);
   const ceiling = Math.min(backoffMaxMs, cfg.reconnectIntervalMs > 0 ? cfg.reconnectIntervalMs : backoffMaxMs);
   const exhausted = cfg.reconnectCount >= 0 && input.failedAttempts > cfg.reconnectCount;
   return jittered(exhausted ? ceiling : Math.min(input.backoffMs, ceiling), random);

@@ -22,6 +22,15 @@ export function requireConfigured(integration: LarkIntegration): asserts integra
 }
 
 /**
+ * The QR and its link are opened by users, so only https, or plain http from the accounts host the
+ * operator configured that way (a local simulator; production needs LARK_ALLOW_INSECURE_HOSTS).
+ */
+export function isOpenableQrUrl(qrUrl: string, accountsBaseUrl: string): boolean {
+  const url = new URL(qrUrl);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && url.origin === new URL(accountsBaseUrl).origin);
+}
+
+/**
  * Starts a device-flow registration: asks Lark for a device code, stores the session (device code
  * encrypted) and wakes the worker's poller. The browser then shows the QR and polls the status.
  */
@@ -50,6 +59,10 @@ export async function beginInstall(
     throw new AppError('upstream_unavailable', `Could not start the registration with Lark (${host} did not answer as expected); try again`);
   }
   const qrCodeUrl = decorateQrUrl(begun.verificationUriComplete, agent.name);
+  if (!isOpenableQrUrl(qrCodeUrl, accountsBaseUrlFor(input.region, integration.hosts))) {
+    logger().warn({ region: input.region, scheme: new URL(qrCodeUrl).protocol }, 'Lark answered a verification link we will not show');
+    throw new AppError('upstream_unavailable', 'Lark answered with a sign-in link that cannot be shown; try again');
+  }
   const session = await inTransaction(db, async (tx) => {
     const [row] = await tx
       .insert(larkRegistrationSession)

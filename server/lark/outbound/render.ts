@@ -1,4 +1,5 @@
 import { botText } from './bot-text';
+import { escapeLarkMarkdown, escapeLarkText, neutralizeTextTags, sanitizeAgentMarkdown } from './lark-markup';
 import type { LarkCard } from '../api';
 
 /** Lark's limits are 150 KB for text and 30 KB for cards, measured on the request; these leave room for JSON escaping. */
@@ -83,14 +84,21 @@ export function markdownCard(content: string, header?: { title: string; template
 
 export type RenderedMessage = { msgType: 'text'; content: { text: string } } | { msgType: 'interactive'; content: LarkCard };
 
-/** An agent's reply: plain text, or markdown cards when it contains markdown; long replies become several messages; empty sends nothing. */
+/**
+ * An agent's reply: plain text, or markdown cards when it contains markdown; long replies become
+ * several messages; empty sends nothing. Either way it cannot carry a Lark tag (see lark-markup.ts).
+ */
 export function renderReply(text: string): RenderedMessage[] {
   if (text.trim().length === 0) return [];
   const visible = (part: string) => part.trim().length > 0;
   if (containsMarkdown(text)) {
-    return splitForLark(text, CARD_PART_BYTES).filter(visible).map((part) => ({ msgType: 'interactive', content: markdownCard(part) }));
+    return splitForLark(sanitizeAgentMarkdown(text), CARD_PART_BYTES)
+      .filter(visible)
+      .map((part) => ({ msgType: 'interactive', content: markdownCard(part) }));
   }
-  return splitForLark(text, TEXT_PART_BYTES).filter(visible).map((part) => ({ msgType: 'text', content: { text: part } }));
+  return splitForLark(neutralizeTextTags(text), TEXT_PART_BYTES)
+    .filter(visible)
+    .map((part) => ({ msgType: 'text', content: { text: part } }));
 }
 
 /**
@@ -101,7 +109,8 @@ export function errorCard(input: { agentName: string; reference: string; locale?
   const t = botText(input.locale);
   return {
     msgType: 'interactive',
-    content: markdownCard(t('agentError.body', { agent: input.agentName, reference: input.reference }), {
+    // The title is plain_text, shown as written; the body is markdown.
+    content: markdownCard(t('agentError.body', { agent: escapeLarkMarkdown(input.agentName), reference: input.reference }), {
       title: t('agentError.title', { agent: input.agentName }),
       template: 'red',
     }),
@@ -119,7 +128,7 @@ export function bindingPromptCard(input: { agentName: string; workspaceName: str
         elements: [
           {
             tag: 'markdown',
-            content: `To talk to **${input.agentName}**, link your Lark account to your account in the **${input.workspaceName}** workspace once. The link works for ${input.ttlMinutes} minutes and only once.`,
+            content: `To talk to **${escapeLarkMarkdown(input.agentName)}**, link your Lark account to your account in the **${escapeLarkMarkdown(input.workspaceName)}** workspace once. The link works for ${input.ttlMinutes} minutes and only once.`,
           },
           { tag: 'button', text: { tag: 'plain_text', content: 'Connect account' }, type: 'primary', behaviors: [{ type: 'open_url', default_url: input.url }] },
         ],
@@ -139,11 +148,11 @@ export function renderNotice(body: NoticeBody): RenderedMessage {
   const text = (() => {
     switch (body.kind) {
       case 'agent_offline':
-        return `${body.agentName} is offline: it has no runtime configured in Larkspur. Ask its owner to set one up.`;
+        return `${escapeLarkText(body.agentName)} is offline: it has no runtime configured in Larkspur. Ask its owner to set one up.`;
       case 'agent_archived':
-        return `${body.agentName} has been archived in Larkspur and no longer answers messages.`;
+        return `${escapeLarkText(body.agentName)} has been archived in Larkspur and no longer answers messages.`;
       case 'issue_created':
-        return `Created ${body.identifier} — ${body.title}\n${body.url}`;
+        return `Created ${body.identifier} — ${escapeLarkText(body.title)}\n${body.url}`;
       case 'issue_usage':
         return 'Usage: /issue <title>\nAdd a description on the lines below the title. A bare /issue turns your previous message into the issue.';
     }

@@ -1,5 +1,3 @@
-import { auth } from '@/server/auth/auth';
+import { handleAuthRequest } from '@/server/http/auth-request';
 
-const handle = (req: Request) => auth().handler(req);
-
-export { handle as GET, handle as POST };
+export { handleAuthRequest as GET, handleAuthRequest as POST };

@@ -9,6 +9,6 @@ export const GET = withWorkspace({}, async ({ db, workspace, user, role, req }) 
 });
 
 export const POST = withWorkspace({ body: createAgentInput }, async ({ db, workspace, user, role, body }) => {
-  const a = await createAgent(db, { ...body, workspaceId: workspace.id, ownerUserId: user.id });
+  const a = await createAgent(db, { ...body, workspaceId: workspace.id, ownerUserId: user.id, ownerRole: role });
   return json(agentResponse, { agent: agentView(a, { userId: user.id, role }) }, { status: 201 });
 });

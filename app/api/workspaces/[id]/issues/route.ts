@@ -7,7 +7,8 @@ export const GET = withWorkspace({}, async ({ db, workspace }) => {
   return json(issuesResponse, { issues: issues.map(issueView) });
 });
 
-export const POST = withWorkspace({ body: createIssueInput }, async ({ db, workspace, user, body }) => {
+// A description may hold 50,000 characters; as JSON that can reach a few hundred KB.
+export const POST = withWorkspace({ body: createIssueInput, maxBodyBytes: 512 * 1024 }, async ({ db, workspace, user, body }) => {
   const created = await createIssue(db, { workspaceId: workspace.id, creatorUserId: user.id, title: body.title, description: body.description, originType: 'web' });
   return json(issueResponse, { issue: issueView(created) }, { status: 201 });
 });

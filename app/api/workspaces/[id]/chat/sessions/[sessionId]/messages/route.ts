@@ -8,7 +8,8 @@ export const GET = withWorkspace({}, async ({ db, workspace, user, role, params 
   return json(messagesResponse, await listChatMessages(db, { workspaceId: workspace.id, sessionId, viewerRole: role }));
 });
 
-export const POST = withWorkspace({ body: sendMessageInput }, async ({ db, workspace, user, params, body }) => {
+// A message may hold 20,000 characters; as JSON that can exceed the default cap.
+export const POST = withWorkspace({ body: sendMessageInput, maxBodyBytes: 192 * 1024 }, async ({ db, workspace, user, params, body }) => {
   const sessionId = uuidParam(params, 'sessionId', 'Chat session');
   const result = await sendChatMessage(db, { workspaceId: workspace.id, sessionId, authorUserId: user.id, authorName: user.name, content: body.content });
   return json(sendMessageResponse, result, { status: 201 });

@@ -1,0 +1,81 @@
+// Attack (or bad luck): the database fails while the worker starts a task, e.g. a connection killed
+// mid-query. Before the fix this became an unhandled rejection that crashed the worker, and under
+// `npm start` the launcher then stopped the whole product. Now the run is logged, its heartbeat
+// stops, the task is requeued and answered, and the process never sees an unhandled rejection.
+// The runner's own suite covers the same fault next to the code
+// (server/agent-runs/task-runner.test.ts, "a database error while starting a task neither crashes
+// the runner nor loses the task"); this is the scenario as an attacker would trigger it.
+import pino from 'pino';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { runTaskRunner } from '@/server/agent-runs/task-runner';
+import { agent } from '@/server/db/schema';
+import { appendUserMessage } from '@/server/services/chat';
+import { enqueueAgentTask } from '@/server/services/tasks';
+import { createTestDatabase, type TestDatabase } from '../db';
+import { seedAgent, seedSession, seedUser, seedWorkspace } from '../seed';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => t?.drop());
+
+/** The database handle, except that the first lookup of an agent throws as a dropped connection does. */
+function failingFirstAgentLookup(db: TestDatabase['db']) {
+  let lookups = 0;
+  const handle = new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop !== 'select') return Reflect.get(target, prop, receiver);
+      return (...args: Parameters<typeof target.select>) => {
+        const builder = target.select(...args);
+        return new Proxy(builder, {
+          get(b, p, r) {
+            if (p !== 'from') return Reflect.get(b, p, r);
+            return (table: unknown) => {
+              if (table === agent && lookups++ === 0) throw new Error('terminating connection due to administrator command');
+              return b.from(table as typeof agent);
+            };
+          },
+        });
+      };
+    },
+  });
+  return { handle, lookups: () => lookups };
+}
+
+test('a database error while starting a task neither crashes the worker nor loses the message', async () => {
+  const u = await seedUser(t.db);
+  const ws = await seedWorkspace(t.db, u.id);
+  const a = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: u.id });
+  const s = await seedSession(t.db, { workspaceId: ws.id, agentId: a.id, creatorUserId: u.id });
+  await t.db.transaction(async (tx) => {
+    const m = await appendUserMessage(tx, { workspaceId: ws.id, sessionId: s.id, authorUserId: u.id, content: 'hello' });
+    await enqueueAgentTask(tx, { workspaceId: ws.id, sessionId: s.id, triggerMessageId: m.id });
+  });
+
+  const flaky = failingFirstAgentLookup(t.db);
+  const rejections: unknown[] = [];
+  const onRejection = (err: unknown) => rejections.push(err);
+  process.on('unhandledRejection', onRejection);
+  const stop = new AbortController();
+  const runner = runTaskRunner(
+    { db: flaky.handle, listener: t.listener, workerId: 'w-db-error', logger: pino({ level: 'silent' }), concurrency: 2, pollIntervalMs: 100, runtimeTimeoutMs: 5000, heartbeatMs: 100, staleAfterMs: 500 },
+    stop.signal,
+  );
+  try {
+    const deadline = Date.now() + 15_000;
+    let status = '';
+    while (Date.now() < deadline) {
+      status = (await t.pool.query('SELECT status FROM agent_task WHERE agent_id = $1', [a.id])).rows[0]?.status;
+      if (status === 'completed') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe('completed');
+  } finally {
+    stop.abort();
+    await runner;
+    process.off('unhandledRejection', onRejection);
+  }
+  expect(rejections).toEqual([]);
+  expect(flaky.lookups()).toBeGreaterThan(1);
+});
