@@ -44,6 +44,19 @@ class WorkspaceEventHub {
     };
   }
 
+  /**
+   * Resolves once the shared connection is listening, or after `timeoutMs` (the database may be
+   * away; the stream then starts anyway and resyncs when the listener comes back).
+   */
+  async listening(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([this.listener.ready(), timeout]);
+    clearTimeout(timer);
+  }
+
   private dispatch(payload: string): void {
     let event: WorkspaceEventEnvelope;
     try {

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as events from '@/app/api/workspaces/[id]/events/route';
 import * as messages from '@/app/api/workspaces/[id]/chat/sessions/[sessionId]/messages/route';
@@ -6,6 +6,7 @@ import * as sessions from '@/app/api/workspaces/[id]/chat/sessions/route';
 import * as issues from '@/app/api/workspaces/[id]/issues/route';
 import * as memberOne from '@/app/api/workspaces/[id]/members/[userId]/route';
 import { member } from '@/server/db/schema';
+import { WORKSPACE_EVENTS_CHANNEL } from '@/server/events';
 import { call, signUp, TEST_APP_URL, type TestUser } from '../api';
 import { useTestDatabase, type TestDatabase } from '../db';
 import { seedAgent, seedWorkspace } from '../seed';
@@ -91,6 +92,15 @@ async function probe(streamsToCheck: Stream[]) {
 }
 
 describe('live workspace events', () => {
+  // First in the file: this process's listener has not connected yet when the stream opens.
+  test("an event sent the moment the stream's response arrives reaches it", async () => {
+    const stream = await openStream(other);
+    const marker = `first-${Date.now()}`;
+    await t.db.execute(sql`SELECT pg_notify(${WORKSPACE_EVENTS_CHANNEL}, ${JSON.stringify({ type: 'issue.created', workspace_id: workspaceId, issue_id: marker })})`);
+    await until(() => stream.events.some((e) => e.issue_id === marker), 'the first event', 5_000);
+    stream.stop();
+  });
+
   test("events about a member's private chat session reach only that member", async () => {
     const ownerStream = await openStream(owner);
     const otherStream = await openStream(other);
