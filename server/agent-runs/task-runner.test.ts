@@ -9,6 +9,7 @@ import { createGuardedFetch } from '../net/guarded-fetch';
 import { appendUserMessage } from '../services/chat';
 import { claimNextTask, completeTask, enqueueAgentTask, requeueStaleTasks } from '../services/tasks';
 import { createTestDatabase, type TestDatabase } from '../../test/db';
+import { failingFirstSelectFrom } from '../../test/faults';
 import { seedAgent, seedSession, seedUser, seedWorkspace } from '../../test/seed';
 import { runTaskRunner, TASK_STALE_AFTER_MS, type TaskRunnerOptions } from './task-runner';
 
@@ -329,25 +330,8 @@ describe('faults', () => {
   test('a database error while starting a task neither crashes the runner nor loses the task', async () => {
     const c = await echoChat();
     await sendUserMessage(c.ws.id, c.s.id, c.u.id, 'hello');
-    let agentLookups = 0;
     // The first lookup of the task's agent fails, as when the connection drops mid-query.
-    const flaky = new Proxy(t.db, {
-      get(target, prop, receiver) {
-        if (prop !== 'select') return Reflect.get(target, prop, receiver);
-        return (...args: Parameters<typeof target.select>) => {
-          const builder = target.select(...args);
-          return new Proxy(builder, {
-            get(b, p, r) {
-              if (p !== 'from') return Reflect.get(b, p, r);
-              return (table: unknown) => {
-                if (table === agent && agentLookups++ === 0) throw new Error('terminating connection due to administrator command');
-                return b.from(table as typeof agent);
-              };
-            },
-          });
-        };
-      },
-    });
+    const { handle: flaky, lookups: agentLookups } = failingFirstSelectFrom(t.db, agent);
     const rejections: unknown[] = [];
     const onRejection = (err: unknown) => rejections.push(err);
     process.on('unhandledRejection', onRejection);
@@ -361,6 +345,6 @@ describe('faults', () => {
       process.off('unhandledRejection', onRejection);
     }
     expect(rejections).toEqual([]);
-    expect(agentLookups).toBeGreaterThan(1);
+    expect(agentLookups()).toBeGreaterThan(1);
   });
 });

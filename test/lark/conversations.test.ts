@@ -21,7 +21,7 @@ import { startWorker, type RunningWorker } from '@/worker/worker';
 import { call, joinByInvitation, signUp, type TestUser } from '../api';
 import { useTestDatabase, type TestDatabase } from '../db';
 import { seedAgent } from '../seed';
-import { startSim, waitFor, type Sim } from './sim';
+import { installSimBot, openIdOf, startSim, waitFor, type Sim } from './sim';
 
 let t: TestDatabase;
 let sim: Sim;
@@ -51,37 +51,20 @@ const faultyFetch = async (input: string, init: RequestInit): Promise<Response> 
 let echoBot: Bot;
 
 async function installBot(name: string, runtimeKind: 'echo' | null = 'echo'): Promise<Bot> {
-  const app = await sim.control('POST', '/apps', { tenant_key: tenantKey, name });
-  const info = await sim.control('GET', `/apps/${app.app_id}`);
   const a = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: owner.id, name, runtimeKind });
-  const [row] = await t.db
-    .insert(larkInstallation)
-    .values({
-      workspaceId: ws.id,
-      agentId: a.id,
-      appId: app.app_id,
-      appSecretCiphertext: integration.box!.seal(app.app_secret),
-      botOpenId: info.bot_open_id,
-      botUnionId: info.bot_union_id,
-      installerUserId: owner.id,
-    })
-    .returning();
+  const bot = await installSimBot(t.db, sim, integration.box!, { tenantKey, workspaceId: ws.id, agentId: a.id, installerUserId: owner.id, name });
   worker.hub!.requestSweep();
-  await waitFor(async () => (await sim.control('GET', `/apps/${app.app_id}`)).connections === 1, 10_000, `${name} connected`);
-  return { appId: app.app_id, installationId: row.id, agentId: a.id };
+  await waitFor(async () => (await sim.control('GET', `/apps/${bot.appId}`)).connections === 1, 10_000, `${name} connected`);
+  return { appId: bot.appId, installationId: bot.installation.id, agentId: a.id };
 }
 
 async function newLarkUser(name: string) {
   return sim.control<{ id: string }>('POST', '/users', { tenant_key: tenantKey, name });
 }
 
-async function openIdOf(appId: string, userId: string) {
-  return (await sim.control('GET', `/apps/${appId}/open-id?user_id=${userId}`)).open_id as string;
-}
-
 /** Binds a Lark user to a workspace member directly (the redeem flow has its own tests). */
 async function bind(bot: Bot, larkUserId: string, member: TestUser) {
-  await t.db.insert(larkUserBinding).values({ workspaceId: ws.id, installationId: bot.installationId, userId: member.id, larkOpenId: await openIdOf(bot.appId, larkUserId) });
+  await t.db.insert(larkUserBinding).values({ workspaceId: ws.id, installationId: bot.installationId, userId: member.id, larkOpenId: await openIdOf(sim, bot.appId, larkUserId) });
 }
 
 async function dm(bot: Bot, larkUserId: string, text: string, extra: Record<string, unknown> = {}) {
@@ -190,7 +173,7 @@ describe('Lark conversations', () => {
     expect(url).not.toBeNull();
     const rows = await t.db.execute(sql`SELECT count(*)::int AS n FROM chat_message WHERE content = 'secret plans'`);
     expect(rows.rows[0]).toEqual({ n: 0 });
-    const tokens = await t.db.select().from(larkBindingToken).where(eq(larkBindingToken.larkOpenId, await openIdOf(echoBot.appId, stranger.id)));
+    const tokens = await t.db.select().from(larkBindingToken).where(eq(larkBindingToken.larkOpenId, await openIdOf(sim, echoBot.appId, stranger.id)));
     expect(tokens).toHaveLength(1);
     expect(tokens[0].tokenHash).not.toContain(url![1]);
 
@@ -425,7 +408,7 @@ describe('dispatcher', () => {
   test('two workers racing on one message make one chat message; a replay is a duplicate', async () => {
     const u = await newLarkUser('Race');
     await bind(echoBot, u.id, owner);
-    const payload = envelope({ appId: echoBot.appId, messageId: 'om_race_1', chatId: 'oc_race', senderOpenId: await openIdOf(echoBot.appId, u.id), text: 'race' });
+    const payload = envelope({ appId: echoBot.appId, messageId: 'om_race_1', chatId: 'oc_race', senderOpenId: await openIdOf(sim, echoBot.appId, u.id), text: 'race' });
     const results = await Promise.all([dispatchInboundEvent(deps(), { appId: echoBot.appId, payload }), dispatchInboundEvent(deps(), { appId: echoBot.appId, payload })]);
     const outcomes = results.map((r) => r.result.outcome).sort();
     expect(outcomes).toContain('ingested');
@@ -439,7 +422,7 @@ describe('dispatcher', () => {
     await bind(echoBot, u.id, owner);
     const claim = await claimInboundMessage(worker.db, { installationId: echoBot.installationId, messageId: 'om_killed_1' });
     expect('claimed' in claim).toBe(true);
-    const payload = envelope({ appId: echoBot.appId, messageId: 'om_killed_1', chatId: 'oc_killed', senderOpenId: await openIdOf(echoBot.appId, u.id), text: 'survive' });
+    const payload = envelope({ appId: echoBot.appId, messageId: 'om_killed_1', chatId: 'oc_killed', senderOpenId: await openIdOf(sim, echoBot.appId, u.id), text: 'survive' });
     const early = await dispatchInboundEvent(deps(), { appId: echoBot.appId, payload });
     expect(early.ack).toBe(500);
     await t.db.execute(sql`UPDATE lark_inbound_message_dedup SET received_at = now() - interval '61 seconds' WHERE message_id = 'om_killed_1'`);
@@ -451,7 +434,7 @@ describe('dispatcher', () => {
   test('an infrastructure failure before the durable write releases the claim and asks for redelivery', async () => {
     const u = await newLarkUser('Ina');
     await bind(echoBot, u.id, owner);
-    const payload = envelope({ appId: echoBot.appId, messageId: 'om_infra_1', chatId: 'oc_infra', senderOpenId: await openIdOf(echoBot.appId, u.id), text: 'infra' });
+    const payload = envelope({ appId: echoBot.appId, messageId: 'om_infra_1', chatId: 'oc_infra', senderOpenId: await openIdOf(sim, echoBot.appId, u.id), text: 'infra' });
     const failingJobs = { enqueueOutbox: async () => { throw new Error('queue down'); } };
     await t.db.update(agent).set({ runtimeKind: null }).where(eq(agent.id, echoBot.agentId));
     const failed = await dispatchInboundEvent({ ...deps(), jobs: failingJobs }, { appId: echoBot.appId, payload });
@@ -465,7 +448,7 @@ describe('dispatcher', () => {
   test('over budget: the claim is released, ACK 500, and the late transaction cannot commit', async () => {
     const u = await newLarkUser('Slow');
     await bind(echoBot, u.id, owner);
-    const payload = envelope({ appId: echoBot.appId, messageId: 'om_slow_1', chatId: 'oc_slow', senderOpenId: await openIdOf(echoBot.appId, u.id), text: 'slow' });
+    const payload = envelope({ appId: echoBot.appId, messageId: 'om_slow_1', chatId: 'oc_slow', senderOpenId: await openIdOf(sim, echoBot.appId, u.id), text: 'slow' });
     const slowJobs = { enqueueOutbox: async () => {} };
     const lock = await t.pool.connect();
     // Hold the session's lock so the dispatch cannot finish inside its budget.
@@ -490,7 +473,7 @@ describe('dispatcher', () => {
       const u = await newLarkUser('Ghosty');
       await bind(echoBot, u.id, ghost);
       await t.db.execute(sql`DELETE FROM member WHERE user_id = ${ghost.id}`);
-      const payload = envelope({ appId: echoBot.appId, messageId: 'om_ghost_1', senderOpenId: await openIdOf(echoBot.appId, u.id), text: 'boo' });
+      const payload = envelope({ appId: echoBot.appId, messageId: 'om_ghost_1', senderOpenId: await openIdOf(sim, echoBot.appId, u.id), text: 'boo' });
       const r = await dispatchInboundEvent(deps(), { appId: echoBot.appId, payload });
       expect(r).toEqual({ ack: 200, result: { outcome: 'dropped', reason: 'non_workspace_member' } });
     } finally {
@@ -564,7 +547,7 @@ describe('faults', () => {
     const newcomer = await newLarkUser('Nell');
     loseNextAnswerTo = /\/open-apis\/im\/v1\/messages/;
     const first = await dm(echoBot, newcomer.id, 'hi there');
-    await waitFor(async () => (await t.db.select().from(larkOutbox).where(eq(larkOutbox.larkOpenId, await openIdOf(echoBot.appId, newcomer.id))))[0]?.status === 'sent', 15_000, 'prompt sent');
+    await waitFor(async () => (await t.db.select().from(larkOutbox).where(eq(larkOutbox.larkOpenId, await openIdOf(sim, echoBot.appId, newcomer.id))))[0]?.status === 'sent', 15_000, 'prompt sent');
     const cards = await botMessages(first.chat_id);
     expect(cards).toHaveLength(1);
     const url = JSON.stringify(cards[0].content).match(/\/lark\/bind\?token=([A-Za-z0-9_-]+)/);
@@ -610,7 +593,7 @@ describe('faults', () => {
   test('a claim that could not be released (database gone at that moment) is re-taken by the next redelivery at once', async () => {
     const u = await newLarkUser('Rhea');
     await bind(echoBot, u.id, owner);
-    const payload = envelope({ appId: echoBot.appId, messageId: 'om_unreleased_1', chatId: 'oc_unreleased', senderOpenId: await openIdOf(echoBot.appId, u.id), text: 'still here' });
+    const payload = envelope({ appId: echoBot.appId, messageId: 'om_unreleased_1', chatId: 'oc_unreleased', senderOpenId: await openIdOf(sim, echoBot.appId, u.id), text: 'still here' });
     let databaseGone = false;
     const flaky = new Proxy(worker.db, {
       get(target, prop, receiver) {
@@ -658,7 +641,7 @@ describe('faults', () => {
   test('a message that fails on every attempt ends as a recorded drop with ACK 200, not an endless retry', async () => {
     const u = await newLarkUser('Pat');
     await bind(echoBot, u.id, owner);
-    const payload = envelope({ appId: echoBot.appId, messageId: 'om_poison_1', chatId: 'oc_poison', senderOpenId: await openIdOf(echoBot.appId, u.id), text: 'poison' });
+    const payload = envelope({ appId: echoBot.appId, messageId: 'om_poison_1', chatId: 'oc_poison', senderOpenId: await openIdOf(sim, echoBot.appId, u.id), text: 'poison' });
     const failingJobs = { enqueueOutbox: async () => { throw new Error('always fails'); } };
     await t.db.update(agent).set({ runtimeKind: null }).where(eq(agent.id, echoBot.agentId));
     const acks: number[] = [];

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { SecretBox } from '@/server/crypto/secretbox';
 import { larkInstallation } from '@/server/db/schema';
 import { LARK_INSTALLATION_CHANNEL, notify } from '@/server/events';
 import { LarkHub, type ConnectFn, type ConnectInput, type HubConfig } from '@/server/lark/hub/hub';
@@ -10,7 +9,7 @@ import type { ConnectorExit } from '@/server/lark/protocol';
 import { createTestDatabase, type TestDatabase } from '../db';
 import { seedAgent, seedUser, seedWorkspace } from '../seed';
 import { captureLogs } from './log-capture';
-import { startSim, waitFor, type Sim } from './sim';
+import { installSimBot, simIntegration, startSim, waitFor, type Sim } from './sim';
 
 // How the hub treats an installation's credentials: what restarts a connection, and where the
 // plain app secret may live.
@@ -38,12 +37,7 @@ const config: HubConfig = {
 beforeAll(async () => {
   t = await createTestDatabase();
   sim = await startSim();
-  integration = {
-    configured: true,
-    box: new SecretBox(randomBytes(32)),
-    hosts: { openBaseUrl: `${sim.url}/{region}`, accountsBaseUrl: `${sim.url}/{region}` },
-    httpTimeoutMs: 5000,
-  };
+  integration = simIntegration(sim);
   tenantKey = (await sim.control('POST', '/tenants', { brand: 'feishu', name: 'Credentials Co' })).tenant_key;
   owner = await seedUser(t.db);
   workspaceId = (await seedWorkspace(t.db, owner.id)).id;
@@ -63,22 +57,9 @@ afterAll(async () => {
 });
 
 async function install() {
-  const app = await sim.control<{ app_id: string; app_secret: string }>('POST', '/apps', { tenant_key: tenantKey, name: `Bot ${randomBytes(2).toString('hex')}` });
-  const info = await sim.control('GET', `/apps/${app.app_id}`);
   const agent = await seedAgent(t.db, { workspaceId, ownerUserId: owner.id });
-  const [row] = await t.db
-    .insert(larkInstallation)
-    .values({
-      workspaceId,
-      agentId: agent.id,
-      appId: app.app_id,
-      appSecretCiphertext: integration.box!.seal(app.app_secret),
-      botOpenId: info.bot_open_id,
-      botUnionId: info.bot_union_id,
-      installerUserId: owner.id,
-    })
-    .returning();
-  return { row, app };
+  const bot = await installSimBot(t.db, sim, integration.box!, { tenantKey, workspaceId, agentId: agent.id, installerUserId: owner.id });
+  return { row: bot.installation, app: { app_id: bot.appId, app_secret: bot.appSecret } };
 }
 
 function startHub(connect?: ConnectFn) {

@@ -3,7 +3,6 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { Db } from '@/server/db/client';
 import { larkInstallation } from '@/server/db/schema';
-import { SecretBox } from '@/server/crypto/secretbox';
 import { LARK_INSTALLATION_CHANNEL, notify } from '@/server/events';
 import type { LarkIntegration } from '@/server/lark/integration';
 import { revokeInstallation } from '@/server/lark/install/installations';
@@ -11,7 +10,7 @@ import { LarkHub, type ConnectFn, type HubConfig } from '@/server/lark/hub/hub';
 import { createTestDatabase, type TestDatabase } from '../db';
 import { seedAgent, seedUser, seedWorkspace } from '../seed';
 import { captureLogs } from './log-capture';
-import { startSim, waitFor, type Sim } from './sim';
+import { installSimBot, simIntegration, startSim, waitFor, type Sim } from './sim';
 
 let t: TestDatabase;
 let sim: Sim;
@@ -36,12 +35,7 @@ const fast: HubConfig = {
 beforeAll(async () => {
   t = await createTestDatabase();
   sim = await startSim();
-  integration = {
-    configured: true,
-    box: new SecretBox(randomBytes(32)),
-    hosts: { openBaseUrl: `${sim.url}/{region}`, accountsBaseUrl: `${sim.url}/{region}` },
-    httpTimeoutMs: 5000,
-  };
+  integration = simIntegration(sim);
   tenantKey = (await sim.control('POST', '/tenants', { brand: 'feishu', name: 'Hub Co' })).tenant_key;
   simUser = await sim.control('POST', '/users', { tenant_key: tenantKey, name: 'Han' });
   owner = await seedUser(t.db);
@@ -63,22 +57,9 @@ async function newSimApp() {
 }
 
 async function installApp(app?: { app_id: string; app_secret: string }) {
-  const a = app ?? (await newSimApp());
-  const info = await sim.control('GET', `/apps/${a.app_id}`);
   const agent = await seedAgent(t.db, { workspaceId, ownerUserId: owner.id });
-  const [row] = await t.db
-    .insert(larkInstallation)
-    .values({
-      workspaceId,
-      agentId: agent.id,
-      appId: a.app_id,
-      appSecretCiphertext: integration.box!.seal(a.app_secret),
-      botOpenId: info.bot_open_id,
-      botUnionId: info.bot_union_id,
-      installerUserId: owner.id,
-    })
-    .returning();
-  return { installation: row, app: a };
+  const bot = await installSimBot(t.db, sim, integration.box!, { tenantKey, workspaceId, agentId: agent.id, installerUserId: owner.id, app: app ?? (await newSimApp()) });
+  return { installation: bot.installation, app: { app_id: bot.appId, app_secret: bot.appSecret } };
 }
 
 const connections = async (appId: string) => (await sim.control('GET', `/apps/${appId}`)).connections as number;
@@ -173,7 +154,7 @@ describe('hub', () => {
     await revokeInstallation(t.db, { workspaceId, installationId: installation.id, actor: { userId: owner.id, role: 'owner' } });
     await waitFor(async () => (await connections(app.app_id)) === 0, 3000, 'disconnect after revoke');
     expect(Date.now() - started).toBeLessThan(2500);
-    await waitFor(async () => (await leaseOf(installation.id)).wsLeaseToken === null, 3000, 'lease released');
+    await waitFor(async () => (await leaseOf(installation.id)).wsLeaseToken === null, 10_000, 'lease released');
   });
 
   test('after its listener connection is terminated, the hub still hears a revoke through NOTIFY (sweep disabled)', async () => {

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as workspaces from '@/app/api/workspaces/route';
 import { SecretBox } from '@/server/crypto/secretbox';
-import { agentTask, larkBindingToken, larkInboundAudit, larkInstallation, larkOutbox, larkUserBinding } from '@/server/db/schema';
+import { agentTask, larkBindingToken, larkInboundAudit, larkOutbox, larkUserBinding } from '@/server/db/schema';
 import { parseEnv, resetEnvForTests } from '@/server/env';
 import { createJobQueue } from '@/server/jobs/queue';
 import { dispatchInboundEvent, type DispatcherDeps } from '@/server/lark/inbound/dispatcher';
@@ -15,7 +15,7 @@ import { startWorker, type RunningWorker } from '@/worker/worker';
 import { call, joinByInvitation, signUp, type TestUser } from '../api';
 import { useTestDatabase, type TestDatabase } from '../db';
 import { seedAgent } from '../seed';
-import { startSim, waitFor, type Sim } from './sim';
+import { installSimBot, openIdOf, startSim, waitFor, type Sim } from './sim';
 
 // The inbound pipeline's ordering and ownership rules, against a running worker and the simulator:
 // what a replay is, who owns a chat's session, how racing first messages share it, what the
@@ -38,31 +38,17 @@ type Bot = { appId: string; installationId: string; agentId: string };
 let echoBot: Bot;
 
 async function installBot(name: string, runtime: Pick<Parameters<typeof seedAgent>[1], 'runtimeKind' | 'runtimeConfig'> = { runtimeKind: 'echo' }): Promise<Bot> {
-  const app = await sim.control('POST', '/apps', { tenant_key: tenantKey, name });
-  const info = await sim.control('GET', `/apps/${app.app_id}`);
   const a = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: owner.id, name, ...runtime });
-  const [row] = await t.db
-    .insert(larkInstallation)
-    .values({
-      workspaceId: ws.id,
-      agentId: a.id,
-      appId: app.app_id,
-      appSecretCiphertext: integration.box!.seal(app.app_secret),
-      botOpenId: info.bot_open_id,
-      botUnionId: info.bot_union_id,
-      installerUserId: owner.id,
-    })
-    .returning();
+  const bot = await installSimBot(t.db, sim, integration.box!, { tenantKey, workspaceId: ws.id, agentId: a.id, installerUserId: owner.id, name });
   worker.hub!.requestSweep();
-  await waitFor(async () => (await sim.control('GET', `/apps/${app.app_id}`)).connections === 1, 10_000, `${name} connected`);
-  return { appId: app.app_id, installationId: row.id, agentId: a.id };
+  await waitFor(async () => (await sim.control('GET', `/apps/${bot.appId}`)).connections === 1, 10_000, `${name} connected`);
+  return { appId: bot.appId, installationId: bot.installation.id, agentId: a.id };
 }
 
 const newLarkUser = (name: string) => sim.control<{ id: string }>('POST', '/users', { tenant_key: tenantKey, name });
-const openIdOf = async (appId: string, userId: string) => (await sim.control('GET', `/apps/${appId}/open-id?user_id=${userId}`)).open_id as string;
 
 async function bind(bot: Bot, larkUserId: string, member: TestUser) {
-  await t.db.insert(larkUserBinding).values({ workspaceId: ws.id, installationId: bot.installationId, userId: member.id, larkOpenId: await openIdOf(bot.appId, larkUserId) });
+  await t.db.insert(larkUserBinding).values({ workspaceId: ws.id, installationId: bot.installationId, userId: member.id, larkOpenId: await openIdOf(sim, bot.appId, larkUserId) });
 }
 
 const botMessages = async (chatId: string) =>
@@ -166,7 +152,7 @@ describe('the dedup claim comes before the group filter and the identity check',
   test('a replay of a group message that did not address the bot is a duplicate, and audits nothing again', async () => {
     const u = await newLarkUser('Gia');
     await bind(echoBot, u.id, owner);
-    const payload = envelope({ appId: echoBot.appId, messageId: 'om_group_unaddressed', chatId: 'oc_team', chatType: 'group', senderOpenId: await openIdOf(echoBot.appId, u.id), text: 'lunch?' });
+    const payload = envelope({ appId: echoBot.appId, messageId: 'om_group_unaddressed', chatId: 'oc_team', chatType: 'group', senderOpenId: await openIdOf(sim, echoBot.appId, u.id), text: 'lunch?' });
     expect(await dispatch(payload)).toEqual({ ack: 200, result: { outcome: 'dropped', reason: 'not_addressed_in_group' } });
     const audits = () => t.db.select().from(larkInboundAudit).where(eq(larkInboundAudit.larkMessageId, 'om_group_unaddressed'));
     expect((await audits()).map((a) => a.dropReason)).toEqual(['not_addressed_in_group']);
@@ -177,7 +163,7 @@ describe('the dedup claim comes before the group filter and the identity check',
 
   test('a replay of an unbound user’s message is a duplicate: no second binding prompt, nothing audited again', async () => {
     const stranger = await newLarkUser('Stan');
-    const openId = await openIdOf(echoBot.appId, stranger.id);
+    const openId = await openIdOf(sim, echoBot.appId, stranger.id);
     const payload = envelope({ appId: echoBot.appId, messageId: 'om_unbound_1', chatId: 'oc_unbound_dm', senderOpenId: openId, text: 'who are you?' });
     const first = await dispatch(payload);
     expect(first.ack).toBe(200);
@@ -224,7 +210,7 @@ describe('two first messages of a new chat', () => {
   test('racing to create the chat’s session make one session, and both messages land in it', async () => {
     const u = await newLarkUser('Rex');
     await bind(echoBot, u.id, owner);
-    const openId = await openIdOf(echoBot.appId, u.id);
+    const openId = await openIdOf(sim, echoBot.appId, u.id);
     const sessionsOfBot = async () => (await t.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM chat_session WHERE agent_id = ${echoBot.agentId}`)).rows[0].n;
     const before = await sessionsOfBot();
     // Hold back session inserts until both dispatches have looked for the chat's session and found none.
@@ -259,7 +245,7 @@ describe('the unique backstop', () => {
   test('with its dedup row gone, a replayed message still cannot become a second chat message', async () => {
     const u = await newLarkUser('Bea');
     await bind(echoBot, u.id, owner);
-    const payload = envelope({ appId: echoBot.appId, messageId: 'om_backstop_1', chatId: 'oc_backstop', senderOpenId: await openIdOf(echoBot.appId, u.id), text: 'only once' });
+    const payload = envelope({ appId: echoBot.appId, messageId: 'om_backstop_1', chatId: 'oc_backstop', senderOpenId: await openIdOf(sim, echoBot.appId, u.id), text: 'only once' });
     expect((await dispatch(payload)).result.outcome).toBe('ingested');
     // As if dedup were bypassed: the row purged (or never written) before the replay arrives.
     await t.db.execute(sql`DELETE FROM lark_inbound_message_dedup WHERE message_id = 'om_backstop_1'`);

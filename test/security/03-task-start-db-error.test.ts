@@ -12,6 +12,7 @@ import { agent } from '@/server/db/schema';
 import { appendUserMessage } from '@/server/services/chat';
 import { enqueueAgentTask } from '@/server/services/tasks';
 import { createTestDatabase, type TestDatabase } from '../db';
+import { failingFirstSelectFrom } from '../faults';
 import { seedAgent, seedSession, seedUser, seedWorkspace } from '../seed';
 
 let t: TestDatabase;
@@ -19,29 +20,6 @@ beforeAll(async () => {
   t = await createTestDatabase();
 });
 afterAll(async () => t?.drop());
-
-/** The database handle, except that the first lookup of an agent throws as a dropped connection does. */
-function failingFirstAgentLookup(db: TestDatabase['db']) {
-  let lookups = 0;
-  const handle = new Proxy(db, {
-    get(target, prop, receiver) {
-      if (prop !== 'select') return Reflect.get(target, prop, receiver);
-      return (...args: Parameters<typeof target.select>) => {
-        const builder = target.select(...args);
-        return new Proxy(builder, {
-          get(b, p, r) {
-            if (p !== 'from') return Reflect.get(b, p, r);
-            return (table: unknown) => {
-              if (table === agent && lookups++ === 0) throw new Error('terminating connection due to administrator command');
-              return b.from(table as typeof agent);
-            };
-          },
-        });
-      };
-    },
-  });
-  return { handle, lookups: () => lookups };
-}
 
 test('a database error while starting a task neither crashes the worker nor loses the message', async () => {
   const u = await seedUser(t.db);
@@ -53,7 +31,7 @@ test('a database error while starting a task neither crashes the worker nor lose
     await enqueueAgentTask(tx, { workspaceId: ws.id, sessionId: s.id, triggerMessageId: m.id });
   });
 
-  const flaky = failingFirstAgentLookup(t.db);
+  const flaky = failingFirstSelectFrom(t.db, agent);
   const rejections: unknown[] = [];
   const onRejection = (err: unknown) => rejections.push(err);
   process.on('unhandledRejection', onRejection);

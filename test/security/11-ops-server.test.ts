@@ -1,13 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
 import pg from 'pg';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SecretBox } from '@/server/crypto/secretbox';
-import { parseEnv, resetEnvForTests } from '@/server/env';
-import { startWorker, type RunningWorker } from '@/worker/worker';
+import { parseEnv } from '@/server/env';
+import type { RunningWorker } from '@/worker/worker';
 import { useTestDatabase, type TestDatabase } from '../db';
+import { startLarklessWorker } from '../worker';
 
 // The worker's ops port, attacked from the network: it must not be reachable from other hosts by
 // default, must want the operator's token for /metrics and /readyz when one is set, and a flood of
@@ -20,17 +18,8 @@ let worker: RunningWorker;
 
 beforeAll(async () => {
   t = await useTestDatabase();
-  const key = randomBytes(32);
   // The defaults, but for where the database is and the token: WORKER_HOST is not set.
-  const config = parseEnv({ DATABASE_URL: t.url, LARK_SECRET_KEY: key.toString('base64'), WORKER_OPS_TOKEN: OPS_TOKEN, WORKER_POLL_INTERVAL_MS: '200' });
-  resetEnvForTests();
-  worker = await startWorker({
-    config,
-    integration: { configured: true, box: new SecretBox(key), hosts: { openBaseUrl: 'http://127.0.0.1:9/{region}' }, httpTimeoutMs: 1000 },
-    nodeId: 'ops-security-test',
-    logger: pino({ level: 'silent' }),
-    opsPort: 0,
-  });
+  ({ worker } = await startLarklessWorker(t, { nodeId: 'ops-security-test', env: { WORKER_OPS_TOKEN: OPS_TOKEN, WORKER_POLL_INTERVAL_MS: '200' } }));
 }, 60_000);
 afterAll(async () => {
   await worker?.stop();

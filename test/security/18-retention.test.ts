@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import PgBoss from 'pg-boss';
-import pino from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { SecretBox } from '@/server/crypto/secretbox';
 import { larkInboundAudit, larkInstallation, larkOutbox } from '@/server/db/schema';
-import { parseEnv, resetEnvForTests } from '@/server/env';
-import { startWorker, type RunningWorker } from '@/worker/worker';
+import type { RunningWorker } from '@/worker/worker';
 import { useTestDatabase, type TestDatabase } from '../db';
 import { seedAgent, seedUser, seedWorkspace } from '../seed';
+import { startLarklessWorker } from '../worker';
 
 // Outbox rows keep what was said to Lark and audit rows keep who wrote from where; neither may pile
 // up forever. The running worker schedules a retention job that purges them past their configured
@@ -21,26 +20,17 @@ let workspaceId: string;
 
 beforeAll(async () => {
   t = await useTestDatabase();
-  const key = randomBytes(32);
-  const config = parseEnv({ DATABASE_URL: t.url, LARK_SECRET_KEY: key.toString('base64'), LARK_OUTBOX_RETENTION_DAYS: '7', LARK_AUDIT_RETENTION_DAYS: '30' });
-  resetEnvForTests();
   const owner = await seedUser(t.db);
   const ws = await seedWorkspace(t.db, owner.id);
   const agent = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: owner.id });
   const [inst] = await t.db
     .insert(larkInstallation)
     // Revoked: the hub leaves it alone, so no Lark is needed here.
-    .values({ workspaceId: ws.id, agentId: agent.id, appId: 'cli_0000000000000001', appSecretCiphertext: new SecretBox(key).seal('secret'), botOpenId: 'ou_bot', installerUserId: owner.id, status: 'revoked' })
+    .values({ workspaceId: ws.id, agentId: agent.id, appId: 'cli_0000000000000001', appSecretCiphertext: new SecretBox(randomBytes(32)).seal('secret'), botOpenId: 'ou_bot', installerUserId: owner.id, status: 'revoked' })
     .returning();
   installationId = inst.id;
   workspaceId = ws.id;
-  worker = await startWorker({
-    config,
-    integration: { configured: true, box: new SecretBox(key), hosts: { openBaseUrl: 'http://127.0.0.1:9/{region}' }, httpTimeoutMs: 1000 },
-    nodeId: 'retention-test',
-    logger: pino({ level: 'silent' }),
-    opsPort: 0,
-  });
+  ({ worker } = await startLarklessWorker(t, { nodeId: 'retention-test', env: { LARK_OUTBOX_RETENTION_DAYS: '7', LARK_AUDIT_RETENTION_DAYS: '30' } }));
 }, 60_000);
 afterAll(async () => {
   await worker?.stop();
