@@ -1,26 +1,21 @@
 import { getTranslations } from 'next-intl/server';
 import Link from 'next/link';
-import { Logo } from '@/components/ui/logo';
+import { AuthPage, AuthPanel, AuthTitle } from '@/components/auth/auth-card';
+import { currentUser } from '@/components/server/session';
+import { Button } from '@/components/ui/button';
 
 export default async function NotFound() {
-  const t = await getTranslations('notFound');
+  const [t, user] = await Promise.all([getTranslations('notFound'), currentUser().catch(() => null)]);
   return (
-    <main className="auth-page">
-      <div className="auth-top">
-        <Logo />
-      </div>
-      <section className="auth-card center" aria-labelledby="not-found-title">
-        <p className="not-found-code">404</p>
-        <h1 id="not-found-title" className="auth-title">
-          {t('title')}
-        </h1>
-        <p className="muted">{t('body')}</p>
-        <p>
-          <Link href="/" className="btn btn-primary">
-            {t('home')}
-          </Link>
-        </p>
-      </section>
-    </main>
+    <AuthPage signedIn={Boolean(user)}>
+      <AuthPanel className="items-center text-center" aria-labelledby="not-found-title">
+        <p className="font-mono text-[13px] text-muted-foreground">404</p>
+        <AuthTitle id="not-found-title">{t('title')}</AuthTitle>
+        <p className="text-muted-foreground">{t('body')}</p>
+        <Button asChild>
+          <Link href="/">{t('home')}</Link>
+        </Button>
+      </AuthPanel>
+    </AuthPage>
   );
 }

@@ -28,8 +28,8 @@ export default async function SignUpPage({ searchParams }: { searchParams: Promi
     const query = next !== '/' ? `?next=${encodeURIComponent(next)}` : '';
     return (
       <AuthCard title={t('signUpClosedTitle')} signedIn={false}>
-        <p className="muted">{t('signUpClosedBody')}</p>
-        <p className="muted center">
+        <p className="text-muted-foreground">{t('signUpClosedBody')}</p>
+        <p className="text-center text-muted-foreground">
           {t('haveAccount')} <Link href={`/sign-in${query}`}>{t('signInLink')}</Link>
         </p>
       </AuthCard>

@@ -3,7 +3,8 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslations } from 'next-intl';
 import Link from 'next/link';
-import { useState } from 'react';
+import { useState, type ComponentProps, type ReactNode } from 'react';
+import { toast } from 'sonner';
 import { api } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
 import { paths, useAgent } from '@/components/api/queries';
@@ -11,11 +12,15 @@ import { agentResponse, updateAgentInput, type Agent } from '@/server/contract/a
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
 import { Avatar } from '@/components/ui/avatar';
+import { Button } from '@/components/ui/button';
+import { Card, CardTitle } from '@/components/ui/card';
 import { Loading } from '@/components/ui/loading';
 import { useFormatDate } from '@/components/ui/use-format';
 import { fieldErrors, useErrorText } from '@/components/ui/use-error-text';
 import { AgentLark } from '@/components/lark/agent-lark';
+import { cn } from '@/lib/utils';
 import { AgentForm, type AgentFormValues } from './agent-form';
+import { AgentsPage, Breadcrumbs, PageTitle } from './page-layout';
 import { AgentStatusBadge, useRuntimeLabel } from './runtime-label';
 
 export function AgentDetail({ agentId }: { agentId: string }) {
@@ -27,51 +32,60 @@ export function AgentDetail({ agentId }: { agentId: string }) {
   if (agent.isPending) return <Loading />;
   if (agent.error) {
     return (
-      <div className="page">
+      <AgentsPage>
         <Alert>{errorText(agent.error)}</Alert>
         <p>
           <Link href={`${base}/agents`}>{t('backToAgents')}</Link>
         </p>
-      </div>
+      </AgentsPage>
     );
   }
   const a = agent.data;
   return (
-    <div className="page page-narrow">
-      <nav className="breadcrumbs" aria-label={t('breadcrumbs')}>
-        <Link href={`${base}/agents`}>{t('title')}</Link>
-        <span aria-hidden="true">/</span>
-        <span className="truncate">{a.name}</span>
-      </nav>
-      <header className="page-header">
-        <div className="page-header-identity">
+    <AgentsPage narrow>
+      <Breadcrumbs label={t('breadcrumbs')} home={`${base}/agents`} homeLabel={t('title')} current={a.name} />
+      <header className="flex flex-wrap items-start justify-between gap-4">
+        <div className="flex min-w-0 items-center gap-3.5">
           <Avatar name={a.name} color={a.avatar_color} size="lg" />
-          <div>
-            <h1 className="page-title">{a.name}</h1>
-            <p className="page-subtitle">
-              <AgentStatusBadge agent={a} /> {t('ownedBy', { name: a.owner.name })}
+          <div className="min-w-0">
+            <PageTitle>{a.name}</PageTitle>
+            <p className="mt-0.5 flex flex-wrap items-center gap-x-2 gap-y-1 text-muted-foreground">
+              <AgentStatusBadge agent={a} />
+              <span>{t('ownedBy', { name: a.owner.name })}</span>
             </p>
           </div>
         </div>
         {a.archived_at ? null : (
-          <Link href={`${base}/chat?agent=${a.id}`} className="btn btn-secondary">
-            {t('chatWith')}
-          </Link>
+          <Button variant="secondary" asChild>
+            <Link href={`${base}/chat?agent=${a.id}`}>{t('chatWith')}</Link>
+          </Button>
         )}
       </header>
 
       {a.can_edit ? <EditAgent agent={a} /> : <ReadOnlyAgent agent={a} />}
 
-      <section className="card" data-section="integrations" aria-labelledby="agent-integrations-title">
-        <h2 id="agent-integrations-title" className="card-title">
-          {t('integrationsTitle')}
-        </h2>
+      <SectionCard id="agent-integrations-title" title={t('integrationsTitle')} data-section="integrations">
         <AgentLark agent={a} />
-      </section>
+      </SectionCard>
 
       {a.can_edit ? <ArchiveSection agent={a} /> : null}
-    </div>
+    </AgentsPage>
   );
+}
+
+/** A card that is a named region: its h2 labels it. */
+function SectionCard({ id, title, className, children, ...props }: ComponentProps<'div'> & { id: string; title: string }) {
+  return (
+    <Card role="region" aria-labelledby={id} className={cn('max-[760px]:p-4', className)} {...props}>
+      <CardTitle id={id}>{title}</CardTitle>
+      {children}
+    </Card>
+  );
+}
+
+/** Label and value pairs, labels in a column of their own. */
+function Details({ children }: { children: ReactNode }) {
+  return <dl className="grid grid-cols-[max-content_minmax(0,1fr)] gap-x-5 gap-y-2 [&_dd]:[overflow-wrap:anywhere] [&_dt]:text-muted-foreground">{children}</dl>;
 }
 
 function ReadOnlyAgent({ agent }: { agent: Agent }) {
@@ -80,20 +94,17 @@ function ReadOnlyAgent({ agent }: { agent: Agent }) {
   const format = useFormatDate();
   const openai = agent.runtime?.kind === 'openai' ? agent.runtime : null;
   return (
-    <section className="card" aria-labelledby="agent-settings-title">
-      <h2 id="agent-settings-title" className="card-title">
-        {t('settingsTitle')}
-      </h2>
-      <p className="muted">{t('readOnly')}</p>
-      <dl className="details">
+    <SectionCard id="agent-settings-title" title={t('settingsTitle')}>
+      <p className="text-muted-foreground">{t('readOnly')}</p>
+      <Details>
         <dt>{t('form.runtime')}</dt>
         <dd>{runtimeLabel(agent.runtime)}</dd>
         {openai ? (
           <>
             <dt>{t('form.baseUrl')}</dt>
-            <dd className="mono">{openai.base_url}</dd>
+            <dd className="font-mono text-[13px]">{openai.base_url}</dd>
             <dt>{t('form.model')}</dt>
-            <dd className="mono">{openai.model}</dd>
+            <dd className="font-mono text-[13px]">{openai.model}</dd>
             <dt>{t('form.stream')}</dt>
             <dd>{openai.stream ? t('yes') : t('no')}</dd>
           </>
@@ -102,8 +113,8 @@ function ReadOnlyAgent({ agent }: { agent: Agent }) {
         <dd>{agent.owner.name}</dd>
         <dt>{t('created')}</dt>
         <dd>{format.dateTime(agent.created_at)}</dd>
-      </dl>
-    </section>
+      </Details>
+    </SectionCard>
   );
 }
 
@@ -119,16 +130,13 @@ function EditAgent({ agent }: { agent: Agent }) {
     onSuccess: ({ agent: saved }) => {
       queryClient.setQueryData(keys.agent(workspace.id, agent.id), saved);
       void queryClient.invalidateQueries({ queryKey: keys.agents(workspace.id) });
+      toast.success(t('saved'));
       // Remount the form so it shows what was saved (and clears the write-only key field).
       setFormKey((k) => k + 1);
     },
   });
   return (
-    <section className="card" aria-labelledby="agent-settings-title">
-      <h2 id="agent-settings-title" className="card-title">
-        {t('settingsTitle')}
-      </h2>
-      {update.isSuccess ? <Alert tone="success">{t('saved')}</Alert> : null}
+    <SectionCard id="agent-settings-title" title={t('settingsTitle')}>
       <AgentForm
         key={formKey}
         agent={agent}
@@ -140,7 +148,7 @@ function EditAgent({ agent }: { agent: Agent }) {
         pendingLabel={t('saving')}
         onSubmit={(values) => update.mutate(values)}
       />
-    </section>
+    </SectionCard>
   );
 }
 
@@ -162,35 +170,36 @@ function ArchiveSection({ agent }: { agent: Agent }) {
   });
 
   return (
-    <section className="card card-danger" aria-labelledby="agent-archive-title">
-      <h2 id="agent-archive-title" className="card-title">
-        {archived ? t('unarchiveTitle') : t('archiveTitle')}
-      </h2>
-      <p className="muted">{archived ? t('unarchiveBody') : t('archiveBody')}</p>
+    <SectionCard
+      id="agent-archive-title"
+      title={archived ? t('unarchiveTitle') : t('archiveTitle')}
+      className="border-destructive/30"
+    >
+      <p className="text-muted-foreground">{archived ? t('unarchiveBody') : t('archiveBody')}</p>
       {toggle.error ? <Alert>{errorText(toggle.error)}</Alert> : null}
       {archived ? (
-        <div className="form-actions">
-          <button type="button" className="btn btn-secondary" disabled={toggle.isPending} onClick={() => toggle.mutate()}>
+        <div className="flex flex-wrap items-center gap-2">
+          <Button type="button" variant="secondary" disabled={toggle.isPending} onClick={() => toggle.mutate()}>
             {t('unarchive')}
-          </button>
+          </Button>
         </div>
       ) : confirming ? (
-        <div className="form-actions" role="group" aria-label={t('archiveConfirm', { name: agent.name })}>
-          <span className="confirm-text">{t('archiveConfirm', { name: agent.name })}</span>
-          <button type="button" className="btn btn-danger" disabled={toggle.isPending} onClick={() => toggle.mutate()}>
+        <div className="flex flex-wrap items-center gap-2" role="group" aria-label={t('archiveConfirm', { name: agent.name })}>
+          <span className="mr-1 font-medium">{t('archiveConfirm', { name: agent.name })}</span>
+          <Button type="button" variant="destructive" disabled={toggle.isPending} onClick={() => toggle.mutate()}>
             {t('archiveConfirmButton')}
-          </button>
-          <button type="button" className="btn btn-ghost" disabled={toggle.isPending} onClick={() => setConfirming(false)}>
+          </Button>
+          <Button type="button" variant="ghost" disabled={toggle.isPending} onClick={() => setConfirming(false)}>
             {t('form.cancel')}
-          </button>
+          </Button>
         </div>
       ) : (
-        <div className="form-actions">
-          <button type="button" className="btn btn-danger-outline" onClick={() => setConfirming(true)}>
+        <div className="flex flex-wrap items-center gap-2">
+          <Button type="button" variant="destructive-outline" onClick={() => setConfirming(true)}>
             {t('archive')}
-          </button>
+          </Button>
         </div>
       )}
-    </section>
+    </SectionCard>
   );
 }

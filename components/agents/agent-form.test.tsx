@@ -3,7 +3,7 @@ import { act } from 'react';
 import { afterEach, describe, expect, test } from 'vitest';
 import en from '@/locales/en.json';
 import type { Agent } from '@/server/contract/agents';
-import { click, render, type Rendered } from '@/test/dom';
+import { click, render, waitUntil, type Rendered } from '@/test/dom';
 import { AgentForm, type AgentFormValues } from './agent-form';
 
 const t = en.agents.form;
@@ -90,3 +90,57 @@ describe('a member', () => {
     expect(kinds).toEqual(['none', 'echo']);
   });
 });
+
+describe('a new agent', () => {
+  async function renderNew(fields: Record<string, string> = {}, error: string | null = null) {
+    const submitted: AgentFormValues[] = [];
+    rendered = await render(
+      <AgentForm canConfigureRuntime pending={false} error={error} fields={fields} submitLabel="Create" pendingLabel="Creating" onSubmit={(v) => submitted.push(v)} />,
+    );
+    return { container: rendered.container, submitted };
+  }
+
+  test('needs a name, said in the UI language, and then goes out as an echo agent by default', async () => {
+    const { container, submitted } = await renderNew();
+    const echo = container.querySelector<HTMLInputElement>('input[name="runtime"][value="echo"]')!;
+    expect(echo.checked).toBe(true);
+    await submit(container);
+    expect(submitted).toHaveLength(0);
+    const name = container.querySelector<HTMLInputElement>('input[name="name"]')!;
+    expect(name.getAttribute('aria-invalid')).toBe('true');
+    expect(container.textContent).toContain(t.nameRequired);
+    await type(name, '  Helper  ');
+    await submit(container);
+    expect(submitted).toEqual([{ name: 'Helper', avatar_color: '#5b5bd6', runtime: { kind: 'echo' } }]);
+  });
+
+  test('an OpenAI-compatible runtime needs a model and a key before anything is sent', async () => {
+    const { container, submitted } = await renderNew();
+    await type(container.querySelector<HTMLInputElement>('input[name="name"]')!, 'Gpt');
+    await act(async () => container.querySelector<HTMLInputElement>('input[name="runtime"][value="openai"]')!.click());
+    await submit(container);
+    expect(submitted).toHaveLength(0);
+    expect(container.textContent).toContain(t.modelRequired);
+    expect(container.textContent).toContain(t.apiKeyRequired);
+    await type(container.querySelector<HTMLInputElement>('input[name="model"]')!, 'm');
+    await type(container.querySelector<HTMLInputElement>('input[name="api_key"]')!, 'sk-test');
+    await submit(container);
+    expect(submitted).toEqual([
+      { name: 'Gpt', avatar_color: '#5b5bd6', runtime: { kind: 'openai', base_url: 'https://api.openai.com/v1', model: 'm', api_key: 'sk-test', stream: false } },
+    ]);
+  });
+
+  test("shows the server's field messages under their fields, nested ones too, instead of a summary", async () => {
+    const { container } = await renderNew({ name: 'That name is taken', 'runtime.kind': 'Not allowed here' }, 'Check the fields');
+    await waitUntil(() => container.textContent?.includes('That name is taken') ?? false, 'the server message');
+    expect(container.textContent).toContain('Not allowed here');
+    expect(container.textContent).not.toContain('Check the fields');
+    expect(container.querySelector('input[name="name"]')?.getAttribute('aria-invalid')).toBe('true');
+  });
+
+  test('shows the summary when no field can carry the failure', async () => {
+    const { container } = await renderNew({}, 'Something went wrong');
+    expect(container.querySelector('[role="alert"]')?.textContent).toBe('Something went wrong');
+  });
+});
+

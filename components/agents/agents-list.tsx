@@ -7,9 +7,12 @@ import { useAgents } from '@/components/api/queries';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
 import { Avatar } from '@/components/ui/avatar';
+import { Button } from '@/components/ui/button';
 import { EmptyState } from '@/components/ui/empty-state';
 import { Loading } from '@/components/ui/loading';
 import { useErrorText } from '@/components/ui/use-error-text';
+import { cn } from '@/lib/utils';
+import { AgentsPage, PageSubtitle, PageTitle } from './page-layout';
 import { AgentStatusBadge, useRuntimeLabel } from './runtime-label';
 
 export function AgentsList() {
@@ -22,19 +25,25 @@ export function AgentsList() {
   const toggleId = useId();
 
   return (
-    <div className="page">
-      <header className="page-header">
-        <div>
-          <h1 className="page-title">{t('title')}</h1>
-          <p className="page-subtitle">{t('subtitle')}</p>
+    <AgentsPage>
+      <header className="flex flex-wrap items-start justify-between gap-4">
+        <div className="min-w-0">
+          <PageTitle>{t('title')}</PageTitle>
+          <PageSubtitle>{t('subtitle')}</PageSubtitle>
         </div>
-        <Link href={`${base}/agents/new`} className="btn btn-primary">
-          {t('newAgent')}
-        </Link>
+        <Button asChild>
+          <Link href={`${base}/agents/new`}>{t('newAgent')}</Link>
+        </Button>
       </header>
-      <div className="toolbar">
-        <label htmlFor={toggleId} className="checkbox">
-          <input id={toggleId} type="checkbox" checked={showArchived} onChange={(e) => setShowArchived(e.target.checked)} />
+      <div className="-mt-1 flex items-center gap-3">
+        <label htmlFor={toggleId} className="inline-flex cursor-pointer items-center gap-2 select-none">
+          <input
+            id={toggleId}
+            type="checkbox"
+            className="m-0 size-[15px] cursor-pointer accent-primary"
+            checked={showArchived}
+            onChange={(e) => setShowArchived(e.target.checked)}
+          />
           <span>{t('showArchived')}</span>
         </label>
       </div>
@@ -45,30 +54,39 @@ export function AgentsList() {
           title={t('emptyTitle')}
           body={t('emptyBody')}
           action={
-            <Link href={`${base}/agents/new`} className="btn btn-primary">
-              {t('newAgent')}
-            </Link>
+            <Button asChild>
+              <Link href={`${base}/agents/new`}>{t('newAgent')}</Link>
+            </Button>
           }
         />
       ) : null}
       {agents.data && agents.data.length > 0 ? (
-        <ul className="list" aria-label={t('title')}>
-          {agents.data.map((agent) => (
-            <li key={agent.id} className={agent.archived_at ? 'list-row-muted' : undefined}>
-              <Link href={`${base}/agents/${agent.id}`} className="list-row">
-                <Avatar name={agent.name} color={agent.avatar_color} />
-                <span className="list-main">
-                  <span className="list-title truncate">{agent.name}</span>
-                  <span className="list-meta truncate">
-                    {runtimeLabel(agent.runtime)} · {t('ownedBy', { name: agent.owner.name })}
+        <ul className="divide-y overflow-hidden rounded-lg border bg-card" aria-label={t('title')}>
+          {agents.data.map((agent) => {
+            const archived = Boolean(agent.archived_at);
+            return (
+              <li key={agent.id}>
+                <Link
+                  href={`${base}/agents/${agent.id}`}
+                  className="flex items-center gap-3 px-4 py-3 text-foreground hover:bg-subtle hover:no-underline focus-visible:-outline-offset-2"
+                >
+                  {/* Archived rows fade their avatar only: faded text would be hard to read. */}
+                  <Avatar name={agent.name} color={agent.avatar_color} className={cn(archived && 'opacity-50 grayscale')} />
+                  <span className="flex min-w-0 flex-1 flex-col">
+                    <span className={cn('truncate font-medium', archived && 'text-muted-foreground')} title={agent.name}>
+                      {agent.name}
+                    </span>
+                    <span className="truncate text-[12.5px] text-muted-foreground">
+                      {runtimeLabel(agent.runtime)} · {t('ownedBy', { name: agent.owner.name })}
+                    </span>
                   </span>
-                </span>
-                <AgentStatusBadge agent={agent} />
-              </Link>
-            </li>
-          ))}
+                  <AgentStatusBadge agent={agent} />
+                </Link>
+              </li>
+            );
+          })}
         </ul>
       ) : null}
-    </div>
+    </AgentsPage>
   );
 }

@@ -2,15 +2,16 @@
 
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslations } from 'next-intl';
-import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { api } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
 import { paths } from '@/components/api/queries';
 import { agentResponse, createAgentInput } from '@/server/contract/agents';
 import { useWorkspace } from '@/components/providers/workspace-provider';
+import { Card } from '@/components/ui/card';
 import { fieldErrors, useErrorText } from '@/components/ui/use-error-text';
 import { AgentForm, type AgentFormValues } from './agent-form';
+import { AgentsPage, Breadcrumbs, PageSubtitle, PageTitle } from './page-layout';
 
 export function NewAgent() {
   const t = useTranslations('agents');
@@ -28,19 +29,13 @@ export function NewAgent() {
   });
 
   return (
-    <div className="page page-narrow">
-      <nav className="breadcrumbs" aria-label={t('breadcrumbs')}>
-        <Link href={`${base}/agents`}>{t('title')}</Link>
-        <span aria-hidden="true">/</span>
-        <span>{t('newAgent')}</span>
-      </nav>
-      <header className="page-header">
-        <div>
-          <h1 className="page-title">{t('newAgentTitle')}</h1>
-          <p className="page-subtitle">{t('newAgentSubtitle')}</p>
-        </div>
+    <AgentsPage narrow>
+      <Breadcrumbs label={t('breadcrumbs')} home={`${base}/agents`} homeLabel={t('title')} current={t('newAgent')} />
+      <header className="min-w-0">
+        <PageTitle>{t('newAgentTitle')}</PageTitle>
+        <PageSubtitle>{t('newAgentSubtitle')}</PageSubtitle>
       </header>
-      <div className="card">
+      <Card className="max-[760px]:p-4">
         <AgentForm
           canConfigureRuntime={isAdmin}
           pending={create.isPending}
@@ -51,7 +46,7 @@ export function NewAgent() {
           onSubmit={(values) => create.mutate(values)}
           onCancel={() => router.push(`${base}/agents`)}
         />
-      </div>
-    </div>
+      </Card>
+    </AgentsPage>
   );
 }

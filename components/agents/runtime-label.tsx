@@ -2,6 +2,7 @@
 
 import { useTranslations } from 'next-intl';
 import type { Agent } from '@/server/contract/agents';
+import { Badge } from '@/components/ui/badge';
 
 export function useRuntimeLabel() {
   const t = useTranslations('agents');
@@ -14,7 +15,7 @@ export function useRuntimeLabel() {
 
 export function AgentStatusBadge({ agent }: { agent: Agent }) {
   const t = useTranslations('agents');
-  if (agent.archived_at) return <span className="badge">{t('statusArchived')}</span>;
-  if (!agent.runtime) return <span className="badge badge-warning">{t('statusOffline')}</span>;
-  return <span className="badge badge-success">{t('statusActive')}</span>;
+  if (agent.archived_at) return <Badge variant="secondary">{t('statusArchived')}</Badge>;
+  if (!agent.runtime) return <Badge variant="warning">{t('statusOffline')}</Badge>;
+  return <Badge variant="success">{t('statusActive')}</Badge>;
 }

@@ -1,28 +1,33 @@
 'use client';
 
+import { zodResolver } from '@hookform/resolvers/zod';
 import { useTranslations } from 'next-intl';
 import Link from 'next/link';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
+import { useForm, useWatch } from 'react-hook-form';
 import { Alert } from '@/components/ui/alert';
-import { TextField } from '@/components/ui/field';
+import { Button } from '@/components/ui/button';
+import { Form, FormControl, FormField, FormItem, FormLabel, FormMessage } from '@/components/ui/form';
+import { FormFieldset } from '@/components/ui/form-fieldset';
+import { Input } from '@/components/ui/input';
 import { authClient } from './auth-client';
 import { useAuthErrorText } from './auth-errors';
-import { FormFieldset } from '@/components/ui/form-fieldset';
+import { signInSchema, type SignInValues } from './schemas';
 
 export function SignInForm({ next }: { next: string }) {
   const t = useTranslations('auth');
   const authErrorText = useAuthErrorText();
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
+  const form = useForm<SignInValues>({ resolver: zodResolver(signInSchema), defaultValues: { email: '', password: '' } });
+  const [email, password] = useWatch({ control: form.control, name: ['email', 'password'] });
   const [error, setError] = useState<string | null>(null);
+  // Stays on after success: the page is about to be replaced.
   const [pending, setPending] = useState(false);
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
+  async function submit(values: SignInValues) {
     setPending(true);
     setError(null);
     try {
-      const { error: authError } = await authClient.signIn.email({ email: email.trim(), password });
+      const { error: authError } = await authClient.signIn.email({ email: values.email.trim(), password: values.password });
       if (authError) {
         setError(authErrorText(authError));
         setPending(false);
@@ -38,34 +43,44 @@ export function SignInForm({ next }: { next: string }) {
 
   const query = next !== '/' ? `?next=${encodeURIComponent(next)}` : '';
   return (
-    <form method="post" onSubmit={submit} noValidate>
-      <FormFieldset className="stack">
-        {error ? <Alert>{error}</Alert> : null}
-        <TextField
-          label={t('email')}
-          type="email"
-          name="email"
-          autoComplete="email"
-          required
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-        />
-        <TextField
-          label={t('password')}
-          type="password"
-          name="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-        <button type="submit" className="btn btn-primary btn-block" disabled={pending || !email || !password}>
-          {pending ? t('signingIn') : t('signIn')}
-        </button>
-        <p className="muted center">
-          {t('noAccount')} <Link href={`/sign-up${query}`}>{t('signUpLink')}</Link>
-        </p>
-      </FormFieldset>
-    </form>
+    <Form {...form}>
+      <form method="post" onSubmit={form.handleSubmit(submit)} noValidate>
+        <FormFieldset>
+          {error ? <Alert>{error}</Alert> : null}
+          <FormField
+            control={form.control}
+            name="email"
+            render={({ field }) => (
+              <FormItem>
+                <FormLabel>{t('email')}</FormLabel>
+                <FormControl>
+                  <Input type="email" autoComplete="email" required {...field} />
+                </FormControl>
+                <FormMessage />
+              </FormItem>
+            )}
+          />
+          <FormField
+            control={form.control}
+            name="password"
+            render={({ field }) => (
+              <FormItem>
+                <FormLabel>{t('password')}</FormLabel>
+                <FormControl>
+                  <Input type="password" autoComplete="current-password" required {...field} />
+                </FormControl>
+                <FormMessage />
+              </FormItem>
+            )}
+          />
+          <Button type="submit" className="h-9 w-full" disabled={pending || !email || !password}>
+            {pending ? t('signingIn') : t('signIn')}
+          </Button>
+          <p className="text-center text-muted-foreground">
+            {t('noAccount')} <Link href={`/sign-up${query}`}>{t('signUpLink')}</Link>
+          </p>
+        </FormFieldset>
+      </form>
+    </Form>
   );
 }

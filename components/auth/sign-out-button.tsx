@@ -1,24 +1,30 @@
 'use client';
 
 import { useTranslations } from 'next-intl';
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
+import { Button, type ButtonProps } from '@/components/ui/button';
 import { authClient } from './auth-client';
 
-export function SignOutButton({ className = 'btn btn-ghost' }: { className?: string }) {
-  const t = useTranslations('auth');
+/** Signs out, then loads the sign-in page in full: that drops every cached query of the previous user. */
+export function useSignOut() {
   const [pending, setPending] = useState(false);
-  async function signOut() {
+  const signOut = useCallback(async () => {
     setPending(true);
     try {
       await authClient.signOut();
     } finally {
-      // A full load drops every cached query of the previous user.
       window.location.assign('/sign-in');
     }
-  }
+  }, []);
+  return { signOut, pending };
+}
+
+export function SignOutButton({ variant = 'ghost', ...props }: Omit<ButtonProps, 'onClick' | 'children'>) {
+  const t = useTranslations('auth');
+  const { signOut, pending } = useSignOut();
   return (
-    <button type="button" className={className} onClick={() => void signOut()} disabled={pending}>
+    <Button type="button" variant={variant} onClick={() => void signOut()} disabled={pending} {...props}>
       {t('signOut')}
-    </button>
+    </Button>
   );
 }

@@ -1,19 +1,22 @@
 'use client';
 
+import { zodResolver } from '@hookform/resolvers/zod';
 import { useLocale, useTranslations } from 'next-intl';
 import Link from 'next/link';
-import { useState, type FormEvent } from 'react';
-import { Alert } from '@/components/ui/alert';
-import { TextField } from '@/components/ui/field';
+import { useState } from 'react';
+import { useForm, useWatch } from 'react-hook-form';
 import { api } from '@/components/api/client';
 import { paths } from '@/components/api/queries';
+import { Alert } from '@/components/ui/alert';
+import { Button } from '@/components/ui/button';
+import { Form, FormControl, FormDescription, FormField, FormItem, FormLabel, FormMessage } from '@/components/ui/form';
+import { FormFieldset } from '@/components/ui/form-fieldset';
+import { Input } from '@/components/ui/input';
 import { isAppLocale, localeCookie } from '@/i18n/locales';
 import { updateMeInput } from '@/server/contract/me';
 import { authClient } from './auth-client';
 import { useAuthErrorText } from './auth-errors';
-import { FormFieldset } from '@/components/ui/form-fieldset';
-
-const minPassword = 8;
+import { NAME_MAX, PASSWORD_MIN, signUpSchema, type SignUpValues } from './schemas';
 
 function choseLanguage(): boolean {
   return document.cookie.split(';').some((c) => c.trim().startsWith(`${localeCookie}=`));
@@ -27,31 +30,30 @@ export function SignUpForm({ next, invitation = null }: { next: string; invitati
   const t = useTranslations('auth');
   const locale = useLocale();
   const authErrorText = useAuthErrorText();
-  const [name, setName] = useState('');
-  const [email, setEmail] = useState(invitation?.email ?? '');
-  const [password, setPassword] = useState('');
+  const form = useForm<SignUpValues>({
+    resolver: zodResolver(signUpSchema),
+    defaultValues: { name: '', email: invitation?.email ?? '', password: '' },
+  });
+  const [name, email, password] = useWatch({ control: form.control, name: ['name', 'email', 'password'] });
   const [error, setError] = useState<string | null>(null);
-  const [passwordError, setPasswordError] = useState<string | undefined>();
+  // Stays on after success: the page is about to be replaced.
   const [pending, setPending] = useState(false);
+  const passwordProblem = form.formState.errors.password?.type;
+  const passwordMessage =
+    passwordProblem === 'too_small' ? t('passwordTooShort', { min: PASSWORD_MIN }) : passwordProblem === 'too_big' ? t('passwordTooLong') : undefined;
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
+  async function submit(values: SignUpValues) {
     setError(null);
-    if (password.length < minPassword) {
-      setPasswordError(t('passwordTooShort', { min: minPassword }));
-      return;
-    }
-    setPasswordError(undefined);
     setPending(true);
     try {
-      const credentials = { email: email.trim(), password };
+      const credentials = { email: values.email.trim(), password: values.password };
       const { error: authError } = await authClient.signUp.email({
         ...credentials,
-        name: name.trim(),
+        name: values.name.trim(),
         ...(invitation ? { invitationToken: invitation.token } : {}),
       });
       if (authError) {
-        if (passwordCodes.has(authError.code ?? '')) setPasswordError(authErrorText(authError));
+        if (passwordCodes.has(authError.code ?? '')) form.setError('password', { type: 'server', message: authErrorText(authError) });
         else setError(authErrorText(authError));
         setPending(false);
         return;
@@ -77,48 +79,59 @@ export function SignUpForm({ next, invitation = null }: { next: string; invitati
 
   const query = next !== '/' ? `?next=${encodeURIComponent(next)}` : '';
   return (
-    <form method="post" onSubmit={submit} noValidate>
-      <FormFieldset className="stack">
-        {error ? <Alert>{error}</Alert> : null}
-        <TextField
-          label={t('name')}
-          name="name"
-          autoComplete="name"
-          required
-          maxLength={80}
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-        />
-        <TextField
-          label={t('email')}
-          type="email"
-          name="email"
-          autoComplete="email"
-          required
-          // An invitation for a named email can only be used by that address.
-          readOnly={Boolean(invitation?.email)}
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-        />
-        <TextField
-          label={t('password')}
-          type="password"
-          name="password"
-          autoComplete="new-password"
-          required
-          minLength={minPassword}
-          hint={t('passwordHint', { min: minPassword })}
-          error={passwordError}
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-        <button type="submit" className="btn btn-primary btn-block" disabled={pending || !name.trim() || !email || !password}>
-          {pending ? t('signingUp') : t('signUp')}
-        </button>
-        <p className="muted center">
-          {t('haveAccount')} <Link href={`/sign-in${query}`}>{t('signInLink')}</Link>
-        </p>
-      </FormFieldset>
-    </form>
+    <Form {...form} messages={passwordMessage ? { password: passwordMessage } : undefined}>
+      <form method="post" onSubmit={form.handleSubmit(submit)} noValidate>
+        <FormFieldset>
+          {error ? <Alert>{error}</Alert> : null}
+          <FormField
+            control={form.control}
+            name="name"
+            render={({ field }) => (
+              <FormItem>
+                <FormLabel>{t('name')}</FormLabel>
+                <FormControl>
+                  <Input autoComplete="name" required maxLength={NAME_MAX} {...field} />
+                </FormControl>
+                <FormMessage />
+              </FormItem>
+            )}
+          />
+          <FormField
+            control={form.control}
+            name="email"
+            render={({ field }) => (
+              <FormItem>
+                <FormLabel>{t('email')}</FormLabel>
+                <FormControl>
+                  {/* An invitation for a named email can only be used by that address. */}
+                  <Input type="email" autoComplete="email" required readOnly={Boolean(invitation?.email)} {...field} />
+                </FormControl>
+                <FormMessage />
+              </FormItem>
+            )}
+          />
+          <FormField
+            control={form.control}
+            name="password"
+            render={({ field }) => (
+              <FormItem>
+                <FormLabel>{t('password')}</FormLabel>
+                <FormControl>
+                  <Input type="password" autoComplete="new-password" required minLength={PASSWORD_MIN} {...field} />
+                </FormControl>
+                <FormDescription>{t('passwordHint', { min: PASSWORD_MIN })}</FormDescription>
+                <FormMessage />
+              </FormItem>
+            )}
+          />
+          <Button type="submit" className="h-9 w-full" disabled={pending || !name.trim() || !email || !password}>
+            {pending ? t('signingUp') : t('signUp')}
+          </Button>
+          <p className="text-center text-muted-foreground">
+            {t('haveAccount')} <Link href={`/sign-in${query}`}>{t('signInLink')}</Link>
+          </p>
+        </FormFieldset>
+      </form>
+    </Form>
   );
 }

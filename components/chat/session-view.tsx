@@ -1,6 +1,7 @@
 'use client';
 
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { ChevronLeft } from 'lucide-react';
 import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { Fragment, useEffect, useRef, useState } from 'react';
@@ -12,9 +13,12 @@ import { sendMessageInput, sendMessageResponse, type AgentTask, type ChatMessage
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
 import { Avatar } from '@/components/ui/avatar';
+import { Badge } from '@/components/ui/badge';
+import { Button } from '@/components/ui/button';
 import { Loading } from '@/components/ui/loading';
 import { useFormatDate } from '@/components/ui/use-format';
 import { useErrorText } from '@/components/ui/use-error-text';
+import { cn } from '@/lib/utils';
 import { Composer } from './composer';
 import { useAgentMap } from './use-agent-map';
 
@@ -63,7 +67,7 @@ export function SessionView({ sessionId }: { sessionId: string }) {
   if (session.isPending) return <Loading />;
   if (session.error) {
     return (
-      <div className="pane-body">
+      <div className="flex flex-col gap-3 px-8 py-7 max-[760px]:px-4 max-[760px]:py-[18px]">
         <Alert>{errorText(session.error)}</Alert>
         <p>
           <Link href={`${base}/chat`}>{t('backToChats')}</Link>
@@ -73,28 +77,31 @@ export function SessionView({ sessionId }: { sessionId: string }) {
   }
 
   const agentName = agent?.name ?? (agentsQuery.isPending ? '' : t('unknownAgent'));
+  const title = session.data.title || agentName;
+  // Field problems show on the composer's field; anything else above it.
+  const sendError = send.error && !(isApiError(send.error) && send.error.fields.content) ? errorText(send.error) : null;
   return (
-    <section className="conversation" aria-labelledby="conversation-title">
-      <header className="conversation-header">
-        <Link href={`${base}/chat`} className="icon-button conversation-back" aria-label={t('backToChats')}>
-          <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">
-            <path d="M10 3L5 8l5 5" fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" strokeLinejoin="round" />
-          </svg>
-        </Link>
+    <section className="flex min-h-0 flex-1 flex-col" aria-labelledby="conversation-title">
+      <header className="flex min-h-14 items-center gap-2.5 border-b px-5 py-2.5 max-[760px]:px-3 max-[760px]:py-2">
+        <Button variant="ghost" size="icon" asChild className="-ml-2 min-[761px]:hidden">
+          <Link href={`${base}/chat`} aria-label={t('backToChats')}>
+            <ChevronLeft aria-hidden="true" />
+          </Link>
+        </Button>
         <Avatar name={agentName || '?'} color={agent?.avatar_color} />
-        <div className="conversation-heading">
-          <h2 id="conversation-title" className="conversation-title truncate">
-            {session.data.title || agentName}
+        <div className="min-w-0 flex-1">
+          <h2 id="conversation-title" className="truncate text-[15px] font-semibold" title={title}>
+            {title}
           </h2>
-          <p className="conversation-sub truncate">
+          <p className="flex min-w-0 items-center gap-1.5 text-[12.5px] text-muted-foreground">
             {agent ? (
-              <Link href={`${base}/agents/${agent.id}`} className="subtle-link">
+              <Link href={`${base}/agents/${agent.id}`} className="min-w-0 truncate text-muted-foreground hover:text-foreground">
                 {agent.name}
               </Link>
             ) : null}
-            {archived ? <span className="badge">{t('archivedBadge')}</span> : null}
-            {!archived && offline ? <span className="badge badge-warning">{t('offlineBadge')}</span> : null}
-            {session.data.channel === 'lark' ? <span className="badge badge-lark">{t('channelLark')}</span> : null}
+            {archived ? <Badge variant="secondary">{t('archivedBadge')}</Badge> : null}
+            {!archived && offline ? <Badge variant="warning">{t('offlineBadge')}</Badge> : null}
+            {session.data.channel === 'lark' ? <Badge variant="info">{t('channelLark')}</Badge> : null}
           </p>
         </div>
       </header>
@@ -107,22 +114,17 @@ export function SessionView({ sessionId }: { sessionId: string }) {
         error={messages.error ? errorText(messages.error) : null}
       />
 
-      <div className="conversation-footer">
+      <div className="mx-auto flex w-full max-w-[820px] flex-col gap-2 px-5 pb-4 max-[760px]:px-3 max-[760px]:pb-3">
         {archived ? (
-          <Alert tone="info">{t('archivedNotice')}</Alert>
+          <Alert variant="info">{t('archivedNotice')}</Alert>
         ) : (
           <>
-            {offline || offlineNotice ? <Alert tone="warning">{t('offlineNotice')}</Alert> : null}
-            {send.error ? <Alert>{errorText(send.error)}</Alert> : null}
+            {offline || offlineNotice ? <Alert variant="warning">{t('offlineNotice')}</Alert> : null}
+            {sendError ? <Alert>{sendError}</Alert> : null}
             <Composer
               disabled={send.isPending}
               onSend={async (content) => {
-                try {
-                  await send.mutateAsync(content);
-                  return true;
-                } catch {
-                  return false;
-                }
+                await send.mutateAsync(content);
               }}
             />
           </>
@@ -139,6 +141,10 @@ type ListProps = {
   loading: boolean;
   error: string | null;
 };
+
+const rowClassName = 'flex items-start gap-2.5';
+/** Lines the agent's avatar up with its bubble, below the name line. */
+const bubbleAvatarClassName = 'mt-[18px]';
 
 function MessageList({ agent, messages, tasks, loading, error }: ListProps) {
   const t = useTranslations('chat');
@@ -165,8 +171,16 @@ function MessageList({ agent, messages, tasks, loading, error }: ListProps) {
 
   const agentName = agent?.name ?? t('unknownAgent');
   return (
-    <div className="message-scroll">
-      <ol className="message-list" role="log" aria-live="polite" aria-label={t('messagesLabel')}>
+    // The log role sits on this wrapper, not the <ol>, which keeps its list semantics for the items.
+    // Focusable, so the transcript scrolls from the keyboard too.
+    <div
+      role="log"
+      aria-live="polite"
+      aria-label={t('messagesLabel')}
+      tabIndex={0}
+      className="min-h-0 flex-1 overflow-y-auto p-5 focus-visible:-outline-offset-2 max-[760px]:px-3 max-[760px]:py-3.5"
+    >
+      <ol className="mx-auto flex max-w-[780px] flex-col gap-3.5">
         {loading ? (
           <li>
             <Loading />
@@ -177,7 +191,7 @@ function MessageList({ agent, messages, tasks, loading, error }: ListProps) {
             <Alert>{error}</Alert>
           </li>
         ) : null}
-        {!loading && !error && count === 0 ? <li className="message-empty muted">{t('noMessages', { name: agentName })}</li> : null}
+        {!loading && !error && count === 0 ? <li className="py-8 text-center text-muted-foreground">{t('noMessages', { name: agentName })}</li> : null}
         {(messages ?? []).map((m) => (
           <Fragment key={m.id}>
             <MessageItem message={m} agent={agent} time={format.time(m.created_at)} fullTime={format.dateTime(m.created_at)} />
@@ -190,13 +204,17 @@ function MessageList({ agent, messages, tasks, loading, error }: ListProps) {
           <FailedTask key={task.id} task={task} agent={agent} />
         ))}
         {pendingCount > 0 ? (
-          <li className="message-row message-row-assistant message-row-plain">
-            <Avatar name={agentName} color={agent?.avatar_color} size="sm" />
-            <div className="pending" role="status">
-              <span className="typing" aria-hidden="true">
-                <span />
-                <span />
-                <span />
+          <li className={rowClassName}>
+            <Avatar name={agentName} color={agent?.avatar_color} size="sm" className="mt-1.5" />
+            <div className="inline-flex items-center gap-2 rounded-2xl bg-muted px-3 py-2 text-[13px] text-muted-foreground" role="status">
+              <span className="inline-flex gap-[3px]" aria-hidden="true">
+                {[0, 150, 300].map((delay) => (
+                  <span
+                    key={delay}
+                    className="size-[5px] animate-pulse rounded-full bg-muted-foreground motion-reduce:animate-none"
+                    style={{ animationDelay: `${delay}ms` }}
+                  />
+                ))}
               </span>
               <span>{pending.some((task) => task.status === 'running') ? t('agentWorking', { name: agentName }) : t('agentQueued', { name: agentName })}</span>
             </div>
@@ -213,16 +231,26 @@ function MessageItem({ message, agent, time, fullTime }: { message: ChatMessage;
   const mine = message.role === 'user';
   const name = mine ? (message.author?.name ?? t('someone')) : (agent?.name ?? t('unknownAgent'));
   return (
-    <li className={`message-row ${mine ? 'message-row-user' : 'message-row-assistant'}`}>
-      {mine ? null : <Avatar name={name} color={agent?.avatar_color} size="sm" />}
-      <article className="message" aria-label={t('messageFrom', { name })}>
-        <header className="message-meta">
-          <span className="message-author">{name}</span>
-          <time dateTime={message.created_at} title={fullTime}>
+    <li className={cn(rowClassName, mine && 'justify-end')}>
+      {mine ? null : <Avatar name={name} color={agent?.avatar_color} size="sm" className={bubbleAvatarClassName} />}
+      <article
+        className={cn('flex max-w-[min(620px,85%)] min-w-0 flex-col gap-[3px] max-[760px]:max-w-[88%]', mine && 'items-end')}
+        aria-label={t('messageFrom', { name })}
+      >
+        <header className="flex max-w-full min-w-0 items-baseline gap-2 text-xs text-muted-foreground">
+          <span className="min-w-0 truncate font-medium">{name}</span>
+          <time className="shrink-0" dateTime={message.created_at} title={fullTime}>
             {time}
           </time>
         </header>
-        <div className={`bubble ${mine ? 'bubble-user' : 'bubble-assistant'}`}>{message.content}</div>
+        <div
+          className={cn(
+            'rounded-2xl px-3 py-2 leading-[1.55] [overflow-wrap:anywhere] whitespace-pre-wrap',
+            mine ? 'rounded-br-sm bg-primary text-primary-foreground' : 'rounded-bl-sm bg-muted text-foreground',
+          )}
+        >
+          {message.content}
+        </div>
       </article>
     </li>
   );
@@ -232,16 +260,19 @@ function FailedTask({ task, agent }: { task: AgentTask; agent: Agent | undefined
   const t = useTranslations('chat');
   const name = agent?.name ?? t('unknownAgent');
   return (
-    <li className="message-row message-row-assistant message-row-plain">
-      <Avatar name={name} color={agent?.avatar_color} size="sm" />
-      <div className="task-failed" role="alert">
-        <strong>{t('taskFailed')}</strong>
-        {task.error ? <span className="task-failed-detail">{task.error}</span> : null}
-        <span className="task-failed-detail muted">{t('taskReference', { reference: task.reference })}</span>
+    <li className={rowClassName}>
+      <Avatar name={name} color={agent?.avatar_color} size="sm" className="mt-1.5" />
+      <div
+        className="flex max-w-[min(620px,85%)] min-w-0 flex-col gap-0.5 rounded-md bg-destructive-soft px-3 py-2 text-[13px] text-destructive"
+        role="alert"
+      >
+        <strong className="font-semibold">{t('taskFailed')}</strong>
+        {task.error ? <span className="[overflow-wrap:anywhere] whitespace-pre-wrap">{task.error}</span> : null}
+        <span className="text-muted-foreground">{t('taskReference', { reference: task.reference })}</span>
         {task.error_detail ? (
-          <details className="task-failed-detail">
-            <summary>{t('taskDetailForAdmins')}</summary>
-            <code>{task.error_detail}</code>
+          <details className="[overflow-wrap:anywhere]">
+            <summary className="cursor-pointer">{t('taskDetailForAdmins')}</summary>
+            <code className="mt-1 block font-mono text-xs whitespace-pre-wrap">{task.error_detail}</code>
           </details>
         ) : null}
       </div>

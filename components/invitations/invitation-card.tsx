@@ -2,12 +2,12 @@
 
 import { useMutation } from '@tanstack/react-query';
 import { useTranslations } from 'next-intl';
-import { useState } from 'react';
 import { api, isApiError } from '@/components/api/client';
 import { paths } from '@/components/api/queries';
-import { authClient } from '@/components/auth/auth-client';
 import { signInPath } from '@/components/auth/next-path';
 import { Alert } from '@/components/ui/alert';
+import { Button } from '@/components/ui/button';
+import { ConfirmButton, SwitchAccountButton } from '@/components/ui/confirm-actions';
 import { useFormatDate } from '@/components/ui/use-format';
 import { useHydrated } from '@/components/ui/use-hydrated';
 import { useErrorText } from '@/components/ui/use-error-text';
@@ -41,24 +41,24 @@ export function InvitationCard({ token, workspace, inviterName, role, email, exp
   const wrongAccount = viewer !== null && email !== null && viewer.email.toLowerCase() !== email;
 
   return (
-    <div className="stack">
+    <div className="flex flex-col gap-3.5">
       <p>
         {inviterName
           ? t('body', { inviter: inviterName, workspace: workspace.name, role: roleName })
           : t('bodyNoInviter', { workspace: workspace.name, role: roleName })}
       </p>
-      <p className="muted">{t('about')}</p>
-      {email ? <p className="muted">{t('forEmail', { email })}</p> : null}
-      {hydrated ? <p className="muted">{t('expires', { date: format.dateTime(expiresAt) })}</p> : null}
+      <p className="text-muted-foreground">{t('about')}</p>
+      {email ? <p className="text-muted-foreground">{t('forEmail', { email })}</p> : null}
+      {hydrated ? <p className="text-muted-foreground">{t('expires', { date: format.dateTime(expiresAt) })}</p> : null}
       {viewer === null ? (
         <>
-          <p className="muted">{t('signedOut')}</p>
-          <a href={signInPath(here)} className="btn btn-primary btn-block">
-            {t('signIn')}
-          </a>
-          <a href={`/sign-up?next=${encodeURIComponent(here)}`} className="btn btn-secondary btn-block">
-            {t('createAccount')}
-          </a>
+          <p className="text-muted-foreground">{t('signedOut')}</p>
+          <Button asChild className="h-9 w-full">
+            <a href={signInPath(here)}>{t('signIn')}</a>
+          </Button>
+          <Button asChild variant="secondary" className="h-9 w-full">
+            <a href={`/sign-up?next=${encodeURIComponent(here)}`}>{t('createAccount')}</a>
+          </Button>
         </>
       ) : wrongAccount ? (
         <>
@@ -84,19 +84,19 @@ function AcceptInvitation({ token, workspace, viewerEmail, path }: { token: stri
   const alreadyMember = isApiError(error) && error.status === 409;
   return (
     <>
-      <p className="muted auth-footnote">{t('signedInAs', { email: viewerEmail })}</p>
+      <p className="text-[12.5px] text-muted-foreground">{t('signedInAs', { email: viewerEmail })}</p>
       {error && !alreadyMember ? <Alert>{errorText(error)}</Alert> : null}
       {alreadyMember ? (
         <>
           <Alert tone="info">{t('alreadyMember', { workspace: workspace.name })}</Alert>
-          <a href={`/w/${encodeURIComponent(workspace.slug)}/chat`} className="btn btn-primary btn-block">
-            {t('openWorkspace', { workspace: workspace.name })}
-          </a>
+          <Button asChild className="h-9 w-full">
+            <a href={`/w/${encodeURIComponent(workspace.slug)}/chat`}>{t('openWorkspace', { workspace: workspace.name })}</a>
+          </Button>
         </>
       ) : (
-        <button type="button" className="btn btn-primary btn-block" disabled={accept.isPending || accept.isSuccess} onClick={() => accept.mutate()}>
-          {accept.isPending || accept.isSuccess ? t('accepting') : t('accept')}
-        </button>
+        <ConfirmButton pending={accept.isPending || accept.isSuccess} pendingLabel={t('accepting')} onClick={() => accept.mutate()}>
+          {t('accept')}
+        </ConfirmButton>
       )}
       <SwitchAccount path={path} />
     </>
@@ -106,18 +106,9 @@ function AcceptInvitation({ token, workspace, viewerEmail, path }: { token: stri
 /** Signs out and comes back to this link, so another account can accept it. */
 function SwitchAccount({ path, primary = false }: { path: string; primary?: boolean }) {
   const t = useTranslations('invitation');
-  const [pending, setPending] = useState(false);
-  async function switchAccount() {
-    setPending(true);
-    try {
-      await authClient.signOut();
-    } finally {
-      window.location.assign(signInPath(path));
-    }
-  }
   return (
-    <button type="button" className={`btn ${primary ? 'btn-primary' : 'btn-ghost'} btn-block`} disabled={pending} onClick={() => void switchAccount()}>
+    <SwitchAccountButton path={path} variant={primary ? 'default' : 'ghost'}>
       {t('switchAccount')}
-    </button>
+    </SwitchAccountButton>
   );
 }

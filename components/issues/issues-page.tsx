@@ -1,21 +1,28 @@
 'use client';
 
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { useTranslations } from 'next-intl';
 import Link from 'next/link';
-import { useState, type FormEvent } from 'react';
+import { usePathname, useRouter, useSearchParams } from 'next/navigation';
+import { useId, useState } from 'react';
 import { api } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
-import { paths, useIssues } from '@/components/api/queries';
-import { createIssueInput, issueResponse, type Issue } from '@/server/contract/issues';
+import { paths } from '@/components/api/queries';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
+import { Button } from '@/components/ui/button';
 import { EmptyState } from '@/components/ui/empty-state';
-import { TextAreaField, TextField } from '@/components/ui/field';
+import { Label } from '@/components/ui/label';
 import { Loading } from '@/components/ui/loading';
+import { NativeSelect } from '@/components/ui/native-select';
+import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 import { useFormatDate } from '@/components/ui/use-format';
-import { fieldErrors, useErrorText } from '@/components/ui/use-error-text';
-import { IssueStatus, useOriginLabel } from './issue-labels';
+import { useErrorText } from '@/components/ui/use-error-text';
+import { createIssueInput, issueResponse, issueStatuses, type IssueStatus as Status } from '@/server/contract/issues';
+import { AssigneeOptions } from './assignee-options';
+import { filtersFromParams, filtersToQuery, useIssueList, type IssueFilters } from './issue-api';
+import { IssueAssignee, IssueStatus, useOriginLabel, useStatusLabel } from './issue-labels';
+import { IssueTextDialog } from './issue-text-dialog';
 
 export function IssuesPage() {
   const t = useTranslations('issues');
@@ -23,150 +30,158 @@ export function IssuesPage() {
   const originLabel = useOriginLabel();
   const format = useFormatDate();
   const { workspace, base } = useWorkspace();
-  const issues = useIssues(workspace.id);
+  const router = useRouter();
+  const pathname = usePathname();
+  const searchParams = useSearchParams();
+  // Filters live in the URL, so a filtered list can be reloaded, shared and navigated back to.
+  const filters = filtersFromParams(new URLSearchParams(searchParams.toString()));
+  const filtered = Boolean(filters.status || filters.assignee);
+  const issues = useIssueList(workspace.id, filters);
   const [creating, setCreating] = useState(false);
 
+  const setFilters = (next: IssueFilters) => {
+    const query = filtersToQuery(next);
+    router.replace(query ? `${pathname}?${query}` : pathname, { scroll: false });
+  };
+
+  const newIssueButton = (
+    <Button type="button" onClick={() => setCreating(true)}>
+      {t('newIssue')}
+    </Button>
+  );
+
   return (
-    <div className="page">
-      <header className="page-header">
-        <div>
-          <h1 className="page-title">{t('title')}</h1>
-          <p className="page-subtitle">{t('subtitle', { prefix: workspace.issue_prefix })}</p>
+    <div className="mx-auto flex w-full max-w-[1040px] flex-col gap-[18px] px-8 pt-7 pb-12 max-md:px-4 max-md:pt-5">
+      <header className="flex flex-wrap items-start justify-between gap-4">
+        <div className="min-w-0">
+          <h1 className="text-xl font-semibold tracking-tight [overflow-wrap:anywhere]">{t('title')}</h1>
+          <p className="mt-0.5 text-muted-foreground">{t('subtitle', { prefix: workspace.issue_prefix })}</p>
         </div>
-        {creating ? null : (
-          <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
-            {t('newIssue')}
-          </button>
-        )}
+        {newIssueButton}
       </header>
-      {creating ? <CreateIssue onDone={() => setCreating(false)} /> : null}
+      <CreateIssueDialog open={creating} onOpenChange={setCreating} />
+      <IssueFilterBar filters={filters} onChange={setFilters} />
       {issues.isPending ? <Loading /> : null}
       {issues.error ? <Alert>{errorText(issues.error)}</Alert> : null}
-      {issues.data && issues.data.length === 0 && !creating ? (
-        <EmptyState
-          title={t('emptyTitle')}
-          body={t('emptyBody')}
-          action={
-            <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
-              {t('newIssue')}
-            </button>
-          }
-        />
+      {issues.data && issues.data.length === 0 ? (
+        filtered ? (
+          <EmptyState
+            title={t('filters.noMatchesTitle')}
+            body={t('filters.noMatchesBody')}
+            action={
+              <Button type="button" variant="secondary" onClick={() => setFilters({ status: '', assignee: '' })}>
+                {t('filters.clear')}
+              </Button>
+            }
+          />
+        ) : (
+          <EmptyState title={t('emptyTitle')} body={t('emptyBody')} action={newIssueButton} />
+        )
       ) : null}
       {issues.data && issues.data.length > 0 ? (
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="visually-hidden">{t('title')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('columns.id')}</th>
-                <th scope="col">{t('columns.title')}</th>
-                <th scope="col">{t('columns.status')}</th>
-                <th scope="col" className="col-optional">
-                  {t('columns.origin')}
-                </th>
-                <th scope="col" className="col-optional">
-                  {t('columns.creator')}
-                </th>
-                <th scope="col" className="col-optional">
-                  {t('columns.created')}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {issues.data.map((issue) => (
-                <tr key={issue.id}>
-                  <td className="mono nowrap">
-                    <Link href={`${base}/issues/${issue.id}`} className="subtle-link">
-                      {issue.identifier}
-                    </Link>
-                  </td>
-                  <td className="cell-title">
-                    <Link href={`${base}/issues/${issue.id}`}>{issue.title}</Link>
-                  </td>
-                  <td>
-                    <IssueStatus status={issue.status} />
-                  </td>
-                  <td className="col-optional nowrap">{originLabel(issue.origin_type)}</td>
-                  <td className="col-optional">{issue.creator.name}</td>
-                  <td className="col-optional nowrap">
-                    <time dateTime={issue.created_at}>{format.date(issue.created_at)}</time>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table>
+          <TableCaption className="sr-only">{t('title')}</TableCaption>
+          <TableHeader>
+            <TableRow>
+              <TableHead scope="col">{t('columns.id')}</TableHead>
+              <TableHead scope="col">{t('columns.title')}</TableHead>
+              <TableHead scope="col">{t('columns.status')}</TableHead>
+              <TableHead scope="col">{t('columns.assignee')}</TableHead>
+              <TableHead scope="col" className="max-md:hidden">
+                {t('columns.origin')}
+              </TableHead>
+              <TableHead scope="col" className="max-md:hidden">
+                {t('columns.updated')}
+              </TableHead>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {issues.data.map((issue) => (
+              <TableRow key={issue.id}>
+                <TableCell className="font-mono text-[0.92em] whitespace-nowrap">
+                  <Link href={`${base}/issues/${issue.id}`} className="text-muted-foreground hover:text-foreground">
+                    {issue.identifier}
+                  </Link>
+                </TableCell>
+                <TableCell className="w-1/2 min-w-40">
+                  <Link href={`${base}/issues/${issue.id}`} className="font-medium text-foreground [overflow-wrap:anywhere]">
+                    {issue.title}
+                  </Link>
+                </TableCell>
+                <TableCell>
+                  <IssueStatus status={issue.status} />
+                </TableCell>
+                <TableCell className="max-w-48">
+                  <IssueAssignee assignee={issue.assignee} />
+                </TableCell>
+                <TableCell className="whitespace-nowrap max-md:hidden">{originLabel(issue.origin_type)}</TableCell>
+                <TableCell className="whitespace-nowrap max-md:hidden">
+                  <time dateTime={issue.updated_at}>{format.date(issue.updated_at)}</time>
+                </TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
       ) : null}
     </div>
   );
 }
 
-function CreateIssue({ onDone }: { onDone: () => void }) {
+function IssueFilterBar({ filters, onChange }: { filters: IssueFilters; onChange: (next: IssueFilters) => void }) {
   const t = useTranslations('issues');
-  const errorText = useErrorText();
+  const statusLabel = useStatusLabel();
+  const { workspace } = useWorkspace();
+  const statusId = useId();
+  const assigneeId = useId();
+  return (
+    <div role="search" aria-label={t('filters.label')} className="flex flex-wrap items-end gap-3">
+      <div className="flex w-44 flex-col gap-1.5">
+        <Label htmlFor={statusId}>{t('filters.status')}</Label>
+        <NativeSelect id={statusId} size="sm" value={filters.status} onChange={(e) => onChange({ ...filters, status: e.target.value as Status | '' })}>
+          <option value="">{t('filters.anyStatus')}</option>
+          {issueStatuses.map((s) => (
+            <option key={s} value={s}>
+              {statusLabel(s)}
+            </option>
+          ))}
+        </NativeSelect>
+      </div>
+      <div className="flex w-56 flex-col gap-1.5">
+        <Label htmlFor={assigneeId}>{t('filters.assignee')}</Label>
+        <NativeSelect id={assigneeId} size="sm" value={filters.assignee} onChange={(e) => onChange({ ...filters, assignee: e.target.value })}>
+          <option value="">{t('filters.anyone')}</option>
+          <option value="me">{t('filters.me')}</option>
+          <option value="none">{t('filters.unassigned')}</option>
+          <AssigneeOptions wsId={workspace.id} />
+        </NativeSelect>
+      </div>
+      {filters.status || filters.assignee ? (
+        <Button type="button" variant="ghost" size="sm" onClick={() => onChange({ status: '', assignee: '' })}>
+          {t('filters.clear')}
+        </Button>
+      ) : null}
+    </div>
+  );
+}
+
+function CreateIssueDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (open: boolean) => void }) {
+  const t = useTranslations('issues');
   const queryClient = useQueryClient();
   const { workspace } = useWorkspace();
-  const [title, setTitle] = useState('');
-  const [description, setDescription] = useState('');
-  const [titleError, setTitleError] = useState<string | undefined>();
-  const create = useMutation({
-    mutationFn: (input: { title: string; description?: string }) =>
-      api(paths.issues(workspace.id), { method: 'POST', request: createIssueInput, body: input, response: issueResponse }),
-    onSuccess: ({ issue }) => {
-      queryClient.setQueryData<Issue[]>(keys.issueList(workspace.id), (old) =>
-        old && !old.some((i) => i.id === issue.id) ? [issue, ...old] : old,
-      );
-      void queryClient.invalidateQueries({ queryKey: keys.issues(workspace.id) });
-      onDone();
-    },
-  });
-
-  function submit(e: FormEvent) {
-    e.preventDefault();
-    if (!title.trim()) {
-      setTitleError(t('titleRequired'));
-      return;
-    }
-    setTitleError(undefined);
-    create.mutate({ title: title.trim(), ...(description.trim() ? { description: description.trim() } : {}) });
-  }
-
-  const fields = fieldErrors(create.error);
   return (
-    <section className="card" aria-labelledby="new-issue-title">
-      <h2 id="new-issue-title" className="card-title">
-        {t('newIssue')}
-      </h2>
-      <form className="stack" onSubmit={submit} noValidate>
-        {create.error ? <Alert>{errorText(create.error)}</Alert> : null}
-        <TextField
-          label={t('fields.title')}
-          name="title"
-          required
-          autoFocus
-          maxLength={200}
-          value={title}
-          error={titleError ?? fields.title}
-          onChange={(e) => setTitle(e.target.value)}
-        />
-        <TextAreaField
-          label={t('fields.description')}
-          name="description"
-          rows={4}
-          value={description}
-          error={fields.description}
-          onChange={(e) => setDescription(e.target.value)}
-        />
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={create.isPending}>
-            {create.isPending ? t('creating') : t('create')}
-          </button>
-          <button type="button" className="btn btn-ghost" onClick={onDone} disabled={create.isPending}>
-            {t('cancel')}
-          </button>
-        </div>
-      </form>
-    </section>
+    <IssueTextDialog
+      open={open}
+      onOpenChange={onOpenChange}
+      title={t('newIssue')}
+      description={t('newIssueDescription')}
+      initial={{ title: '', description: '' }}
+      submitLabel={t('create')}
+      pendingLabel={t('creating')}
+      onSubmit={async (values) => {
+        await api(paths.issues(workspace.id), { method: 'POST', request: createIssueInput, body: values, response: issueResponse });
+        void queryClient.invalidateQueries({ queryKey: keys.issues(workspace.id) });
+        onOpenChange(false);
+      }}
+    />
   );
 }

@@ -9,11 +9,12 @@ import { useLarkInstallations } from '@/components/api/queries';
 import type { Agent } from '@/server/contract/agents';
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
+import { Badge } from '@/components/ui/badge';
+import { Button } from '@/components/ui/button';
 import { Loading } from '@/components/ui/loading';
 import { useErrorText } from '@/components/ui/use-error-text';
 import { InstallDialog } from './install-dialog';
 import { ManageInLarkLink, RegionBadge } from './lark-badges';
-import './lark.css';
 
 /**
  * The agent page's Lark block. An agent with a live bot shows that bot instead of the bind button,
@@ -42,53 +43,57 @@ export function AgentLark({ agent }: { agent: Agent }) {
   const canBind = agent.can_edit && Boolean(lark.data?.install_supported) && !agent.archived_at;
 
   return (
-    <div className="lark-agent" data-integration="lark">
-      <div className="lark-agent-head">
-        <h3 className="lark-agent-title">{t('title')}</h3>
+    <div className="flex flex-col gap-2.5" data-integration="lark">
+      <div className="flex flex-wrap items-center gap-2">
+        <h3 className="text-[13px] font-semibold">{t('title')}</h3>
         {active ? (
           <>
-            <span className="badge badge-success">{tLark('connected')}</span>
+            <Badge variant="success">{tLark('connected')}</Badge>
             <RegionBadge region={active.region} />
           </>
         ) : null}
       </div>
-      {lark.isPending ? <Loading /> : null}
+      {lark.isPending ? <Loading className="p-0" /> : null}
       {lark.error ? <Alert>{errorText(lark.error)}</Alert> : null}
-      {justInstalled && active ? <Alert tone="success">{t('installed', { name: agent.name })}</Alert> : null}
+      {justInstalled && active ? <Alert variant="success">{t('installed', { name: agent.name })}</Alert> : null}
       {lark.data && active ? (
         <>
-          <p className="muted">
+          <p className="text-muted-foreground">
             {t.rich('connectedBody', {
               name: agent.name,
-              settings: (chunks) => <Link href={`${base}/settings/integrations`}>{chunks}</Link>,
+              settings: (chunks) => <Link href={`${base}/settings/integrations`} className="underline underline-offset-2">
+                  {chunks}
+                </Link>,
             })}
           </p>
-          <div className="form-actions">
+          <div className="flex flex-wrap items-center gap-2">
             <ManageInLarkLink region={active.region} appId={active.app_id} />
           </div>
         </>
       ) : null}
       {lark.data && !active ? (
         <>
-          <p className="muted">{t('body')}</p>
+          <p className="text-muted-foreground">{t('body')}</p>
           {!lark.data.install_supported ? (
-            <p className="muted">
-              {t.rich('notConfigured', { guide: (chunks) => <Link href={`${base}/guide#self-hosting`}>{chunks}</Link> })}
+            <p className="text-muted-foreground">
+              {t.rich('notConfigured', { guide: (chunks) => <Link href={`${base}/guide#self-hosting`} className="underline underline-offset-2">
+                    {chunks}
+                  </Link> })}
             </p>
           ) : !agent.can_edit ? (
-            <p className="muted">{t('noPermission')}</p>
+            <p className="text-muted-foreground">{t('noPermission')}</p>
           ) : agent.archived_at ? (
-            <p className="muted">{t('archived')}</p>
+            <p className="text-muted-foreground">{t('archived')}</p>
           ) : null}
-          <div className="form-actions">
+          <div className="flex flex-wrap items-center gap-2">
             {canBind ? (
-              <button type="button" className="btn btn-primary" onClick={() => setInstalling(true)}>
+              <Button type="button" onClick={() => setInstalling(true)}>
                 {tLark('bindToLark')}
-              </button>
+              </Button>
             ) : null}
-            <Link href={`${base}/guide`} className="btn btn-ghost">
-              {t('guide')}
-            </Link>
+            <Button asChild variant="ghost">
+              <Link href={`${base}/guide`}>{t('guide')}</Link>
+            </Button>
           </div>
         </>
       ) : null}

@@ -2,7 +2,6 @@
 
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useTranslations } from 'next-intl';
-import { useState } from 'react';
 import { api, isApiError } from '@/components/api/client';
 import { paths } from '@/components/api/queries';
 import {
@@ -12,12 +11,13 @@ import {
   type LarkBindingPreview,
   type LarkBindingRedeemed,
 } from '@/server/contract/lark';
-import { authClient } from '@/components/auth/auth-client';
 import { signInPath } from '@/components/auth/next-path';
 import { Alert } from '@/components/ui/alert';
+import { Button } from '@/components/ui/button';
+import { ConfirmButton, SwitchAccountButton } from '@/components/ui/confirm-actions';
 import { Loading } from '@/components/ui/loading';
 import { useErrorText } from '@/components/ui/use-error-text';
-import './lark.css';
+import { BindResult, BindResultTitle } from './bind-result';
 
 type Props = { token: string; email: string; path: string };
 
@@ -77,66 +77,75 @@ function Confirm({ preview, pending, onConfirm }: { preview: LarkBindingPreview;
   const t = useTranslations('lark.bind');
   const larkName = preview.lark_user.name ?? t('unknownLarkUser');
   return (
-    <div className="bind-result">
-      <h2 className="bind-result-title">{t('confirmTitle')}</h2>
-      <p className="muted">{t('confirmIntro')}</p>
-      <dl className="bind-summary" aria-label={t('summaryLabel')}>
-        <dt>{t('larkAccount')}</dt>
-        <dd data-field="lark-user">{larkName}</dd>
-        <dt>{t('bot')}</dt>
-        <dd data-field="agent">{preview.agent.name}</dd>
-        <dt>{t('workspace')}</dt>
-        <dd data-field="workspace">{preview.workspace.name}</dd>
-        <dt>{t('account')}</dt>
-        <dd data-field="account">
+    <BindResult>
+      <BindResultTitle>{t('confirmTitle')}</BindResultTitle>
+      <p className="text-muted-foreground">{t('confirmIntro')}</p>
+      <dl className="m-0 grid grid-cols-[max-content_1fr] gap-x-3 gap-y-1.5 rounded-sm border bg-subtle px-3 py-2.5" aria-label={t('summaryLabel')}>
+        <dt className="text-muted-foreground">{t('larkAccount')}</dt>
+        <dd className={summaryValue} data-field="lark-user">
+          {larkName}
+        </dd>
+        <dt className="text-muted-foreground">{t('bot')}</dt>
+        <dd className={summaryValue} data-field="agent">
+          {preview.agent.name}
+        </dd>
+        <dt className="text-muted-foreground">{t('workspace')}</dt>
+        <dd className={summaryValue} data-field="workspace">
+          {preview.workspace.name}
+        </dd>
+        <dt className="text-muted-foreground">{t('account')}</dt>
+        <dd className={summaryValue} data-field="account">
           {preview.account.name} ({preview.account.email})
         </dd>
       </dl>
-      <p className="muted">{t('confirmWarning', { lark: larkName, agent: preview.agent.name })}</p>
-      <button type="button" className="btn btn-primary btn-block" disabled={pending} onClick={onConfirm}>
-        {pending ? t('redeeming') : t('confirm')}
-      </button>
+      <p className="text-muted-foreground">{t('confirmWarning', { lark: larkName, agent: preview.agent.name })}</p>
+      <ConfirmButton pending={pending} pendingLabel={t('redeeming')} onClick={onConfirm}>
+        {t('confirm')}
+      </ConfirmButton>
       {/* Same window on purpose: desktop webviews do not open popups. */}
-      <a href="/" className="btn btn-secondary btn-block">
-        {t('decline')}
-      </a>
-    </div>
+      <Button asChild variant="secondary" className="h-9 w-full">
+        <a href="/">{t('decline')}</a>
+      </Button>
+    </BindResult>
   );
 }
+
+const summaryValue = 'm-0 font-semibold wrap-anywhere';
 
 function Success({ redeemed }: { redeemed: LarkBindingRedeemed }) {
   const t = useTranslations('lark.bind');
   return (
-    <div className="bind-result" role="status">
-      <h2 className="bind-result-title">{t('successTitle')}</h2>
+    <BindResult role="status">
+      <BindResultTitle>{t('successTitle')}</BindResultTitle>
       <p>{t('successBody', { workspace: redeemed.workspace.name })}</p>
-      <p className="muted">{t('successNext', { agent: redeemed.agent.name })}</p>
+      <p className="text-muted-foreground">{t('successNext', { agent: redeemed.agent.name })}</p>
       {/* Same window on purpose: desktop webviews do not open popups. */}
-      <a href={`/w/${encodeURIComponent(redeemed.workspace.slug)}/chat`} className="btn btn-primary btn-block">
-        {t('openChat')}
-      </a>
-    </div>
+      <Button asChild className="h-9 w-full">
+        <a href={`/w/${encodeURIComponent(redeemed.workspace.slug)}/chat`}>{t('openChat')}</a>
+      </Button>
+    </BindResult>
   );
 }
 
 function Problem({ kind, email = '', path = '/' }: { kind: ProblemKind; email?: string; path?: string }) {
   const t = useTranslations('lark.bind');
   return (
-    <div className="bind-result" role="alert">
-      <h2 className="bind-result-title">{t(`${kind}Title`)}</h2>
-      <p className="muted">{t(`${kind}Body`, { email })}</p>
+    <BindResult role="alert">
+      <BindResultTitle>{t(`${kind}Title`)}</BindResultTitle>
+      <p className="text-muted-foreground">{t(`${kind}Body`, { email })}</p>
       {kind === 'unauthorized' ? (
-        <a href={signInPath(path)} className="btn btn-primary btn-block">
-          {t('signIn')}
-        </a>
+        <Button asChild className="h-9 w-full">
+          <a href={signInPath(path)}>{t('signIn')}</a>
+        </Button>
       ) : null}
       {kind === 'conflict' || kind === 'forbidden' ? (
         <>
-          <p className="muted auth-footnote">{t('signedInAs', { email })}</p>
-          <SwitchAccount path={path} />
+          <p className="text-[12.5px] text-muted-foreground">{t('signedInAs', { email })}</p>
+          {/* The link is still unused: another account can redeem it. */}
+          <SwitchAccountButton path={path}>{t('switchAccount')}</SwitchAccountButton>
         </>
       ) : null}
-    </div>
+    </BindResult>
   );
 }
 
@@ -144,31 +153,12 @@ function Failure({ error, onRetry }: { error: unknown; onRetry: () => void }) {
   const t = useTranslations('lark.bind');
   const errorText = useErrorText();
   return (
-    <div className="bind-result">
-      <h2 className="bind-result-title">{t('errorTitle')}</h2>
+    <BindResult>
+      <BindResultTitle>{t('errorTitle')}</BindResultTitle>
       <Alert>{errorText(error)}</Alert>
-      <button type="button" className="btn btn-primary btn-block" onClick={onRetry}>
+      <Button type="button" className="h-9 w-full" onClick={onRetry}>
         {t('retry')}
-      </button>
-    </div>
-  );
-}
-
-/** Signs out and comes back to this link, so another account can redeem it (the token is still unused). */
-function SwitchAccount({ path }: { path: string }) {
-  const t = useTranslations('lark.bind');
-  const [pending, setPending] = useState(false);
-  async function switchAccount() {
-    setPending(true);
-    try {
-      await authClient.signOut();
-    } finally {
-      window.location.assign(signInPath(path));
-    }
-  }
-  return (
-    <button type="button" className="btn btn-secondary btn-block" disabled={pending} onClick={() => void switchAccount()}>
-      {t('switchAccount')}
-    </button>
+      </Button>
+    </BindResult>
   );
 }

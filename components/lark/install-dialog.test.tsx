@@ -25,8 +25,11 @@ afterEach(async () => {
 const isBegin = (r: ScriptedRequest) => r.method === 'POST' && r.path === '/api/workspaces/ws-1/lark/install/begin';
 const statusSession = (r: ScriptedRequest) => /^\/api\/workspaces\/ws-1\/lark\/install\/([^/]+)\/status$/.exec(r.path)?.[1];
 
-/** A server whose begin opens session `s-<agent id>-<n>` and whose status route answers `status(sessionId)`. */
-function server(status: (sessionId: string) => { status: number; body?: unknown }) {
+/**
+ * A server whose begin opens session `s-<agent id>-<n>`, with a code that expires after `expiresIn`
+ * seconds, and whose status route answers `status(sessionId)`.
+ */
+function server(status: (sessionId: string) => { status: number; body?: unknown }, expiresIn = 600) {
   let opened = 0;
   const fake = scriptFetch(async (req) => {
     if (isBegin(req)) {
@@ -34,7 +37,7 @@ function server(status: (sessionId: string) => { status: number; body?: unknown 
       // Slow enough that a second mount's effect runs while the first request is still out.
       await new Promise((resolve) => setTimeout(resolve, 50));
       const agentId = (req.body as { agent_id: string }).agent_id;
-      return { status: 200, body: { session_id: `s-${agentId}-${opened}`, qr_code_url: `https://accounts.example/qr?user_code=${agentId}-${opened}`, expires_in_seconds: 600, poll_interval_seconds: 1 } };
+      return { status: 200, body: { session_id: `s-${agentId}-${opened}`, qr_code_url: `https://accounts.example/qr?user_code=${agentId}-${opened}`, expires_in_seconds: expiresIn, poll_interval_seconds: 1 } };
     }
     const sessionId = statusSession(req);
     if (req.method === 'GET' && sessionId) return status(sessionId);
@@ -50,22 +53,37 @@ async function open(agentId: string, opts: { strict?: boolean } = {}) {
   return rendered;
 }
 
-const qrShown = (r: Rendered) => r.container.querySelector(`[aria-label^="${en.lark.install.qrLabel.split('{')[0]}"]`) !== null;
+const fill = (message: string, values: Record<string, string>) => message.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? '');
+
+/** The dialog named for the agent. It is portalled out of the rendered tree, to the end of the body. */
+function dialogOf(agentId: string): HTMLElement | null {
+  const title = fill(en.lark.install.title, { name: `Agent ${agentId}` });
+  return (
+    [...document.querySelectorAll<HTMLElement>('[role="dialog"]')].find((dialog) => {
+      const labelledBy = dialog.getAttribute('aria-labelledby');
+      return labelledBy !== null && document.getElementById(labelledBy)?.textContent === title;
+    }) ?? null
+  );
+}
+
+const qrShown = (agentId: string) => dialogOf(agentId)?.querySelector(`[role="img"][aria-label="${fill(en.lark.install.qrLabel, { name: `Agent ${agentId}` })}"]`) != null;
+const textOf = (agentId: string) => dialogOf(agentId)?.textContent ?? '';
+const button = (agentId: string, name: string) => [...(dialogOf(agentId)?.querySelectorAll('button') ?? [])].find((b) => b.textContent === name);
 
 describe('install dialog', () => {
   test('under StrictMode’s double mount it starts one install session, and "Scan again" exactly one more', async () => {
     const fake = server(() => ({ status: 200, body: { status: 'pending' } }));
-    const dialog = await open('a-strict', { strict: true });
-    await waitUntil(() => qrShown(dialog), 'the QR code');
+    await open('a-strict', { strict: true });
+    await waitUntil(() => qrShown('a-strict'), 'the QR code');
     await settle(100);
     expect(fake.requests.filter(isBegin)).toHaveLength(1);
     // The QR on screen is the one session that exists, and it is the one being polled.
-    expect(dialog.container.querySelector('a[href*="user_code="]')?.getAttribute('href')).toContain('user_code=a-strict-1');
+    expect(dialogOf('a-strict')?.querySelector('a[href*="user_code="]')?.getAttribute('href')).toContain('user_code=a-strict-1');
     await waitUntil(() => fake.requests.some((r) => statusSession(r) !== undefined), 'a status poll');
     expect(new Set(fake.requests.map(statusSession).filter(Boolean))).toEqual(new Set(['s-a-strict-1']));
 
-    await click([...dialog.container.querySelectorAll('button')].find((b) => b.textContent === en.lark.install.scanAgain));
-    await waitUntil(() => dialog.container.querySelector('a[href*="user_code=a-strict-2"]') !== null, 'the second QR code');
+    await click(button('a-strict', en.lark.install.scanAgain));
+    await waitUntil(() => dialogOf('a-strict')?.querySelector('a[href*="user_code=a-strict-2"]') != null, 'the second QR code');
     await settle(100);
     expect(fake.requests.filter(isBegin)).toHaveLength(2);
   });
@@ -76,8 +94,7 @@ describe('install dialog', () => {
       const code = answers[sessionId.replace(/^s-(.*)-\d+$/, '$1')];
       return { status: code, body: { error: { code: 'whatever', message: `status ${code}` } } };
     });
-    const dialogs: Record<string, Rendered> = {};
-    for (const id of Object.keys(answers)) dialogs[id] = await open(id);
+    for (const id of Object.keys(answers)) await open(id);
     const polls = (id: string) => fake.requests.filter((r) => statusSession(r)?.startsWith(`s-${id}-`)).length;
     await waitUntil(() => Object.keys(answers).every((id) => polls(id) >= 1), 'a first poll of every session');
     // Three poll intervals (1 s each): a session still being polled is asked again meanwhile.
@@ -86,8 +103,38 @@ describe('install dialog', () => {
     expect(polls('a-403')).toBe(1);
     expect(polls('a-401')).toBe(1);
     expect(polls('a-503')).toBeGreaterThanOrEqual(3);
-    expect(dialogs['a-404'].container.textContent).toContain(en.lark.install.reasons.session_lost);
-    expect(dialogs['a-403'].container.textContent).toContain(en.lark.install.reasons.forbidden);
-    expect(dialogs['a-503'].container.textContent).toContain(en.lark.install.retrying);
+    expect(textOf('a-404')).toContain(en.lark.install.reasons.session_lost);
+    expect(textOf('a-403')).toContain(en.lark.install.reasons.forbidden);
+    expect(textOf('a-503')).toContain(en.lark.install.retrying);
+  });
+
+  test('counts down the time left to scan; at zero it says the code expired, and "Scan again" brings a fresh code', async () => {
+    // The server never reports the expiry: the dialog knows from the time it was given.
+    const fake = server(() => ({ status: 200, body: { status: 'pending' } }), 3);
+    await open('a-short');
+    await waitUntil(() => qrShown('a-short'), 'the QR code');
+    const left = (time: string) => fill(en.lark.install.expiresIn, { time });
+    expect([left('00:03'), left('00:02')].some((sentence) => textOf('a-short').includes(sentence))).toBe(true);
+    await waitUntil(() => textOf('a-short').includes(left('00:01')), 'one second left', 4000);
+
+    await waitUntil(() => textOf('a-short').includes(en.lark.install.reasons.expired), 'the expired notice', 4000);
+    expect(qrShown('a-short')).toBe(false);
+    expect(dialogOf('a-short')?.querySelector('a[href*="user_code="]')).toBeNull();
+    expect(textOf('a-short')).not.toContain(left('00:00'));
+    expect(fake.requests.filter(isBegin)).toHaveLength(1);
+
+    await click(button('a-short', en.lark.install.scanAgain));
+    await waitUntil(() => qrShown('a-short'), 'a new QR code');
+    expect(dialogOf('a-short')?.querySelector('a[href*="user_code="]')?.getAttribute('href')).toContain('user_code=a-short-2');
+    expect(fake.requests.filter(isBegin)).toHaveLength(2);
+    expect(textOf('a-short')).not.toContain(en.lark.install.reasons.expired);
+  });
+
+  test('a ten-minute code reads 10:00 or just under, as minutes and seconds', async () => {
+    server(() => ({ status: 200, body: { status: 'pending' } }));
+    await open('a-long');
+    await waitUntil(() => qrShown('a-long'), 'the QR code');
+    expect(textOf('a-long')).toMatch(/The code expires in (10:00|09:59)\./);
+    expect(dialogOf('a-long')?.querySelector('[role="status"]')?.textContent).toBe(en.lark.install.waiting);
   });
 });

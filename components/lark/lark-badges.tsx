@@ -1,27 +1,51 @@
 'use client';
 
+import { ExternalLink } from 'lucide-react';
 import { useTranslations } from 'next-intl';
 import type { LarkConnectionState, LarkRegion } from '@/server/contract/lark';
+import { Badge } from '@/components/ui/badge';
+import { buttonVariants } from '@/components/ui/button';
+import { cn } from '@/lib/utils';
 import { larkConsoleUrl } from './lark-links';
-import './lark.css';
+
+// Two brands, two tints, so a list of bots shows at a glance which one each lives in.
+const regionVariant = { feishu: 'info', lark: 'default' } as const satisfies Record<LarkRegion, string>;
 
 export function RegionBadge({ region }: { region: LarkRegion }) {
   const t = useTranslations('lark.region');
-  return <span className={`badge badge-region-${region}`}>{t(region)}</span>;
+  return <Badge variant={regionVariant[region]}>{t(region)}</Badge>;
 }
+
+const connectionDot: Record<LarkConnectionState, string> = {
+  connected: 'bg-success',
+  connecting: 'bg-warning',
+  backoff: 'bg-warning',
+  disconnected: 'bg-faint-foreground',
+};
 
 export function ConnectionStatus({ state }: { state: LarkConnectionState }) {
   const t = useTranslations('lark.connection');
-  return <span className={`connection connection-${state}`}>{t(state)}</span>;
+  return (
+    <span className="inline-flex items-center gap-1.5 whitespace-nowrap">
+      <span aria-hidden="true" className={cn('size-1.75 shrink-0 rounded-full', connectionDot[state])} />
+      {t(state)}
+    </span>
+  );
 }
 
 /** The bot in its brand's developer console; a new tab so the page (and any dialog) stays. */
-export function ManageInLarkLink({ region, appId, className = 'btn btn-secondary btn-sm' }: { region: LarkRegion; appId: string; className?: string }) {
+export function ManageInLarkLink({ region, appId, className }: { region: LarkRegion; appId: string; className?: string }) {
   const t = useTranslations('lark');
   return (
-    <a href={larkConsoleUrl(region, appId)} target="_blank" rel="noopener noreferrer" className={className}>
+    <a
+      href={larkConsoleUrl(region, appId)}
+      target="_blank"
+      rel="noopener noreferrer"
+      className={cn(buttonVariants({ variant: 'secondary', size: 'sm' }), className)}
+    >
       {t('manage')}
-      <span className="visually-hidden"> {t('opensInNewTab')}</span>
+      <ExternalLink aria-hidden="true" className="size-3.5" />
+      <span className="sr-only"> {t('opensInNewTab')}</span>
     </a>
   );
 }

@@ -52,13 +52,16 @@ describe('recent dropped events', () => {
     restoreFetch = fake.restore;
     rendered = await render(<LarkIntegrations />);
     const { container } = rendered;
-    await waitUntil(() => container.querySelector('details.lark-drops') !== null, 'the bot row');
-    const details = container.querySelector('details.lark-drops') as HTMLDetailsElement;
+    const disclosure = () => [...container.querySelectorAll('details')].find((d) => d.querySelector('summary')?.textContent === en.lark.integrations.drops.summary);
+    await waitUntil(() => disclosure() !== undefined, 'the bot row');
+    const details = disclosure() as HTMLDetailsElement;
     await act(async () => {
       details.open = true;
       details.dispatchEvent(new Event('toggle'));
     });
-    const rows = () => [...container.querySelectorAll('.lark-drops-table tbody tr')].map((tr) => tr.textContent ?? '');
+    const caption = en.lark.integrations.drops.caption.replace('{name}', 'Echo');
+    const table = () => [...container.querySelectorAll('table')].find((t) => t.caption?.textContent === caption);
+    const rows = () => [...(table()?.querySelectorAll('tbody tr') ?? [])].map((tr) => tr.textContent ?? '');
     await waitUntil(() => rows().length === 2, 'the first page');
     expect(rows()[0]).toContain(en.lark.integrations.drops.reasons.unbound_user);
     expect(rows()[1]).toContain(en.lark.integrations.drops.reasons.unknown);

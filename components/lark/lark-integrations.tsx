@@ -1,9 +1,10 @@
 'use client';
 
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { TriangleAlert } from 'lucide-react';
 import { useTranslations } from 'next-intl';
 import Link from 'next/link';
-import { useId, useState } from 'react';
+import { useId, useRef, useState, type RefObject } from 'react';
 import { api } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
 import { paths, useLarkDrops, useLarkInstallations } from '@/components/api/queries';
@@ -11,14 +12,17 @@ import { larkDropReasons, type LarkDropReason, type LarkInboundDrop, type LarkIn
 import { useWorkspace } from '@/components/providers/workspace-provider';
 import { Alert } from '@/components/ui/alert';
 import { Avatar } from '@/components/ui/avatar';
+import { Badge } from '@/components/ui/badge';
+import { Button } from '@/components/ui/button';
+import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from '@/components/ui/dialog';
 import { EmptyState } from '@/components/ui/empty-state';
 import { Loading } from '@/components/ui/loading';
+import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 import { useErrorText } from '@/components/ui/use-error-text';
 import { useFormatDate } from '@/components/ui/use-format';
+import { cn } from '@/lib/utils';
 import { ConnectionStatus, ManageInLarkLink, RegionBadge } from './lark-badges';
-import { Modal } from './modal';
 import { useRelativeTime } from './use-relative-time';
-import './lark.css';
 
 /** Settings → Integrations: every Lark bot of the workspace, its health, and the way out. */
 export function LarkIntegrations() {
@@ -31,23 +35,23 @@ export function LarkIntegrations() {
   const installations = data ? [...data.installations].sort((a, b) => Number(a.status === 'revoked') - Number(b.status === 'revoked')) : [];
 
   return (
-    <section className="card card-flush" data-section="lark" aria-labelledby="lark-integrations-title">
-      <div className="card-header">
-        <h2 id="lark-integrations-title" className="card-title">
+    <section className="flex flex-col rounded-lg border bg-card text-card-foreground" data-section="lark" aria-labelledby="lark-integrations-title">
+      <div className="flex flex-wrap items-baseline justify-between gap-3 border-b px-5 py-3.5 max-md:px-4 max-md:py-3">
+        <h2 id="lark-integrations-title" className="text-sm font-semibold">
           {t('title')}
         </h2>
-        <Link href={`${base}/guide`} className="muted">
+        <Link href={`${base}/guide`} className="text-[13px] text-muted-foreground hover:text-foreground">
           {t('guideLink')}
         </Link>
       </div>
-      <div className="lark-section-body">
-        <p className="muted">{t('body')}</p>
-        {lark.isPending ? <Loading /> : null}
+      <div className="flex flex-col gap-3 px-5 py-4 max-md:px-4 max-md:py-3">
+        <p className="text-muted-foreground">{t('body')}</p>
+        {lark.isPending ? <Loading className="p-0" /> : null}
         {lark.error ? <Alert>{errorText(lark.error)}</Alert> : null}
         {data && !data.configured ? (
-          <Alert tone="warning">
-            <strong>{t('notConfiguredTitle')}</strong>{' '}
-            {t.rich('notConfiguredBody', { code: (chunks) => <code className="mono">{chunks}</code> })}
+          <Alert variant="warning">
+            <strong className="font-semibold">{t('notConfiguredTitle')}</strong>{' '}
+            {t.rich('notConfiguredBody', { code: (chunks) => <code className="font-mono text-[0.92em]">{chunks}</code> })}
           </Alert>
         ) : null}
         {data && installations.length === 0 && data.configured ? (
@@ -55,15 +59,15 @@ export function LarkIntegrations() {
             title={t('emptyTitle')}
             body={t('emptyBody')}
             action={
-              <Link href={`${base}/agents`} className="btn btn-secondary">
-                {t('openAgents')}
-              </Link>
+              <Button asChild variant="secondary">
+                <Link href={`${base}/agents`}>{t('openAgents')}</Link>
+              </Button>
             }
           />
         ) : null}
       </div>
       {installations.length > 0 ? (
-        <ul className="lark-list" aria-label={t('listLabel')}>
+        <ul className="flex flex-col" aria-label={t('listLabel')}>
           {installations.map((installation) => (
             <InstallationRow key={installation.id} installation={installation} />
           ))}
@@ -78,46 +82,36 @@ function InstallationRow({ installation: i }: { installation: LarkInstallation }
   const { base, isAdmin } = useWorkspace();
   const relative = useRelativeTime();
   const nameId = useId();
-  const [confirming, setConfirming] = useState(false);
+  const nameRef = useRef<HTMLAnchorElement>(null);
   const revoked = i.status === 'revoked';
   return (
-    <li className={`lark-row${revoked ? ' lark-row-revoked' : ''}`} aria-labelledby={nameId}>
-      <Avatar name={i.agent.name} color={i.agent.avatar} />
-      <div className="lark-row-main">
-        <p className="lark-row-title">
-          <Link id={nameId} href={`${base}/agents/${i.agent_id}`} className="truncate">
+    <li className="flex flex-wrap items-center gap-3 border-t px-5 py-3.5 max-md:px-4 max-md:py-3" aria-labelledby={nameId}>
+      <Avatar name={i.agent.name} color={i.agent.avatar} className={cn(revoked && 'opacity-50')} />
+      <div className="flex min-w-0 flex-1 flex-col gap-0.5">
+        <p className="flex flex-wrap items-center gap-1.5 font-medium">
+          <Link ref={nameRef} id={nameId} href={`${base}/agents/${i.agent_id}`} className="min-w-0 truncate text-foreground">
             {i.agent.name}
           </Link>
           <RegionBadge region={i.region} />
-          {revoked ? <span className="badge badge-danger">{t('revoked')}</span> : null}
+          {revoked ? <Badge variant="destructive">{t('revoked')}</Badge> : null}
         </p>
-        <p className="lark-row-meta">
+        <p className="flex flex-wrap items-center gap-x-3 gap-y-1 text-[12.5px] text-muted-foreground">
           <span>{t('installedAt', { time: relative(i.installed_at) })}</span>
           {revoked ? null : <ConnectionStatus state={i.connection.state} />}
           {revoked ? null : (
             <span>{i.connection.last_event_at ? t('lastEvent', { time: relative(i.connection.last_event_at) }) : t('noEvents')}</span>
           )}
-          <span className="mono" title={t('integrations.appId')}>
+          <span className="font-mono text-[0.92em]" title={t('integrations.appId')}>
             {i.app_id}
           </span>
         </p>
         {i.last_delivery_error ? <DeliveryError error={i.last_delivery_error} /> : null}
       </div>
-      <div className="lark-row-actions">
+      <div className="flex flex-wrap items-center justify-end gap-2 max-md:w-full max-md:justify-start max-md:pl-11">
         <ManageInLarkLink region={i.region} appId={i.app_id} />
-        {i.can_manage && !revoked ? (
-          <button
-            type="button"
-            className="btn btn-ghost btn-sm"
-            aria-label={t('integrations.disconnectLabel', { name: i.agent.name })}
-            onClick={() => setConfirming(true)}
-          >
-            {t('integrations.disconnect')}
-          </button>
-        ) : null}
+        {i.can_manage && !revoked ? <DisconnectButton installation={i} nameRef={nameRef} /> : null}
       </div>
       {isAdmin ? <RecentDrops installation={i} /> : null}
-      {confirming ? <DisconnectDialog installation={i} onClose={() => setConfirming(false)} /> : null}
     </li>
   );
 }
@@ -127,14 +121,14 @@ function DeliveryError({ error }: { error: NonNullable<LarkInstallation['last_de
   const relative = useRelativeTime();
   const format = useFormatDate();
   return (
-    <p className="lark-row-warning">
-      <span aria-hidden="true">⚠</span>
-      <strong>{t('deliveryError')}</strong>
-      {error.code !== null ? <span className="mono">{t('deliveryErrorCode', { code: String(error.code) })}</span> : null}
-      <time dateTime={error.at} title={format.dateTime(error.at)} className="nowrap">
+    <p className="mt-0.5 flex flex-wrap items-baseline gap-x-2 gap-y-0.5 text-[12.5px] text-warning">
+      <TriangleAlert aria-hidden="true" className="size-3.5 shrink-0 self-center" />
+      <strong className="font-semibold">{t('deliveryError')}</strong>
+      {error.code !== null ? <span className="font-mono">{t('deliveryErrorCode', { code: String(error.code) })}</span> : null}
+      <time dateTime={error.at} title={format.dateTime(error.at)} className="whitespace-nowrap">
         {relative(error.at)}
       </time>
-      <span className="lark-row-warning-message" title={error.message}>
+      <span className="line-clamp-2 basis-full wrap-anywhere" title={error.message}>
         {error.message}
       </span>
     </p>
@@ -152,20 +146,21 @@ function RecentDrops({ installation }: { installation: LarkInstallation }) {
   const drops = useLarkDrops(workspace.id, installation.id, { enabled: open });
   const rows = drops.data?.pages.flatMap((page) => page.drops);
   return (
-    <details className="lark-drops" onToggle={(event) => setOpen(event.currentTarget.open)}>
-      <summary>{t('summary')}</summary>
+    // Lines up with the bot's name, past the avatar.
+    <details className="basis-full pl-11 text-[13px] max-md:pl-0" onToggle={(event) => setOpen(event.currentTarget.open)}>
+      <summary className="w-fit cursor-pointer text-[12.5px] font-medium text-muted-foreground hover:text-foreground">{t('summary')}</summary>
       {open ? (
-        <div className="lark-drops-body">
-          <p className="muted">{t('hint')}</p>
-          {drops.isPending ? <Loading /> : null}
+        <div className="mt-2 flex flex-col gap-2">
+          <p className="text-[12.5px] text-muted-foreground">{t('hint')}</p>
+          {drops.isPending ? <Loading className="p-0" /> : null}
           {drops.error ? <Alert>{errorText(drops.error)}</Alert> : null}
-          {rows && rows.length === 0 ? <p className="lark-drops-empty">{t('empty')}</p> : null}
+          {rows && rows.length === 0 ? <p className="rounded-sm border border-dashed border-input px-3 py-2.5 text-muted-foreground">{t('empty')}</p> : null}
           {rows && rows.length > 0 ? <DropsTable drops={rows} agentName={installation.agent.name} /> : null}
           {drops.hasNextPage ? (
-            <div className="form-actions">
-              <button type="button" className="btn btn-secondary btn-sm" disabled={drops.isFetchingNextPage} onClick={() => void drops.fetchNextPage()}>
+            <div className="flex flex-wrap items-center gap-2">
+              <Button type="button" variant="secondary" size="sm" disabled={drops.isFetchingNextPage} onClick={() => void drops.fetchNextPage()}>
                 {drops.isFetchingNextPage ? t('loadingMore') : t('showMore')}
-              </button>
+              </Button>
             </div>
           ) : null}
         </div>
@@ -179,75 +174,112 @@ function DropsTable({ drops, agentName }: { drops: LarkInboundDrop[]; agentName:
   const relative = useRelativeTime();
   const format = useFormatDate();
   const reasonLabel = (reason: string) => (knownDropReasons.has(reason) ? t(`reasons.${reason as LarkDropReason}`) : t('reasons.unknown'));
+  const cell = 'px-3 py-1.5 text-[12.5px]';
   return (
-    <div className="table-wrap">
-      <table className="table lark-drops-table">
-        <caption className="visually-hidden">{t('caption', { name: agentName })}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('reason')}</th>
-            <th scope="col">{t('chat')}</th>
-            <th scope="col">{t('time')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {drops.map((drop, index) => (
-            <tr key={`${drop.received_at}-${index}`}>
-              <td>
-                {reasonLabel(drop.reason)}
-                {drop.reason === 'unsupported_event' || !knownDropReasons.has(drop.reason) ? (
-                  <span className="mono muted"> ({drop.event_type})</span>
-                ) : null}
-              </td>
-              <td className="mono">{drop.chat_id ?? <span className="muted">{t('noChat')}</span>}</td>
-              <td className="nowrap">
-                <time dateTime={drop.received_at} title={format.dateTime(drop.received_at)}>
-                  {relative(drop.received_at)}
-                </time>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table>
+      <TableCaption className="sr-only">{t('caption', { name: agentName })}</TableCaption>
+      <TableHeader>
+        <TableRow>
+          <TableHead scope="col" className={cn(cell, 'h-auto')}>
+            {t('reason')}
+          </TableHead>
+          <TableHead scope="col" className={cn(cell, 'h-auto')}>
+            {t('chat')}
+          </TableHead>
+          <TableHead scope="col" className={cn(cell, 'h-auto')}>
+            {t('time')}
+          </TableHead>
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {drops.map((drop, index) => (
+          <TableRow key={`${drop.received_at}-${index}`}>
+            <TableCell className={cell}>
+              {reasonLabel(drop.reason)}
+              {drop.reason === 'unsupported_event' || !knownDropReasons.has(drop.reason) ? (
+                <span className="font-mono text-muted-foreground"> ({drop.event_type})</span>
+              ) : null}
+            </TableCell>
+            <TableCell className={cn(cell, 'font-mono wrap-anywhere')}>
+              {drop.chat_id ?? <span className="font-sans text-muted-foreground">{t('noChat')}</span>}
+            </TableCell>
+            <TableCell className={cn(cell, 'whitespace-nowrap')}>
+              <time dateTime={drop.received_at} title={format.dateTime(drop.received_at)}>
+                {relative(drop.received_at)}
+              </time>
+            </TableCell>
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
   );
 }
 
-function DisconnectDialog({ installation, onClose }: { installation: LarkInstallation; onClose: () => void }) {
+/** The row's Disconnect button and its confirmation. */
+function DisconnectButton({ installation, nameRef }: { installation: LarkInstallation; nameRef: RefObject<HTMLAnchorElement | null> }) {
+  const t = useTranslations('lark.integrations');
+  const [confirming, setConfirming] = useState(false);
+  return (
+    <Dialog open={confirming} onOpenChange={setConfirming}>
+      <DialogTrigger asChild>
+        <Button type="button" variant="ghost" size="sm" aria-label={t('disconnectLabel', { name: installation.agent.name })}>
+          {t('disconnect')}
+        </Button>
+      </DialogTrigger>
+      {confirming ? <DisconnectDialog installation={installation} nameRef={nameRef} onClose={() => setConfirming(false)} /> : null}
+    </Dialog>
+  );
+}
+
+function DisconnectDialog({
+  installation,
+  nameRef,
+  onClose,
+}: {
+  installation: LarkInstallation;
+  nameRef: RefObject<HTMLAnchorElement | null>;
+  onClose: () => void;
+}) {
   const t = useTranslations('lark.integrations');
   const errorText = useErrorText();
   const queryClient = useQueryClient();
   const { workspace } = useWorkspace();
-  const titleId = useId();
-  const bodyId = useId();
+  const disconnected = useRef(false);
   const disconnect = useMutation({
     mutationFn: () => api(paths.larkInstallation(workspace.id, installation.id), { method: 'DELETE' }),
     onSuccess: async () => {
+      disconnected.current = true;
       await queryClient.invalidateQueries({ queryKey: keys.larkInstallations(workspace.id) });
       onClose();
     },
   });
   return (
-    <Modal role="alertdialog" labelledBy={titleId} describedBy={bodyId} onClose={onClose}>
-      <div className="modal-header">
-        <h2 id={titleId} className="modal-title">
-          {t('disconnectTitle', { name: installation.agent.name })}
-        </h2>
-      </div>
-      <div className="modal-body">
-        <p id={bodyId} className="muted">
-          {t('disconnectBody')}
-        </p>
-        {disconnect.error ? <Alert>{errorText(disconnect.error)}</Alert> : null}
-        <div className="modal-actions">
-          <button type="button" className="btn btn-ghost" disabled={disconnect.isPending} onClick={onClose} autoFocus>
-            {t('cancel')}
-          </button>
-          <button type="button" className="btn btn-danger" disabled={disconnect.isPending} onClick={() => disconnect.mutate()}>
-            {disconnect.isPending ? t('disconnecting') : t('disconnectConfirm')}
-          </button>
-        </div>
-      </div>
-    </Modal>
+    <DialogContent
+      role="alertdialog"
+      className="max-w-115 gap-3.5 p-5"
+      // A confirmation is answered with its buttons (or Escape), not by a click beside it.
+      onInteractOutside={(event) => event.preventDefault()}
+      onCloseAutoFocus={(event) => {
+        // The Disconnect button is gone once the bot is; the bot's name is where the row starts.
+        if (disconnected.current && nameRef.current) {
+          event.preventDefault();
+          nameRef.current.focus();
+        }
+      }}
+    >
+      <DialogHeader>
+        <DialogTitle className="wrap-anywhere">{t('disconnectTitle', { name: installation.agent.name })}</DialogTitle>
+        <DialogDescription>{t('disconnectBody')}</DialogDescription>
+      </DialogHeader>
+      {disconnect.error ? <Alert>{errorText(disconnect.error)}</Alert> : null}
+      <DialogFooter>
+        <Button type="button" variant="ghost" disabled={disconnect.isPending} onClick={onClose}>
+          {t('cancel')}
+        </Button>
+        <Button type="button" variant="destructive" disabled={disconnect.isPending} onClick={() => disconnect.mutate()}>
+          {disconnect.isPending ? t('disconnecting') : t('disconnectConfirm')}
+        </Button>
+      </DialogFooter>
+    </DialogContent>
   );
 }

@@ -27,15 +27,20 @@ export function applyWorkspaceEvent(client: QueryClient, wsId: string, event: Wo
       void client.invalidateQueries({ queryKey: keys.messages(wsId, event.session_id) });
       break;
     case 'issue.created':
+    case 'issue.updated':
       void client.invalidateQueries({ queryKey: keys.issues(wsId) });
       break;
     case 'members.changed':
+      // A member who leaves is un-assigned from their issues by the database.
+      void client.invalidateQueries({ queryKey: keys.issues(wsId) });
       void client.invalidateQueries({ queryKey: keys.members(wsId) });
       void client.invalidateQueries({ queryKey: keys.workspaceInfo(wsId) });
       void client.invalidateQueries({ queryKey: keys.me });
       break;
     case 'agents.changed':
       void client.invalidateQueries({ queryKey: keys.agents(wsId) });
+      // Issue lists show agent assignees by name and archived state.
+      void client.invalidateQueries({ queryKey: keys.issues(wsId) });
       break;
     case 'lark.installations.changed':
       void client.invalidateQueries({ queryKey: keys.larkInstallations(wsId) });

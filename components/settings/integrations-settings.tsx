@@ -4,7 +4,7 @@ import { LarkIntegrations } from '@/components/lark/lark-integrations';
 
 export function IntegrationsSettings() {
   return (
-    <div className="stack-lg" data-section="integrations">
+    <div className="flex flex-col gap-5" data-section="integrations">
       <LarkIntegrations />
     </div>
   );

@@ -5,6 +5,8 @@ import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import type { ReactNode } from 'react';
 import { useWorkspace } from '@/components/providers/workspace-provider';
+import { tabTriggerClassName } from '@/components/ui/tabs';
+import { cn } from '@/lib/utils';
 
 export function SettingsFrame({ children }: { children: ReactNode }) {
   const t = useTranslations('settings');
@@ -16,20 +18,24 @@ export function SettingsFrame({ children }: { children: ReactNode }) {
     { href: `${base}/settings/integrations`, label: t('tabs.integrations') },
   ];
   return (
-    <div className="page">
-      <header className="page-header">
-        <div>
-          <h1 className="page-title">{t('title')}</h1>
-        </div>
+    <div className="mx-auto flex w-full max-w-260 flex-col gap-4.5 px-4 pt-4.5 pb-10 md:px-8 md:pt-7 md:pb-12">
+      <header>
+        <h1 className="text-xl font-semibold tracking-tight [overflow-wrap:anywhere]">{t('title')}</h1>
       </header>
-      <nav className="tabs" aria-label={t('tabsLabel')}>
+      {/* Each section is its own page, so these are links (with aria-current), not ARIA tabs. */}
+      <nav className="flex items-center gap-0.5 overflow-x-auto border-b" aria-label={t('tabsLabel')}>
         {tabs.map((tab) => (
-          <Link key={tab.href} href={tab.href} className="tab" aria-current={pathname === tab.href ? 'page' : undefined}>
+          <Link
+            key={tab.href}
+            href={tab.href}
+            className={cn(tabTriggerClassName, 'whitespace-nowrap')}
+            aria-current={pathname === tab.href ? 'page' : undefined}
+          >
             {tab.label}
           </Link>
         ))}
       </nav>
-      <div className="tab-panel">{children}</div>
+      <div className="pt-1">{children}</div>
     </div>
   );
 }

@@ -1,3 +1,5 @@
+import { cn } from '@/lib/utils';
+
 export type NavIconName = 'chat' | 'agents' | 'issues' | 'settings' | 'guide' | 'menu' | 'close';
 
 const paths: Record<NavIconName, string> = {
@@ -10,9 +12,9 @@ const paths: Record<NavIconName, string> = {
   close: 'M5 5l10 10M15 5L5 15',
 };
 
-export function NavIcon({ name }: { name: NavIconName }) {
+export function NavIcon({ name, className }: { name: NavIconName; className?: string }) {
   return (
-    <svg className="nav-icon" viewBox="0 0 20 20" width="16" height="16" aria-hidden="true">
+    <svg className={cn('shrink-0', className)} viewBox="0 0 20 20" width="16" height="16" aria-hidden="true">
       <path d={paths[name]} fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" strokeLinejoin="round" />
     </svg>
   );

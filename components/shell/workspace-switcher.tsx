@@ -1,92 +1,76 @@
 'use client';
 
+import { ChevronDown, Plus } from 'lucide-react';
 import { useTranslations } from 'next-intl';
 import Link from 'next/link';
-import { useCallback, useEffect, useId, useRef, useState, type RefObject } from 'react';
 import { useMe } from '@/components/api/queries';
-import type { WorkspaceSummary } from '@/server/contract/workspaces';
 import { useWorkspace } from '@/components/providers/workspace-provider';
+import {
+  DropdownMenu,
+  DropdownMenuContent,
+  DropdownMenuGroup,
+  DropdownMenuItem,
+  DropdownMenuLabel,
+  DropdownMenuSeparator,
+  DropdownMenuTrigger,
+} from '@/components/ui/dropdown-menu';
+import { cn } from '@/lib/utils';
+import type { WorkspaceSummary } from '@/server/contract/workspaces';
+
+/** The workspace's first letter on an accent square. */
+function WorkspaceMark({ name, small = false }: { name: string; small?: boolean }) {
+  return (
+    <span
+      aria-hidden="true"
+      className={cn(
+        'inline-flex shrink-0 items-center justify-center bg-primary font-bold text-primary-foreground',
+        small ? 'size-4.5 rounded-[5px] text-[10px]' : 'size-5.5 rounded-sm text-xs',
+      )}
+    >
+      {Array.from(name)[0]?.toUpperCase() ?? '?'}
+    </span>
+  );
+}
 
 export function WorkspaceSwitcher({ initialWorkspaces }: { initialWorkspaces: WorkspaceSummary[] }) {
   const t = useTranslations('shell');
   const { workspace } = useWorkspace();
   const me = useMe();
   const workspaces = me.data?.workspaces ?? initialWorkspaces;
-  const [open, setOpen] = useState(false);
-  const menuId = useId();
-  const ref = useRef<HTMLDivElement>(null);
-  const close = useCallback(() => setOpen(false), []);
-  useDismiss(ref, open, close);
 
   return (
-    <div className="switcher" ref={ref}>
-      <button
-        type="button"
-        className="switcher-button"
-        aria-expanded={open}
-        aria-controls={menuId}
-        aria-label={t('switchWorkspace', { name: workspace.name })}
-        onClick={() => setOpen((v) => !v)}
-      >
-        <span className="switcher-mark" aria-hidden="true">
-          {Array.from(workspace.name)[0]?.toUpperCase() ?? '?'}
-        </span>
-        <span className="switcher-name">{workspace.name}</span>
-        <Chevron />
-      </button>
-      {open ? (
-        <div className="menu" id={menuId}>
-          <p className="menu-heading">{t('workspaces')}</p>
-          <ul className="menu-list">
-            {workspaces.map((w) => (
-              <li key={w.id}>
-                <Link
-                  href={`/w/${w.slug}/chat`}
-                  className="menu-item"
-                  aria-current={w.id === workspace.id ? 'true' : undefined}
-                  onClick={() => setOpen(false)}
-                >
-                  <span className="switcher-mark switcher-mark-sm" aria-hidden="true">
-                    {Array.from(w.name)[0]?.toUpperCase() ?? '?'}
-                  </span>
-                  <span className="truncate">{w.name}</span>
-                </Link>
-              </li>
-            ))}
-          </ul>
-          <div className="menu-divider" />
-          <Link href="/workspaces/new" className="menu-item" onClick={() => setOpen(false)}>
+    <DropdownMenu>
+      <DropdownMenuTrigger asChild>
+        <button
+          type="button"
+          className="flex h-9 min-w-0 flex-1 cursor-pointer items-center gap-2 rounded-sm px-2 text-left font-semibold hover:bg-accent focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring data-[state=open]:bg-accent"
+          aria-label={t('switchWorkspace', { name: workspace.name })}
+        >
+          <WorkspaceMark name={workspace.name} />
+          <span className="flex-1 truncate">{workspace.name}</span>
+          <ChevronDown aria-hidden="true" className="size-3.5 shrink-0 text-faint-foreground" />
+        </button>
+      </DropdownMenuTrigger>
+      <DropdownMenuContent align="start" className="w-(--radix-dropdown-menu-trigger-width) min-w-52">
+        <DropdownMenuLabel>{t('workspaces')}</DropdownMenuLabel>
+        <DropdownMenuGroup className="max-h-65 overflow-y-auto">
+          {workspaces.map((w) => (
+            <DropdownMenuItem key={w.id} asChild>
+              <Link href={`/w/${w.slug}/chat`} aria-current={w.id === workspace.id ? 'true' : undefined} className="aria-[current=true]:font-semibold">
+                <WorkspaceMark name={w.name} small />
+                <span className="truncate">{w.name}</span>
+              </Link>
+            </DropdownMenuItem>
+          ))}
+        </DropdownMenuGroup>
+        <DropdownMenuSeparator />
+        <DropdownMenuItem asChild>
+          <Link href="/workspaces/new">
+            <Plus aria-hidden="true" className="size-4 text-muted-foreground" />
             {t('createWorkspace')}
           </Link>
-        </div>
-      ) : null}
-    </div>
+        </DropdownMenuItem>
+      </DropdownMenuContent>
+    </DropdownMenu>
   );
-}
-
-function Chevron() {
-  return (
-    <svg className="chevron" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
-      <path d="M4 6l4 4 4-4" fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" strokeLinejoin="round" />
-    </svg>
-  );
-}
-
-/** Closes a popover on Escape or on a click outside it. */
-export function useDismiss(ref: RefObject<HTMLElement | null>, open: boolean, close: () => void) {
-  useEffect(() => {
-    if (!open) return;
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') close();
-    };
-    const onPointer = (e: PointerEvent) => {
-      if (ref.current && !ref.current.contains(e.target as Node)) close();
-    };
-    document.addEventListener('keydown', onKey);
-    document.addEventListener('pointerdown', onPointer);
-    return () => {
-      document.removeEventListener('keydown', onKey);
-      document.removeEventListener('pointerdown', onPointer);
-    };
-  }, [ref, open, close]);
 }

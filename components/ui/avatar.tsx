@@ -1,4 +1,6 @@
-type AvatarProps = { name: string; color?: string; size?: 'sm' | 'md' | 'lg' };
+import { cn } from '@/lib/utils';
+
+type AvatarProps = { name: string; color?: string; size?: 'sm' | 'md' | 'lg'; className?: string };
 
 function initials(name: string): string {
   const parts = name.trim().split(/\s+/).filter(Boolean);
@@ -8,11 +10,19 @@ function initials(name: string): string {
   return (first + second).toUpperCase();
 }
 
+const sizes = { sm: 'size-6 text-[10px]', md: 'size-8 text-xs', lg: 'size-11 text-base' } as const;
+
 /** A coloured disc with initials; purely decorative, the name is always shown beside it. */
-export function Avatar({ name, color, size = 'md' }: AvatarProps) {
+export function Avatar({ name, color, size = 'md', className }: AvatarProps) {
   return (
     <span
-      className={`avatar avatar-${size}${color ? '' : ' avatar-neutral'}`}
+      data-slot="avatar"
+      className={cn(
+        'avatar inline-flex shrink-0 items-center justify-center rounded-full font-semibold tracking-[0.02em] select-none',
+        sizes[size],
+        color ? 'text-white' : 'bg-muted text-muted-foreground ring-1 ring-border ring-inset',
+        className,
+      )}
       style={color ? { backgroundColor: color } : undefined}
       aria-hidden="true"
     >

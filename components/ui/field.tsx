@@ -1,6 +1,15 @@
 'use client';
 
 import { useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
+import { Input } from './input';
+import { Label } from './label';
+import { NativeSelect } from './native-select';
+import { Textarea } from './textarea';
+
+/**
+ * Labelled controls for forms kept in component state. Forms on react-hook-form use ./form instead;
+ * both look the same.
+ */
 
 type FieldShellProps = {
   id: string;
@@ -12,18 +21,16 @@ type FieldShellProps = {
 
 function FieldShell({ id, label, hint, error, children }: FieldShellProps) {
   return (
-    <div className={`field${error ? ' field-invalid' : ''}`}>
-      <label htmlFor={id} className="field-label">
-        {label}
-      </label>
+    <div className="flex min-w-0 flex-col gap-1.5" data-invalid={error ? true : undefined}>
+      <Label htmlFor={id}>{label}</Label>
       {children}
       {hint && !error ? (
-        <p id={`${id}-hint`} className="field-hint">
+        <p id={`${id}-hint`} className="text-[12.5px] text-muted-foreground">
           {hint}
         </p>
       ) : null}
       {error ? (
-        <p id={`${id}-error`} className="field-error">
+        <p id={`${id}-error`} className="text-[12.5px] text-destructive">
           {error}
         </p>
       ) : null}
@@ -43,13 +50,7 @@ export function TextField({ label, hint, error, id: givenId, ...input }: Common 
   const id = givenId ?? generated;
   return (
     <FieldShell id={id} label={label} hint={hint} error={error}>
-      <input
-        id={id}
-        className="input"
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, hint, error)}
-        {...input}
-      />
+      <Input id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, hint, error)} {...input} />
     </FieldShell>
   );
 }
@@ -59,38 +60,19 @@ export function TextAreaField({ label, hint, error, id: givenId, ...input }: Com
   const id = givenId ?? generated;
   return (
     <FieldShell id={id} label={label} hint={hint} error={error}>
-      <textarea
-        id={id}
-        className="input textarea"
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, hint, error)}
-        {...input}
-      />
+      <Textarea id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, hint, error)} {...input} />
     </FieldShell>
   );
 }
 
-export function SelectField({
-  label,
-  hint,
-  error,
-  id: givenId,
-  children,
-  ...select
-}: Common & SelectHTMLAttributes<HTMLSelectElement>) {
+export function SelectField({ label, hint, error, id: givenId, children, ...select }: Common & Omit<SelectHTMLAttributes<HTMLSelectElement>, 'size'>) {
   const generated = useId();
   const id = givenId ?? generated;
   return (
     <FieldShell id={id} label={label} hint={hint} error={error}>
-      <select
-        id={id}
-        className="input select"
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, hint, error)}
-        {...select}
-      >
+      <NativeSelect id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, hint, error)} {...select}>
         {children}
-      </select>
+      </NativeSelect>
     </FieldShell>
   );
 }

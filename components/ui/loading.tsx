@@ -1,12 +1,14 @@
 'use client';
 
 import { useTranslations } from 'next-intl';
+import { cn } from '@/lib/utils';
+import { Spinner } from './spinner';
 
-export function Loading({ label }: { label?: string }) {
+export function Loading({ label, className }: { label?: string; className?: string }) {
   const t = useTranslations('common');
   return (
-    <div className="loading" role="status" aria-live="polite">
-      <span className="spinner" aria-hidden="true" />
+    <div className={cn('flex items-center gap-2 p-4 text-muted-foreground', className)} role="status" aria-live="polite">
+      <Spinner />
       <span>{label ?? t('loading')}</span>
     </div>
   );

@@ -1,108 +1,145 @@
 'use client';
 
+import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslations } from 'next-intl';
 import { useRouter } from 'next/navigation';
-import { useState, type FormEvent } from 'react';
-import { api } from '@/components/api/client';
+import { useRef, useState } from 'react';
+import { useForm, useWatch } from 'react-hook-form';
+import { api, isApiError } from '@/components/api/client';
 import { keys } from '@/components/api/keys';
 import { paths } from '@/components/api/queries';
 import { Alert } from '@/components/ui/alert';
-import { TextField } from '@/components/ui/field';
-import { fieldErrors, useErrorText } from '@/components/ui/use-error-text';
-import { issuePrefixPattern, slugPattern, suggestIssuePrefix, suggestSlug } from './suggest';
+import { Button } from '@/components/ui/button';
+import { Form, FormControl, FormDescription, FormField, FormItem, FormLabel, FormMessage, setServerErrors } from '@/components/ui/form';
 import { FormFieldset } from '@/components/ui/form-fieldset';
-import { createWorkspaceInput, workspaceResponse } from '@/server/contract/workspaces';
+import { Input } from '@/components/ui/input';
+import { useErrorText } from '@/components/ui/use-error-text';
+import { createWorkspaceInput, workspaceResponse, type CreateWorkspaceInput } from '@/server/contract/workspaces';
+import { suggestIssuePrefix, suggestSlug } from './suggest';
 
-type Input = { name: string; slug: string; issue_prefix: string };
+type Values = { name: string; slug: string; issue_prefix: string };
 
 export function CreateWorkspaceForm() {
   const t = useTranslations('workspaces.create');
   const errorText = useErrorText();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const [name, setName] = useState('');
-  const [slug, setSlug] = useState('');
-  const [prefix, setPrefix] = useState('');
-  const [slugEdited, setSlugEdited] = useState(false);
-  const [prefixEdited, setPrefixEdited] = useState(false);
-  const [local, setLocal] = useState<Record<string, string>>({});
+  const form = useForm<Values, unknown, CreateWorkspaceInput>({
+    resolver: zodResolver(createWorkspaceInput),
+    defaultValues: { name: '', slug: '', issue_prefix: '' },
+  });
+  const prefix = useWatch({ control: form.control, name: 'issue_prefix' });
+  // Slug and prefix follow the name until someone types in them.
+  const edited = useRef({ slug: false, issue_prefix: false });
+  // A failure that no field can show; the rest appear under their fields only.
+  const [summary, setSummary] = useState<string | null>(null);
 
   const create = useMutation({
-    mutationFn: (input: Input) => api(paths.workspaces, { method: 'POST', request: createWorkspaceInput, body: input, response: workspaceResponse }),
+    mutationFn: (input: CreateWorkspaceInput) =>
+      api(paths.workspaces, { method: 'POST', request: createWorkspaceInput, body: input, response: workspaceResponse }),
     onSuccess: async ({ workspace }) => {
       await queryClient.invalidateQueries({ queryKey: keys.me });
       router.push(`/w/${workspace.slug}/chat`);
     },
+    onError: (err) => {
+      if (isApiError(err) && err.code === 'conflict' && err.fields.slug) {
+        form.setError('slug', { type: 'server', message: t('slugTaken') }, { shouldFocus: true });
+        return;
+      }
+      if (isApiError(err) && setServerErrors(form, err.fields)) return;
+      setSummary(errorText(err));
+    },
   });
 
-  function onName(value: string) {
-    setName(value);
-    if (!slugEdited) setSlug(suggestSlug(value));
-    if (!prefixEdited) setPrefix(suggestIssuePrefix(value));
+  function submit(input: CreateWorkspaceInput) {
+    setSummary(null);
+    create.mutate(input);
   }
 
-  function submit(e: FormEvent) {
-    e.preventDefault();
-    const problems: Record<string, string> = {};
-    if (!name.trim()) problems.name = t('nameRequired');
-    if (!slugPattern.test(slug)) problems.slug = t('slugInvalid');
-    if (!issuePrefixPattern.test(prefix)) problems.issue_prefix = t('prefixInvalid');
-    setLocal(problems);
-    if (Object.keys(problems).length > 0) return;
-    create.mutate({ name: name.trim(), slug, issue_prefix: prefix });
-  }
-
-  const server = fieldErrors(create.error);
-  const errors = { ...server, ...local };
   return (
-    <form method="post" onSubmit={submit} noValidate>
-      <FormFieldset className="stack">
-        {create.error ? <Alert>{errorText(create.error)}</Alert> : null}
-        <TextField
-          label={t('name')}
-          name="name"
-          required
-          maxLength={80}
-          autoFocus
-          value={name}
-          error={errors.name}
-          onChange={(e) => onName(e.target.value)}
-        />
-        <TextField
-          label={t('slug')}
-          name="slug"
-          required
-          hint={t('slugHint')}
-          value={slug}
-          error={errors.slug}
-          autoCapitalize="none"
-          spellCheck={false}
-          maxLength={40}
-          onChange={(e) => {
-            setSlugEdited(true);
-            setSlug(e.target.value.toLowerCase());
-          }}
-        />
-        <TextField
-          label={t('issuePrefix')}
-          name="issue_prefix"
-          required
-          hint={t('issuePrefixHint', { example: `${prefix || 'MUL'}-1` })}
-          value={prefix}
-          error={errors.issue_prefix}
-          autoCapitalize="characters"
-          spellCheck={false}
-          maxLength={10}
-          onChange={(e) => {
-            setPrefixEdited(true);
-            setPrefix(e.target.value.toUpperCase());
-          }}
-        />
-        <button type="submit" className="btn btn-primary btn-block" disabled={create.isPending}>
-          {create.isPending ? t('creating') : t('submit')}
-        </button>
-      </FormFieldset>
-    </form>
+    <Form {...form} messages={{ name: t('nameRequired'), slug: t('slugInvalid'), issue_prefix: t('prefixInvalid') }}>
+      <form method="post" onSubmit={form.handleSubmit(submit)} noValidate>
+        <FormFieldset>
+          {summary ? <Alert>{summary}</Alert> : null}
+          <FormField
+            control={form.control}
+            name="name"
+            render={({ field }) => (
+              <FormItem>
+                <FormLabel>{t('name')}</FormLabel>
+                <FormControl>
+                  <Input
+                    required
+                    maxLength={80}
+                    autoFocus
+                    {...field}
+                    onChange={(e) => {
+                      const name = e.target.value;
+                      field.onChange(name);
+                      const options = { shouldValidate: form.formState.isSubmitted };
+                      if (!edited.current.slug) form.setValue('slug', suggestSlug(name), options);
+                      if (!edited.current.issue_prefix) form.setValue('issue_prefix', suggestIssuePrefix(name), options);
+                    }}
+                  />
+                </FormControl>
+                <FormMessage />
+              </FormItem>
+            )}
+          />
+          <FormField
+            control={form.control}
+            name="slug"
+            render={({ field }) => (
+              <FormItem>
+                <FormLabel>{t('slug')}</FormLabel>
+                <FormControl>
+                  <Input
+                    required
+                    autoCapitalize="none"
+                    spellCheck={false}
+                    maxLength={40}
+                    {...field}
+                    onChange={(e) => {
+                      edited.current.slug = true;
+                      field.onChange(e.target.value.toLowerCase());
+                    }}
+                  />
+                </FormControl>
+                <FormDescription>{t('slugHint')}</FormDescription>
+                <FormMessage />
+              </FormItem>
+            )}
+          />
+          <FormField
+            control={form.control}
+            name="issue_prefix"
+            render={({ field }) => (
+              <FormItem>
+                <FormLabel>{t('issuePrefix')}</FormLabel>
+                <FormControl>
+                  <Input
+                    required
+                    autoCapitalize="characters"
+                    spellCheck={false}
+                    maxLength={10}
+                    {...field}
+                    onChange={(e) => {
+                      edited.current.issue_prefix = true;
+                      field.onChange(e.target.value.toUpperCase());
+                    }}
+                  />
+                </FormControl>
+                <FormDescription>{t('issuePrefixHint', { example: `${prefix || 'MUL'}-1` })}</FormDescription>
+                <FormMessage />
+              </FormItem>
+            )}
+          />
+          <Button type="submit" className="h-9 w-full" disabled={create.isPending}>
+            {create.isPending ? t('creating') : t('submit')}
+          </Button>
+        </FormFieldset>
+      </form>
+    </Form>
   );
 }

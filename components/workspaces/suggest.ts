@@ -27,6 +27,3 @@ export function suggestIssuePrefix(name: string): string {
   prefix = prefix.replace(/^[0-9]+/, '').slice(0, 10);
   return /^[A-Z][A-Z0-9]{1,9}$/.test(prefix) ? prefix : '';
 }
-
-export const slugPattern = /^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/;
-export const issuePrefixPattern = /^[A-Z][A-Z0-9]{1,9}$/;

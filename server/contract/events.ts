@@ -6,6 +6,7 @@ export const workspaceEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('chat.message.created'), session_id: z.string(), message_id: z.string() }),
   z.object({ type: z.literal('task.updated'), session_id: z.string(), task_id: z.string(), status: z.enum(taskStatuses) }),
   z.object({ type: z.literal('issue.created'), issue_id: z.string() }),
+  z.object({ type: z.literal('issue.updated'), issue_id: z.string() }),
   z.object({ type: z.literal('members.changed') }),
   z.object({ type: z.literal('agents.changed') }),
   z.object({ type: z.literal('lark.installations.changed') }),

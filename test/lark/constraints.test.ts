@@ -116,6 +116,26 @@ describe('composite foreign keys pin rows to their workspace', () => {
       [a.workspaceId, b.agentId, a.ownerId],
     ],
     [
+      'an issue assigned to someone who is not a member',
+      `INSERT INTO issue (workspace_id, number, title, creator_user_id, assignee_user_id) VALUES ($1, 9001, 't', $2, $3)`,
+      [a.workspaceId, a.ownerId, outsiderId],
+    ],
+    [
+      'an issue assigned to another workspace’s agent',
+      `INSERT INTO issue (workspace_id, number, title, creator_user_id, assignee_agent_id) VALUES ($1, 9002, 't', $2, $3)`,
+      [a.workspaceId, a.ownerId, b.agentId],
+    ],
+    [
+      'an issue filed from another workspace’s chat session',
+      `INSERT INTO issue (workspace_id, number, title, creator_user_id, origin_type, origin_chat_session_id) VALUES ($1, 9003, 't', $2, 'lark_chat', $3)`,
+      [a.workspaceId, a.ownerId, b.sessionId],
+    ],
+    [
+      'an issue filed through another workspace’s bot',
+      `INSERT INTO issue (workspace_id, number, title, creator_user_id, origin_type, origin_lark_installation_id, origin_lark_chat_id) VALUES ($1, 9004, 't', $2, 'lark_chat', $3, 'oc_1')`,
+      [a.workspaceId, a.ownerId, b.installationId],
+    ],
+    [
       'an install session that names another workspace’s installation',
       `INSERT INTO lark_registration_session (workspace_id, agent_id, initiator_user_id, region, device_code_ciphertext, qr_code_url, interval_seconds, expires_at, status, installation_id)
        VALUES ($1, $2, $3, 'feishu', 'v1:x', 'https://x', 5, now() + interval '5 minutes', 'success', $4)`,
@@ -152,6 +172,12 @@ describe('composite foreign keys pin rows to their workspace', () => {
         a.workspaceId,
         a.installationId,
       ]);
+      await client.query(
+        `INSERT INTO issue (workspace_id, number, title, creator_user_id, origin_type, assignee_agent_id, origin_chat_session_id, origin_lark_installation_id, origin_lark_chat_id)
+         VALUES ($1, 9005, 't', $2, 'lark_chat', $3, $4, $5, 'oc_3')`,
+        [a.workspaceId, a.ownerId, a.agentId, a.sessionId, a.installationId],
+      );
+      await client.query(`INSERT INTO issue (workspace_id, number, title, creator_user_id, assignee_user_id) VALUES ($1, 9006, 't', $2, $2)`, [a.workspaceId, a.ownerId]);
     } finally {
       await client.query('ROLLBACK');
       client.release();

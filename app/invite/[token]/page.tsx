@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { getTranslations } from 'next-intl/server';
 import { AuthCard } from '@/components/auth/auth-card';
 import { InvitationCard } from '@/components/invitations/invitation-card';
+import { Button } from '@/components/ui/button';
 import { currentUser } from '@/components/server/session';
 import { db } from '@/server/db/client';
 import { previewInvitation } from '@/server/services/invitations';
@@ -20,14 +21,14 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
   const [user, preview] = await Promise.all([currentUser(), previewInvitation(db(), token)]);
   const signedIn = user !== null;
   const home = (
-    <a href="/" className="btn btn-secondary btn-block">
-      {t('goHome')}
-    </a>
+    <Button asChild variant="secondary" className="h-9 w-full">
+      <a href="/">{t('goHome')}</a>
+    </Button>
   );
   if (!preview) {
     return (
       <AuthCard title={t('notFoundTitle')} signedIn={signedIn}>
-        <p className="muted">{t('notFoundBody')}</p>
+        <p className="text-muted-foreground">{t('notFoundBody')}</p>
         {signedIn ? home : null}
       </AuthCard>
     );
@@ -36,17 +37,17 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
   if (membership) {
     return (
       <AuthCard title={t('heading', { workspace: preview.workspace.name })} signedIn>
-        <p className="muted">{t('alreadyMember', { workspace: preview.workspace.name })}</p>
-        <a href={`/w/${encodeURIComponent(preview.workspace.slug)}/chat`} className="btn btn-primary btn-block">
-          {t('openWorkspace', { workspace: preview.workspace.name })}
-        </a>
+        <p className="text-muted-foreground">{t('alreadyMember', { workspace: preview.workspace.name })}</p>
+        <Button asChild className="h-9 w-full">
+          <a href={`/w/${encodeURIComponent(preview.workspace.slug)}/chat`}>{t('openWorkspace', { workspace: preview.workspace.name })}</a>
+        </Button>
       </AuthCard>
     );
   }
   if (preview.state !== 'pending') {
     return (
       <AuthCard title={t(`${preview.state}Title`)} signedIn={signedIn}>
-        <p className="muted">{t(`${preview.state}Body`)}</p>
+        <p className="text-muted-foreground">{t(`${preview.state}Body`)}</p>
         {signedIn ? home : null}
       </AuthCard>
     );

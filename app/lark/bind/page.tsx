@@ -3,7 +3,9 @@ import { getTranslations } from 'next-intl/server';
 import { AuthCard } from '@/components/auth/auth-card';
 import { signInPath } from '@/components/auth/next-path';
 import { BindLarkAccount } from '@/components/lark/bind-lark-account';
+import { BindResult } from '@/components/lark/bind-result';
 import { currentUser } from '@/components/server/session';
+import { Button } from '@/components/ui/button';
 
 type SearchParams = Record<string, string | string[] | undefined>;
 
@@ -32,14 +34,14 @@ export default async function LarkBindPage({ searchParams }: { searchParams: Pro
   if (!user) {
     return (
       <AuthCard title={t('title')} signedIn={false}>
-        <div className="bind-result">
+        <BindResult>
           <p>{t('signedOutBody')}</p>
-          <p className="muted">{t('signedOutNext')}</p>
+          <p className="text-muted-foreground">{t('signedOutNext')}</p>
           {/* A plain link rather than a popup: desktop webviews open this page in place. */}
-          <a href={signInPath(thisPath(params))} className="btn btn-primary btn-block">
-            {t('signInToContinue')}
-          </a>
-        </div>
+          <Button asChild className="h-9 w-full">
+            <a href={signInPath(thisPath(params))}>{t('signInToContinue')}</a>
+          </Button>
+        </BindResult>
       </AuthCard>
     );
   }

@@ -24,12 +24,12 @@ export default async function NewWorkspacePage() {
     <AuthCard title={t('title')} subtitle={t('subtitle')} signedIn>
       <CreateWorkspaceForm />
       {back ? (
-        <p className="muted center">
+        <p className="text-center text-muted-foreground">
           <Link href={`/w/${back.slug}/chat`}>{t('back', { name: back.name })}</Link>
         </p>
       ) : null}
-      <p className="muted center auth-footnote">
-        {t('signedInAs', { email: user.email })} <SignOutButton className="link-button" />
+      <p className="text-center text-[12.5px] text-muted-foreground">
+        {t('signedInAs', { email: user.email })} <SignOutButton variant="link" className="text-[12.5px]" />
       </p>
     </AuthCard>
   );

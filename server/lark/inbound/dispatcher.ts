@@ -247,7 +247,14 @@ async function processClaimed(tx: Tx, deps: DispatcherDeps, installation: Instal
         await outbox(target, { kind: 'issue_usage' });
         return { outcome: 'issue_usage', chatMessageId: chatMsg.id };
       }
-      const created = await createIssue(tx, { workspaceId: installation.workspaceId, creatorUserId: identity.userId, title, description, originType: 'lark_chat' });
+      const created = await createIssue(tx, {
+        workspaceId: installation.workspaceId,
+        creatorUserId: identity.userId,
+        title,
+        description,
+        originType: 'lark_chat',
+        larkOrigin: { chatSessionId: sessionId, installationId: installation.id, larkChatId: message.chatId },
+      });
       const appUrl = (deps.appUrl ?? env().APP_URL).replace(/\/+$/, '');
       await outbox(target, { kind: 'issue_created', identifier: created.identifier, title: created.title, url: `${appUrl}/w/${names.slug}/issues/${created.id}` });
       return { outcome: 'issue_created', chatMessageId: chatMsg.id, issueId: created.id, identifier: created.identifier };

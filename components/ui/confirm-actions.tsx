@@ -1,0 +1,54 @@
+'use client';
+
+import { useState, type ReactNode } from 'react';
+import { authClient } from '@/components/auth/auth-client';
+import { signInPath } from '@/components/auth/next-path';
+import { cn } from '@/lib/utils';
+import { Button, type ButtonProps } from './button';
+
+// The buttons of the pages that act on a link only once its visitor confirms (an invitation, a
+// Lark binding): full width, stacked under the card's text.
+
+/** The confirming button; while `pending` it is disabled and says so. */
+export function ConfirmButton({
+  pending,
+  pendingLabel,
+  children,
+  className,
+  disabled,
+  ...props
+}: Omit<ButtonProps, 'asChild'> & { pending: boolean; pendingLabel: ReactNode }) {
+  return (
+    <Button type="button" className={cn('h-9 w-full', className)} disabled={pending || disabled} {...props}>
+      {pending ? pendingLabel : children}
+    </Button>
+  );
+}
+
+/** Signs out and comes back to `path` through the sign-in page, so another account can use the same link. */
+export function SwitchAccountButton({
+  path,
+  children,
+  variant = 'secondary',
+  className,
+}: {
+  path: string;
+  children: ReactNode;
+  variant?: ButtonProps['variant'];
+  className?: string;
+}) {
+  const [pending, setPending] = useState(false);
+  async function switchAccount() {
+    setPending(true);
+    try {
+      await authClient.signOut();
+    } finally {
+      window.location.assign(signInPath(path));
+    }
+  }
+  return (
+    <Button type="button" variant={variant} className={cn('h-9 w-full', className)} disabled={pending} onClick={() => void switchAccount()}>
+      {children}
+    </Button>
+  );
+}
