@@ -64,7 +64,7 @@ export function AgentLark({ agent }: { agent: Agent }) {
             })}
           </p>
           <div className="form-actions">
-            <ManageInLarkLink region={active.region} appId={active.app_id} />
+            <ManageInLarkLink href={active.console_url} />
           </div>
         </>
       ) : null}

@@ -2,7 +2,6 @@
 
 import { useTranslations } from 'next-intl';
 import type { LarkConnectionState, LarkRegion } from '@/server/contract/lark';
-import { larkConsoleUrl } from './lark-links';
 import './lark.css';
 
 export function RegionBadge({ region }: { region: LarkRegion }) {
@@ -15,11 +14,14 @@ export function ConnectionStatus({ state }: { state: LarkConnectionState }) {
   return <span className={`connection connection-${state}`}>{t(state)}</span>;
 }
 
-/** The bot in its brand's developer console; a new tab so the page (and any dialog) stays. */
-export function ManageInLarkLink({ region, appId, className = 'btn btn-secondary btn-sm' }: { region: LarkRegion; appId: string; className?: string }) {
+/**
+ * The bot in its brand's developer console (`console_url`, from the server, which knows the Lark
+ * host the deployment uses); a new tab so the page (and any dialog) stays.
+ */
+export function ManageInLarkLink({ href, className = 'btn btn-secondary btn-sm' }: { href: string; className?: string }) {
   const t = useTranslations('lark');
   return (
-    <a href={larkConsoleUrl(region, appId)} target="_blank" rel="noopener noreferrer" className={className}>
+    <a href={href} target="_blank" rel="noopener noreferrer" className={className}>
       {t('manage')}
       <span className="visually-hidden"> {t('opensInNewTab')}</span>
     </a>

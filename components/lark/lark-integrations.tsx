@@ -104,7 +104,7 @@ function InstallationRow({ installation: i }: { installation: LarkInstallation }
         {i.last_delivery_error ? <DeliveryError error={i.last_delivery_error} /> : null}
       </div>
       <div className="lark-row-actions">
-        <ManageInLarkLink region={i.region} appId={i.app_id} />
+        <ManageInLarkLink href={i.console_url} />
         {i.can_manage && !revoked ? (
           <button
             type="button"
