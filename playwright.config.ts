@@ -1,4 +1,12 @@
 import { defineConfig } from '@playwright/test';
+import { BROWSER_ENV, resolveBrowser } from './scripts/browser';
+
+// Resolved once: `npm test` passes the path down; run directly, the first load resolves it and
+// the test workers, which load this file again, inherit the result.
+const resolvedBefore = Boolean(process.env[BROWSER_ENV]);
+const browser = await resolveBrowser();
+process.env[BROWSER_ENV] = browser.executablePath;
+if (!resolvedBefore) process.stdout.write(`End-to-end browser: ${browser.description}\n`);
 
 const port = Number(process.env.E2E_PORT ?? 3210);
 const baseURL = `http://127.0.0.1:${port}`;
@@ -20,7 +28,8 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     launchOptions: {
-      executablePath: '/usr/bin/chromium',
+      executablePath: browser.executablePath,
+      env: { ...process.env, ...browser.env },
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     },
   },

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '../server/env';
 import { startSimulator, type Simulator } from '../simulator/server';
-import { demoInstructions } from './demo/instructions';
+import { demoBanner } from './demo/instructions';
 import { baseUrlFetch } from './demo/http';
 import { seedDemo } from './demo/seed';
-import { watchInstalledBots } from './demo/seed-lark';
+import { listInstallations, watchInstalledBots } from './demo/seed-lark';
 import { launch, takeOverStopSignals, type Launched } from './launcher';
 
 const log = (line: string) => console.log(`[demo] ${line}`);
@@ -18,13 +18,14 @@ const usage = `Usage: npm run demo [-- --reset]
   --reset   delete the demo's data (.data/demo) first and start from scratch
 
 Environment: PORT (web, 3000), SIM_PORT (Lark simulator, 4010), HOST and SIM_HOST (127.0.0.1),
-WORKER_PORT (the worker's health and metrics, PORT + 1), LOG_LEVEL (warn).`;
+WORKER_PORT (the worker's health and metrics, PORT + 1), LOG_LEVEL (warn),
+LARKSPUR_DATA_DIR (.data; the demo keeps its data in its demo/ folder).`;
 
 const readyTimeoutMs = 180_000;
 const installationWatchMs = 2_000;
 
-/** The demo's own data, never the `npm start` data dir. */
-const dataDir = path.resolve('.data', 'demo');
+/** The demo's own data, next to `npm start`'s and never in it. */
+const dataDir = path.resolve(process.env.LARKSPUR_DATA_DIR || '.data', 'demo');
 
 function parseArgs(argv: string[]): { reset: boolean } {
   let reset = false;
@@ -76,7 +77,9 @@ async function main() {
   const simPort = portFromEnv('SIM_PORT', 4010);
   const host = process.env.HOST || '127.0.0.1';
   const simHost = process.env.SIM_HOST || '127.0.0.1';
-  const shownDataDir = path.relative(process.cwd(), dataDir) || dataDir;
+  // Relative when it is inside the project, as the default is; absolute otherwise.
+  const relative = path.relative(process.cwd(), dataDir);
+  const shownDataDir = relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dataDir;
 
   if (reset) {
     if (await demoDatabaseIsRunning()) throw new ConfigError('The demo is already running; stop it before resetting its data.');
@@ -110,12 +113,11 @@ async function main() {
     })();
     return stopping;
   };
-  let signalled = false;
+  // A signal while starting aborts the start: launch() stops what it began (a build, the database).
+  const starting = new AbortController();
   const onSignal = () => {
-    // Until launch() returns there is nothing of its to stop; it is stopped as soon as it does.
     if (launched) void shutdown(0);
-    else if (!signalled) log('Stopping once the current step is done…');
-    signalled = true;
+    else starting.abort();
   };
   // Ordered stop: web and worker first (they need the database), then PostgreSQL, then the
   // simulator (its state saved last).
@@ -128,6 +130,7 @@ async function main() {
       port,
       host,
       log,
+      signal: starting.signal,
       env: {
         // Always the demo's embedded database, even when the shell points DATABASE_URL elsewhere.
         DATABASE_URL: '',
@@ -145,10 +148,12 @@ async function main() {
     });
   } catch (error) {
     await sim.close();
-    if (signalled) process.exit(0);
+    if (starting.signal.aborted) {
+      log('Stopped before the start was complete.');
+      process.exit(0);
+    }
     throw error;
   }
-  if (signalled) return shutdown(0);
 
   // The script talks to the server directly; the browser-facing URL stays APP_URL.
   const localUrl = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
@@ -165,7 +170,9 @@ async function main() {
       signal: watcher.signal,
       log,
     });
-    console.log(demoInstructions({ appUrl, simUrl: sim.url, seed, dataDir: shownDataDir }));
+    // The walkthrough for a demo with nothing bound yet; afterwards just where everything is.
+    const installations = await listInstallations({ app: baseUrlFetch(localUrl), token: seed.owner.token, workspaceId: seed.workspace.id });
+    console.log(demoBanner({ appUrl, simUrl: sim.url, seed, dataDir: shownDataDir, installations }));
   } catch (error) {
     if (stopping) return stopping;
     console.error(error instanceof Error ? error.message : error);

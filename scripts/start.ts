@@ -1,28 +1,45 @@
 // `npm start`: the whole product on this machine. See README.md for the configuration table.
 import path from 'node:path';
 import { ConfigError } from '../server/env';
-import { launch, takeOverStopSignals } from './launcher';
+import { launch, takeOverStopSignals, type Launched } from './launcher';
 
 const log = (line: string) => console.log(`[larkspur] ${line}`);
 
 async function main() {
   const port = Number(process.env.PORT ?? 3000);
-  const launched = await launch({
-    dataDir: path.resolve(process.env.LARKSPUR_DATA_DIR ?? '.data'),
-    port,
-    host: process.env.HOST ?? '0.0.0.0',
-    log,
-  });
-  log(`Larkspur is running at ${launched.appUrl}  (Ctrl-C to stop)`);
-  let stopping = false;
-  const shutdown = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    log('Stopping…');
-    await launched.stop();
-    process.exit(code);
+  let launched: Launched | undefined;
+  let stopping: Promise<never> | undefined;
+  const shutdown = (code: number) => {
+    stopping ??= (async () => {
+      log('Stopping…');
+      await launched?.stop();
+      process.exit(code);
+    })();
+    return stopping;
   };
-  takeOverStopSignals(() => void shutdown(0));
+  // Taken over before anything starts: a signal while the database starts or the app builds ends
+  // the start (the build is stopped, the database too) instead of leaving them behind.
+  const starting = new AbortController();
+  takeOverStopSignals(() => {
+    if (launched) void shutdown(0);
+    else starting.abort();
+  });
+  try {
+    launched = await launch({
+      dataDir: path.resolve(process.env.LARKSPUR_DATA_DIR ?? '.data'),
+      port,
+      host: process.env.HOST ?? '0.0.0.0',
+      log,
+      signal: starting.signal,
+    });
+  } catch (error) {
+    if (starting.signal.aborted) {
+      log('Stopped before the start was complete.');
+      process.exit(0);
+    }
+    throw error;
+  }
+  log(`Larkspur is running at ${launched.appUrl}  (Ctrl-C to stop)`);
   const first = await launched.exited;
   if (!stopping) {
     log(`${first.name} exited unexpectedly (code ${first.code}); stopping everything.`);

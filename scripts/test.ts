@@ -1,8 +1,16 @@
 // `npm test`: every check CI runs, in order, ending with one summary line.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import { BROWSER_ENV, resolveBrowser } from './browser';
 
-type Step = { name: string; cmd: string; args: string[]; counts?: () => Promise<{ passed: number; failed: number; skipped: number }> };
+type Step = {
+  name: string;
+  cmd: string;
+  args: string[];
+  /** Runs first; a throw fails the step without running it. */
+  prepare?: () => Promise<void>;
+  counts?: () => Promise<{ passed: number; failed: number; skipped: number }>;
+};
 
 async function readJson(file: string): Promise<unknown> {
   return JSON.parse(await fs.readFile(file, 'utf8'));
@@ -11,6 +19,9 @@ async function readJson(file: string): Promise<unknown> {
 const steps: Step[] = [
   { name: 'typecheck', cmd: 'npx', args: ['tsc', '--noEmit'] },
   { name: 'lint', cmd: 'npx', args: ['eslint', '.', '--max-warnings', '0'] },
+  // Built once, up front: tests that start the whole product (`npm run demo` stopping on a signal)
+  // and the end-to-end server then find it fresh instead of building it themselves.
+  { name: 'build', cmd: 'npx', args: ['tsx', '--conditions=react-server', 'scripts/build.ts'] },
   {
     name: 'unit and integration',
     cmd: 'npx',
@@ -24,6 +35,12 @@ const steps: Step[] = [
     name: 'end to end',
     cmd: 'npx',
     args: ['playwright', 'test'],
+    prepare: async () => {
+      const browser = await resolveBrowser();
+      console.log(`End-to-end browser: ${browser.description}`);
+      // The Playwright config (and its workers) take it from here instead of resolving it again.
+      process.env[BROWSER_ENV] = browser.executablePath;
+    },
     counts: async () => {
       const r = (await readJson('test-results/playwright.json')) as { stats: { expected: number; unexpected: number; flaky: number; skipped: number }; errors?: unknown[] };
       return { passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected + (r.errors?.length ?? 0), skipped: r.stats.skipped };
@@ -46,7 +63,14 @@ await fs.rm('test-results', { recursive: true, force: true });
 await fs.mkdir('test-results', { recursive: true });
 for (const step of steps) {
   console.log(`\n=== ${step.name} ===`);
-  const code = await run(step);
+  let code: number;
+  try {
+    await step.prepare?.();
+    code = await run(step);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    code = 1;
+  }
   let stepFailed = code !== 0;
   if (step.counts) {
     const c = await step.counts().catch(() => null);

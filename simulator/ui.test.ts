@@ -45,6 +45,17 @@ describe('web UI', () => {
     expect((await fetch(`${sim.url}/ui/nope.js`)).status).toBe(404);
   });
 
+  it('serves a bot console page where open.feishu.cn/app/<id> and open.larksuite.com/app/<id> would be', async () => {
+    for (const path of ['/feishu/app/cli_0123456789abcdef', '/lark/app/cli_0123456789abcdef', '/app/cli_0123456789abcdef', '/ui/bot.js']) {
+      const res = await fetch(`${sim.url}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(await res.text(), path).toMatch(path.endsWith('.js') ? /\/_control|get\('\/state'\)/ : /<script type="module" src="\/ui\/bot\.js">/);
+    }
+    for (const path of ['/feishu/app/cli_0123456789abcdef/secret', '/other/app/cli_0123456789abcdef', '/feishu/app/']) {
+      expect((await fetch(`${sim.url}${path}`)).status, path).toBe(404);
+    }
+  });
+
   it('renders schema 2.0 markdown cards with marked and escapes raw HTML', () => {
     const html = render.messageBody(
       message('interactive', {
@@ -64,6 +75,31 @@ describe('web UI', () => {
     expect(html).toContain('&lt;script&gt;');
     expect(html).toContain('href="https://example.com/"');
     expect(html).not.toContain('javascript:');
+  });
+
+  it('renders a link button as a link that opens in a new tab, and other buttons inert', () => {
+    const card = (elements: unknown[]) => render.messageBody(message('interactive', { schema: '2.0', body: { elements } }));
+    const link = card([
+      { tag: 'button', text: { tag: 'plain_text', content: 'Connect account' }, type: 'primary', behaviors: [{ type: 'open_url', default_url: 'http://localhost:3000/lark/bind?token=a&b' }] },
+    ]);
+    expect(link).toContain(
+      '<a class="card-button card-button-primary" href="http://localhost:3000/lark/bind?token=a&amp;b" target="_blank" rel="noopener noreferrer">Connect account</a>',
+    );
+    const desktop = card([{ tag: 'button', text: { tag: 'plain_text', content: 'Open' }, behaviors: [{ type: 'open_url', default_url: 'https://a.example/', pc_url: 'https://pc.example/' }] }]);
+    expect(desktop).toContain('href="https://pc.example/"');
+    const legacy = render.messageBody(
+      message('interactive', { elements: [{ tag: 'action', actions: [{ tag: 'button', text: { tag: 'plain_text', content: 'Docs' }, multi_url: { url: 'https://docs.example/' } }] }] }),
+    );
+    expect(legacy).toContain('<a class="card-button card-button-default" href="https://docs.example/"');
+    for (const inert of [
+      { tag: 'button', text: { tag: 'plain_text', content: 'Go' }, behaviors: [{ type: 'open_url', default_url: 'javascript:alert(1)' }] },
+      { tag: 'button', text: { tag: 'plain_text', content: 'Go' }, behaviors: [{ type: 'callback', value: { a: 1 } }] },
+      { tag: 'button', text: { tag: 'plain_text', content: 'Go' }, type: '"><script>' },
+    ]) {
+      const html = card([inert]);
+      expect(html).toContain('<button type="button" class="card-button card-button-default" disabled>Go</button>');
+      expect(html).not.toContain('javascript:');
+    }
   });
 
   it('renders text mentions longest key first and posts in both forms', () => {

@@ -28,12 +28,17 @@ async function serveFile(file: string): Promise<Reply | undefined> {
   }
 }
 
-/** The web UI: `/`, `/approve` and the assets under `/ui/`. Undefined when the path is not the UI's. */
+/**
+ * The web UI: `/`, `/approve`, a bot's console page at `/app/<app_id>` under each brand root (where
+ * open.feishu.cn/app/<app_id> and open.larksuite.com/app/<app_id> would be) and the assets under
+ * `/ui/`. Undefined when the path is not the UI's.
+ */
 export async function handleUi(method: string, pathname: string): Promise<Reply | undefined> {
   if (method !== 'GET' && method !== 'HEAD') return undefined;
   if (pathname === '/') return serveFile(path.join(uiDir, 'index.html'));
   if (pathname === '/favicon.ico') return { status: 204 };
   if (pathname === '/approve') return serveFile(path.join(uiDir, 'approve.html'));
+  if (/^(?:\/(?:feishu|lark))?\/app\/[^/]+\/?$/.test(pathname)) return serveFile(path.join(uiDir, 'bot.html'));
   if (pathname === '/ui/vendor/marked.js') return serveFile(markedFile);
   const asset = /^\/ui\/([a-z0-9-]+\.(?:js|css|svg))$/.exec(pathname);
   return asset ? serveFile(path.join(uiDir, asset[1])) : undefined;

@@ -67,7 +67,7 @@ export function AgentLark({ agent }: { agent: Agent }) {
             })}
           </p>
           <div className="flex flex-wrap items-center gap-2">
-            <ManageInLarkLink region={active.region} appId={active.app_id} />
+            <ManageInLarkLink href={active.console_url} />
           </div>
         </>
       ) : null}

@@ -6,7 +6,6 @@ import type { LarkConnectionState, LarkRegion } from '@/server/contract/lark';
 import { Badge } from '@/components/ui/badge';
 import { buttonVariants } from '@/components/ui/button';
 import { cn } from '@/lib/utils';
-import { larkConsoleUrl } from './lark-links';
 
 // Two brands, two tints, so a list of bots shows at a glance which one each lives in.
 const regionVariant = { feishu: 'info', lark: 'default' } as const satisfies Record<LarkRegion, string>;
@@ -33,16 +32,14 @@ export function ConnectionStatus({ state }: { state: LarkConnectionState }) {
   );
 }
 
-/** The bot in its brand's developer console; a new tab so the page (and any dialog) stays. */
-export function ManageInLarkLink({ region, appId, className }: { region: LarkRegion; appId: string; className?: string }) {
+/**
+ * The bot in its brand's developer console (`console_url`, from the server, which knows the Lark
+ * host the deployment uses); a new tab so the page (and any dialog) stays.
+ */
+export function ManageInLarkLink({ href, className }: { href: string; className?: string }) {
   const t = useTranslations('lark');
   return (
-    <a
-      href={larkConsoleUrl(region, appId)}
-      target="_blank"
-      rel="noopener noreferrer"
-      className={cn(buttonVariants({ variant: 'secondary', size: 'sm' }), className)}
-    >
+    <a href={href} target="_blank" rel="noopener noreferrer" className={cn(buttonVariants({ variant: 'secondary', size: 'sm' }), className)}>
       {t('manage')}
       <ExternalLink aria-hidden="true" className="size-3.5" />
       <span className="sr-only"> {t('opensInNewTab')}</span>

@@ -22,6 +22,7 @@ const installation = {
   agent: { name: 'Echo', avatar: '#336699' },
   app_id: 'cli_a1b2c3',
   region: 'feishu',
+  console_url: 'https://open.feishu.cn/app/cli_a1b2c3',
   status: 'active',
   installed_at: '2026-01-01T00:00:00.000Z',
   connection: { state: 'connected', last_event_at: null },

@@ -108,7 +108,7 @@ function InstallationRow({ installation: i }: { installation: LarkInstallation }
         {i.last_delivery_error ? <DeliveryError error={i.last_delivery_error} /> : null}
       </div>
       <div className="flex flex-wrap items-center justify-end gap-2 max-md:w-full max-md:justify-start max-md:pl-11">
-        <ManageInLarkLink region={i.region} appId={i.app_id} />
+        <ManageInLarkLink href={i.console_url} />
         {i.can_manage && !revoked ? <DisconnectButton installation={i} nameRef={nameRef} /> : null}
       </div>
       {isAdmin ? <RecentDrops installation={i} /> : null}

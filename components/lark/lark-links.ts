@@ -1,14 +1,8 @@
-import { larkInstallErrorReasons, type LarkInstallErrorReason, type LarkRegion } from '@/server/contract/lark';
+import { larkInstallErrorReasons, type LarkInstallErrorReason } from '@/server/contract/lark';
 
-const consoles: Record<LarkRegion, string> = {
-  feishu: 'https://open.feishu.cn/app/',
-  lark: 'https://open.larksuite.com/app/',
-};
-
-/** The bot's page in its brand's developer console, where it can be renamed or deleted. */
-export function larkConsoleUrl(region: LarkRegion, appId: string): string {
-  return `${consoles[region] ?? consoles.feishu}${encodeURIComponent(appId)}`;
-}
+// A bot's page in the developer console ("Manage in Lark") is the installation's `console_url`: the
+// server builds it (server/lark/api/hosts.ts) from the Lark host the deployment is configured with,
+// so a deployment pointed at the simulator links to the simulator's page for the bot.
 
 const knownReasons = new Set<string>(larkInstallErrorReasons);
 

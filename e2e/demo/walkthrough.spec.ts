@@ -2,40 +2,57 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test, expect, type APIRequestContext, type Browser, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
 import {
-  bindToLark,
+  botList,
+  botRow,
   createEchoAgent,
   createWorkspace,
   expectConnected,
   fill,
+  fromApp,
   installDialog,
+  inviteTeammate,
   larkBlock,
   nav,
   qrUserCode,
   readable,
   signIn,
   signUp,
-  inviteTeammate,
   sim,
   simUrl,
   t,
   uid,
-  type Account,
-  bindLink,
   waitForMessage,
-  fromApp,
-  botList,
-  botRow,
+  type Account,
 } from '../lark/support';
 
-// The product's whole story, as the README tells it: an admin sets up a workspace with two echo
-// agents and binds each to a bot (one approved on Feishu, one on Lark), a teammate links their Lark
-// account from the bot's card, chats, files an issue with /issue and @-mentions the bot in a group;
-// the admin then checks the bots' health. Screenshots of each key screen are attached to the report
-// and written to test-results/screenshots/.
+// The product's whole story, as the README tells it, clicked through the way a person does it: an
+// admin sets up a workspace with two echo agents and binds each to a bot by approving its QR code
+// on the simulator's approval page (one on Feishu, one on Lark); a teammate, acting in the
+// simulator, messages the bot, links his Lark account from the card's button, chats, files an
+// issue with /issue and @-mentions the bot in a group; the admin then checks the bots' health.
+// Only the Lark world itself (companies, people, the group chat, a refused message) is set up
+// through the simulator's control API, as `npm run demo` seeds it.
+//
+// Screenshots of each key screen are attached to the report and written to
+// test-results/screenshots/. The README's come from here too: run with `--update-snapshots`
+// (or delete one) and they are written to docs/screenshots/ under the names the README uses.
 
 const e2ePort = Number(process.env.E2E_PORT ?? 3210);
 const opsUrl = `http://127.0.0.1:${e2ePort + 2}`;
 const viewport = { width: 1280, height: 800 };
+const readmeDir = path.join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
+
+/** Screens the README shows, by the file name it uses. */
+const readmeShots: Record<string, string> = {
+  'agent-qr-dialog': 'bind-agent-qr.png',
+  'simulator-approve': 'simulator-approve.png',
+  'simulator-binding-card': 'simulator-binding-card.png',
+  'binding-success': 'link-lark-account.png',
+  'simulator-dm': 'simulator-dm.png',
+  'web-chat-lark': 'web-chat-lark.png',
+  issues: 'issues-from-lark.png',
+  'bot-health': 'bot-health.png',
+};
 
 async function demoContext(browser: Browser, baseURL: string | undefined): Promise<BrowserContext> {
   const base = baseURL ?? `http://127.0.0.1:${e2ePort}`;
@@ -44,9 +61,13 @@ async function demoContext(browser: Browser, baseURL: string | undefined): Promi
   return context;
 }
 
-/** Saves numbered screenshots: attached to the test and written where the README's come from. */
+const exists = (file: string) => fs.access(file).then(() => true, () => false);
+
+/** Saves numbered screenshots: attached to the test, and the README's under docs/screenshots. */
 function screenshots(testInfo: TestInfo) {
   const dir = path.join(path.dirname(testInfo.config.configFile ?? path.join(process.cwd(), 'x')), 'test-results', 'screenshots');
+  // Like Playwright's own snapshots: missing ones are written, all of them with --update-snapshots.
+  const update = testInfo.config.updateSnapshots;
   let taken = 0;
   return async (page: Page, name: string) => {
     taken += 1;
@@ -59,7 +80,65 @@ function screenshots(testInfo: TestInfo) {
     await testInfo.attach(name, { body, contentType: 'image/png' });
     await fs.mkdir(dir, { recursive: true });
     await fs.writeFile(path.join(dir, `${String(taken).padStart(2, '0')}-${name}.png`), body);
+    const readmeFile = readmeShots[name] && path.join(readmeDir, readmeShots[name]);
+    if (readmeFile && update !== 'none' && (update === 'all' || update === 'changed' || !(await exists(readmeFile)))) {
+      await fs.writeFile(readmeFile, body);
+    }
   };
+}
+
+/** The simulator's web UI, as the person acting in Lark uses it. */
+function simulatorUi(page: Page) {
+  const draft = page.getByRole('textbox', { name: 'Message', exact: true });
+  const transcript = page.locator('#transcript');
+  return {
+    transcript,
+    actAs: (userId: string) => page.getByRole('combobox', { name: 'Acting as', exact: true }).selectOption(userId),
+    /** "Message a bot": opens the direct chat with it. */
+    messageBot: (appId: string) => page.getByRole('combobox', { name: 'Message a bot' }).selectOption(appId),
+    openChat: (title: string | RegExp) => page.locator('#chat-list li').filter({ hasText: title }).click(),
+    async send(text: string, mention?: string) {
+      // A mention is picked from the list, which writes "@Name " into the draft; the rest is typed.
+      if (mention) {
+        await page.getByRole('combobox', { name: 'Mention', exact: true }).selectOption(mention);
+        await draft.press('End');
+        await draft.pressSequentially(text);
+      } else {
+        await draft.fill(text);
+      }
+      await page.getByRole('button', { name: 'Send', exact: true }).click();
+      await expect(draft).toHaveValue('');
+    },
+  };
+}
+
+/**
+ * The agent whose page is open gets a bot the way a person binds one: Bind to Lark, "Open link"
+ * under the QR code (the simulator's approval page, in a new tab), pick who approves, Approve.
+ * Returns the approval page, still open on its result.
+ */
+async function approveInSimulator(page: Page, agentName: string, approverId: string, shot?: (page: Page, name: string) => Promise<void>) {
+  const dialog = installDialog(page, agentName);
+  await expect(dialog).toBeVisible();
+  await qrUserCode(page, agentName);
+  await expect(dialog.getByText(t.lark.install.steps.scan)).toBeVisible();
+  if (shot) await shot(page, 'agent-qr-dialog');
+  const [approval] = await Promise.all([
+    page.context().waitForEvent('page'),
+    dialog.getByRole('link', { name: t.lark.install.openLink, exact: true }).click(),
+  ]);
+  await expect(approval).toHaveURL(new RegExp(`^${simUrl}/approve\\?user_code=`));
+  // The name the QR code suggests, which the approver keeps.
+  await expect(approval.getByLabel('Bot name')).toHaveValue(new RegExp(`^${agentName}\\b`));
+  await approval.getByRole('combobox', { name: 'Sign in as' }).selectOption(approverId);
+  if (shot) await shot(approval, 'simulator-approve');
+  await approval.getByRole('button', { name: 'Approve', exact: true }).click();
+  const result = approval.locator('#approve-result');
+  await expect(result).toContainText(/Approved: bot cli_[0-9a-f]{16} created/);
+  const appId = /cli_[0-9a-f]{16}/.exec((await result.textContent()) ?? '')?.[0] ?? '';
+  await expect(dialog).toBeHidden({ timeout: 30_000 });
+  await expect(larkBlock(page).getByText(t.lark.connected, { exact: true })).toBeVisible();
+  return { approval, appId };
 }
 
 type Series = { name: string; labels?: Record<string, string> };
@@ -106,7 +185,7 @@ async function openIntegrations(page: Page) {
 }
 
 test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group, bot health', async ({ browser, baseURL, request }, testInfo) => {
-  test.setTimeout(300_000);
+  test.setTimeout(360_000);
   const shot = screenshots(testInfo);
   const id = uid();
   const admin: Account = { name: 'Demo Owner', email: `owner-${id}@example.test`, password: `pw-${id}-owner` };
@@ -114,7 +193,8 @@ test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group
   const slug = `demo-${id}`;
   const workspaceName = 'Demo';
 
-  // Lark's side: a Feishu company with three people, and a Lark company with one.
+  // Lark's side, as `npm run demo` seeds it: a Feishu company with three people, a Lark company
+  // with one, and the Feishu company's group chat.
   const control = sim(request);
   const feishu = await control.tenant('feishu', `Demo Co ${id}`);
   const larkTenant = await control.tenant('lark', `Demo Global ${id}`);
@@ -122,6 +202,7 @@ test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group
   const samLark = await control.user(feishu.tenant_key, 'Sam Park');
   const priya = await control.user(feishu.tenant_key, 'Priya Rao');
   const lena = await control.user(larkTenant.tenant_key, 'Lena Ortiz');
+  const { chat_id: groupChat } = await control.group(feishu.tenant_key, 'Demo team', [mei.id, samLark.id, priya.id], []);
 
   // The web app and the worker are up.
   await expectOk(request, '/healthz');
@@ -136,34 +217,25 @@ test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group
   await createWorkspace(page, { name: workspaceName, slug, prefix: 'MUL' });
   await createEchoAgent(page, slug, 'Ada');
 
-  // Ada's bot: the QR dialog, approved on Feishu by Mei.
+  // Ada's bot: the QR dialog's "Open link" opens the simulator's approval page, where the admin
+  // approves as Mei, on Feishu.
   await larkBlock(page).getByRole('button', { name: t.lark.bindToLark, exact: true }).click();
-  const dialog = installDialog(page, 'Ada');
-  await expect(dialog).toBeVisible();
-  const userCode = await qrUserCode(page, 'Ada');
-  await expect(dialog.getByText(t.lark.install.steps.scan)).toBeVisible();
-  await shot(page, 'agent-qr-dialog');
-
-  // What Mei sees when she scans it: the simulator's approval page.
-  const simContext = await browser.newContext({ viewport, colorScheme: 'light' });
-  await simContext.addInitScript((userId) => localStorage.setItem('sim.userId', userId), mei.id);
-  const simPage = await simContext.newPage();
-  await simPage.goto(`${simUrl}/approve?user_code=${encodeURIComponent(userCode)}&name=Ada`);
-  await expect(simPage.locator('select[name="user_id"]')).toHaveValue(mei.id);
-  await shot(simPage, 'simulator-approve');
-  // Approved as the page would: under the name the QR code suggests.
-  const approval = await request.post(`${simUrl}/_control/registrations/${encodeURIComponent(userCode)}/approve`, { data: { user_id: mei.id, name: 'Ada' } });
-  expect(approval.ok()).toBe(true);
-  const adaApp = ((await approval.json()) as { app_id: string }).app_id;
-  await expect(dialog).toBeHidden({ timeout: 30_000 });
-  await expect(larkBlock(page).getByText(t.lark.connected, { exact: true })).toBeVisible();
+  const { approval, appId: adaApp } = await approveInSimulator(page, 'Ada', mei.id, shot);
   await expect(larkBlock(page).getByText(t.lark.region.feishu, { exact: true })).toBeVisible();
   await expect(larkBlock(page).getByText(fill(t.lark.agent.installed, { name: 'Ada' }))).toBeVisible();
   await shot(page, 'agent-connected');
+  // Approving as Mei did not make the simulator act as Mei.
+  await approval.getByRole('link', { name: 'Lark simulator' }).click();
+  await expect(approval.getByRole('combobox', { name: 'Acting as', exact: true })).toHaveValue('');
+  await approval.close();
+  // Installed bots join the demo's group chat, as `npm run demo` has them do.
+  await request.post(`${simUrl}/_control/chats/${groupChat}/members`, { data: { app_ids: [adaApp] } });
 
   // Linus's bot is approved by Lena, on Lark.
   await createEchoAgent(page, slug, 'Linus');
-  const linusApp = await bindToLark(page, request, 'Linus', lena.id);
+  await larkBlock(page).getByRole('button', { name: t.lark.bindToLark, exact: true }).click();
+  const { approval: linusApproval, appId: linusApp } = await approveInSimulator(page, 'Linus', lena.id);
+  await linusApproval.close();
   await expect(larkBlock(page).getByText(t.lark.region.lark, { exact: true })).toBeVisible();
   expect((await control.app(linusApp)).brand).toBe('lark');
   expect((await control.app(adaApp)).brand).toBe('feishu');
@@ -179,23 +251,39 @@ test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group
   await expect(botRow(page, 'Linus').getByText(t.lark.connection.connected, { exact: true })).toBeVisible({ timeout: 30_000 });
   await shot(page, 'settings-integrations');
 
+  // "Manage in Lark" opens the bot's console page: here the simulator's, for the brand it lives on.
+  const [consolePage] = await Promise.all([
+    adminContext.waitForEvent('page'),
+    botRow(page, 'Linus').getByRole('link', { name: t.lark.manage }).click(),
+  ]);
+  await expect(consolePage).toHaveURL(`${simUrl}/lark/app/${linusApp}`);
+  await expect(consolePage.getByRole('heading', { name: /^Linus\b/, level: 1 })).toBeVisible();
+  await expect(consolePage.locator('#bot-facts')).toContainText(linusApp);
+  await expect(consolePage.locator('#bot-facts')).toContainText('Lena Ortiz');
+  await consolePage.close();
+
   // Sam gets a Larkspur account and joins the workspace.
   await inviteTeammate(page, browser, baseURL, slug, teammate);
 
   const before = await readCounters(request, conversationCounters);
 
-  // Sam's first DM to Ada's bot is answered with a card that links his Lark account.
-  await control.dm(samLark.id, adaApp, 'Hi Ada!');
-  const { chat_id: dmChat } = await control.p2p(adaApp, samLark.id);
-  const card = await waitForMessage(request, dmChat, (m) => fromApp(adaApp)(m) && bindLink.test(JSON.stringify(m.content)));
-  expect(card.msg_type).toBe('interactive');
-  const link = JSON.stringify(card.content).match(bindLink)?.[0] ?? '';
-
-  // He opens it signed out, is told why to sign in, signs in, comes straight back, checks what
-  // will be linked and confirms.
+  // Sam, in the simulator, messages Ada's bot; his first message is answered with a card whose
+  // button links his Lark account. He uses one browser for the simulator and for Larkspur.
   const samContext = await demoContext(browser, baseURL);
-  const samPage = await samContext.newPage();
-  await samPage.goto(link);
+  const simPage = await samContext.newPage();
+  await simPage.goto(`${simUrl}/`);
+  const lark = simulatorUi(simPage);
+  await lark.actAs(samLark.id);
+  await lark.messageBot(adaApp);
+  await lark.send('Hi Ada!');
+  const connect = lark.transcript.getByRole('link', { name: 'Connect account', exact: true });
+  await expect(connect).toBeVisible({ timeout: 30_000 });
+  await expect(connect).toHaveAttribute('href', /\/lark\/bind\?token=/);
+  await shot(simPage, 'simulator-binding-card');
+
+  // The button opens the link in a new tab, signed out: he is told why to sign in, signs in, comes
+  // straight back, checks what will be linked and confirms.
+  const [samPage] = await Promise.all([samContext.waitForEvent('page'), connect.click()]);
   await samPage.getByRole('link', { name: t.lark.bind.signInToContinue, exact: true }).click();
   await expect(samPage).toHaveURL(/\/sign-in\?next=%2Flark%2Fbind%3Ftoken%3D/);
   await signIn(samPage, teammate);
@@ -210,11 +298,11 @@ test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group
 
   // Now Ada answers in Lark, and the conversation is in Sam's web chat, marked Lark.
   const hello = 'Hi Ada, can you summarise the release plan?';
-  await control.dm(samLark.id, adaApp, hello);
-  await waitForMessage(request, dmChat, (m) => fromApp(adaApp)(m) && readable(m) === `You said: "${hello}"`);
+  await lark.send(hello);
+  await expect(lark.transcript).toContainText(`You said: "${hello}"`, { timeout: 30_000 });
   const followUp = 'Who owns the rollout?';
-  await control.dm(samLark.id, adaApp, followUp);
-  await waitForMessage(request, dmChat, (m) => fromApp(adaApp)(m) && readable(m) === `You said: "${followUp}"`);
+  await lark.send(followUp);
+  await expect(lark.transcript).toContainText(`You said: "${followUp}"`, { timeout: 30_000 });
 
   await samPage.getByRole('link', { name: t.lark.bind.openChat, exact: true }).click();
   await expect(samPage).toHaveURL(new RegExp(`/w/${slug}/chat$`));
@@ -230,33 +318,27 @@ test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group
   await shot(samPage, 'web-chat-lark');
 
   // /issue files an issue; the bot confirms it and the issue is on the Issues page.
-  await control.dm(samLark.id, adaApp, '/issue Fix the login page');
-  await waitForMessage(request, dmChat, (m) => fromApp(adaApp)(m) && readable(m).includes('Created MUL-1 — Fix the login page'));
+  await lark.send('/issue Fix the login page');
+  await expect(lark.transcript).toContainText('Created MUL-1 — Fix the login page', { timeout: 30_000 });
   await nav(samPage).getByRole('link', { name: t.shell.nav.issues, exact: true }).click();
   await expect(samPage.getByRole('link', { name: 'MUL-1', exact: true })).toBeVisible();
   await expect(samPage.getByRole('link', { name: 'Fix the login page' })).toBeVisible();
   await shot(samPage, 'issues');
 
   // The same conversation from Lark's side: Sam's DM with Ada's bot in the simulator.
-  await simContext.addInitScript(
-    ([userId, chatId]) => {
-      localStorage.setItem('sim.userId', userId);
-      localStorage.setItem('sim.chatId', chatId);
-    },
-    [samLark.id, dmChat] as const,
-  );
-  await simPage.goto(`${simUrl}/`);
-  await expect(simPage.locator('#transcript')).toContainText('Created MUL-1');
   await shot(simPage, 'simulator-dm');
 
-  // In a group, Ada answers only the message that @-mentions her bot.
-  const { chat_id: groupChat } = await control.group(feishu.tenant_key, 'Demo team', [mei.id, samLark.id, priya.id], [adaApp]);
-  const chatter = await control.say(samLark.id, groupChat, 'Morning all, standup in five minutes');
-  const toMei = await control.say(samLark.id, groupChat, `@{user:${mei.id}} can you share the launch checklist?`);
+  // In the group, Ada answers only the message that @-mentions her bot.
+  await lark.openChat('# Demo team');
   const question = 'what is blocking the launch?';
-  await control.say(samLark.id, groupChat, `@{app:${adaApp}} ${question}`);
+  await lark.send('Morning all, standup in five minutes');
+  await lark.send('can you share the launch checklist?', `user:${mei.id}`);
+  await lark.send(question, `app:${adaApp}`);
   await waitForMessage(request, groupChat, (m) => fromApp(adaApp)(m) && readable(m).includes(question));
-  for (const ignored of [chatter, toMei]) {
+  await expect(lark.transcript.locator('article.msg-app').filter({ hasText: question })).toHaveCount(1);
+  const fromSamInGroup = (await control.transcript(groupChat)).filter((m) => m.sender.type === 'user' && m.sender.id === samLark.id);
+  expect(fromSamInGroup).toHaveLength(3);
+  for (const ignored of fromSamInGroup.slice(0, 2)) {
     await expect
       .poll(async () => (await control.deliveries(adaApp)).find((d) => d.im_message_id === ignored.message_id)?.status, { timeout: 15_000 })
       .toBe('acked');
@@ -288,7 +370,8 @@ test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group
   expect(fault.ok()).toBe(true);
   const faultId = ((await fault.json()) as { id: string }).id;
   try {
-    await control.dm(samLark.id, adaApp, 'Are you still there?');
+    await lark.openChat(/^Ada\b.*\(direct\)/);
+    await lark.send('Are you still there?');
     await page.goto(`/w/${slug}/settings/integrations`);
     const warning = botRow(page, 'Ada').getByText(t.lark.integrations.deliveryError, { exact: true });
     await expect(warning).toBeVisible({ timeout: 30_000 });
@@ -319,7 +402,6 @@ test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group
   await expect(botList(samPage).getByRole('listitem')).toHaveCount(2);
   await expect(samPage.getByText(drops.summary, { exact: true })).toHaveCount(0);
 
-  await simContext.close();
   await samContext.close();
   await adminContext.close();
 });

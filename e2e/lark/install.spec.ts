@@ -15,6 +15,7 @@ import {
   inviteTeammate,
   qrUserCode,
   sim,
+  simUrl,
   t,
   uid,
   botList,
@@ -48,13 +49,13 @@ test('install bots on Feishu and Lark, list them, disconnect one', async ({ brow
   const feishuAgentPath = await createEchoAgent(page, slug, feishuAgent);
   const feishuApp = await bindToLark(page, request, feishuAgent, feishuUser.id);
   await expect(page.locator('[data-integration="lark"]').getByText(t.lark.region.feishu, { exact: true })).toBeVisible();
-  await expect(page.getByRole('link', { name: t.lark.manage })).toHaveAttribute('href', `https://open.feishu.cn/app/${feishuApp}`);
+  await expect(page.getByRole('link', { name: t.lark.manage })).toHaveAttribute('href', `${simUrl}/feishu/app/${feishuApp}`);
 
   // The second one by someone on Lark: the session began on Feishu and follows the approver's brand.
   await createEchoAgent(page, slug, larkAgent);
   const larkApp = await bindToLark(page, request, larkAgent, larkUser.id);
   await expect(page.locator('[data-integration="lark"]').getByText(t.lark.region.lark, { exact: true })).toBeVisible();
-  await expect(page.getByRole('link', { name: t.lark.manage })).toHaveAttribute('href', `https://open.larksuite.com/app/${larkApp}`);
+  await expect(page.getByRole('link', { name: t.lark.manage })).toHaveAttribute('href', `${simUrl}/lark/app/${larkApp}`);
   expect((await control.app(larkApp)).brand).toBe('lark');
 
   // Settings → Integrations lists both, each with its brand and health.
@@ -66,7 +67,7 @@ test('install bots on Feishu and Lark, list them, disconnect one', async ({ brow
   await expect(botRow(page, larkAgent).getByText(t.lark.region.lark, { exact: true })).toBeVisible();
   await expect(botRow(page, feishuAgent).getByText(feishuApp)).toBeVisible();
   await expect(botRow(page, feishuAgent).getByRole('link', { name: t.lark.manage })).toHaveAttribute('target', '_blank');
-  await expect(botRow(page, larkAgent).getByRole('link', { name: t.lark.manage })).toHaveAttribute('href', `https://open.larksuite.com/app/${larkApp}`);
+  await expect(botRow(page, larkAgent).getByRole('link', { name: t.lark.manage })).toHaveAttribute('href', `${simUrl}/lark/app/${larkApp}`);
   await expectConnected(request, feishuApp);
   await expectConnected(request, larkApp);
   // The listing refreshes connection state by itself.

@@ -52,7 +52,7 @@ export async function ensureLarkTeam(sim: HttpFetch): Promise<DemoLarkTeam> {
   return { tenantKey: tenant.tenant_key, users: users.map(({ id, name }) => ({ id, name })), groupChatId };
 }
 
-type Installation = { app_id: string; status: string; agent: { name: string } };
+export type Installation = { app_id: string; status: string; region: string; agent: { name: string } };
 
 export type GroupBotsInput = {
   app: HttpFetch;
@@ -68,16 +68,22 @@ export type GroupBotsResult = {
   elsewhere: Array<{ appId: string; agentName: string }>;
 };
 
-/** Adds every active bot of the workspace that is not yet in the team's group chat to it. */
-export async function addInstalledBotsToGroup(input: GroupBotsInput): Promise<GroupBotsResult> {
+/** The workspace's bots, as Settings → Integrations lists them. */
+export async function listInstallations(input: { app: HttpFetch; token: string; workspaceId: string }): Promise<Installation[]> {
   const { body } = await requestJson<{ installations: Installation[] }>(input.app, `/api/workspaces/${input.workspaceId}/lark/installations`, {
     token: input.token,
   });
+  return body.installations;
+}
+
+/** Adds every active bot of the workspace that is not yet in the team's group chat to it. */
+export async function addInstalledBotsToGroup(input: GroupBotsInput): Promise<GroupBotsResult> {
+  const installations = await listInstallations(input);
   const state = await simState(input.sim);
   const group = state.chats.find((c) => c.chat_id === input.team.groupChatId);
   if (!group) throw new Error(`the simulator has no chat ${input.team.groupChatId}`);
   const result: GroupBotsResult = { added: [], elsewhere: [] };
-  for (const installation of body.installations) {
+  for (const installation of installations) {
     if (installation.status !== 'active' || group.app_ids.includes(installation.app_id)) continue;
     const bot = { appId: installation.app_id, agentName: installation.agent.name };
     const simApp = state.apps.find((a) => a.app_id === installation.app_id);

@@ -20,6 +20,8 @@ export const larkInstallationSchema = z.object({
   agent: z.object({ name: z.string(), avatar: z.string() }),
   app_id: z.string(),
   region: z.enum(larkRegions),
+  /** The bot's page in its brand's developer console (or in the simulator the deployment points at). */
+  console_url: z.string(),
   status: z.enum(['active', 'revoked']),
   installed_at: timestamp,
   connection: z.object({ state: z.enum(larkConnectionStates), last_event_at: timestamp.nullable() }),

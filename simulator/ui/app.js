@@ -39,7 +39,7 @@ function renderSidebar() {
   if (key === ui.rendered.sidebar) return;
   ui.rendered.sidebar = key;
 
-  const picker = userSelect(ui.state, ui.userId, { id: 'user-select' });
+  const picker = userSelect(ui.state, ui.userId, { id: 'user-select', 'aria-label': 'Acting as' });
   picker.addEventListener('change', () => selectUser(picker.value));
   $('user-picker').replaceChildren(picker);
 
@@ -307,7 +307,9 @@ function renderSetup() {
         'li',
         { title: a.app_id },
         el('span', { class: `dot ${a.connections ? 'on' : 'off'}` }),
-        ` ${a.name} `,
+        ' ',
+        el('a', { class: 'bot-link', href: `/${a.brand}/app/${encodeURIComponent(a.app_id)}` }, a.name),
+        ' ',
         el('span', { class: 'muted' }, `${a.brand} · ${a.connections} conn · ${a.app_id}`),
       ),
     ),

@@ -1,4 +1,4 @@
-import { get, post, userSelect } from '/ui/api.js';
+import { el, get, post, userSelect } from '/ui/api.js';
 
 // The verification page a registration's QR code points at: /approve?user_code=...&name=...
 const params = new URLSearchParams(location.search);
@@ -33,6 +33,7 @@ async function load() {
 $('approve-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   $('approve-error').textContent = '';
+  $('approve-result').textContent = '';
   try {
     if (event.submitter?.value === 'deny') {
       await post(`/registrations/${encodeURIComponent(userCode)}/deny`);
@@ -43,8 +44,12 @@ $('approve-form').addEventListener('submit', async (event) => {
         user_id: selectedUser,
         name: $('bot-name').value,
       });
-      localStorage.setItem('sim.userId', selectedUser);
-      $('approve-result').textContent = `Approved: bot ${result.app_id} created on ${result.brand}. The waiting client picks it up on its next poll.`;
+      // Approving as someone is not switching to them: "Acting as" in the main page stays as it was.
+      $('approve-result').replaceChildren(
+        'Approved: bot ',
+        el('a', { href: `/${result.brand}/app/${encodeURIComponent(result.app_id)}` }, result.app_id),
+        ` created on ${result.brand}. The waiting client picks it up on its next poll.`,
+      );
     }
     decided = true;
   } catch (error) {

@@ -19,6 +19,16 @@ function safeHref(href) {
   }
 }
 
+/** Where a card button leads: card 2.0 `behaviors` (open_url), or card 1.0 `multi_url` / `url`. */
+function buttonUrl(button) {
+  const behavior = (Array.isArray(button.behaviors) ? button.behaviors : []).find((b) => b?.type === 'open_url');
+  const candidates = behavior
+    ? [behavior.pc_url, behavior.default_url]
+    : [button.multi_url?.pc_url, button.multi_url?.url, button.url];
+  const href = candidates.find((c) => typeof c === 'string' && c.trim() !== '');
+  return href === undefined ? null : safeHref(href);
+}
+
 export function createRenderer(Marked) {
   // Raw HTML in markdown is shown as text, links only for http(s)/mailto, images as their alt text.
   const marked = new Marked({
@@ -85,8 +95,15 @@ export function createRenderer(Marked) {
         return `<details class="card-panel"><summary>${textOf(el.header?.title)}</summary>${(el.elements ?? []).map(cardElement).join('')}</details>`;
       case 'action':
         return `<div class="card-actions">${(el.actions ?? []).map(cardElement).join('')}</div>`;
-      case 'button':
-        return `<button class="card-button" disabled>${textOf(el.text)}</button>`;
+      case 'button': {
+        // A link button opens its URL in a new tab, as Lark's desktop client does; callback
+        // buttons are not simulated and stay inert.
+        const safe = buttonUrl(el);
+        const kind = /^[a-z_]+$/.test(el.type ?? '') ? el.type : 'default';
+        return safe
+          ? `<a class="card-button card-button-${kind}" href="${escapeHtml(safe)}" target="_blank" rel="noopener noreferrer">${textOf(el.text)}</a>`
+          : `<button type="button" class="card-button card-button-${kind}" disabled>${textOf(el.text)}</button>`;
+      }
       case 'img':
         return `<span class="placeholder">[image]</span>`;
       default:

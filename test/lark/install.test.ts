@@ -103,7 +103,7 @@ describe('scan to install', () => {
     expect(listing.status).toBe(200);
     expect(listing.body).toMatchObject({ configured: true, install_supported: true });
     const row = listing.body.installations.find((i: { id: string }) => i.id === s.installation_id);
-    expect(row).toMatchObject({ agent_id: agent.id, agent: { name: 'Scribe' }, app_id: approved.app_id, region: 'feishu', status: 'active', can_manage: false });
+    expect(row).toMatchObject({ agent_id: agent.id, agent: { name: 'Scribe' }, app_id: approved.app_id, region: 'feishu', status: 'active', can_manage: false, console_url: `${sim.url}/feishu/app/${approved.app_id}` });
     const asOwner = await call(installations.GET, 'GET', { token: owner.token, params: { id: ws.id } });
     expect(asOwner.body.installations.find((i: { id: string }) => i.id === s.installation_id).can_manage).toBe(true);
     const app = await sim.control('GET', `/apps/${approved.app_id}`);

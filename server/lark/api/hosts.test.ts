@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accountsBaseUrlFor, openBaseUrlFor, otherRegion, resolveLarkHosts } from './hosts';
+import { accountsBaseUrlFor, consoleUrlFor, openBaseUrlFor, otherRegion, resolveLarkHosts } from './hosts';
 
 describe('resolveLarkHosts', () => {
   it('maps each region to its own hosts', () => {
@@ -25,5 +25,22 @@ describe('resolveLarkHosts', () => {
   it('names the other brand', () => {
     expect(otherRegion('feishu')).toBe('lark');
     expect(otherRegion('lark')).toBe('feishu');
+  });
+});
+
+describe('consoleUrlFor', () => {
+  it('points at the brand of the bot', () => {
+    expect(consoleUrlFor('feishu', 'cli_0123456789abcdef')).toBe('https://open.feishu.cn/app/cli_0123456789abcdef');
+    expect(consoleUrlFor('lark', 'cli_0123456789abcdef')).toBe('https://open.larksuite.com/app/cli_0123456789abcdef');
+  });
+
+  it('follows an override of the open platform host, such as the simulator', () => {
+    const overrides = { openBaseUrl: 'http://127.0.0.1:4010/{region}' };
+    expect(consoleUrlFor('feishu', 'cli_0123456789abcdef', overrides)).toBe('http://127.0.0.1:4010/feishu/app/cli_0123456789abcdef');
+    expect(consoleUrlFor('lark', 'cli_0123456789abcdef', overrides)).toBe('http://127.0.0.1:4010/lark/app/cli_0123456789abcdef');
+  });
+
+  it('keeps an odd app id inside the path', () => {
+    expect(consoleUrlFor('lark', 'a/b?c')).toBe('https://open.larksuite.com/app/a%2Fb%3Fc');
   });
 });

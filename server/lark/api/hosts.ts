@@ -45,3 +45,11 @@ export function openBaseUrlFor(region: LarkRegion, overrides: LarkHostOverrides 
 export function accountsBaseUrlFor(region: LarkRegion, overrides: LarkHostOverrides = {}): string {
   return resolveLarkHosts(region, overrides).accountsBaseUrl;
 }
+
+/**
+ * The bot's page in the developer console, where it is renamed or deleted. The console lives on the
+ * open platform's host, so an override of that host (the simulator, a proxy) moves the link with it.
+ */
+export function consoleUrlFor(region: LarkRegion, appId: string, overrides: LarkHostOverrides = {}): string {
+  return `${openBaseUrlFor(region, overrides)}/app/${encodeURIComponent(appId)}`;
+}

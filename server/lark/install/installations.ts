@@ -7,6 +7,7 @@ import { emitWorkspaceEvent, LARK_INSTALLATION_CHANNEL, notify } from '../../eve
 import { hasRole } from '../../auth/roles';
 import { canManageAgentInstall } from './begin-install';
 import type { LarkIntegration } from '../integration';
+import { consoleUrlFor, type LarkHostOverrides } from '../api';
 import { encodeLarkDropsCursor, type LarkDropsCursor } from '../../contract/lark';
 
 /** A session's status for its initiator or a workspace owner/admin; anyone else gets not found. */
@@ -90,7 +91,11 @@ export async function listInboundDrops(db: DbOrTx, input: { workspaceId: string;
 }
 
 /** The listing's view: identity and health only, never secrets or lease tokens. */
-export function installationView(row: Awaited<ReturnType<typeof listInstallations>>[number], viewer: { userId: string; role: MemberRole }) {
+export function installationView(
+  row: Awaited<ReturnType<typeof listInstallations>>[number],
+  viewer: { userId: string; role: MemberRole },
+  hosts: LarkHostOverrides = {},
+) {
   const i = row.installation;
   return {
     can_manage: canManageAgentInstall(viewer, row.agentOwner),
@@ -99,6 +104,7 @@ export function installationView(row: Awaited<ReturnType<typeof listInstallation
     agent: { name: row.agentName, avatar: row.agentColor },
     app_id: i.appId,
     region: i.region,
+    console_url: consoleUrlFor(i.region, i.appId, hosts),
     status: i.status,
     installed_at: i.installedAt,
     connection: { state: i.status === 'active' && row.leaseLive ? i.connectionState : 'disconnected', last_event_at: i.lastEventAt },
@@ -111,7 +117,7 @@ export function installationsResponse(
   rows: Awaited<ReturnType<typeof listInstallations>>,
   viewer: { userId: string; role: MemberRole },
 ) {
-  return { configured: integration.configured, install_supported: integration.configured, installations: rows.map((r) => installationView(r, viewer)) };
+  return { configured: integration.configured, install_supported: integration.configured, installations: rows.map((r) => installationView(r, viewer, integration.hosts)) };
 }
 
 /**
