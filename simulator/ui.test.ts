@@ -56,6 +56,15 @@ describe('web UI', () => {
     }
   });
 
+  it('opens its chat view where Lark\'s AppLink would open a chat', async () => {
+    for (const path of ['/feishu/client/chat/open?openChatId=oc_abc', '/lark/client/chat/open?openChatId=oc_abc']) {
+      const res = await fetch(`${sim.url}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(await res.text(), path).toMatch(/<script type="module" src="\/ui\/app\.js">/);
+    }
+    expect((await fetch(`${sim.url}/other/client/chat/open?openChatId=oc_abc`)).status).toBe(404);
+  });
+
   it('renders schema 2.0 markdown cards with marked and escapes raw HTML', () => {
     const html = render.messageBody(
       message('interactive', {

@@ -30,7 +30,8 @@ async function serveFile(file: string): Promise<Reply | undefined> {
 
 /**
  * The web UI: `/`, `/approve`, a bot's console page at `/app/<app_id>` under each brand root (where
- * open.feishu.cn/app/<app_id> and open.larksuite.com/app/<app_id> would be) and the assets under
+ * open.feishu.cn/app/<app_id> and open.larksuite.com/app/<app_id> would be), a chat opened by link at
+ * `/client/chat/open?openChatId=…` (where Lark's AppLink would open it) and the assets under
  * `/ui/`. Undefined when the path is not the UI's.
  */
 export async function handleUi(method: string, pathname: string): Promise<Reply | undefined> {
@@ -39,6 +40,8 @@ export async function handleUi(method: string, pathname: string): Promise<Reply 
   if (pathname === '/favicon.ico') return { status: 204 };
   if (pathname === '/approve') return serveFile(path.join(uiDir, 'approve.html'));
   if (/^(?:\/(?:feishu|lark))?\/app\/[^/]+\/?$/.test(pathname)) return serveFile(path.join(uiDir, 'bot.html'));
+  // Where applink.feishu.cn / applink.larksuite.com open a chat: the simulator's own chat view.
+  if (/^(?:\/(?:feishu|lark))?\/client\/chat\/open\/?$/.test(pathname)) return serveFile(path.join(uiDir, 'index.html'));
   if (pathname === '/ui/vendor/marked.js') return serveFile(markedFile);
   const asset = /^\/ui\/([a-z0-9-]+\.(?:js|css|svg))$/.exec(pathname);
   return asset ? serveFile(path.join(uiDir, asset[1])) : undefined;

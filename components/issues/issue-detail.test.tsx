@@ -24,7 +24,7 @@ const issue = {
   description: 'The CSV is empty',
   status: 'todo',
   origin_type: 'lark_chat',
-  origin: { lark_chat: { chat_id: 'oc_chat1', region: 'lark' }, chat_session_id: 'session-1' },
+  origin: { lark_chat: { chat_id: 'oc_chat1', region: 'lark', url: 'https://applink.larksuite.com/client/chat/open?openChatId=oc_chat1' }, chat_session_id: 'session-1' },
   creator: { id: 'u-1', name: 'Mia' },
   assignee: null,
   created_at: '2026-01-01T00:00:00.000Z',

@@ -16,7 +16,6 @@ import { fieldErrors, useErrorText } from '@/components/ui/use-error-text';
 import { issueStatuses, type Issue, type IssueStatus } from '@/server/contract/issues';
 import { AssigneeOptions } from './assignee-options';
 import { assigneeFromValue, assigneeValue, useUpdateIssue } from './issue-api';
-import { larkChatAppLink } from './issue-links';
 import { useOriginLabel, useStatusLabel } from './issue-labels';
 import { IssueTextDialog } from './issue-text-dialog';
 
@@ -156,7 +155,7 @@ function IssueProperties({ issue: i, update }: { issue: Issue; update: ReturnTyp
         <ul className="flex flex-col gap-2 border-t pt-4">
           {lark ? (
             <li>
-              <a href={larkChatAppLink(lark.region, lark.chat_id)} target="_blank" rel="noopener noreferrer" className="inline-flex items-center gap-1.5">
+              <a href={lark.url} target="_blank" rel="noopener noreferrer" className="inline-flex items-center gap-1.5">
                 <ExternalLink aria-hidden="true" className="size-3.5" />
                 {t('links.openLark')}
               </a>

@@ -324,6 +324,12 @@ test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group
   await expect(samPage.getByRole('link', { name: 'MUL-1', exact: true })).toBeVisible();
   await expect(samPage.getByRole('link', { name: 'Fix the login page' })).toBeVisible();
   await shot(samPage, 'issues');
+  // The issue links back to the Lark chat it was filed from: here, the simulator's view of it.
+  await samPage.getByRole('link', { name: 'Fix the login page' }).click();
+  const [fromIssue] = await Promise.all([samContext.waitForEvent('page'), samPage.getByRole('link', { name: t.issues.links.openLark }).click()]);
+  await expect(fromIssue).toHaveURL(`${simUrl}/`);
+  await expect(simulatorUi(fromIssue).transcript).toContainText('Created MUL-1 — Fix the login page');
+  await fromIssue.close();
 
   // The same conversation from Lark's side: Sam's DM with Ada's bot in the simulator.
   await shot(simPage, 'simulator-dm');

@@ -90,7 +90,7 @@ export type IssueAssignee = z.infer<typeof issueAssigneeSchema>;
 /** Where a `lark_chat` issue was asked for. */
 export const issueOriginSchema = z.object({
   /** The Lark chat and its bot's brand (which Lark app opens it); null once the bot is removed. */
-  lark_chat: z.object({ chat_id: z.string(), region: z.enum(larkRegions) }).nullable(),
+  lark_chat: z.object({ chat_id: z.string(), region: z.enum(larkRegions), url: z.string() }).nullable(),
   /** The web view of the conversation; only its creator may open it, so only they get the id. */
   chat_session_id: z.string().nullable(),
 });

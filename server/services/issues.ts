@@ -8,6 +8,7 @@ import { AppError, notFound } from '../errors';
 import { emitWorkspaceEvent } from '../events';
 import { isForeignKeyViolation } from '../db/pg-errors';
 import { inTransaction } from '../db/transaction';
+import { chatAppLinkFor, type LarkHostOverrides } from '../lark/api/hosts';
 
 const assigneeUser = alias(user, 'assignee_user');
 
@@ -192,8 +193,11 @@ export async function updateIssue(
   });
 }
 
-/** The API's view of an issue for `viewerUserId`: the web conversation is shown to its creator only. */
-export function issueView(i: IssueDetails, viewerUserId?: string): Payload<typeof issueSchema> {
+/**
+ * The API's view of an issue for `viewerUserId`: the web conversation is shown to its creator only;
+ * the Lark chat's link is built for the Lark host the deployment uses.
+ */
+export function issueView(i: IssueDetails, viewerUserId?: string, larkHosts: LarkHostOverrides = {}): Payload<typeof issueSchema> {
   const assignee: Payload<typeof issueSchema>['assignee'] = i.assigneeUserId
     ? { type: 'member', id: i.assigneeUserId, name: i.assigneeUserName ?? '' }
     : i.assigneeAgentId && i.assigneeAgent
@@ -208,7 +212,7 @@ export function issueView(i: IssueDetails, viewerUserId?: string): Payload<typeo
     status: i.status,
     origin_type: i.originType,
     origin: {
-      lark_chat: i.originLarkChatId && i.larkRegion ? { chat_id: i.originLarkChatId, region: i.larkRegion } : null,
+      lark_chat: i.originLarkChatId && i.larkRegion ? { chat_id: i.originLarkChatId, region: i.larkRegion, url: chatAppLinkFor(i.larkRegion, i.originLarkChatId, larkHosts) } : null,
       chat_session_id: i.originChatSessionId && viewerUserId && i.originSessionCreatorId === viewerUserId ? i.originChatSessionId : null,
     },
     creator: { id: i.creatorUserId, name: i.creatorName },

@@ -17,6 +17,26 @@ const ui = {
 };
 
 const byId = (list, key, id) => list.find((item) => item[key] === id);
+
+// Opened from a chat link (where Lark's AppLink would open the chat): show that chat once the state
+// is in, as the person acting now if they are in it, else as its first member.
+let linkedChatId = new URLSearchParams(location.search).get('openChatId');
+
+function openLinkedChat() {
+  const chat = byId(ui.state.chats, 'chat_id', linkedChatId);
+  linkedChatId = null;
+  history.replaceState(null, '', '/');
+  if (!chat) {
+    $('status').textContent = 'That chat does not exist in this simulator.';
+    return;
+  }
+  if (!chat.user_ids.includes(ui.userId) && chat.user_ids.length > 0) {
+    ui.userId = chat.user_ids[0];
+    localStorage.setItem('sim.userId', ui.userId);
+  }
+  ui.chatId = chat.chat_id;
+  localStorage.setItem('sim.chatId', ui.chatId);
+}
 const appName = (id) => byId(ui.state.apps, 'app_id', id)?.name ?? id;
 const userName = (id) => byId(ui.state.users, 'id', id)?.name ?? id;
 const currentUser = () => byId(ui.state?.users ?? [], 'id', ui.userId);
@@ -368,6 +388,7 @@ async function refresh() {
   clearTimeout(timer);
   try {
     ui.state = await get('/state');
+    if (linkedChatId) openLinkedChat();
     if (ui.userId && !currentUser()) ui.userId = '';
     if (ui.chatId && !currentChat()) ui.chatId = '';
     ui.messages = ui.chatId ? (await get(`/chats/${ui.chatId}/messages`)).messages : [];

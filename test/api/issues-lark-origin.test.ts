@@ -94,7 +94,10 @@ test('/issue from Lark records its chat, and the detail view links back to it', 
 
   // Other members see the Lark chat but not the id of a conversation that is not theirs.
   const asOwner = await call(issueOne.GET, 'GET', { token: owner.token, params: { id: ws.id, issueId } });
-  expect(asOwner.body.issue.origin).toEqual({ lark_chat: { chat_id: 'oc_origin_chat', region: 'lark' }, chat_session_id: null });
+  expect(asOwner.body.issue.origin).toEqual({
+    lark_chat: { chat_id: 'oc_origin_chat', region: 'lark', url: 'https://applink.larksuite.com/client/chat/open?openChatId=oc_origin_chat' },
+    chat_session_id: null,
+  });
 });
 
 test('an issue made on the web has no Lark origin', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accountsBaseUrlFor, consoleUrlFor, openBaseUrlFor, otherRegion, resolveLarkHosts } from './hosts';
+import { accountsBaseUrlFor, chatAppLinkFor, consoleUrlFor, openBaseUrlFor, otherRegion, resolveLarkHosts } from './hosts';
 
 describe('resolveLarkHosts', () => {
   it('maps each region to its own hosts', () => {
@@ -42,5 +42,20 @@ describe('consoleUrlFor', () => {
 
   it('keeps an odd app id inside the path', () => {
     expect(consoleUrlFor('lark', 'a/b?c')).toBe('https://open.larksuite.com/app/a%2Fb%3Fc');
+  });
+});
+
+describe('chatAppLinkFor', () => {
+  it("opens the chat in its own brand's app", () => {
+    expect(chatAppLinkFor('feishu', 'oc_abc')).toBe('https://applink.feishu.cn/client/chat/open?openChatId=oc_abc');
+    expect(chatAppLinkFor('lark', 'oc_abc')).toBe('https://applink.larksuite.com/client/chat/open?openChatId=oc_abc');
+  });
+
+  it('opens the chat in the simulator when the deployment points there', () => {
+    expect(chatAppLinkFor('lark', 'oc_abc', { openBaseUrl: 'http://127.0.0.1:4010/{region}' })).toBe('http://127.0.0.1:4010/lark/client/chat/open?openChatId=oc_abc');
+  });
+
+  it('cannot be given extra parameters by a chat id', () => {
+    expect(chatAppLinkFor('lark', 'oc_a&x=1')).toBe('https://applink.larksuite.com/client/chat/open?openChatId=oc_a%26x%3D1');
   });
 });

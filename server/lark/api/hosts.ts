@@ -53,3 +53,18 @@ export function accountsBaseUrlFor(region: LarkRegion, overrides: LarkHostOverri
 export function consoleUrlFor(region: LarkRegion, appId: string, overrides: LarkHostOverrides = {}): string {
   return `${openBaseUrlFor(region, overrides)}/app/${encodeURIComponent(appId)}`;
 }
+
+// Lark's AppLink hosts: a link opens the installed Lark or Feishu app (or its web client) at a chat.
+const APP_LINK_HOSTS: Record<LarkRegion, string> = {
+  feishu: 'https://applink.feishu.cn',
+  lark: 'https://applink.larksuite.com',
+};
+
+/**
+ * A link that opens a chat in the brand's app; Lark itself decides whether the person may see it. A
+ * deployment pointed at another open platform host (the simulator) gets that host's page for the chat.
+ */
+export function chatAppLinkFor(region: LarkRegion, chatId: string, overrides: LarkHostOverrides = {}): string {
+  const base = overrides.openBaseUrl?.trim() ? openBaseUrlFor(region, overrides) : APP_LINK_HOSTS[region];
+  return `${base}/client/chat/open?openChatId=${encodeURIComponent(chatId)}`;
+}
