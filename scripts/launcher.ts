@@ -41,7 +41,8 @@ export function takeOverStopSignals(onSignal: (signal: NodeJS.Signals) => void):
   }
 }
 
-const BUILD_INPUTS = ['app', 'components', 'server', 'i18n', 'locales', 'proxy.ts', 'instrumentation.ts', 'instrumentation-client.ts', 'next.config.ts', 'package-lock.json', 'tsconfig.json'];
+/** What the web build reads: a change in any of these means the next start builds again. */
+export const BUILD_INPUTS = ['app', 'components', 'lib', 'server', 'i18n', 'locales', 'proxy.ts', 'postcss.config.mjs', 'instrumentation.ts', 'instrumentation-client.ts', 'next.config.ts', 'package-lock.json', 'tsconfig.json'];
 
 async function fingerprint(root: string): Promise<string> {
   const hash = createHash('sha256');

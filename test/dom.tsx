@@ -1,4 +1,5 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import type { AppRouterInstance } from 'next/dist/shared/lib/app-router-context.shared-runtime';
 import { NextIntlClientProvider } from 'next-intl';
 import { act, StrictMode, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
@@ -80,4 +81,19 @@ export function scriptFetch(answer: (req: ScriptedRequest) => Reply | Promise<Re
     });
   }) as typeof fetch;
   return { requests, restore: () => (globalThis.fetch = original) };
+}
+
+/** A Next.js router that records where a component sends the browser, for AppRouterContext. */
+export function recordingRouter(): { router: AppRouterInstance; pushed: string[] } {
+  const pushed: string[] = [];
+  const router: AppRouterInstance = {
+    back: () => {},
+    forward: () => {},
+    refresh: () => {},
+    prefetch: () => {},
+    replace: (href) => void pushed.push(href),
+    push: (href) => void pushed.push(href),
+    bfcacheId: 'test',
+  };
+  return { router, pushed };
 }

@@ -9,7 +9,7 @@ import { createAgentInput, updateAgentInput, type Agent, type AgentRuntimeInput,
 import { Alert } from '@/components/ui/alert';
 import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
-import { Form, FormControl, FormDescription, FormField, FormItem, FormLabel, FormMessage } from '@/components/ui/form';
+import { Form, FormControl, FormDescription, FormField, FormInputField, FormItem, FormLabel, FormMessage } from '@/components/ui/form';
 import { FormFieldset } from '@/components/ui/form-fieldset';
 import { Input } from '@/components/ui/input';
 
@@ -190,19 +190,7 @@ export function AgentForm({ agent, canConfigureRuntime, pending, error, fields, 
       <form method="post" onSubmit={form.handleSubmit(onSubmit)} noValidate>
         <FormFieldset>
           {error && !shownOnFields ? <Alert>{error}</Alert> : null}
-          <FormField
-            control={form.control}
-            name="name"
-            render={({ field }) => (
-              <FormItem>
-                <FormLabel>{t('name')}</FormLabel>
-                <FormControl>
-                  <Input required maxLength={80} {...field} />
-                </FormControl>
-                <FormMessage />
-              </FormItem>
-            )}
-          />
+          <FormInputField control={form.control} name="name" label={t('name')} required maxLength={80} />
 
           <FormField
             control={form.control}

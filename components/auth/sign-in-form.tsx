@@ -7,9 +7,8 @@ import { useState } from 'react';
 import { useForm, useWatch } from 'react-hook-form';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
-import { Form, FormControl, FormField, FormItem, FormLabel, FormMessage } from '@/components/ui/form';
+import { Form, FormInputField } from '@/components/ui/form';
 import { FormFieldset } from '@/components/ui/form-fieldset';
-import { Input } from '@/components/ui/input';
 import { authClient } from './auth-client';
 import { useAuthErrorText } from './auth-errors';
 import { signInSchema, type SignInValues } from './schemas';
@@ -47,32 +46,8 @@ export function SignInForm({ next }: { next: string }) {
       <form method="post" onSubmit={form.handleSubmit(submit)} noValidate>
         <FormFieldset>
           {error ? <Alert>{error}</Alert> : null}
-          <FormField
-            control={form.control}
-            name="email"
-            render={({ field }) => (
-              <FormItem>
-                <FormLabel>{t('email')}</FormLabel>
-                <FormControl>
-                  <Input type="email" autoComplete="email" required {...field} />
-                </FormControl>
-                <FormMessage />
-              </FormItem>
-            )}
-          />
-          <FormField
-            control={form.control}
-            name="password"
-            render={({ field }) => (
-              <FormItem>
-                <FormLabel>{t('password')}</FormLabel>
-                <FormControl>
-                  <Input type="password" autoComplete="current-password" required {...field} />
-                </FormControl>
-                <FormMessage />
-              </FormItem>
-            )}
-          />
+          <FormInputField control={form.control} name="email" label={t('email')} type="email" autoComplete="email" required />
+          <FormInputField control={form.control} name="password" label={t('password')} type="password" autoComplete="current-password" required />
           <Button type="submit" className="h-9 w-full" disabled={pending || !email || !password}>
             {pending ? t('signingIn') : t('signIn')}
           </Button>

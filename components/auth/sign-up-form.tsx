@@ -9,7 +9,7 @@ import { api } from '@/components/api/client';
 import { paths } from '@/components/api/queries';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
-import { Form, FormControl, FormDescription, FormField, FormItem, FormLabel, FormMessage } from '@/components/ui/form';
+import { Form, FormControl, FormField, FormInputField, FormItem, FormLabel, FormMessage } from '@/components/ui/form';
 import { FormFieldset } from '@/components/ui/form-fieldset';
 import { Input } from '@/components/ui/input';
 import { isAppLocale, localeCookie } from '@/i18n/locales';
@@ -83,19 +83,7 @@ export function SignUpForm({ next, invitation = null }: { next: string; invitati
       <form method="post" onSubmit={form.handleSubmit(submit)} noValidate>
         <FormFieldset>
           {error ? <Alert>{error}</Alert> : null}
-          <FormField
-            control={form.control}
-            name="name"
-            render={({ field }) => (
-              <FormItem>
-                <FormLabel>{t('name')}</FormLabel>
-                <FormControl>
-                  <Input autoComplete="name" required maxLength={NAME_MAX} {...field} />
-                </FormControl>
-                <FormMessage />
-              </FormItem>
-            )}
-          />
+          <FormInputField control={form.control} name="name" label={t('name')} autoComplete="name" required maxLength={NAME_MAX} />
           <FormField
             control={form.control}
             name="email"
@@ -110,20 +98,7 @@ export function SignUpForm({ next, invitation = null }: { next: string; invitati
               </FormItem>
             )}
           />
-          <FormField
-            control={form.control}
-            name="password"
-            render={({ field }) => (
-              <FormItem>
-                <FormLabel>{t('password')}</FormLabel>
-                <FormControl>
-                  <Input type="password" autoComplete="new-password" required minLength={PASSWORD_MIN} {...field} />
-                </FormControl>
-                <FormDescription>{t('passwordHint', { min: PASSWORD_MIN })}</FormDescription>
-                <FormMessage />
-              </FormItem>
-            )}
-          />
+          <FormInputField control={form.control} name="password" label={t('password')} type="password" autoComplete="new-password" required minLength={PASSWORD_MIN} description={t('passwordHint', { min: PASSWORD_MIN })} />
           <Button type="submit" className="h-9 w-full" disabled={pending || !name.trim() || !email || !password}>
             {pending ? t('signingUp') : t('signUp')}
           </Button>

@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
-import { AppRouterContext, type AppRouterInstance } from 'next/dist/shared/lib/app-router-context.shared-runtime';
+import { AppRouterContext } from 'next/dist/shared/lib/app-router-context.shared-runtime';
 import { act } from 'react';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import en from '@/locales/en.json';
 import type { Agent } from '@/server/contract/agents';
-import { render, scriptFetch, waitUntil, type Rendered } from '@/test/dom';
+import { recordingRouter, render, scriptFetch, waitUntil, type Rendered } from '@/test/dom';
 import { NewChat } from './new-chat';
 
 vi.mock('@/components/providers/workspace-provider', () => ({
@@ -45,20 +45,6 @@ afterEach(async () => {
   await rendered?.unmount();
   restoreFetch?.();
 });
-
-function recordingRouter() {
-  const pushed: string[] = [];
-  const router: AppRouterInstance = {
-    back: () => {},
-    forward: () => {},
-    refresh: () => {},
-    prefetch: () => {},
-    replace: (href) => void pushed.push(href),
-    push: (href) => void pushed.push(href),
-    bfcacheId: 'test',
-  };
-  return { router, pushed };
-}
 
 async function renderNewChat(reply: (body: unknown) => { status: number; body?: unknown }, initialAgentId?: string) {
   const fake = scriptFetch((req) => {

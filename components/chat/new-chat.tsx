@@ -18,9 +18,8 @@ import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
 import { Card, CardDescription, CardHeader, CardTitle } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
-import { Form, FormControl, FormDescription, FormField, FormItem, FormLabel, FormMessage, setServerErrors } from '@/components/ui/form';
+import { Form, FormControl, FormDescription, FormField, FormInputField, FormItem, FormLabel, FormMessage, setServerErrors } from '@/components/ui/form';
 import { FormFieldset } from '@/components/ui/form-fieldset';
-import { Input } from '@/components/ui/input';
 import { Loading } from '@/components/ui/loading';
 import { NativeSelect } from '@/components/ui/native-select';
 import { useErrorText } from '@/components/ui/use-error-text';
@@ -142,20 +141,7 @@ function NewChatForm({ active, initialAgentId }: { active: Agent[]; initialAgent
                 </FormItem>
               )}
             />
-            <FormField
-              control={form.control}
-              name="title"
-              render={({ field }) => (
-                <FormItem>
-                  <FormLabel>{t('sessionTitle')}</FormLabel>
-                  <FormControl>
-                    <Input maxLength={200} {...field} />
-                  </FormControl>
-                  <FormDescription>{t('sessionTitleHint')}</FormDescription>
-                  <FormMessage />
-                </FormItem>
-              )}
-            />
+            <FormInputField control={form.control} name="title" label={t('sessionTitle')} maxLength={200} description={t('sessionTitleHint')} />
             <div className="flex flex-wrap items-center gap-2">
               <Button type="submit" disabled={start.isPending || start.isSuccess || !agentId}>
                 {start.isPending || start.isSuccess ? t('starting') : t('startChat')}

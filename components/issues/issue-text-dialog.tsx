@@ -7,9 +7,8 @@ import { useForm } from 'react-hook-form';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from '@/components/ui/dialog';
-import { Form, FormControl, FormField, FormItem, FormLabel, FormMessage, setServerErrors } from '@/components/ui/form';
+import { Form, FormControl, FormField, FormInputField, FormItem, FormLabel, FormMessage, setServerErrors } from '@/components/ui/form';
 import { FormFieldset } from '@/components/ui/form-fieldset';
-import { Input } from '@/components/ui/input';
 import { Textarea } from '@/components/ui/textarea';
 import { fieldErrors, useErrorText } from '@/components/ui/use-error-text';
 import { editIssueTextInput, type EditIssueTextInput } from '@/server/contract/issues';
@@ -63,19 +62,7 @@ function IssueTextForm({ initial, submitLabel, pendingLabel, onSubmit, onCancel 
       <form onSubmit={form.handleSubmit(save)} noValidate>
         <FormFieldset>
           {failure ? <Alert>{failure.message}</Alert> : null}
-          <FormField
-            control={form.control}
-            name="title"
-            render={({ field }) => (
-              <FormItem>
-                <FormLabel>{t('fields.title')}</FormLabel>
-                <FormControl>
-                  <Input required autoFocus maxLength={300} {...field} />
-                </FormControl>
-                <FormMessage />
-              </FormItem>
-            )}
-          />
+          <FormInputField control={form.control} name="title" label={t('fields.title')} required autoFocus maxLength={300} />
           <FormField
             control={form.control}
             name="description"

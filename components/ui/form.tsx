@@ -13,6 +13,7 @@ import {
   type UseFormReturn,
 } from 'react-hook-form';
 import { cn } from '@/lib/utils';
+import { Input } from './input';
 import { Label } from './label';
 
 /**
@@ -158,5 +159,38 @@ export function FormMessage({ className, children, ...props }: ComponentProps<'p
     <p data-slot="form-message" id={formMessageId} className={cn('text-[12.5px] text-destructive', className)} {...props}>
       {body}
     </p>
+  );
+}
+
+type FormInputFieldProps<TValues extends FieldValues, TName extends FieldPath<TValues>, TTransformed> = {
+  control: ControllerProps<TValues, TName, TTransformed>['control'];
+  name: TName;
+  label: ReactNode;
+  description?: ReactNode;
+} & Omit<ComponentProps<typeof Input>, 'name' | 'value' | 'defaultValue' | 'onChange' | 'onBlur'>;
+
+/** The common case: one labelled text input bound to a field, with its hint and its error. */
+export function FormInputField<TValues extends FieldValues, TName extends FieldPath<TValues>, TTransformed = TValues>({
+  control,
+  name,
+  label,
+  description,
+  ...inputProps
+}: FormInputFieldProps<TValues, TName, TTransformed>) {
+  return (
+    <FormField
+      control={control}
+      name={name}
+      render={({ field }) => (
+        <FormItem>
+          <FormLabel>{label}</FormLabel>
+          <FormControl>
+            <Input {...inputProps} {...field} value={field.value ?? ''} />
+          </FormControl>
+          {description ? <FormDescription>{description}</FormDescription> : null}
+          <FormMessage />
+        </FormItem>
+      )}
+    />
   );
 }

@@ -1,9 +1,9 @@
 // @vitest-environment happy-dom
-import { AppRouterContext, type AppRouterInstance } from 'next/dist/shared/lib/app-router-context.shared-runtime';
+import { AppRouterContext } from 'next/dist/shared/lib/app-router-context.shared-runtime';
 import { act } from 'react';
 import { afterEach, describe, expect, test } from 'vitest';
 import en from '@/locales/en.json';
-import { render, scriptFetch, settle, waitUntil, type Rendered } from '@/test/dom';
+import { recordingRouter, render, scriptFetch, settle, waitUntil, type Rendered } from '@/test/dom';
 import { CreateWorkspaceForm } from './create-workspace-form';
 
 const t = en.workspaces.create;
@@ -14,21 +14,6 @@ afterEach(async () => {
   await rendered?.unmount();
   restoreFetch?.();
 });
-
-/** A router that records where the form sends the browser. */
-function recordingRouter() {
-  const pushed: string[] = [];
-  const router: AppRouterInstance = {
-    back: () => {},
-    forward: () => {},
-    refresh: () => {},
-    prefetch: () => {},
-    replace: (href) => void pushed.push(href),
-    push: (href) => void pushed.push(href),
-    bfcacheId: 'test',
-  };
-  return { router, pushed };
-}
 
 async function renderForm() {
   const { router, pushed } = recordingRouter();
