@@ -75,7 +75,7 @@ async function ok(url: string): Promise<boolean> {
 /** A run of one npm script, with every process it ever had recorded while it runs. */
 class NpmRun {
   readonly child: ChildProcess;
-  readonly seen = new Map<number, Proc>();
+  readonly seen = new Map<string, Proc>();
   output = '';
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private watching = true;
@@ -98,8 +98,12 @@ class NpmRun {
     }
   }
 
+  /**
+   * Keyed by pid and start time, and refreshed on every sighting: a process first seen between its
+   * fork and its exec still shows its parent's command line.
+   */
   record() {
-    for (const p of descendantsOf(this.child.pid!)) if (!this.seen.has(p.pid)) this.seen.set(p.pid, p);
+    for (const p of descendantsOf(this.child.pid!)) this.seen.set(`${p.pid}:${p.startTime}`, p);
   }
 
   async waitFor(what: string, ready: () => Promise<boolean>) {
@@ -176,7 +180,7 @@ describe.skipIf(process.platform !== 'linux')('stopping npm start and npm run de
   function expectWholeTree(r: NpmRun) {
     r.record();
     const commands = [...r.seen.values()].map((p) => p.cmd);
-    for (const part of ['web-server.mjs', 'worker/main.ts', 'postgres']) expect(commands.some((c) => c.includes(part)), part).toBe(true);
+    for (const part of ['web-server.mjs', 'worker/main.ts', 'postgres']) expect(commands.some((c) => c.includes(part)), `${part} in:\n${commands.join('\n')}`).toBe(true);
   }
 
   function postgresPort(pgDir: string): number {

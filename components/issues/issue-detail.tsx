@@ -13,10 +13,10 @@ import { Loading } from '@/components/ui/loading';
 import { NativeSelect } from '@/components/ui/native-select';
 import { useFormatDate } from '@/components/ui/use-format';
 import { fieldErrors, useErrorText } from '@/components/ui/use-error-text';
-import { issueStatuses, type Issue, type IssueStatus } from '@/server/contract/issues';
+import { type Issue, type IssueStatus } from '@/server/contract/issues';
 import { AssigneeOptions } from './assignee-options';
 import { assigneeFromValue, assigneeValue, useUpdateIssue } from './issue-api';
-import { useOriginLabel, useStatusLabel } from './issue-labels';
+import { StatusOptions, useOriginLabel } from './issue-labels';
 import { IssueTextDialog } from './issue-text-dialog';
 
 export function IssueDetail({ issueId }: { issueId: string }) {
@@ -104,7 +104,6 @@ function IssueView({ issue: i }: { issue: Issue }) {
 
 function IssueProperties({ issue: i, update }: { issue: Issue; update: ReturnType<typeof useUpdateIssue> }) {
   const t = useTranslations('issues');
-  const statusLabel = useStatusLabel();
   const originLabel = useOriginLabel();
   const format = useFormatDate();
   const { workspace, base } = useWorkspace();
@@ -122,11 +121,7 @@ function IssueProperties({ issue: i, update }: { issue: Issue; update: ReturnTyp
           disabled={update.isPending}
           onChange={(e) => update.mutate({ status: e.target.value as IssueStatus })}
         >
-          {issueStatuses.map((s) => (
-            <option key={s} value={s}>
-              {statusLabel(s)}
-            </option>
-          ))}
+          <StatusOptions />
         </NativeSelect>
       </div>
       <div className="flex flex-col gap-1.5">

@@ -4,7 +4,7 @@ import { Bot } from 'lucide-react';
 import { useTranslations } from 'next-intl';
 import { Avatar } from '@/components/ui/avatar';
 import { Badge } from '@/components/ui/badge';
-import type { Issue, IssueStatus as Status } from '@/server/contract/issues';
+import { issueStatuses, type Issue, type IssueStatus as Status } from '@/server/contract/issues';
 
 const statusVariants: Record<Status, 'secondary' | 'outline' | 'warning' | 'success'> = {
   backlog: 'secondary',
@@ -17,6 +17,16 @@ const statusVariants: Record<Status, 'secondary' | 'outline' | 'warning' | 'succ
 export function useStatusLabel() {
   const t = useTranslations('issues.status');
   return (status: string) => (t.has(status as Status) ? t(status as Status) : status);
+}
+
+/** One `<option>` per status, in workflow order, for a native status select. */
+export function StatusOptions() {
+  const label = useStatusLabel();
+  return issueStatuses.map((s) => (
+    <option key={s} value={s}>
+      {label(s)}
+    </option>
+  ));
 }
 
 export function IssueStatus({ status }: { status: Status }) {

@@ -18,10 +18,10 @@ import { NativeSelect } from '@/components/ui/native-select';
 import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
 import { useFormatDate } from '@/components/ui/use-format';
 import { useErrorText } from '@/components/ui/use-error-text';
-import { createIssueInput, issueResponse, issueStatuses, type IssueStatus as Status } from '@/server/contract/issues';
+import { createIssueInput, issueResponse, type IssueStatus as Status } from '@/server/contract/issues';
 import { AssigneeOptions } from './assignee-options';
 import { filtersFromParams, filtersToQuery, useIssueList, type IssueFilters } from './issue-api';
-import { IssueAssignee, IssueStatus, useOriginLabel, useStatusLabel } from './issue-labels';
+import { IssueAssignee, IssueStatus, StatusOptions, useOriginLabel } from './issue-labels';
 import { IssueTextDialog } from './issue-text-dialog';
 
 export function IssuesPage() {
@@ -129,7 +129,6 @@ export function IssuesPage() {
 
 function IssueFilterBar({ filters, onChange }: { filters: IssueFilters; onChange: (next: IssueFilters) => void }) {
   const t = useTranslations('issues');
-  const statusLabel = useStatusLabel();
   const { workspace } = useWorkspace();
   const statusId = useId();
   const assigneeId = useId();
@@ -139,11 +138,7 @@ function IssueFilterBar({ filters, onChange }: { filters: IssueFilters; onChange
         <Label htmlFor={statusId}>{t('filters.status')}</Label>
         <NativeSelect id={statusId} size="sm" value={filters.status} onChange={(e) => onChange({ ...filters, status: e.target.value as Status | '' })}>
           <option value="">{t('filters.anyStatus')}</option>
-          {issueStatuses.map((s) => (
-            <option key={s} value={s}>
-              {statusLabel(s)}
-            </option>
-          ))}
+          <StatusOptions />
         </NativeSelect>
       </div>
       <div className="flex w-56 flex-col gap-1.5">

@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as workspaces from '@/app/api/workspaces/route';
 import * as agents from '@/app/api/workspaces/[id]/agents/route';
 import * as archive from '@/app/api/workspaces/[id]/agents/[agentId]/archive/route';
-import * as events from '@/app/api/workspaces/[id]/events/route';
 import * as issues from '@/app/api/workspaces/[id]/issues/route';
 import * as issueOne from '@/app/api/workspaces/[id]/issues/[issueId]/route';
 import * as memberOne from '@/app/api/workspaces/[id]/members/[userId]/route';
 import { agent, issue } from '@/server/db/schema';
-import { call, joinByInvitation, signUp, TEST_APP_URL, type TestUser } from '../api';
+import { call, joinByInvitation, signUp, type TestUser } from '../api';
+import { openEventStream, until } from '../event-stream';
 import { useTestDatabase, type TestDatabase } from '../db';
 
 // Editing and filtering a workspace's issues through the real routes on a real database: who may,
@@ -234,50 +234,13 @@ describe('filters', () => {
 });
 
 describe('live events', () => {
-  /** Opens the real event route as `user` and collects what it sends. */
-  async function openStream(user: TestUser, workspaceId: string) {
-    const abort = new AbortController();
-    const req = new Request(`${TEST_APP_URL}/api/workspaces/${workspaceId}/events`, { headers: { authorization: `Bearer ${user.token}` }, signal: abort.signal });
-    const res = await events.GET(req, { params: Promise.resolve({ id: workspaceId }) });
-    expect(res.status).toBe(200);
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    const received: Array<{ type: string; issue_id?: string }> = [];
-    let buffer = '';
-    void (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += decoder.decode(value, { stream: true });
-          let at: number;
-          while ((at = buffer.indexOf('\n\n')) !== -1) {
-            const frame = buffer.slice(0, at);
-            buffer = buffer.slice(at + 2);
-            for (const line of frame.split('\n')) if (line.startsWith('data: ')) received.push(JSON.parse(line.slice(6)));
-          }
-        }
-      } catch {
-        // aborted by the test
-      }
-    })();
-    return { received, stop: () => abort.abort() };
-  }
-
-  async function until(check: () => boolean, what: string) {
-    const deadline = Date.now() + 10_000;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-
   test("every edit reaches the other members' streams as issue.updated; a refused edit sends nothing", async () => {
-    const stream = await openStream(teammate, wsA.id);
+    const stream = await openEventStream(teammate, wsA.id);
+    expect(stream.status).toBe(200);
     try {
       const i = await newIssue('Watched');
-      await until(() => stream.received.some((e) => e.type === 'issue.created' && e.issue_id === i.id), 'issue.created');
-      const updates = () => stream.received.filter((e) => e.type === 'issue.updated' && e.issue_id === i.id).length;
+      await until(() => stream.events.some((e) => e.type === 'issue.created' && e.issue_id === i.id), 'issue.created');
+      const updates = () => stream.events.filter((e) => e.type === 'issue.updated' && e.issue_id === i.id).length;
 
       expect((await patch(i.id, { status: 'blocked' })).status).toBe(422);
       expect((await patch(i.id, { assignee: { type: 'agent', id: archivedAgent.id } })).status).toBe(409);
@@ -286,7 +249,7 @@ describe('live events', () => {
       expect((await patch(i.id, { assignee: { type: 'member', id: teammate.id } })).status).toBe(200);
       await until(() => updates() === 2, 'the assignment');
       // Events are ids only; the client refetches what changed.
-      expect(stream.received.find((e) => e.type === 'issue.updated')).toEqual({ type: 'issue.updated', issue_id: i.id });
+      expect(stream.events.find((e) => e.type === 'issue.updated')).toEqual({ type: 'issue.updated', issue_id: i.id });
     } finally {
       stream.stop();
     }

@@ -1,13 +1,13 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import * as events from '@/app/api/workspaces/[id]/events/route';
 import * as messages from '@/app/api/workspaces/[id]/chat/sessions/[sessionId]/messages/route';
 import * as sessions from '@/app/api/workspaces/[id]/chat/sessions/route';
 import * as issues from '@/app/api/workspaces/[id]/issues/route';
 import * as memberOne from '@/app/api/workspaces/[id]/members/[userId]/route';
 import { member } from '@/server/db/schema';
 import { WORKSPACE_EVENTS_CHANNEL } from '@/server/events';
-import { call, signUp, TEST_APP_URL, type TestUser } from '../api';
+import { call, signUp, type TestUser } from '../api';
+import { openEventStream, until, type EventStream } from '../event-stream';
 import { useTestDatabase, type TestDatabase } from '../db';
 import { seedAgent, seedWorkspace } from '../seed';
 
@@ -15,15 +15,13 @@ import { seedAgent, seedWorkspace } from '../seed';
 // the other member must not learn their ids (or that they are active), and a member who is removed
 // must stop receiving anything at once, not when they happen to reconnect.
 
-type Received = { type: string; session_id?: string; [k: string]: unknown };
-type Stream = { events: Received[]; closed: Promise<void>; isClosed: () => boolean; stop: () => void };
 
 let t: TestDatabase;
 let owner: TestUser;
 let other: TestUser;
 let workspaceId: string;
 let agentId: string;
-const streams: Stream[] = [];
+const streams: EventStream[] = [];
 
 beforeAll(async () => {
   t = await useTestDatabase();
@@ -40,51 +38,15 @@ afterAll(async () => {
   await t?.drop();
 });
 
-/** Opens the real event route as `user` and collects what it sends. */
-async function openStream(user: TestUser): Promise<Stream> {
-  const abort = new AbortController();
-  const req = new Request(`${TEST_APP_URL}/api/workspaces/${workspaceId}/events`, { headers: { authorization: `Bearer ${user.token}` }, signal: abort.signal });
-  const res = await events.GET(req, { params: Promise.resolve({ id: workspaceId }) });
-  expect(res.status).toBe(200);
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  const received: Received[] = [];
-  let closed = false;
-  let buffer = '';
-  const done = (async () => {
-    try {
-      for (;;) {
-        const { value, done: end } = await reader.read();
-        if (end) break;
-        buffer += decoder.decode(value, { stream: true });
-        let at: number;
-        while ((at = buffer.indexOf('\n\n')) !== -1) {
-          const frame = buffer.slice(0, at);
-          buffer = buffer.slice(at + 2);
-          for (const line of frame.split('\n')) if (line.startsWith('data: ')) received.push(JSON.parse(line.slice(6)) as Received);
-        }
-      }
-    } catch {
-      // aborted by the test
-    } finally {
-      closed = true;
-    }
-  })();
-  const stream = { events: received, closed: done, isClosed: () => closed, stop: () => abort.abort() };
+async function openStream(user: TestUser): Promise<EventStream> {
+  const stream = await openEventStream(user, workspaceId);
+  expect(stream.status).toBe(200);
   streams.push(stream);
   return stream;
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** An event every member may see, to know both streams are live (LISTEN is set up asynchronously). */
-async function probe(streamsToCheck: Stream[]) {
+async function probe(streamsToCheck: EventStream[]) {
   const res = await call(issues.POST, 'POST', { token: owner.token, params: { id: workspaceId }, body: { title: `probe ${Date.now()}` } });
   expect(res.status).toBe(201);
   const issueId = res.body.issue.id as string;
