@@ -15,10 +15,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseEnv } from '../server/env';
+import { NODE_FENCE_AFTER_MS, NODE_HEARTBEAT_MS, NODE_STALE_AFTER_MS } from '../server/ops/node-registry';
 import { startOwnServer, type DatabaseServer } from './chaos/database';
 import { formatDetails, formatGoals, formatTable, passed } from './chaos/report';
 import { runScenario, type Figures } from './chaos/run';
-import { findScenarios, FULL, QUICK, SCENARIOS } from './chaos/scenarios';
+import { findScenarios, FULL, QUICK, RECOVERY_GOAL_MS, SCENARIOS, TAKEOVER_MARGIN_MS } from './chaos/scenarios';
 import { seconds } from './chaos/timing';
 
 const { values } = parseArgs({
@@ -46,7 +47,13 @@ const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 
 const defaults = parseEnv({ DATABASE_URL: 'postgres://localhost/unused' });
 console.log(
   `product defaults: lease TTL ${seconds(defaults.LARK_LEASE_TTL_MS)}, renewal every ${seconds(defaults.LARK_LEASE_RENEW_MS)}, hub sweep every ${seconds(defaults.LARK_HUB_SWEEP_MS)}, ` +
+    `node heartbeat every ${seconds(NODE_HEARTBEAT_MS)} (a worker cut off from the database closes its connections after ${seconds(NODE_FENCE_AFTER_MS)}, ` +
+    `its bots are taken over after the lease TTL or ${seconds(NODE_STALE_AFTER_MS)} without a heartbeat), ` +
     `Lark HTTP timeout ${seconds(defaults.LARK_HTTP_TIMEOUT_MS)}, task concurrency ${defaults.WORKER_CONCURRENCY}; two worker processes per scenario`,
+);
+console.log(
+  `recovery goals: every chat answers again within ${seconds(RECOVERY_GOAL_MS)} of a fault's end; after a SIGKILL, the other worker owns and has reconnected ` +
+    `every bot, and every chat answers, within lease TTL + ${seconds(TAKEOVER_MARGIN_MS)} (${seconds(defaults.LARK_LEASE_TTL_MS + TAKEOVER_MARGIN_MS)})`,
 );
 console.log("simulator: Lark's defaults (ACK within 3 s, 4 sends per event, redelivery after 1 s × n, PingInterval 120 s, ReconnectNonce 30 s)");
 console.log(

@@ -6,7 +6,7 @@ const valid = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db' };
 describe('parseEnv', () => {
   test('defaults fill in everything optional', () => {
     const e = parseEnv(valid);
-    expect(e).toMatchObject({ APP_URL: 'http://localhost:3000', WORKER_CONCURRENCY: 4, LARK_LEASE_TTL_MS: 30000, LARK_LEASE_RENEW_MS: 10000 });
+    expect(e).toMatchObject({ APP_URL: 'http://localhost:3000', WORKER_CONCURRENCY: 1000, WORKER_DB_POOL_SIZE: 20, LARK_LEASE_TTL_MS: 8000, LARK_LEASE_RENEW_MS: 2000, LARK_HUB_SWEEP_MS: 5000 });
     expect(e.LARK_SECRET_KEY).toBeUndefined();
   });
 

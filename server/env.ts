@@ -47,7 +47,13 @@ const envSchema = z.object({
   SIGN_UP: z.enum(['open', 'invite'], { message: 'SIGN_UP must be open or invite' }).default('invite'),
   SIGN_IN_RATE_LIMIT_MAX: z.coerce.number().int().positive().default(10),
   SIGN_IN_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  // Agent runs wait on model endpoints, not on this process: a worker keeps many in flight.
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(1000),
+  // Database connections of the worker's pool (its listeners come on top). Runs hold none while
+  // they wait on a model, so this does not grow with WORKER_CONCURRENCY.
+  // Runs of one workspace beyond this many (across all workers) wait while another workspace has runnable tasks.
+  WORKER_WORKSPACE_FAIR_SHARE: z.coerce.number().int().min(1).max(100_000).default(200),
+  WORKER_DB_POOL_SIZE: z.coerce.number().int().min(4).max(500).default(20),
   WORKER_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(2000),
   WORKER_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
   AGENT_RUNTIME_TIMEOUT_MS: z.coerce.number().int().min(100).default(60000),
@@ -85,9 +91,15 @@ const envSchema = z.object({
   LARK_OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   LARK_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   ...quotaFields,
-  LARK_LEASE_TTL_MS: z.coerce.number().int().min(200).default(30_000),
-  LARK_LEASE_RENEW_MS: z.coerce.number().int().min(50).default(10_000),
-  LARK_HUB_SWEEP_MS: z.coerce.number().int().min(50).default(15_000),
+  // A killed worker's bots are taken over once its node heartbeat is NODE_STALE_AFTER_MS (6 s) old,
+  // or at the latest when their leases run out: with an 8 s TTL, a takeover of 1,000 bots, reconnects
+  // included, stays within 15 s. A renewal every 2 s (one statement for all held bots) leaves a
+  // worker whose renewals fail 6 s before it closes its connections, 2 s before anyone may take them.
+  LARK_LEASE_TTL_MS: z.coerce.number().int().min(200).default(8_000),
+  LARK_LEASE_RENEW_MS: z.coerce.number().int().min(50).default(2_000),
+  // The safety net behind NOTIFY (installs, revokes, rotations): takeovers wait for lease expiry or
+  // a stale heartbeat, never for it. One SELECT of the active installations per worker per tick.
+  LARK_HUB_SWEEP_MS: z.coerce.number().int().min(50).default(5_000),
   LARK_BACKOFF_MIN_MS: z.coerce.number().int().min(1).default(1_000),
   LARK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(60_000),
   LARK_BACKOFF_RESET_AFTER_MS: z.coerce.number().int().min(1).default(60_000),

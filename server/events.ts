@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { WorkspaceEvent } from './contract/events';
 import type { DbOrTx } from './db/client';
 
@@ -42,4 +42,14 @@ export async function emitWorkspaceEvent(tx: DbOrTx, workspaceId: string, event:
 /** A plain NOTIFY, delivered on commit like the workspace events. */
 export async function notify(tx: DbOrTx, channel: string, payload: string): Promise<void> {
   await tx.execute(sql`SELECT pg_notify(${channel}, ${payload})`);
+}
+
+/**
+ * The NOTIFY of one chat-session event as an SQL expression, for statements that write and announce
+ * in one round trip. `event` is a json(b) expression with the event's fields (ids only); the
+ * envelope adds the workspace and the session's creator, as emitWorkspaceEvent does.
+ */
+export function workspaceEventNotice(workspaceId: SQL, event: SQL, sessionId: SQL): SQL {
+  return sql`pg_notify(${WORKSPACE_EVENTS_CHANNEL}, ((${event})::jsonb || jsonb_build_object('workspace_id', ${workspaceId},
+    'session_creator_id', (SELECT creator_user_id FROM chat_session WHERE id = ${sessionId} AND workspace_id = ${workspaceId})))::text)`;
 }

@@ -43,8 +43,12 @@ export type RunningWorker = {
 /** Builds and starts everything the worker process runs, for `npm run worker` and for tests. */
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const { config, integration, logger: log } = opts;
-  const pool = createPool(config.DATABASE_URL, config.WORKER_CONCURRENCY + 20);
+  const pool = createPool(config.DATABASE_URL, config.WORKER_DB_POOL_SIZE);
   const db = createDb(pool);
+  // The liveness beat has a connection of its own: a busy shared pool must not make a healthy
+  // worker look cut off from the database and drop its Lark connections.
+  const beatPool = createPool(config.DATABASE_URL, 1);
+  const beatDb = createDb(beatPool);
   const listener = new PgListener({ connectionString: config.DATABASE_URL, logger: log.child({ part: 'listener' }) });
   const shutdown = new AbortController();
   const metrics = createWorkerMetrics();
@@ -70,6 +74,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   } catch (err) {
     await listener.close();
     await pool.end();
+    await beatPool.end();
     throw err;
   }
 
@@ -80,11 +85,12 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     await ops.close();
     await listener.close();
     await pool.end();
+    await beatPool.end();
     throw err;
   }
   // Cut off from the database for a while, this worker closes its Lark connections before any
   // sibling may count it gone and take its bots over.
-  const nodeHeartbeat = runNodeHeartbeat(db, { nodeId: opts.nodeId, bootId, logger: log, onFenced: () => lark?.hub.dropAllConnections() }, shutdown.signal);
+  const nodeHeartbeat = runNodeHeartbeat(beatDb, { nodeId: opts.nodeId, bootId, logger: log, onFenced: () => lark?.hub.dropAllConnections() }, shutdown.signal);
 
   if (integration.configured) {
     lark = await startLarkEngine(
@@ -116,6 +122,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       workerId: opts.nodeId,
       logger: log.child({ loop: 'tasks' }),
       concurrency: config.WORKER_CONCURRENCY,
+      workspaceFairShare: config.WORKER_WORKSPACE_FAIR_SHARE,
       pollIntervalMs: config.WORKER_POLL_INTERVAL_MS,
       runtimeTimeoutMs: config.AGENT_RUNTIME_TIMEOUT_MS,
       hooks: lark?.taskHooks,
@@ -146,6 +153,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         await lark?.close(Math.max(500, stopBy - Date.now())).catch((err) => log.warn({ err }, 'job queue did not stop cleanly'));
         await agentFetch.close().catch(() => undefined);
         await pool.end();
+        await beatPool.end();
       })();
       return stopping;
     },

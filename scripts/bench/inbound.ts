@@ -1,14 +1,23 @@
 // `npm run bench:inbound`: the real worker (hub, dispatcher, task runner, outbox), started as its own
-// process exactly as in production, against the simulator. Prints ACK latency and ingest rate at a
-// steady event rate, database round trips per message (counted by pg_stat_statements), reply latency
-// through the outbox, the worker's CPU and memory, and ingest throughput at saturation, next to the
-// goals.
+// process exactly as in production, against the simulator. Only Lark users' DMs sent through the
+// simulator drive it. Phases, after a warm-up that opens every chat's session:
+//   steady      BENCH_RATE events/s with the instant echo agent: ACK latency, ingest rate, statements
+//               per message over its whole life (pg_stat_statements), reply latency, CPU;
+//   saturation  as many DMs as the worker takes: ingest rate, exactly once;
+//   model       BENCH_RATE events/s with every agent answering after BENCH_MODEL_DELAY_MS (the echo
+//               runtime's simulated model latency): reply latency, ACK latency;
+//   burst       DMs across every chat as fast as they go, same latency: agent runs in flight, replies
+//               per second, ACK latency, memory per run.
+// Each figure is printed with its phase and, with its goal, as MET or MISSED under "goals:".
 //
-// Sizes: BENCH_INSTALLATIONS (50), BENCH_RATE (200 events/s), BENCH_SECONDS (20),
-// BENCH_SATURATION_MESSAGES (3000), BENCH_SATURATION_CONCURRENCY (64), BENCH_DRAIN_SECONDS (45),
-// BENCH_IDLE_SECONDS (3). Worker settings (product defaults when unset): BENCH_WORKER_CONCURRENCY,
-// BENCH_DISPATCH_CONCURRENCY. Simulator: BENCH_SIM_MAX_ATTEMPTS (sends per event; Lark's 4 when unset).
-// BENCH_STATEMENTS=1 lists the statements per message.
+// Sizes: BENCH_INSTALLATIONS (50), BENCH_USERS_PER_INSTALLATION (40: one DM chat each), BENCH_RATE
+// (200 events/s), BENCH_SECONDS (20), BENCH_SATURATION_MESSAGES (3000), BENCH_SATURATION_CONCURRENCY
+// (64), BENCH_MODEL_DELAY_MS (2000), BENCH_MODEL_SECONDS (20), BENCH_BURST_MESSAGES (two per chat),
+// BENCH_BURST_CONCURRENCY (64), BENCH_DRAIN_SECONDS (45), BENCH_WARMUP_SECONDS (120, the longest wait
+// for the warm-up's replies), BENCH_IDLE_SECONDS (3). Worker settings (product defaults when unset):
+// BENCH_WORKER_CONCURRENCY, BENCH_WORKER_DB_POOL_SIZE, BENCH_DISPATCH_CONCURRENCY. Simulator:
+// BENCH_SIM_MAX_ATTEMPTS (sends per event; Lark's 4 when unset). BENCH_STATEMENTS=1 lists the
+// statements per message.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -42,13 +51,24 @@ function optionalSetting(name: string): number | undefined {
 }
 
 const INSTALLATIONS = Math.round(setting('BENCH_INSTALLATIONS', 50));
+const USERS_PER_INSTALLATION = Math.round(setting('BENCH_USERS_PER_INSTALLATION', 40));
+/** One DM chat per Lark user and bot: a chat's messages run strictly in order, so concurrency needs chats. */
+const CHATS = INSTALLATIONS * USERS_PER_INSTALLATION;
 const RATE = setting('BENCH_RATE', 200);
 const SECONDS = setting('BENCH_SECONDS', 20);
 const SATURATION_MESSAGES = Math.round(setting('BENCH_SATURATION_MESSAGES', 3000));
 const SATURATION_CONCURRENCY = Math.round(setting('BENCH_SATURATION_CONCURRENCY', 64));
+const MODEL_DELAY_MS = Math.round(setting('BENCH_MODEL_DELAY_MS', 2000));
+const MODEL_SECONDS = setting('BENCH_MODEL_SECONDS', 20);
+const BURST_MESSAGES = Math.round(setting('BENCH_BURST_MESSAGES', 2 * CHATS));
+const BURST_CONCURRENCY = Math.round(setting('BENCH_BURST_CONCURRENCY', 64));
 const DRAIN_SECONDS = setting('BENCH_DRAIN_SECONDS', 45);
+const WARMUP_SECONDS = setting('BENCH_WARMUP_SECONDS', 120);
+/** A drain ends early once the backlog has not changed for this long: the worker is stuck, not slow. */
+const DRAIN_STALL_MS = 15_000;
 const IDLE_SECONDS = setting('BENCH_IDLE_SECONDS', 3);
 const WORKER_CONCURRENCY = optionalSetting('BENCH_WORKER_CONCURRENCY');
+const WORKER_DB_POOL_SIZE = optionalSetting('BENCH_WORKER_DB_POOL_SIZE');
 const DISPATCH_CONCURRENCY = optionalSetting('BENCH_DISPATCH_CONCURRENCY');
 const SIM_MAX_ATTEMPTS = optionalSetting('BENCH_SIM_MAX_ATTEMPTS');
 const LIST_STATEMENTS = process.env.BENCH_STATEMENTS === '1';
@@ -56,6 +76,13 @@ const LIST_STATEMENTS = process.env.BENCH_STATEMENTS === '1';
 const GOAL_ACK_P99_MS = 100;
 const GOAL_ACK_RATE = 200;
 const GOAL_SATURATION_PER_SECOND = 300;
+const GOAL_STATEMENTS_PER_MESSAGE = 15;
+const GOAL_REPLY_P99_MS = 2000;
+const GOAL_MODEL_DELAY_MS = 2000;
+/** Reply latency with a model may exceed the model's own latency by this much. */
+const GOAL_MODEL_OVERHEAD_MS = 2000;
+const GOAL_RUNS_IN_FLIGHT = 1000;
+const GOAL_BURST_REPLIES_PER_SECOND = 200;
 
 /** application_name of the worker's own connections (pg-boss names its pool 'larkspur-jobs'). */
 const WORKER_APP_NAME = 'larkspur-worker';
@@ -72,7 +99,8 @@ type SimDelivery = {
   created_at: number;
 };
 type SimChatMessage = { sender: { type: 'user' | 'app' }; content: unknown; create_time: number };
-type Target = { appId: string; simUserId: string; chatId: string | null };
+/** A Lark user's DM chat with one bot; the chat id is known once the first DM is sent. */
+type Chat = { appId: string; simUserId: string; chatId: string | null; installation: number; user: number };
 
 const key = randomBytes(32);
 const box = new SecretBox(key);
@@ -90,14 +118,27 @@ async function control<T>(base: string, method: string, route: string, body?: un
   return (text ? JSON.parse(text) : null) as T;
 }
 
+/** Runs `fn` over `items` with at most `limit` at once. */
+async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i], i);
+      }
+    }),
+  );
+}
+
 // The load generator uses plain keep-alive http: cheaper per request than fetch, and it shares its
 // event loop with the simulator.
 const sendAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 /** IM message id -> text of every DM sent, to tell which message a simulator delivery carried. */
 const sentTexts = new Map<string, string>();
 
-function sendDm(sim: Simulator, target: Target, text: string, retried = false): Promise<{ chat_id: string }> {
-  const payload = JSON.stringify({ user_id: target.simUserId, app_id: target.appId, text });
+function sendDm(sim: Simulator, chat: Chat, text: string, retried = false): Promise<{ chat_id: string }> {
+  const payload = JSON.stringify({ user_id: chat.simUserId, app_id: chat.appId, text });
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -116,6 +157,7 @@ function sendDm(sim: Simulator, target: Target, text: string, retried = false): 
           if (res.statusCode !== 200) return reject(new Error(`POST /_control/messages: ${res.statusCode} ${body}`));
           const sent = JSON.parse(body) as { chat_id: string; message_id: string };
           sentTexts.set(sent.message_id, text);
+          chat.chatId ??= sent.chat_id;
           resolve(sent);
         });
         res.on('error', reject);
@@ -124,20 +166,119 @@ function sendDm(sim: Simulator, target: Target, text: string, retried = false): 
     req.on('error', (err: NodeJS.ErrnoException) => {
       // A kept-alive socket the server closed for idleness just as it was reused: the request never
       // reached the server, so sending it again cannot duplicate the message.
-      if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) sendDm(sim, target, text, true).then(resolve, reject);
+      if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) sendDm(sim, chat, text, true).then(resolve, reject);
       else reject(err);
     });
     req.end(payload);
   });
 }
 
-async function deliveriesSince(simUrl: string, targets: Target[], since: number): Promise<SimDelivery[]> {
+type Sent = { start: number; end: number; failures: number; maxBehind: number };
+
+/** Message n goes to chat n mod chats, so consecutive messages reach different bots and chats. */
+function sendPaced(sim: Simulator, chats: Chat[], prefix: string, count: number, rate: number): Promise<Sent> {
+  const start = Date.now();
+  return new Promise((resolve) => {
+    const startedAt = performance.now();
+    let next = 0;
+    let inFlight = 0;
+    let completed = 0;
+    let failures = 0;
+    let maxBehind = 0;
+    const maxInFlight = 256;
+    const launch = (n: number) => {
+      inFlight += 1;
+      sendDm(sim, chats[n % chats.length], messageText(prefix, n))
+        .catch(() => (failures += 1))
+        .finally(() => {
+          inFlight -= 1;
+          completed += 1;
+          if (completed === count) resolve({ start, end: Date.now(), failures, maxBehind });
+        });
+    };
+    const tick = () => {
+      const due = Math.min(count, Math.floor(((performance.now() - startedAt) * rate) / 1000) + 1);
+      while (next < due && inFlight < maxInFlight) launch(next++);
+      maxBehind = Math.max(maxBehind, due - next);
+      if (next < count) setTimeout(tick, 2);
+    };
+    tick();
+  });
+}
+
+/** As fast as `concurrency` sends in flight allow. */
+async function sendBurst(sim: Simulator, chats: Chat[], prefix: string, count: number, concurrency: number): Promise<Sent> {
+  const start = Date.now();
+  let failures = 0;
+  await inParallel(
+    Array.from({ length: count }, (_, n) => n),
+    concurrency,
+    async (n) => {
+      await sendDm(sim, chats[n % chats.length], messageText(prefix, n)).catch(() => (failures += 1));
+    },
+  );
+  return { start, end: Date.now(), failures, maxBehind: 0 };
+}
+
+async function deliveriesSince(simUrl: string, appIds: string[], since: number): Promise<SimDelivery[]> {
   const all: SimDelivery[] = [];
-  for (const t of targets) {
-    const { deliveries } = await control<{ deliveries: SimDelivery[] }>(simUrl, 'GET', `/deliveries?app_id=${t.appId}`);
+  for (const appId of appIds) {
+    const { deliveries } = await control<{ deliveries: SimDelivery[] }>(simUrl, 'GET', `/deliveries?app_id=${appId}`);
     all.push(...deliveries.filter((d) => d.created_at >= since));
   }
   return all;
+}
+
+type Transcript = {
+  /** Token -> when the user's message entered the chat. */
+  sentAt: Map<string, number>;
+  /** Token -> the first bot message quoting it. */
+  repliedAt: Map<string, number>;
+  /** Every bot message quoting a token of the prefix, as the simulator stamped it. */
+  replyTimes: number[];
+};
+
+/** The DM transcripts as the simulator holds them: what users sent and what the bots answered. */
+async function readTranscripts(simUrl: string, chats: Chat[], prefix: string): Promise<Transcript> {
+  const t: Transcript = { sentAt: new Map(), repliedAt: new Map(), replyTimes: [] };
+  const chatIds = [...new Set(chats.map((c) => c.chatId).filter((id): id is string => id !== null))];
+  await inParallel(chatIds, 16, async (chatId) => {
+    const { messages } = await control<{ messages: SimChatMessage[] }>(simUrl, 'GET', `/chats/${chatId}/messages`);
+    for (const m of messages) {
+      const found = tokenPattern.exec(JSON.stringify(m.content))?.[1];
+      if (!found?.startsWith(prefix)) continue;
+      const at = Number(m.create_time);
+      if (m.sender.type === 'user') t.sentAt.set(found, at);
+      else {
+        t.replyTimes.push(at);
+        if (!t.repliedAt.has(found) || t.repliedAt.get(found)! > at) t.repliedAt.set(found, at);
+      }
+    }
+  });
+  return t;
+}
+
+type Replies = { latencies: number[]; unanswered: number; p99: number; extra: number };
+
+/** Reply latencies; a message that got no answer counts as infinitely late in the p99. */
+function replyFigures(t: Transcript, sent: number): Replies {
+  const latencies: number[] = [];
+  for (const [tok, at] of t.repliedAt) {
+    const sentAt = t.sentAt.get(tok);
+    if (sentAt !== undefined) latencies.push(at - sentAt);
+  }
+  const unanswered = Math.max(0, sent - latencies.length);
+  const padded = [...latencies, ...Array<number>(unanswered).fill(Number.POSITIVE_INFINITY)].sort((a, b) => a - b);
+  return { latencies, unanswered, p99: percentile(padded, 99), extra: t.replyTimes.length - t.repliedAt.size };
+}
+
+/**
+ * CardKit operations (card creations and streamed updates) the simulator has served, or null while
+ * nothing counts them: answers go out as whole messages today. When they stream, read the
+ * simulator's count of CardKit calls here; the card figures of the model phase then fill in.
+ */
+async function cardOperations(_simUrl: string): Promise<number | null> {
+  return null;
 }
 
 // ---- the worker process ----
@@ -190,6 +331,28 @@ function describeCounters(beforeScrape: WorkerScrape, afterScrape: WorkerScrape)
   return `events received ${delta('events_received')}; dispatch outcomes: ${group('dispatch_outcomes')}; ACK codes: ${group('acks')}`;
 }
 
+type RunSample = { at: number; running: number; rssMiB: number | null };
+
+/** Agent runs in flight (tasks the worker holds as running) and the worker's RSS, every `intervalMs`. */
+function sampleRuns(probe: Pick<ReturnType<typeof createPool>, 'query'>, workerPid: number, intervalMs = 100): () => Promise<RunSample[]> {
+  const samples: RunSample[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const started = Date.now();
+      const { rows } = await probe.query<{ n: number }>(`SELECT count(*)::int AS n FROM agent_task WHERE status = 'running'`);
+      const memory = await processMemory(workerPid);
+      samples.push({ at: started, running: rows[0].n, rssMiB: memory?.rssMiB ?? null });
+      await sleep(Math.max(0, intervalMs - (Date.now() - started)));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+    return samples;
+  };
+}
+
 // ---- helpers ----
 
 /** biz_rt of each delivery's first ACK: dispatched (200) apart from shed or over budget (500). */
@@ -210,6 +373,59 @@ function describeStatus(deliveries: SimDelivery[]): string {
   return `${status.acked} acked / ${status.pending} pending / ${status.failed} failed`;
 }
 
+type Acks = {
+  /** First send -> first ACK, of the deliveries that have one. */
+  latencies: number[];
+  /** Over every delivery: one that never got an ACK counts as infinitely late. */
+  p99: number;
+  quarterP99: string;
+  firstAck200: number;
+  withoutAck: number;
+  redelivered: number;
+  deliveries: number;
+};
+
+function ackFigures(deliveries: SimDelivery[], start: number, end: number): Acks {
+  // created_at is stamped in the same synchronous step that writes the delivery's first frame.
+  const latencies: number[] = [];
+  // A latency that keeps growing through the window means the offered rate exceeds what is served.
+  const quarters: number[][] = [[], [], [], []];
+  let firstAck200 = 0;
+  let withoutAck = 0;
+  let redelivered = 0;
+  for (const d of deliveries) {
+    if (d.attempts > 1) redelivered += 1;
+    const first = d.acks[0];
+    if (!first) {
+      withoutAck += 1;
+      continue;
+    }
+    const latency = first.at - d.created_at;
+    latencies.push(latency);
+    if (first.code === 200) firstAck200 += 1;
+    quarters[Math.min(3, Math.max(0, Math.floor(((d.created_at - start) / Math.max(1, end - start)) * 4)))].push(latency);
+  }
+  const padded = [...latencies, ...Array<number>(withoutAck).fill(Number.POSITIVE_INFINITY)].sort((a, b) => a - b);
+  return {
+    latencies,
+    p99: percentile(padded, 99),
+    quarterP99: quarters.map((q) => percentile([...q].sort((a, b) => a - b), 99).toFixed(0)).join(', '),
+    firstAck200,
+    withoutAck,
+    redelivered,
+    deliveries: deliveries.length,
+  };
+}
+
+function printAcks(a: Acks, deliveries: SimDelivery[], given: GivenUp, quarters = true) {
+  console.log(`  ACK latency (first send -> first ACK): ${distribution(a.latencies)}`);
+  const handler = handlerTimesByCode(deliveries);
+  console.log(`  handler time reported in the first ACK (biz_rt, frame received -> ACK written): ACK 200 ${distribution(handler.ok)}; ACK 500 ${distribution(handler.retry)}`);
+  if (quarters) console.log(`  ACK latency p99 by quarter of the window: ${a.quarterP99} ms`);
+  console.log(`  ACK 200 share: ${((100 * a.firstAck200) / Math.max(1, a.deliveries)).toFixed(2)}% of ${a.deliveries} deliveries (${a.withoutAck} without ACK, ${a.redelivered} redelivered)`);
+  console.log(`  deliveries in the simulator: ${describeStatus(deliveries)}; ${describeGivenUp(given)}`);
+}
+
 type GivenUp = { deliveries: number; neverIngested: number };
 
 /** Deliveries the simulator stopped retrying, and how many of their messages never reached the database. */
@@ -225,7 +441,6 @@ function describeGivenUp(g: GivenUp): string {
   if (g.deliveries === 0) return 'the simulator gave up on none';
   return `the simulator gave up on ${g.deliveries} (no ACK 200 within its sends), ${g.neverIngested} of their messages never ingested`;
 }
-
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -251,9 +466,12 @@ function distribution(values: number[]): string {
   return `p50 ${f(percentile(sorted, 50))} ms, p99 ${f(percentile(sorted, 99))} ms, max ${f(sorted[sorted.length - 1])} ms (${sorted.length} samples)`;
 }
 
+const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(x >= 100 ? 0 : 1)} ms` : x > 0 ? 'unbounded (some never arrived)' : 'n/a');
+
 const token = (prefix: string, n: number) => `${prefix}${String(n).padStart(6, '0')}`;
 const messageText = (prefix: string, n: number) => `bench message ${token(prefix, n)}`;
-const tokenPattern = /\b([swz]\d{6})\b/;
+/** w warm-up, c one message at a time, s steady, z saturation, m model latency, b burst. */
+const tokenPattern = /\b([wcszmb]\d{6})\b/;
 
 const loadAverage = () =>
   os
@@ -265,21 +483,27 @@ function verdict(met: boolean): string {
   return met ? 'MET' : 'MISSED';
 }
 
+const goals: string[] = [];
+function goal(text: string, met: boolean, detail: string) {
+  goals.push(`  ${text}: ${verdict(met)} — ${detail}`);
+}
+
 const sources = (window: StatementWindow, perMessageOf: number) =>
   [...window.bySource].map(([source, n]) => `${source} ${(n / Math.max(1, perMessageOf)).toFixed(1)}`).join(', ');
 
 function printStatements(label: string, window: StatementWindow, perMessageOf: number) {
   if (!LIST_STATEMENTS) return;
-  console.log(`  statements ${label} (calls per message, mean execution ms at the server):`);
+  console.log(`  statements ${label} (calls per message, mean execution and planning ms at the server):`);
   for (const s of window.statements.slice(0, 40)) {
     const mean = s.calls > 0 ? s.totalMs / s.calls : Number.NaN;
-    console.log(`    ${(s.calls / perMessageOf).toFixed(2).padStart(6)}  ${mean.toFixed(2).padStart(7)} ms  ${s.label}`);
+    const plan = s.calls > 0 ? s.planMs / s.calls : Number.NaN;
+    console.log(`    ${(s.calls / perMessageOf).toFixed(2).padStart(6)}  ${mean.toFixed(2).padStart(7)} ms  ${plan.toFixed(2).padStart(6)} ms  ${s.label}`);
   }
 }
 
 function cpuPerMessage(u: PhaseUsage, messages: number): string {
-  const ms = (share: number | null) => (share === null ? 'n/a' : `${((share * u.seconds * 1000) / Math.max(1, messages)).toFixed(2)} ms`);
-  return `worker ${ms(u.workerCpu)}, PostgreSQL ${ms(u.postgresCpu)}, bench process ${ms(u.processCpu)}`;
+  const per = (share: number | null) => (share === null ? 'n/a' : `${((share * u.seconds * 1000) / Math.max(1, messages)).toFixed(2)} ms`);
+  return `worker ${per(u.workerCpu)}, PostgreSQL ${per(u.postgresCpu)}, bench process ${per(u.processCpu)}`;
 }
 
 // ---- run ----
@@ -299,6 +523,7 @@ process.on('exit', () => {
 });
 
 try {
+  const benchStarted = Date.now();
   const dataDir = path.join(dir, 'pg');
   pg = await startEmbeddedPostgres({ dataDir, persistent: false, extraFlags: STATEMENT_TRACKING_FLAGS });
   await ensureDatabase(pg.url('postgres'), 'bench');
@@ -334,40 +559,63 @@ try {
   sim = await startSimulator(simOptions);
   const simUrl = sim.url;
 
-  // ---- seed: one workspace member; per installation an echo agent, a bot and a bound Lark user ----
-  console.log(`seeding ${INSTALLATIONS} installations…`);
-  const [owner] = await db.insert(user).values({ id: randomBytes(8).toString('hex'), name: 'Bench', email: `bench-${Date.now()}@example.com` }).returning();
-  const [ws] = await db.insert(workspace).values({ name: 'Bench', slug: `bench-${Date.now()}`, issuePrefix: 'BEN' }).returning();
+  // ---- seed: per installation an echo agent and a bot; per bot BENCH_USERS_PER_INSTALLATION Lark
+  // users, each bound to a workspace account of their own, as people are ----
+  console.log(`seeding ${INSTALLATIONS} installations × ${USERS_PER_INSTALLATION} Lark users = ${CHATS} DM chats…`);
+  const stamp = Date.now();
+  const [owner] = await db.insert(user).values({ id: randomBytes(8).toString('hex'), name: 'Bench', email: `bench-${stamp}@example.com` }).returning();
+  const [ws] = await db.insert(workspace).values({ name: 'Bench', slug: `bench-${stamp}`, issuePrefix: 'BEN' }).returning();
   await db.insert(member).values({ workspaceId: ws.id, userId: owner.id, role: 'owner' });
   const { tenant_key } = await control<{ tenant_key: string }>(simUrl, 'POST', '/tenants', { brand: 'feishu', name: 'Bench' });
-  const targets: Target[] = [];
-  const installationRows: Array<typeof larkInstallation.$inferInsert> = [];
-  const openIds = new Map<string, string>();
-  for (let i = 0; i < INSTALLATIONS; i++) {
-    const app = await control<{ app_id: string; app_secret: string }>(simUrl, 'POST', '/apps', { tenant_key, name: `Bot ${i}` });
-    const info = await control<{ bot_open_id: string; bot_union_id: string }>(simUrl, 'GET', `/apps/${app.app_id}`);
-    const larkUser = await control<{ id: string }>(simUrl, 'POST', '/users', { tenant_key, name: `Lark user ${i}` });
-    const { open_id } = await control<{ open_id: string }>(simUrl, 'GET', `/apps/${app.app_id}/open-id?user_id=${encodeURIComponent(larkUser.id)}`);
-    const [a] = await db
-      .insert(agent)
-      .values({ workspaceId: ws.id, ownerUserId: owner.id, name: `Agent ${i}`, avatarColor: '#336699', runtimeKind: 'echo' })
-      .returning();
-    installationRows.push({
-      workspaceId: ws.id,
-      agentId: a.id,
-      appId: app.app_id,
-      appSecretCiphertext: box.seal(app.app_secret),
-      tenantKey: tenant_key,
-      botOpenId: info.bot_open_id,
-      botUnionId: info.bot_union_id,
-      installerUserId: owner.id,
-    });
-    openIds.set(app.app_id, open_id);
-    targets.push({ appId: app.app_id, simUserId: larkUser.id, chatId: null });
-  }
-  for (let i = 0; i < installationRows.length; i += 200) {
-    const inserted = await db.insert(larkInstallation).values(installationRows.slice(i, i + 200)).returning({ id: larkInstallation.id, appId: larkInstallation.appId });
-    await db.insert(larkUserBinding).values(inserted.map((r) => ({ workspaceId: ws.id, installationId: r.id, userId: owner.id, larkOpenId: openIds.get(r.appId)! })));
+  const apps: Array<{ appId: string; appSecret: string; botOpenId: string; botUnionId: string }> = [];
+  await inParallel(
+    Array.from({ length: INSTALLATIONS }, (_, i) => i),
+    16,
+    async (i) => {
+      const app = await control<{ app_id: string; app_secret: string }>(simUrl, 'POST', '/apps', { tenant_key, name: `Bot ${i}` });
+      const info = await control<{ bot_open_id: string; bot_union_id: string }>(simUrl, 'GET', `/apps/${app.app_id}`);
+      apps[i] = { appId: app.app_id, appSecret: app.app_secret, botOpenId: info.bot_open_id, botUnionId: info.bot_union_id };
+    },
+  );
+  const appIds = apps.map((a) => a.appId);
+  // Chat n is bot n mod INSTALLATIONS: sending to chats in order spreads messages over every bot.
+  const chats: Chat[] = [];
+  const openIds: string[] = [];
+  for (let n = 0; n < CHATS; n++) chats.push({ appId: appIds[n % INSTALLATIONS], simUserId: '', chatId: null, installation: n % INSTALLATIONS, user: Math.floor(n / INSTALLATIONS) });
+  await inParallel(chats, 32, async (c, n) => {
+    const larkUser = await control<{ id: string }>(simUrl, 'POST', '/users', { tenant_key, name: `Lark user ${c.installation}.${c.user}` });
+    c.simUserId = larkUser.id;
+    openIds[n] = (await control<{ open_id: string }>(simUrl, 'GET', `/apps/${c.appId}/open-id?user_id=${encodeURIComponent(larkUser.id)}`)).open_id;
+  });
+  const agents = await db
+    .insert(agent)
+    .values(apps.map((_, i) => ({ workspaceId: ws.id, ownerUserId: owner.id, name: `Agent ${i}`, avatarColor: '#336699', runtimeKind: 'echo' as const })))
+    .returning({ id: agent.id, name: agent.name });
+  const agentIdOf = new Map(agents.map((a) => [a.name, a.id]));
+  const installations = await db
+    .insert(larkInstallation)
+    .values(
+      apps.map((a, i) => ({
+        workspaceId: ws.id,
+        agentId: agentIdOf.get(`Agent ${i}`)!,
+        appId: a.appId,
+        appSecretCiphertext: box.seal(a.appSecret),
+        tenantKey: tenant_key,
+        botOpenId: a.botOpenId,
+        botUnionId: a.botUnionId,
+        installerUserId: owner.id,
+      })),
+    )
+    .returning({ id: larkInstallation.id, appId: larkInstallation.appId });
+  const installationIdOf = new Map(installations.map((r) => [r.appId, r.id]));
+  const accounts = chats.map((c) => ({ id: randomBytes(8).toString('hex'), name: `Lark user ${c.installation}.${c.user}`, email: `bench-${stamp}-${c.installation}-${c.user}@example.com` }));
+  for (let i = 0; i < chats.length; i += 500) {
+    const slice = accounts.slice(i, i + 500);
+    await db.insert(user).values(slice);
+    await db.insert(member).values(slice.map((a) => ({ workspaceId: ws.id, userId: a.id, role: 'member' as const })));
+    await db.insert(larkUserBinding).values(
+      slice.map((a, j) => ({ workspaceId: ws.id, installationId: installationIdOf.get(chats[i + j].appId)!, userId: a.id, larkOpenId: openIds[i + j] })),
+    );
   }
 
   // ---- the worker, started as `npm run worker` starts it in production ----
@@ -389,18 +637,19 @@ try {
     // node-postgres names every connection of the worker's pool and listeners by this.
     PGAPPNAME: WORKER_APP_NAME,
     ...(WORKER_CONCURRENCY !== undefined && { WORKER_CONCURRENCY: String(WORKER_CONCURRENCY) }),
+    ...(WORKER_DB_POOL_SIZE !== undefined && { WORKER_DB_POOL_SIZE: String(WORKER_DB_POOL_SIZE) }),
     ...(DISPATCH_CONCURRENCY !== undefined && { LARK_DISPATCH_CONCURRENCY: String(DISPATCH_CONCURRENCY) }),
   };
   const workerConfig = parseEnv(workerEnv);
   // As startWorker sizes its pool.
-  const workerPoolSize = workerConfig.WORKER_CONCURRENCY + 20;
+  const workerPoolSize = workerConfig.WORKER_DB_POOL_SIZE;
   const connectStarted = Date.now();
   worker = await startWorkerProcess(workerEnv, path.join(dir, 'worker.log'));
   const running = worker;
   const connected = await waitUntil(async () => {
     if (!isRunning(running)) throw new Error(`the worker exited during start-up:\n${await logTail(running)}`);
-    for (const t of targets) {
-      if ((await control<{ connections: number }>(simUrl, 'GET', `/apps/${t.appId}`)).connections !== 1) return false;
+    for (const appId of appIds) {
+      if ((await control<{ connections: number }>(simUrl, 'GET', `/apps/${appId}`)).connections !== 1) return false;
     }
     return true;
   }, 90_000, 500);
@@ -417,10 +666,80 @@ try {
       `${SIM_MAX_ATTEMPTS === undefined ? " (Lark's behaviour)" : ' (BENCH_SIM_MAX_ATTEMPTS)'}`,
   );
 
-  // ---- warm-up: one DM per installation creates each chat session and the tenant tokens ----
-  await Promise.all(targets.map(async (t, i) => (t.chatId = (await sendDm(sim!, t, messageText('w', i))).chat_id)));
-  const warmedUp = await waitUntil(async () => (await scalar(`SELECT count(*)::int AS n FROM lark_outbox WHERE status = 'sent'`)) >= INSTALLATIONS, 60_000);
-  if (!warmedUp) throw new Error('the warm-up replies did not all reach the simulator within 60 s');
+  const sentReplies = () => scalar(`SELECT count(*)::int AS n FROM lark_outbox WHERE kind = 'agent_reply' AND status = 'sent'`);
+  const ingestedOf = async (prefix: string) =>
+    (
+      await pool.query<{ rows: number; distinct: number }>(
+        `SELECT count(*)::int AS rows, count(DISTINCT content)::int AS distinct FROM chat_message WHERE role = 'user' AND content LIKE $1`,
+        [`bench message ${prefix}%`],
+      )
+    ).rows[0];
+  type Backlog = { missing: number; tasks: number; outbox: number };
+  const backlogOf = async (prefix: string, sent: number): Promise<Backlog> =>
+    (
+      await pool.query<Backlog>(
+        `SELECT
+           $1::int - (SELECT count(DISTINCT content) FROM chat_message WHERE role = 'user' AND content LIKE $2)::int AS missing,
+           (SELECT count(*) FROM agent_task WHERE status IN ('queued', 'running'))::int AS tasks,
+           (SELECT count(*) FROM lark_outbox WHERE status = 'pending')::int AS outbox`,
+        [sent, `bench message ${prefix}%`],
+      )
+    ).rows[0];
+  /**
+   * Waits up to `seconds` for what a phase's messages cause (tasks, replies) to finish. A message
+   * whose event the simulator gave up on never arrives, so it also ends once no delivery is pending.
+   * A worker that stopped making progress is not waited for (the run stays within minutes).
+   */
+  const drain = async (prefix: string, sent: number, since: number, seconds: number) => {
+    const started = Date.now();
+    let lastLeft = '';
+    let lastProgress = Date.now();
+    let stalled = false;
+    const drained = await waitUntil(async () => {
+      const left = await backlogOf(prefix, sent);
+      if (left.tasks === 0 && left.outbox === 0) {
+        if (left.missing <= 0) return true;
+        if (!(await deliveriesSince(simUrl, appIds, since)).some((d) => d.status === 'pending')) return true;
+      }
+      const now = JSON.stringify(left);
+      if (now !== lastLeft) {
+        lastLeft = now;
+        lastProgress = Date.now();
+      } else if (Date.now() - lastProgress > DRAIN_STALL_MS) {
+        stalled = true;
+        return true;
+      }
+      return false;
+    }, seconds * 1000, 250);
+    return { drained: drained && !stalled, stalled, seconds: (Date.now() - started) / 1000, left: await backlogOf(prefix, sent) };
+  };
+  const describeDrain = (d: Awaited<ReturnType<typeof drain>>, after: string) =>
+    d.drained
+      ? `every task and reply done ${d.seconds.toFixed(1)} s after ${after}`
+      : `NOT done ${d.seconds.toFixed(1)} s after ${after}${d.stalled ? ` (nothing moved for ${DRAIN_STALL_MS / 1000} s)` : ''}: ` +
+        `${d.left.missing} messages not ingested, ${d.left.tasks} tasks and ${d.left.outbox} replies pending (carried into the next phase)`;
+  const taskTimes = async (since: number) => {
+    const { rows } = await pool.query<{ wait_ms: number; run_ms: number }>(
+      `SELECT (extract(epoch FROM started_at - created_at) * 1000)::float8 AS wait_ms,
+              (extract(epoch FROM finished_at - started_at) * 1000)::float8 AS run_ms
+       FROM agent_task WHERE finished_at IS NOT NULL AND created_at >= to_timestamp($1::float8 / 1000)`,
+      [since],
+    );
+    return { wait: rows.map((r) => r.wait_ms), run: rows.map((r) => r.run_ms) };
+  };
+
+  // ---- warm-up: one DM per chat opens every chat session (and the bots' tenant tokens); nothing is
+  // measured until every reply is in ----
+  console.log(`\nwarm-up: one DM in each of ${CHATS} chats…`);
+  const warmSent = await sendBurst(sim, chats, 'w', CHATS, SATURATION_CONCURRENCY);
+  const warmedUp = await waitUntil(async () => (await sentReplies()) >= CHATS - warmSent.failures, WARMUP_SECONDS * 1000, 500);
+  const warmDeliveries = await deliveriesSince(simUrl, appIds, warmSent.start);
+  const warmAcks = ackFigures(warmDeliveries, warmSent.start, warmSent.end);
+  console.log(
+    `  ${CHATS - warmSent.failures} DMs sent in ${((warmSent.end - warmSent.start) / 1000).toFixed(1)} s (${warmSent.failures} failed sends); ` +
+      `${warmedUp ? 'every reply in' : 'replies NOT all in'} ${((Date.now() - warmSent.start) / 1000).toFixed(1)} s after the first send; ACK latency ${distribution(warmAcks.latencies)}; load average ${loadAverage()}`,
+  );
+  if (!warmedUp) throw new Error(`the warm-up replies did not all reach the simulator within ${WARMUP_SECONDS} s (${await sentReplies()} of ${CHATS}); worker log:\n${await logTail(running)}`);
 
   // ---- idle background: lease renewals, pollers ----
   await sleep(1000);
@@ -431,67 +750,41 @@ try {
   const idleUsage = await endIdleUsage();
   const idlePerSecond = idle.total / IDLE_SECONDS;
   console.log(
-    `idle background: ${idlePerSecond.toFixed(1)} statements/s (lease renewal, task and job pollers; ${sources(idle, IDLE_SECONDS)} per second); worker ${Math.round((idleUsage.workerCpu ?? 0) * 100)}% of a core`,
+    `idle background: ${idlePerSecond.toFixed(1)} statements/s (lease renewal, task and job pollers; ${sources(idle, IDLE_SECONDS)} per second); worker ${Math.round((idleUsage.workerCpu ?? 0) * 100)}% of a core; load average ${loadAverage()}`,
   );
 
-  // ---- one message per chat, nothing else in flight: the round trips of one message's whole life ----
+  // ---- one message per bot, nothing else in flight: the round trips of one message's whole life ----
+  const calibrationChats = chats.slice(0, INSTALLATIONS);
+  const repliesBefore = await sentReplies();
   await resetStatements(pool);
   const endCalibrationUsage = await measureUsage(pids);
   const calibrationStart = Date.now();
-  await Promise.all(targets.map((t, i) => sendDm(sim!, t, messageText('c', i))));
+  await Promise.all(calibrationChats.map((c, i) => sendDm(sim!, c, messageText('c', i))));
   const calibrated = await waitUntil(async () => {
-    const { rows } = await pool.query<{ sent: number; tasks: number }>(`SELECT
-        (SELECT count(*) FROM lark_outbox WHERE status = 'sent')::int AS sent,
-        (SELECT count(*) FROM agent_task WHERE status IN ('queued', 'running'))::int AS tasks`);
-    return rows[0].sent >= 2 * INSTALLATIONS && rows[0].tasks === 0;
+    const tasks = await scalar(`SELECT count(*)::int AS n FROM agent_task WHERE status IN ('queued', 'running')`);
+    return tasks === 0 && (await sentReplies()) >= repliesBefore + calibrationChats.length;
   }, 60_000, 50);
   const calibration = await readStatements(pool);
   const calibrationUsage = await endCalibrationUsage();
   const calibrationNet = calibration.total - idlePerSecond * ((Date.now() - calibrationStart) / 1000);
   console.log(
-    `round trips per message, one at a time per chat: ${(calibrationNet / INSTALLATIONS).toFixed(1)} without the idle background (${calibration.total} statements for ${INSTALLATIONS} messages: dispatch + task run + outbox delivery; ${sources(calibration, INSTALLATIONS)}; ${calibration.nested} nested)${calibrated ? '' : ' — replies did NOT all arrive within 60 s'}`,
+    `round trips per message, one at a time per chat: ${(calibrationNet / calibrationChats.length).toFixed(1)} without the idle background (${calibration.total} statements for ${calibrationChats.length} messages: dispatch + task run + outbox delivery; ${sources(calibration, calibrationChats.length)}; ${calibration.nested} nested)${calibrated ? '' : ' — replies did NOT all arrive within 60 s'}`,
   );
-  const calibrationHandler = handlerTimesByCode(await deliveriesSince(simUrl, targets, calibrationStart));
+  const calibrationHandler = handlerTimesByCode(await deliveriesSince(simUrl, appIds, calibrationStart));
   console.log(`  handler time in the ACK, one at a time per chat: ${distribution(calibrationHandler.ok)}`);
-  console.log(`  CPU per message, one at a time per chat (idle background included): ${cpuPerMessage(calibrationUsage, INSTALLATIONS)}`);
-  printStatements('per message, one at a time per chat', calibration, INSTALLATIONS);
+  console.log(`  CPU per message, one at a time per chat (idle background included): ${cpuPerMessage(calibrationUsage, calibrationChats.length)}; load average ${loadAverage()}`);
+  printStatements('per message, one at a time per chat', calibration, calibrationChats.length);
 
-  // ---- steady rate ----
+  // ---- steady rate, instant echo agent ----
   const steadyCount = Math.max(1, Math.round(RATE * SECONDS));
-  console.log(`\nsteady: ${steadyCount} DMs at ${RATE} events/s over ${INSTALLATIONS} installations…`);
+  console.log(`\nsteady: ${steadyCount} DMs at ${RATE} events/s over ${CHATS} chats of ${INSTALLATIONS} bots, instant echo agent…`);
   const steadyCountersBefore = await scrapeWorker(workerPort);
   await resetStatements(pool);
   const endSteadyUsage = await measureUsage(pids);
   const endLifecycleUsage = await measureUsage(pids);
   const endSteadySampling = sampleBackends(pool, WORKER_APP_NAME);
-  const steadyStart = Date.now();
-  const paced = await new Promise<{ maxBehind: number; failures: number }>((resolve) => {
-    const startedAt = performance.now();
-    let next = 0;
-    let inFlight = 0;
-    let completed = 0;
-    let failures = 0;
-    let maxBehind = 0;
-    const maxInFlight = 256;
-    const launch = (n: number) => {
-      inFlight += 1;
-      sendDm(sim!, targets[n % targets.length], messageText('s', n))
-        .catch(() => (failures += 1))
-        .finally(() => {
-          inFlight -= 1;
-          completed += 1;
-          if (completed === steadyCount) resolve({ maxBehind, failures });
-        });
-    };
-    const tick = () => {
-      const due = Math.min(steadyCount, Math.floor(((performance.now() - startedAt) * RATE) / 1000) + 1);
-      while (next < due && inFlight < maxInFlight) launch(next++);
-      maxBehind = Math.max(maxBehind, due - next);
-      if (next < steadyCount) setTimeout(tick, 2);
-    };
-    tick();
-  });
-  const steadyEnd = Date.now();
+  const paced = await sendPaced(sim, chats, 's', steadyCount, RATE);
+  const { start: steadyStart, end: steadyEnd } = paced;
   const steadyUsage = await endSteadyUsage();
   const steadyBackends = await endSteadySampling();
   const steadyWindowQueries = await readStatements(pool);
@@ -503,82 +796,20 @@ try {
     [steadyStart, steadyEnd],
   );
 
-  // What the steady messages cause (tasks, replies) gets up to BENCH_DRAIN_SECONDS to finish before
-  // the next phase; whatever is left is reported and carried into it. A message whose event the
-  // simulator gave up on never arrives, so the drain also ends once no delivery is pending any more.
-  const drainStarted = Date.now();
-  const backlog = async () =>
-    (
-      await pool.query<{ missing: number; tasks: number; outbox: number }>(
-        `SELECT
-           $1::int - (SELECT count(DISTINCT content) FROM chat_message WHERE role = 'user' AND content LIKE 'bench message s%')::int AS missing,
-           (SELECT count(*) FROM agent_task WHERE status IN ('queued', 'running'))::int AS tasks,
-           (SELECT count(*) FROM lark_outbox WHERE status = 'pending')::int AS outbox`,
-        [steadyCount],
-      )
-    ).rows[0];
-  const drained = await waitUntil(async () => {
-    const left = await backlog();
-    if (left.tasks > 0 || left.outbox > 0) return false;
-    if (left.missing <= 0) return true;
-    return !(await deliveriesSince(simUrl, targets, steadyStart)).some((d) => d.status === 'pending');
-  }, DRAIN_SECONDS * 1000, 250);
-  const leftAfterDrain = await backlog();
+  // What the steady messages cause gets up to BENCH_DRAIN_SECONDS to finish before the next phase;
+  // whatever is left is reported and carried into it.
+  const steadyDrain = await drain('s', steadyCount, steadyStart, DRAIN_SECONDS);
   await assertWorkerRunning(running, 'the steady phase');
-  const drainSeconds = (Date.now() - drainStarted) / 1000;
   const steadyLifecycleQueries = await readStatements(pool);
   const lifecycleUsage = await endLifecycleUsage();
   const steadyCountersAfter = await scrapeWorker(workerPort);
 
-  const steadyDeliveries = await deliveriesSince(simUrl, targets, steadyStart);
-  // created_at is stamped in the same synchronous step that writes the delivery's first frame.
-  const ackLatencies: number[] = [];
-  let firstAck200 = 0;
-  let withoutAck = 0;
-  let redelivered = 0;
-  for (const d of steadyDeliveries) {
-    if (d.attempts > 1) redelivered += 1;
-    const first = d.acks[0];
-    if (!first) {
-      withoutAck += 1;
-      continue;
-    }
-    ackLatencies.push(first.at - d.created_at);
-    if (first.code === 200) firstAck200 += 1;
-  }
-  const ackSorted = [...ackLatencies].sort((a, b) => a - b);
-  // A latency that keeps growing through the window means the offered rate exceeds what is served.
-  const quarters: number[][] = [[], [], [], []];
-  for (const d of steadyDeliveries) {
-    if (!d.acks[0]) continue;
-    const quarter = Math.min(3, Math.floor(((d.created_at - steadyStart) / Math.max(1, steadyEnd - steadyStart)) * 4));
-    quarters[quarter].push(d.acks[0].at - d.created_at);
-  }
-  const quarterP99 = quarters.map((q) => percentile([...q].sort((a, b) => a - b), 99).toFixed(0)).join(', ');
-  const ackP99 = percentile(ackSorted, 99);
+  const steadyDeliveries = await deliveriesSince(simUrl, appIds, steadyStart);
+  const steadyAcks = ackFigures(steadyDeliveries, steadyStart, steadyEnd);
 
   // Reply latency, end to end: the user's message and the bot's answer in the simulator transcript.
-  const sentAt = new Map<string, number>();
-  const repliedAt = new Map<string, number>();
-  let botReplies = 0;
-  for (const t of targets) {
-    const { messages } = await control<{ messages: SimChatMessage[] }>(simUrl, 'GET', `/chats/${t.chatId}/messages`);
-    for (const m of messages) {
-      const found = tokenPattern.exec(JSON.stringify(m.content))?.[1];
-      if (!found?.startsWith('s')) continue;
-      const at = Number(m.create_time);
-      if (m.sender.type === 'user') sentAt.set(found, at);
-      else {
-        botReplies += 1;
-        if (!repliedAt.has(found) || repliedAt.get(found)! > at) repliedAt.set(found, at);
-      }
-    }
-  }
-  const replyLatencies: number[] = [];
-  for (const [tok, at] of repliedAt) {
-    const sent = sentAt.get(tok);
-    if (sent !== undefined) replyLatencies.push(at - sent);
-  }
+  const steadyTranscript = await readTranscripts(simUrl, chats, 's');
+  const steadyReplies = replyFigures(steadyTranscript, steadyCount - paced.failures);
   const outboxRows = await pool.query<{ ms: number }>(
     `SELECT (extract(epoch FROM sent_at - created_at) * 1000)::float8 AS ms FROM lark_outbox
      WHERE kind = 'agent_reply' AND status = 'sent' AND created_at >= to_timestamp($1::float8 / 1000)`,
@@ -592,17 +823,9 @@ try {
           WHERE status = 'sent' AND created_at >= to_timestamp($1::float8 / 1000))::float8 AS outbox_per_s`,
     [steadyStart],
   );
-  const taskRows = await pool.query<{ wait_ms: number; run_ms: number }>(
-    `SELECT (extract(epoch FROM started_at - created_at) * 1000)::float8 AS wait_ms,
-            (extract(epoch FROM finished_at - started_at) * 1000)::float8 AS run_ms
-     FROM agent_task WHERE finished_at IS NOT NULL AND created_at >= to_timestamp($1::float8 / 1000)`,
-    [steadyStart],
-  );
-  const steadyDuplicates = await scalar(
-    `SELECT (count(*) - count(DISTINCT content))::int AS n FROM chat_message WHERE role = 'user' AND content LIKE 'bench message s%'`,
-  );
-  const steadyIngestedTotal = await scalar(`SELECT count(*)::int AS n FROM chat_message WHERE role = 'user' AND content LIKE 'bench message s%'`);
-  const steadyDistinct = steadyIngestedTotal - steadyDuplicates;
+  const steadyTasks = await taskTimes(steadyStart);
+  const steadyIngested = await ingestedOf('s');
+  const steadyDuplicates = steadyIngested.rows - steadyIngested.distinct;
   const steadyGivenUp = await givenUp(pool, steadyDeliveries);
 
   const offered = steadyCount / windowSeconds;
@@ -610,44 +833,52 @@ try {
   const perMessageWindow = ingestedInWindow > 0 ? steadyWindowQueries.total / ingestedInWindow : Number.NaN;
   const lifecycleSeconds = lifecycleUsage.seconds;
   const lifecycleBackground = idlePerSecond * lifecycleSeconds;
-  const perMessageLifecycle = steadyIngestedTotal > 0 ? steadyLifecycleQueries.total / steadyIngestedTotal : Number.NaN;
-  const perMessageLifecycleNet = steadyIngestedTotal > 0 ? (steadyLifecycleQueries.total - lifecycleBackground) / steadyIngestedTotal : Number.NaN;
+  const perMessageLifecycle = steadyIngested.rows > 0 ? steadyLifecycleQueries.total / steadyIngested.rows : Number.NaN;
+  const perMessageLifecycleNet = steadyIngested.rows > 0 ? (steadyLifecycleQueries.total - lifecycleBackground) / steadyIngested.rows : Number.NaN;
 
   console.log(`  sent: ${steadyCount} DMs in ${windowSeconds.toFixed(1)} s = ${offered.toFixed(1)} events/s offered (sender at most ${paced.maxBehind} behind schedule, ${paced.failures} failed sends)`);
-  console.log(`  ACK latency (first send -> first ACK): ${distribution(ackLatencies)}`);
-  const steadyHandler = handlerTimesByCode(steadyDeliveries);
-  console.log(`  handler time reported in the first ACK (biz_rt, frame received -> ACK written): ACK 200 ${distribution(steadyHandler.ok)}; ACK 500 ${distribution(steadyHandler.retry)}`);
-  console.log(`  ACK latency p99 by quarter of the window: ${quarterP99} ms`);
-  console.log(`  ACK 200 share: ${((100 * firstAck200) / Math.max(1, steadyDeliveries.length)).toFixed(2)}% of ${steadyDeliveries.length} deliveries (${withoutAck} without ACK, ${redelivered} redelivered)`);
-  console.log(`  deliveries in the simulator: ${describeStatus(steadyDeliveries)}; ${describeGivenUp(steadyGivenUp)}`);
+  printAcks(steadyAcks, steadyDeliveries, steadyGivenUp);
   console.log(`  worker: ${describeCounters(steadyCountersBefore, steadyCountersAfter)}`);
   console.log(`  ingested during the window: ${ingestedPerSecond.toFixed(1)} messages/s (${ingestedInWindow} user chat_message rows in ${windowSeconds.toFixed(1)} s)`);
-  console.log(`  ingested in total: ${steadyDistinct} of ${steadyCount}, duplicates ${steadyDuplicates}, missing ${steadyCount - steadyDistinct}`);
+  console.log(`  ingested in total: ${steadyIngested.distinct} of ${steadyCount}, duplicates ${steadyDuplicates}, missing ${steadyCount - steadyIngested.distinct}`);
   console.log(
     `  round trips per ingested message, during the window: ${perMessageWindow.toFixed(1)} (${steadyWindowQueries.total} statements from the worker: dispatch + task runs + outbox delivery + background done in the window)`,
   );
   console.log(
-    `  round trips per ingested message, full lifecycle: ${perMessageLifecycle.toFixed(1)} incl. background, ${perMessageLifecycleNet.toFixed(1)} without the idle background (window + ${drainSeconds.toFixed(1)} s drain; ${sources(steadyLifecycleQueries, steadyIngestedTotal)}; ${(steadyLifecycleQueries.nested / Math.max(1, steadyIngestedTotal)).toFixed(1)} nested)${drained ? '' : '; incomplete, work was still pending'}`,
+    `  round trips per ingested message, full lifecycle: ${perMessageLifecycle.toFixed(1)} incl. background, ${perMessageLifecycleNet.toFixed(1)} without the idle background (window + ${steadyDrain.seconds.toFixed(1)} s drain; ${sources(steadyLifecycleQueries, steadyIngested.rows)}; ${(steadyLifecycleQueries.nested / Math.max(1, steadyIngested.rows)).toFixed(1)} nested)${steadyDrain.drained ? '' : '; incomplete, work was still pending'}`,
   );
-  console.log(
-    drained
-      ? `  drain: every task and reply done ${drainSeconds.toFixed(1)} s after the last send`
-      : `  drain: NOT done ${drainSeconds.toFixed(1)} s after the last send: ${leftAfterDrain.missing} messages not ingested, ${leftAfterDrain.tasks} tasks and ${leftAfterDrain.outbox} replies pending (carried into saturation; reply figures below cover only what was delivered)`,
-  );
-  console.log(`  task queue wait (queued -> started): ${distribution(taskRows.rows.map((r) => r.wait_ms))}`);
-  console.log(`  task run (started -> finished): ${distribution(taskRows.rows.map((r) => r.run_ms))}`);
+  console.log(`  drain: ${describeDrain(steadyDrain, 'the last send')}`);
+  console.log(`  task queue wait (queued -> started): ${distribution(steadyTasks.wait)}`);
+  console.log(`  task run (started -> finished): ${distribution(steadyTasks.run)}`);
   console.log(`  outbox delivery (lark_outbox created -> sent): ${distribution(outboxRows.rows.map((r) => r.ms))}`);
-  console.log(`  reply latency (user message -> bot reply in the simulator): ${distribution(replyLatencies)}`);
-  console.log(`  replies: ${botReplies} bot replies quote ${repliedAt.size} distinct messages of ${steadyCount} (${botReplies - repliedAt.size} quote a message that already had its answer)`);
+  console.log(`  reply latency (user message -> bot reply in the simulator): ${distribution(steadyReplies.latencies)}; ${steadyReplies.unanswered} unanswered`);
+  console.log(`  replies: ${steadyTranscript.replyTimes.length} bot replies quote ${steadyTranscript.repliedAt.size} distinct messages of ${steadyCount} (${steadyReplies.extra} quote a message that already had its answer)`);
   const rate = (x: number | null) => (x === null ? 'n/a' : `${x.toFixed(1)}/s`);
   console.log(`  throughput after the window: tasks completed ${rate(throughput.rows[0].tasks_per_s)}, outbox rows sent ${rate(throughput.rows[0].outbox_per_s)} (first start -> last finish)`);
   console.log(`  resources during the window (${steadyUsage.seconds.toFixed(1)} s): ${describeUsage(steadyUsage)}; ${describeLoopLag(steadyWindowScrape)}; load average ${loadAverage()}`);
-  console.log(`  CPU per ingested message over the full lifecycle (${lifecycleSeconds.toFixed(1)} s): ${cpuPerMessage(lifecycleUsage, steadyIngestedTotal)}`);
+  console.log(`  CPU per ingested message over the full lifecycle (${lifecycleSeconds.toFixed(1)} s): ${cpuPerMessage(lifecycleUsage, steadyIngested.rows)}`);
   console.log(
-    `  PostgreSQL time per ingested message over the full lifecycle: ${(steadyLifecycleQueries.totalMs / Math.max(1, steadyIngestedTotal)).toFixed(2)} ms executing the worker's statements (lock waits included; parse, plan and protocol not)`,
+    `  PostgreSQL time per ingested message over the full lifecycle: ${(steadyLifecycleQueries.totalMs / Math.max(1, steadyIngested.rows)).toFixed(2)} ms executing the worker's statements (lock waits included), ${(steadyLifecycleQueries.planMs / Math.max(1, steadyIngested.rows)).toFixed(2)} ms planning them (parse and protocol not counted)`,
   );
   console.log(`  ${describeBackends(steadyBackends, workerPoolSize)}`);
-  printStatements('over the full steady lifecycle', steadyLifecycleQueries, Math.max(1, steadyIngestedTotal));
+  printStatements('over the full steady lifecycle', steadyLifecycleQueries, Math.max(1, steadyIngested.rows));
+
+  const rateNote = (r: number) => (r === GOAL_ACK_RATE ? '' : ` (measured at ${r} events/s, not the goal's ${GOAL_ACK_RATE})`);
+  goal(
+    `p99 ACK < ${GOAL_ACK_P99_MS} ms at ${GOAL_ACK_RATE} events/s over the whole window`,
+    steadyAcks.p99 < GOAL_ACK_P99_MS && RATE >= GOAL_ACK_RATE,
+    `p99 ${ms(steadyAcks.p99)} over ${steadyAcks.deliveries} deliveries (by quarter ${steadyAcks.quarterP99} ms)${rateNote(RATE)}`,
+  );
+  goal(
+    `<= ${GOAL_STATEMENTS_PER_MESSAGE} statements per message over its whole life (echo agent, without the idle background)`,
+    steadyDrain.drained && perMessageLifecycleNet <= GOAL_STATEMENTS_PER_MESSAGE,
+    `${perMessageLifecycleNet.toFixed(1)} per message${steadyDrain.drained ? '' : ' (incomplete: work was still pending)'}`,
+  );
+  goal(
+    `p99 reply latency < ${GOAL_REPLY_P99_MS} ms at ${GOAL_ACK_RATE} events/s with the instant echo agent`,
+    steadyReplies.p99 < GOAL_REPLY_P99_MS && RATE >= GOAL_ACK_RATE,
+    `p99 ${ms(steadyReplies.p99)}, ${steadyReplies.unanswered} unanswered${rateNote(RATE)}`,
+  );
 
   // ---- saturation ----
   console.log(`\nsaturation: ${SATURATION_MESSAGES} DMs, ${SATURATION_CONCURRENCY} sends in flight…`);
@@ -655,18 +886,8 @@ try {
   await resetStatements(pool);
   const endSatUsage = await measureUsage(pids);
   const endSatSampling = sampleBackends(pool, WORKER_APP_NAME);
-  const satStart = Date.now();
-  let satNext = 0;
-  let satFailures = 0;
-  await Promise.all(
-    Array.from({ length: SATURATION_CONCURRENCY }, async () => {
-      while (satNext < SATURATION_MESSAGES) {
-        const n = satNext++;
-        await sendDm(sim!, targets[n % targets.length], messageText('z', n)).catch(() => (satFailures += 1));
-      }
-    }),
-  );
-  const satSendsDone = Date.now();
+  const satSentFigures = await sendBurst(sim, chats, 'z', SATURATION_MESSAGES, SATURATION_CONCURRENCY);
+  const { start: satStart, end: satSendsDone, failures: satFailures } = satSentFigures;
   const countSaturation = async () => {
     const { rows } = await pool.query<{ rows: number; distinct: number; last_ms: number | null }>(
       `SELECT count(*)::int AS rows, count(DISTINCT content)::int AS distinct,
@@ -693,9 +914,9 @@ try {
   const satQueries = await readStatements(pool);
   const satCountersAfter = await scrapeWorker(workerPort);
   // Deliveries still waiting for a redelivery are counted too; give them a moment to settle.
-  await waitUntil(async () => !(await deliveriesSince(simUrl, targets, satStart)).some((d) => d.status === 'pending'), 20_000, 1000);
+  await waitUntil(async () => !(await deliveriesSince(simUrl, appIds, satStart)).some((d) => d.status === 'pending'), 20_000, 1000);
   const sat = await countSaturation();
-  const satDeliveries = await deliveriesSince(simUrl, targets, satStart);
+  const satDeliveries = await deliveriesSince(simUrl, appIds, satStart);
   const satFirst200 = satDeliveries.filter((d) => d.acks[0]?.code === 200).length;
   const satRedelivered = satDeliveries.filter((d) => d.attempts > 1).length;
   const satGivenUp = await givenUp(pool, satDeliveries);
@@ -719,17 +940,157 @@ try {
   );
   console.log(`  ${describeBackends(satBackends, workerPoolSize)}`);
   printStatements('during saturation', satQueries, Math.max(1, sat.distinct));
+  // The next phases measure runs and replies: the saturation's own must be done first.
+  const satDrain = await drain('z', satSent, satStart, DRAIN_SECONDS);
+  console.log(`  drain: ${describeDrain(satDrain, 'ingestion ended')}`);
+
+  goal(`>= ${GOAL_SATURATION_PER_SECOND} ingested messages/s at saturation`, satPerSecond >= GOAL_SATURATION_PER_SECOND, `${satPerSecond.toFixed(1)} messages/s`);
+  goal(
+    'exactly once at saturation',
+    exactlyOnce && satGivenUp.deliveries === 0,
+    `duplicates ${sat.rows - sat.distinct}, missing ${satSent - sat.distinct}, events the simulator gave up on ${satGivenUp.deliveries}`,
+  );
+
+  // ---- a simulated model: every agent answers after MODEL_DELAY_MS ----
+  // The worker reads the agent on every run, so the change applies from the next message on.
+  const delayNote = MODEL_DELAY_MS === GOAL_MODEL_DELAY_MS ? '' : ` (measured with ${MODEL_DELAY_MS} ms, not the goal's ${GOAL_MODEL_DELAY_MS} ms)`;
+  await pool.query(`UPDATE agent SET runtime_config = jsonb_build_object('delayMs', $1::int), updated_at = now() WHERE workspace_id = $2`, [MODEL_DELAY_MS, ws.id]);
+  const modelCount = Math.max(1, Math.round(RATE * MODEL_SECONDS));
+  console.log(`\nmodel latency: ${modelCount} DMs at ${RATE} events/s over ${CHATS} chats, every agent answering after ${MODEL_DELAY_MS} ms…`);
+  const modelCountersBefore = await scrapeWorker(workerPort);
+  const cardsBefore = await cardOperations(simUrl);
+  const endModelUsage = await measureUsage(pids);
+  const endModelSampling = sampleBackends(pool, WORKER_APP_NAME);
+  const modelSent = await sendPaced(sim, chats, 'm', modelCount, RATE);
+  const modelUsage = await endModelUsage();
+  const modelBackends = await endModelSampling();
+  const modelWindowScrape = await scrapeWorker(workerPort);
+  const modelDrain = await drain('m', modelCount, modelSent.start, DRAIN_SECONDS);
+  await assertWorkerRunning(running, 'the model latency phase');
+  const cardsAfter = await cardOperations(simUrl);
+  const modelCountersAfter = await scrapeWorker(workerPort);
+  const modelDeliveries = await deliveriesSince(simUrl, appIds, modelSent.start);
+  const modelAcks = ackFigures(modelDeliveries, modelSent.start, modelSent.end);
+  const modelGivenUp = await givenUp(pool, modelDeliveries);
+  const modelIngested = await ingestedOf('m');
+  const modelTasks = await taskTimes(modelSent.start);
+  const modelTranscript = await readTranscripts(simUrl, chats, 'm');
+  const modelReplies = replyFigures(modelTranscript, modelCount - modelSent.failures);
+  // A run shorter than the delay means the simulated latency was not in effect: the figures would flatter.
+  const modelRunP50 = percentile([...modelTasks.run].sort((a, b) => a - b), 50);
+  const modelDelayHonoured = modelRunP50 >= MODEL_DELAY_MS - 5;
+  const modelWindow = (modelSent.end - modelSent.start) / 1000;
+
+  console.log(`  sent: ${modelCount} DMs in ${modelWindow.toFixed(1)} s = ${(modelCount / modelWindow).toFixed(1)} events/s offered (sender at most ${modelSent.maxBehind} behind schedule, ${modelSent.failures} failed sends)`);
+  printAcks(modelAcks, modelDeliveries, modelGivenUp);
+  console.log(`  worker: ${describeCounters(modelCountersBefore, modelCountersAfter)}`);
+  console.log(`  ingested in total: ${modelIngested.distinct} of ${modelCount}, duplicates ${modelIngested.rows - modelIngested.distinct}, missing ${modelCount - modelIngested.distinct}`);
+  console.log(`  drain: ${describeDrain(modelDrain, 'the last send')}`);
+  console.log(`  task queue wait (queued -> started): ${distribution(modelTasks.wait)}`);
+  console.log(`  task run (started -> finished, the simulated model included): ${distribution(modelTasks.run)}${modelDelayHonoured ? '' : ` — shorter than the ${MODEL_DELAY_MS} ms delay: the simulated latency was NOT in effect`}`);
+  console.log(`  reply latency (user message -> bot reply in the simulator): ${distribution(modelReplies.latencies)}; ${modelReplies.unanswered} unanswered`);
+  console.log(`  replies: ${modelTranscript.replyTimes.length} bot replies quote ${modelTranscript.repliedAt.size} distinct messages of ${modelCount} (${modelReplies.extra} quote a message that already had its answer)`);
+  console.log(`  resources during the window (${modelUsage.seconds.toFixed(1)} s): ${describeUsage(modelUsage)}; ${describeLoopLag(modelWindowScrape)}; load average ${loadAverage()}`);
+  console.log(`  ${describeBackends(modelBackends, workerPoolSize)}`);
+
+  goal(
+    `p99 reply latency < model latency + ${GOAL_MODEL_OVERHEAD_MS} ms with a ${GOAL_MODEL_DELAY_MS} ms model at ${GOAL_ACK_RATE} events/s`,
+    modelReplies.p99 < MODEL_DELAY_MS + GOAL_MODEL_OVERHEAD_MS && RATE >= GOAL_ACK_RATE && MODEL_DELAY_MS >= GOAL_MODEL_DELAY_MS && modelDelayHonoured,
+    `p99 ${ms(modelReplies.p99)} against ${MODEL_DELAY_MS + GOAL_MODEL_OVERHEAD_MS} ms, ${modelReplies.unanswered} unanswered${modelDelayHonoured ? '' : '; the delay was not in effect'}${rateNote(RATE)}${delayNote}`,
+  );
+  goal(
+    `p99 ACK < ${GOAL_ACK_P99_MS} ms at ${GOAL_ACK_RATE} events/s with a ${GOAL_MODEL_DELAY_MS} ms model`,
+    modelAcks.p99 < GOAL_ACK_P99_MS && RATE >= GOAL_ACK_RATE,
+    `p99 ${ms(modelAcks.p99)} over ${modelAcks.deliveries} deliveries (by quarter ${modelAcks.quarterP99} ms)${rateNote(RATE)}`,
+  );
+
+  // ---- burst: agent runs in flight in one worker ----
+  const burstChats = Math.min(CHATS, BURST_MESSAGES);
+  console.log(`\nburst: ${BURST_MESSAGES} DMs across ${burstChats} chats, ${BURST_CONCURRENCY} sends in flight, every agent answering after ${MODEL_DELAY_MS} ms…`);
+  const burstCountersBefore = await scrapeWorker(workerPort);
+  const rssBefore = (await processMemory(running.pid))?.rssMiB ?? Number.NaN;
+  await resetStatements(pool);
+  const endBurstUsage = await measureUsage(pids);
+  const endRunSampling = sampleRuns(pool, running.pid);
+  const burstSent = await sendBurst(sim, chats, 'b', BURST_MESSAGES, BURST_CONCURRENCY);
+  const burstDrain = await drain('b', BURST_MESSAGES - burstSent.failures, burstSent.start, DRAIN_SECONDS);
+  const runSamples = await endRunSampling();
+  const burstUsage = await endBurstUsage();
+  const burstQueries = await readStatements(pool);
+  await assertWorkerRunning(running, 'the burst');
+  const burstCountersAfter = await scrapeWorker(workerPort);
+  const burstDeliveries = await deliveriesSince(simUrl, appIds, burstSent.start);
+  const burstAcks = ackFigures(burstDeliveries, burstSent.start, burstSent.end);
+  const burstGivenUp = await givenUp(pool, burstDeliveries);
+  const burstIngested = await ingestedOf('b');
+  const burstTasks = await taskTimes(burstSent.start);
+  const burstTranscript = await readTranscripts(simUrl, chats, 'b');
+  const burstReplies = replyFigures(burstTranscript, BURST_MESSAGES - burstSent.failures);
+
+  let peak: RunSample = { at: burstSent.start, running: 0, rssMiB: null };
+  let atGoalMs = 0;
+  for (let i = 0; i < runSamples.length; i++) {
+    const s = runSamples[i];
+    if (s.running > peak.running) peak = s;
+    if (s.running >= GOAL_RUNS_IN_FLIGHT && i + 1 < runSamples.length) atGoalMs += runSamples[i + 1].at - s.at;
+  }
+  const replyTimes = [...burstTranscript.replyTimes].sort((a, b) => a - b);
+  const replySpan = replyTimes.length > 1 ? (replyTimes[replyTimes.length - 1] - replyTimes[0]) / 1000 : Number.NaN;
+  const repliesPerSecond = replyTimes.length / replySpan;
+  const memoryPerRunKiB = peak.running > 0 && peak.rssMiB !== null ? ((peak.rssMiB - rssBefore) * 1024) / peak.running : Number.NaN;
+  const burstRunP50 = percentile([...burstTasks.run].sort((a, b) => a - b), 50);
+  const burstDelayHonoured = burstRunP50 >= MODEL_DELAY_MS - 5;
+  const burstWindow = (burstSent.end - burstSent.start) / 1000;
+
+  console.log(`  sent: ${BURST_MESSAGES - burstSent.failures} DMs in ${burstWindow.toFixed(1)} s = ${((BURST_MESSAGES - burstSent.failures) / burstWindow).toFixed(1)} events/s offered (${burstSent.failures} failed sends)`);
+  console.log(
+    `  agent runs in flight (agent_task running, sampled every 100 ms): peak ${peak.running} at ${((peak.at - burstSent.start) / 1000).toFixed(1)} s, ` +
+      `${(atGoalMs / 1000).toFixed(1)} s at >= ${GOAL_RUNS_IN_FLIGHT} (${runSamples.length} samples)`,
+  );
+  printAcks(burstAcks, burstDeliveries, burstGivenUp, false);
+  console.log(`  worker: ${describeCounters(burstCountersBefore, burstCountersAfter)}`);
+  console.log(`  ingested in total: ${burstIngested.distinct} of ${BURST_MESSAGES}, duplicates ${burstIngested.rows - burstIngested.distinct}, missing ${BURST_MESSAGES - burstIngested.distinct}`);
+  console.log(`  drain: ${describeDrain(burstDrain, 'the first send')}`);
+  console.log(`  task queue wait (queued -> started): ${distribution(burstTasks.wait)}`);
+  console.log(`  task run (started -> finished, the simulated model included): ${distribution(burstTasks.run)}${burstDelayHonoured ? '' : ` — shorter than the ${MODEL_DELAY_MS} ms delay: the simulated latency was NOT in effect`}`);
+  console.log(
+    `  replies: ${replyTimes.length} bot replies in ${replySpan.toFixed(1)} s from the first to the last = ${repliesPerSecond.toFixed(1)}/s (as the simulator stamped them); ` +
+      `reply latency ${distribution(burstReplies.latencies)}; ${burstReplies.unanswered} unanswered`,
+  );
+  console.log(
+    `  memory: worker RSS ${rssBefore.toFixed(0)} MiB before, ${peak.rssMiB?.toFixed(0) ?? '?'} MiB at the peak of runs = ${Number.isFinite(memoryPerRunKiB) ? memoryPerRunKiB.toFixed(1) : 'n/a'} KiB per run in flight`,
+  );
+  console.log(`  resources (${burstUsage.seconds.toFixed(1)} s, sends and drain): ${describeUsage(burstUsage)}; ${describeLoopLag(burstCountersAfter)}; load average ${loadAverage()}`);
+  printStatements('during the burst', burstQueries, Math.max(1, BURST_MESSAGES));
+
+  const enoughChats = burstChats >= GOAL_RUNS_IN_FLIGHT;
+  goal(
+    `${GOAL_RUNS_IN_FLIGHT} concurrent agent runs in one worker with a ${GOAL_MODEL_DELAY_MS} ms model (ACK p99 < ${GOAL_ACK_P99_MS} ms, >= ${GOAL_BURST_REPLIES_PER_SECOND} replies/s)`,
+    enoughChats &&
+      peak.running >= GOAL_RUNS_IN_FLIGHT &&
+      burstAcks.p99 < GOAL_ACK_P99_MS &&
+      repliesPerSecond >= GOAL_BURST_REPLIES_PER_SECOND &&
+      MODEL_DELAY_MS >= GOAL_MODEL_DELAY_MS &&
+      burstDelayHonoured,
+    `peak ${peak.running} runs (${(atGoalMs / 1000).toFixed(1)} s at >= ${GOAL_RUNS_IN_FLIGHT}), ACK p99 ${ms(burstAcks.p99)}, ${repliesPerSecond.toFixed(1)} replies/s, ` +
+      `${Number.isFinite(memoryPerRunKiB) ? memoryPerRunKiB.toFixed(1) : 'n/a'} KiB per run` +
+      `${enoughChats ? '' : `; only ${burstChats} chats (BENCH_USERS_PER_INSTALLATION × BENCH_INSTALLATIONS must reach ${GOAL_RUNS_IN_FLIGHT})`}` +
+      `${burstDelayHonoured ? '' : '; the delay was not in effect'}${delayNote}`,
+  );
 
   // ---- goals ----
   console.log('\ngoals:');
-  const rateNote = RATE === GOAL_ACK_RATE ? '' : ` (measured at ${RATE} events/s, not the goal's ${GOAL_ACK_RATE})`;
-  console.log(`  p99 ACK < ${GOAL_ACK_P99_MS} ms at ${GOAL_ACK_RATE} events/s: ${verdict(ackP99 < GOAL_ACK_P99_MS && RATE >= GOAL_ACK_RATE)} — p99 ${ackP99.toFixed(1)} ms${rateNote}`);
-  console.log(`  >= ${GOAL_SATURATION_PER_SECOND} ingested messages/s at saturation: ${verdict(satPerSecond >= GOAL_SATURATION_PER_SECOND)} — ${satPerSecond.toFixed(1)} messages/s`);
-  console.log(
-    `  exactly once at saturation: ${verdict(exactlyOnce)} — duplicates ${sat.rows - sat.distinct}, missing ${satSent - sat.distinct}, events the simulator gave up on ${satGivenUp.deliveries}`,
-  );
+  for (const line of goals) console.log(line);
+  if (cardsBefore === null || cardsAfter === null) console.log('  card operations per answer and per second: n/a (answers are not streamed yet)');
+  else {
+    const ops = cardsAfter - cardsBefore;
+    console.log(
+      `  card operations per answer and per second: ${(ops / Math.max(1, modelTranscript.replyTimes.length)).toFixed(1)} per answer, ${(ops / Math.max(0.001, modelWindow + modelDrain.seconds)).toFixed(1)} per second (model latency phase)`,
+    );
+  }
 
   console.log(`\nworker log: ${await logSummary(running)}`);
+  console.log(`bench time: ${((Date.now() - benchStarted) / 1000).toFixed(0)} s`);
 } finally {
   if (worker) console.log(`worker ${await stopWorkerProcess(worker)}`);
   sendAgent.destroy();

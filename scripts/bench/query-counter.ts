@@ -5,15 +5,17 @@ import type pg from 'pg';
 // benchmark's own probes connect as a role of their own and are left out by that.
 
 /** Server settings that load pg_stat_statements; it can only be loaded when the server starts. */
-export const STATEMENT_TRACKING_FLAGS = ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all'];
+export const STATEMENT_TRACKING_FLAGS = ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all', '-c', 'pg_stat_statements.track_planning=on'];
 
-export type StatementStats = { label: string; calls: number; totalMs: number };
+export type StatementStats = { label: string; calls: number; totalMs: number; planMs: number };
 
 export type StatementWindow = {
   /** Statements sent by clients: one round trip each. */
   total: number;
   /** Their execution time at the server (lock waits included, parsing and planning not). */
   totalMs: number;
+  /** Time the server spent planning them. */
+  planMs: number;
   /** Statements the server ran on behalf of those: inside functions and triggers, deferred foreign-key checks. */
   nested: number;
   bySource: Map<string, number>;
@@ -48,14 +50,15 @@ export async function resetStatements(probe: Queryable): Promise<void> {
 
 /** Everything other roles ran in the probe's database since the last reset. */
 export async function readStatements(probe: Queryable): Promise<StatementWindow> {
-  const { rows } = await probe.query<{ query: string; toplevel: boolean; calls: number; total_ms: number }>(
-    `SELECT query, toplevel, calls::float8 AS calls, total_exec_time::float8 AS total_ms
+  const { rows } = await probe.query<{ query: string; toplevel: boolean; calls: number; total_ms: number; plan_ms: number }>(
+    `SELECT query, toplevel, calls::float8 AS calls, total_exec_time::float8 AS total_ms, total_plan_time::float8 AS plan_ms
      FROM pg_stat_statements
      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
        AND userid <> (SELECT oid FROM pg_roles WHERE rolname = current_user)`,
   );
   let total = 0;
   let totalMs = 0;
+  let planMs = 0;
   let nested = 0;
   const bySource = new Map<string, number>();
   const byLabel = new Map<string, StatementStats>();
@@ -66,14 +69,16 @@ export async function readStatements(probe: Queryable): Promise<StatementWindow>
     }
     total += row.calls;
     totalMs += row.total_ms;
+    planMs += row.plan_ms;
     const source = sourceOf(row.query);
     bySource.set(source, (bySource.get(source) ?? 0) + row.calls);
     // The same text can have several entries (e.g. one per role); they are one statement here.
     const label = labelOf(row.query);
-    const stats = byLabel.get(label) ?? { label, calls: 0, totalMs: 0 };
+    const stats = byLabel.get(label) ?? { label, calls: 0, totalMs: 0, planMs: 0 };
     stats.calls += row.calls;
     stats.totalMs += row.total_ms;
+    stats.planMs += row.plan_ms;
     byLabel.set(label, stats);
   }
-  return { total, totalMs, nested, bySource, statements: [...byLabel.values()].sort((a, b) => b.calls - a.calls) };
+  return { total, totalMs, planMs, nested, bySource, statements: [...byLabel.values()].sort((a, b) => b.calls - a.calls) };
 }

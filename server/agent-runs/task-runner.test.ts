@@ -3,13 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { and, eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { agent, agentTask, chatMessage } from '../db/schema';
+import { agentTask, chatMessage } from '../db/schema';
 import { parseEndpointAllowlist } from '../net/endpoint-allowlist';
 import { createGuardedFetch } from '../net/guarded-fetch';
 import { appendUserMessage } from '../services/chat';
 import { claimNextTask, completeTask, enqueueAgentTask, requeueStaleTasks } from '../services/tasks';
 import { createTestDatabase, type TestDatabase } from '../../test/db';
-import { failingFirstSelectFrom } from '../../test/faults';
+import { losingFirstExecuteAnswer, TASK_CLAIM_MARKER } from '../../test/faults';
 import { seedAgent, seedSession, seedUser, seedWorkspace } from '../../test/seed';
 import { runTaskRunner, TASK_STALE_AFTER_MS, type TaskRunnerOptions } from './task-runner';
 
@@ -311,9 +311,10 @@ describe('faults', () => {
     await sendUserMessage(c.ws.id, c.s.id, c.u.id, 'hello');
     let failures = 0;
     const hooks = {
-      async afterComplete(_tx: unknown, task: { workspaceId: string }) {
-        // The outbox write in the same transaction fails once, as during a database blip.
+      async answerWrite(_db: unknown, task: { workspaceId: string }) {
+        // Reading where the answer goes fails once, as during a database blip.
         if (task.workspaceId === c.ws.id && failures++ === 0) throw new Error('connection terminated unexpectedly');
+        return null;
       },
       async afterFail() {},
     };
@@ -327,11 +328,12 @@ describe('faults', () => {
     expect(assistant).toHaveLength(1);
   });
 
-  test('a database error while starting a task neither crashes the runner nor loses the task', async () => {
+  test('a claim whose answer is lost (the connection dropped after it committed) neither crashes the runner nor loses the task', async () => {
     const c = await echoChat();
     await sendUserMessage(c.ws.id, c.s.id, c.u.id, 'hello');
-    // The first lookup of the task's agent fails, as when the connection drops mid-query.
-    const { handle: flaky, lookups: agentLookups } = failingFirstSelectFrom(t.db, agent);
+    // The first claim reaches the database and commits, then its answer is lost, as when the
+    // connection drops mid-reply: the task is running with nobody running it.
+    const { handle: flaky, lost } = losingFirstExecuteAnswer(t.db, TASK_CLAIM_MARKER);
     const rejections: unknown[] = [];
     const onRejection = (err: unknown) => rejections.push(err);
     process.on('unhandledRejection', onRejection);
@@ -345,6 +347,10 @@ describe('faults', () => {
       process.off('unhandledRejection', onRejection);
     }
     expect(rejections).toEqual([]);
-    expect(agentLookups()).toBeGreaterThan(1);
+    expect(lost()).toBe(true);
+    // Requeued by the stale-task sweep and run once more.
+    expect((await tasksOf(c.ws.id))[0].attempts).toBe(2);
+    const assistant = await t.db.select().from(chatMessage).where(and(eq(chatMessage.sessionId, c.s.id), eq(chatMessage.role, 'assistant')));
+    expect(assistant).toHaveLength(1);
   });
 });

@@ -1,15 +1,13 @@
-import { and, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { sleep, Wakeup } from '../async/abortable';
 import type { SecretBox } from '../crypto/secretbox';
 import type { Db } from '../db/client';
 import type { PgListener } from '../db/listen';
-import { agent } from '../db/schema';
 import { TASK_QUEUED_CHANNEL } from '../events';
 import type { TaskHooks } from '../lark/outbound/task-hooks';
 import { EMPTY_ALLOWLIST } from '../net/endpoint-allowlist';
 import { createGuardedFetch, type GuardedFetch } from '../net/guarded-fetch';
-import { claimNextTask, completeTask, failTask, heartbeatTasks, loadTaskHistory, releaseTask, requeueStaleTasks, taskReference, type AgentTask } from '../services/tasks';
+import { claimTasks, completeTask, failTask, heartbeatTasks, releaseTask, requeueStaleTasks, taskReference, type AgentTask, type ClaimedTask } from '../services/tasks';
 import { runtimeFor } from './runtime';
 import { RuntimeError } from './runtime/openai';
 
@@ -17,6 +15,10 @@ import { RuntimeError } from './runtime/openai';
 export const TASK_HEARTBEAT_MS = 2_000;
 /** A running task whose heartbeat is older than this belongs to a dead worker and is requeued. */
 export const TASK_STALE_AFTER_MS = 10_000;
+/** Tasks claimed per statement at most. */
+const CLAIM_BATCH = 32;
+/** How long a woken runner lets further wake-ups gather before it claims. */
+const CLAIM_COALESCE_MS = 15;
 /** How long a finished run keeps trying to store its answer through database trouble. */
 const COMPLETION_RETRY_MS = 30_000;
 
@@ -27,6 +29,8 @@ export type TaskRunnerOptions = {
   logger: Logger;
   concurrency: number;
   pollIntervalMs: number;
+  /** Runs of one workspace beyond this wait while another workspace has runnable tasks (see claimTasks). */
+  workspaceFairShare?: number;
   runtimeTimeoutMs: number;
   /** Overrides for tests: heartbeat period and staleness bound. */
   heartbeatMs?: number;
@@ -44,7 +48,8 @@ export type TaskRunnerOptions = {
 
 type RunContext = TaskRunnerOptions & { agentFetch: GuardedFetch };
 
-type Run = { task: AgentTask; controller: AbortController; done: Promise<void> };
+/** `storing`: the run has its answer and is storing it; its completion is fenced on its own. */
+type Run = { task: AgentTask; controller: AbortController; done: Promise<void>; storing: boolean };
 
 /**
  * Claims queued agent tasks and runs them until the signal aborts. Running tasks heartbeat; tasks
@@ -63,7 +68,8 @@ export async function runTaskRunner(opts: TaskRunnerOptions, signal: AbortSignal
 
   try {
     while (!signal.aborted) {
-      if (runs.size >= opts.concurrency) {
+      const free = opts.concurrency - runs.size;
+      if (free <= 0) {
         // A pause of its own, ended as soon as a run finishes, so no listener outlives the iteration.
         const pause = new AbortController();
         const endPause = () => pause.abort();
@@ -73,31 +79,33 @@ export async function runTaskRunner(opts: TaskRunnerOptions, signal: AbortSignal
         signal.removeEventListener('abort', endPause);
         continue;
       }
-      let task: AgentTask | null = null;
+      const want = Math.min(free, CLAIM_BATCH);
+      let claimed: ClaimedTask[];
       try {
-        task = await claimNextTask(opts.db, opts.workerId);
+        claimed = await claimTasks(opts.db, opts.workerId, want, opts.workspaceFairShare);
       } catch (err) {
-        opts.logger.error({ err }, 'claiming a task failed');
+        opts.logger.error({ err }, 'claiming tasks failed');
         await sleep(opts.pollIntervalMs, signal);
         continue;
       }
-      if (!task) {
-        await wakeup.wait(opts.pollIntervalMs, signal);
-        continue;
-      }
-      const controller = new AbortController();
-      const claimed = task;
-      const run: Run = {
-        task: claimed,
-        controller,
-        done: executeTask(ctx, claimed, controller.signal)
-          .catch((err) => opts.logger.error({ err, taskId: claimed.id }, 'a task run failed unexpectedly; its heartbeat stops and it is requeued'))
+      for (const c of claimed) {
+        const controller = new AbortController();
+        const run: Run = { task: c.task, controller, storing: false, done: Promise.resolve() };
+        run.done = executeTask(ctx, c, controller.signal, () => (run.storing = true))
+          .catch((err) => opts.logger.error({ err, taskId: c.task.id }, 'a task run failed unexpectedly; its heartbeat stops and it is requeued'))
           .finally(() => {
-            runs.delete(claimed.id);
+            runs.delete(c.task.id);
+            // A finished run frees its session: its next task may be runnable now.
             wakeup.notify();
-          }),
-      };
-      runs.set(claimed.id, run);
+          });
+        runs.set(c.task.id, run);
+      }
+      // A full batch means more may be waiting: claim again at once. Otherwise wait for a wake-up,
+      // then a moment more, so a burst of wake-ups (new tasks, finished runs) costs one claim.
+      if (claimed.length < want) {
+        await wakeup.wait(opts.pollIntervalMs, signal);
+        await sleep(CLAIM_COALESCE_MS, signal);
+      }
     }
   } finally {
     for (const run of runs.values()) run.controller.abort();
@@ -117,7 +125,8 @@ async function runHeartbeat(opts: TaskRunnerOptions, runs: Map<string, Run>, tim
     try {
       const held = await heartbeatTasks(opts.db, { workerId: opts.workerId, tasks: current.map((r) => r.task) });
       for (const run of current) {
-        if (held.has(run.task.id) || !runs.has(run.task.id)) continue;
+        // A run storing its answer may have just completed its task: not a sign of a requeue.
+        if (held.has(run.task.id) || !runs.has(run.task.id) || run.storing) continue;
         opts.logger.warn({ taskId: run.task.id }, 'task was requeued while running here; stopping this run');
         run.controller.abort();
       }
@@ -133,12 +142,12 @@ async function runHeartbeat(opts: TaskRunnerOptions, runs: Map<string, Run>, tim
   }
 }
 
-async function executeTask(opts: RunContext, task: AgentTask, signal: AbortSignal): Promise<void> {
+async function executeTask(opts: RunContext, claimed: ClaimedTask, signal: AbortSignal, onStoring: () => void): Promise<void> {
+  const { task, agent: a } = claimed;
   const log = opts.logger.child({ taskId: task.id, sessionId: task.sessionId, agentId: task.agentId });
   const fail = async (error: string, detail?: string) => {
     await failTask(opts.db, { task, error, detail, afterFail: opts.hooks && ((tx) => opts.hooks!.afterFail(tx, task)) });
   };
-  const [a] = await opts.db.select().from(agent).where(and(eq(agent.id, task.agentId), eq(agent.workspaceId, task.workspaceId)));
   const runtime = a ? runtimeFor(a, { timeoutMs: opts.runtimeTimeoutMs, fetch: opts.agentFetch, box: opts.secretBox ?? null }) : null;
   if (!a || !runtime) {
     await fail(a ? `${a.name} has no runtime configured` : 'The agent no longer exists');
@@ -148,8 +157,7 @@ async function executeTask(opts: RunContext, task: AgentTask, signal: AbortSigna
   const runSignal = AbortSignal.any([signal, timeout]);
   let reply: string;
   try {
-    const history = await loadTaskHistory(opts.db, task);
-    reply = await runtime.run({ agentName: a.name, history, signal: runSignal });
+    reply = await runtime.run({ agentName: a.name, history: claimed.history, signal: runSignal });
   } catch (err) {
     if (signal.aborted) {
       // Shutting down, or the task was taken away: put it back unless someone else holds it now.
@@ -168,6 +176,7 @@ async function executeTask(opts: RunContext, task: AgentTask, signal: AbortSigna
     await fail(failure.message, failure.detail).catch((e) => log.error({ err: e }, 'recording a failed task failed; the stale-task sweep retries it'));
     return;
   }
+  onStoring();
   await storeAnswer(opts, task, reply, signal, log);
 }
 
@@ -179,7 +188,8 @@ async function storeAnswer(opts: TaskRunnerOptions, task: AgentTask, reply: stri
   const deadline = Date.now() + COMPLETION_RETRY_MS;
   for (let attempt = 1; ; attempt++) {
     try {
-      const stored = await completeTask(opts.db, { task, reply, afterComplete: opts.hooks && ((tx, message) => opts.hooks!.afterComplete(tx, task, message)) });
+      const alsoWrite = (await opts.hooks?.answerWrite(opts.db, task, reply)) ?? null;
+      const stored = await completeTask(opts.db, { task, reply, alsoWrite });
       if (stored) log.info('task completed');
       else log.warn('task was requeued before its answer was stored; the new run answers');
       return;

@@ -27,8 +27,18 @@ const openAiRuntimeInput = z.object({
   api_key: z.string().min(1, 'API key is required').max(500).optional(),
   stream: z.boolean().default(false),
 });
-/** null: no runtime, the agent is offline. */
-export const runtimeInput = z.union([z.null(), z.object({ kind: z.literal('echo') }), openAiRuntimeInput]);
+/** The longest simulated model latency: the worker gives up on a run after AGENT_RUNTIME_TIMEOUT_MS (one minute by default). */
+export const ECHO_MAX_DELAY_MS = 60_000;
+const wholeMs = 'Delay must be a whole number of milliseconds';
+const echoDelayMs = z
+  .number({ error: wholeMs })
+  .int(wholeMs)
+  .min(0, 'Delay must be 0 ms or more')
+  .max(ECHO_MAX_DELAY_MS, `Delay is at most ${ECHO_MAX_DELAY_MS} ms`);
+// delay_ms simulates a model's latency. Left out on update, the stored delay is kept; 0 answers at once.
+const echoRuntimeInput = z.object({ kind: z.literal('echo'), delay_ms: echoDelayMs.optional() });
+/** null: no runtime, the agent is offline. Told apart by kind, so a bad field gets its own message. */
+export const runtimeInput = z.discriminatedUnion('kind', [echoRuntimeInput, openAiRuntimeInput], { error: 'Runtime must be null or have kind echo or openai' }).nullable();
 export type RuntimeInput = z.infer<typeof runtimeInput>;
 /** What the agent form sends (`stream` may be left to its default). */
 export type AgentRuntimeInput = z.input<typeof runtimeInput>;
@@ -40,10 +50,10 @@ export const updateAgentInput = z
   .refine((v) => Object.keys(v).length > 0, 'Nothing to update');
 export type UpdateAgentInput = z.infer<typeof updateAgentInput>;
 
-/** A runtime as the API shows it: never the API key, only whether one is stored. */
+/** A runtime as the API shows it: never the API key, only whether one is stored. An instant echo has no delay_ms. */
 export const agentRuntimeSchema = z.union([
   z.null(),
-  z.object({ kind: z.literal('echo') }),
+  z.object({ kind: z.literal('echo'), delay_ms: z.number().int().optional() }),
   z.object({ kind: z.literal('openai'), base_url: z.string(), model: z.string(), stream: z.boolean(), has_api_key: z.boolean() }),
 ]);
 

@@ -67,6 +67,17 @@ describe('service views match the contract', () => {
     expect(JSON.stringify(view)).not.toContain('sk-test');
   });
 
+  test('an echo agent with a simulated latency', async () => {
+    const echo = await createAgent(
+      t.db,
+      { workspaceId: wsId, ownerUserId: owner.id, ownerRole: 'owner', name: 'Slow', avatar_color: '#336699', runtime: { kind: 'echo', delay_ms: 2000 } },
+      { box: null, allowlist: EMPTY_ALLOWLIST },
+    );
+    const view = agentView(echo, { userId: owner.id, role: 'owner' });
+    expectServerShape(agentSchema, view);
+    expect(view.runtime).toEqual({ kind: 'echo', delay_ms: 2000 });
+  });
+
   test('chat session, sent message and transcript', async () => {
     expectServerShape(chatSessionSchema, sessionView(await getChatSessionOrThrow(t.db, { workspaceId: wsId, sessionId, viewerUserId: owner.id })));
     const sent = await sendChatMessage(t.db, { workspaceId: wsId, sessionId, authorUserId: owner.id, authorName: 'Contract Owner', content: 'hello' });

@@ -3,7 +3,7 @@ import { sleep } from '../async/abortable';
 import type { Db } from '../db/client';
 import type { PgListener } from '../db/listen';
 import type { Env } from '../env';
-import { createJobQueue, MAINTENANCE_QUEUE, OUTBOX_QUEUE, OUTBOX_WAKE_CHANNEL, RETENTION_QUEUE } from '../jobs/queue';
+import { createJobQueue, MAINTENANCE_QUEUE, RETENTION_QUEUE } from '../jobs/queue';
 import type { WorkerMetrics } from '../ops/metrics';
 import type { FetchLike } from './api';
 import { LarkHub, hubConfigFromEnv, type HubConfig } from './hub/hub';
@@ -12,14 +12,14 @@ import { countRegistrationSessionsByStatus } from './install/registration-sessio
 import { runRegistrationPoller } from './install/registration-poller';
 import type { LarkIntegration } from './integration';
 import { runLarkMaintenance, runLarkRetention } from './maintenance';
-import { deliverOutboxRow } from './outbound/deliver';
+import { runOutboxDeliverer } from './outbound/deliver';
 import { countOutboxByStatus } from './outbound/outbox';
-import { runOutboxReconciler } from './outbound/reconciler';
 import { larkTaskHooks, type TaskHooks } from './outbound/task-hooks';
 
-/** Deliverer loops and their batch size: together they bound outbox sends in flight per worker. */
-const OUTBOX_DELIVERERS = 4;
-const OUTBOX_BATCH = 10;
+/** Outbox sends in flight per worker: each waits on Lark, so many fit; Lark's own rate limits answer with a retry. */
+const OUTBOX_SENDS_IN_FLIGHT = 128;
+/** How often an idle deliverer looks for scheduled retries and rows whose sender died; new rows wake it at once. */
+const OUTBOX_POLL_MS = 1_000;
 const MAINTENANCE_CRON = '*/15 * * * *';
 // Hourly, off the quarter hours the maintenance pass runs on.
 const RETENTION_CRON = '7 * * * *';
@@ -64,42 +64,29 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
   const { db, listener, config, integration, metrics, logger: log } = opts;
   const jobQueue = createJobQueue({ databaseUrl: config.DATABASE_URL, logger: log.child({ part: 'jobs' }) });
   await jobQueue.start();
-  const { boss, enqueuer: jobs } = jobQueue;
+  const { boss } = jobQueue;
   const loops: Array<Promise<void>> = [];
 
   const outboxLog = log.child({ loop: 'lark-outbox' });
-  // Several deliverer loops, so one slow send does not hold up the next batch.
-  const deliverers: string[] = [];
-  for (let i = 0; i < OUTBOX_DELIVERERS; i++) {
-    const id: string = await boss.work<{ outboxId: string }>(OUTBOX_QUEUE, { batchSize: OUTBOX_BATCH, pollingIntervalSeconds: 0.5 }, async (batch) => {
-      // A full batch means more is waiting: fetch again without the poll delay.
-      if (batch.length === OUTBOX_BATCH) boss.notifyWorker(id);
-      await Promise.all(
-        batch.map((job) =>
-          deliverOutboxRow(
-            {
-              db,
-              integration,
-              jobs,
-              logger: outboxLog,
-              appUrl: config.APP_URL,
-              fetch: opts.fetch,
-              onResult: (result, sentAfterMs) => {
-                metrics.outboxDeliveries.inc({ result });
-                if (sentAfterMs !== undefined) metrics.outboxDeliveryLatency.observe(sentAfterMs / 1000);
-              },
-            },
-            job.data.outboxId,
-          ),
-        ),
-      );
-    });
-    deliverers.push(id);
-  }
-  const wakeDeliverers = () => deliverers.forEach((id) => boss.notifyWorker(id));
-  const unsubscribeOutbox = listener.subscribe(OUTBOX_WAKE_CHANNEL, { onNotify: wakeDeliverers, onResync: wakeDeliverers });
-  signal.addEventListener('abort', unsubscribeOutbox, { once: true });
-  loops.push(runOutboxReconciler({ db, jobs, logger: outboxLog }, signal));
+  loops.push(
+    runOutboxDeliverer(
+      {
+        db,
+        listener,
+        integration,
+        logger: outboxLog,
+        appUrl: config.APP_URL,
+        fetch: opts.fetch,
+        maxInFlight: OUTBOX_SENDS_IN_FLIGHT,
+        pollIntervalMs: OUTBOX_POLL_MS,
+        onResult: (result, sentAfterMs) => {
+          metrics.outboxDeliveries.inc({ result });
+          if (sentAfterMs !== undefined) metrics.outboxDeliveryLatency.observe(sentAfterMs / 1000);
+        },
+      },
+      signal,
+    ),
+  );
 
   const maintenanceLog = log.child({ loop: 'lark-maintenance' });
   const maintain = () => runLarkMaintenance({ db, integration, logger: maintenanceLog, fetch: opts.fetch });
@@ -119,7 +106,6 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
   const ingress = createIngress({
     db,
     listener,
-    jobs,
     logger: log.child({ loop: 'lark-dispatch' }),
     appUrl: config.APP_URL,
     metrics,
@@ -150,7 +136,7 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
 
   return {
     hub,
-    taskHooks: larkTaskHooks(jobs),
+    taskHooks: larkTaskHooks(),
     done: Promise.all(loops).then(() => undefined),
     isRunning: () => hub.isRunning(),
     collectMetrics() {

@@ -50,6 +50,29 @@ test('a worker that cannot renew its node row fences itself once, well before ot
   stop.abort();
   await beating;
   expect(fenced).toBe(1);
-  // Fenced at the first beat past the bound: still before a sibling may call this node stale.
+  // Fenced on time, by a timer: a beat's worth before the bound still leaves time before a sibling may call this node stale.
   expect(NODE_FENCE_AFTER_MS + NODE_HEARTBEAT_MS).toBeLessThan(NODE_STALE_AFTER_MS);
+});
+
+test('a heartbeat whose query hangs (a half-open database connection) still fences on time', async () => {
+  const bootId = await claimNodeIdentity(t.db, { nodeId: 'node-hang', logger });
+  let hang = false;
+  const hanging = new Proxy(t.db, {
+    get(target, prop, receiver) {
+      if (prop === 'execute' && hang) return () => new Promise(() => {});
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  let fencedAfterMs: number | null = null;
+  const stop = new AbortController();
+  const beating = runNodeHeartbeat(hanging, { nodeId: 'node-hang', bootId, logger, heartbeatMs: 50, fenceAfterMs: 300, onFenced: () => (fencedAfterMs ??= Date.now() - hungAt) }, stop.signal);
+  await new Promise((r) => setTimeout(r, 200));
+  hang = true;
+  const hungAt = Date.now();
+  await new Promise((r) => setTimeout(r, 700));
+  stop.abort();
+  await beating;
+  expect(fencedAfterMs).not.toBeNull();
+  // At most the bound after the last beat that went through (one beat before the hang, at worst).
+  expect(fencedAfterMs!).toBeLessThanOrEqual(300 + 50);
 });

@@ -4,18 +4,24 @@ import type { Logger } from 'pino';
 import { sleep } from '../async/abortable';
 import type { DbOrTx } from '../db/client';
 
-/** A running worker renews its node row this often. */
-export const NODE_HEARTBEAT_MS = 2_000;
+// Siblings take a worker's bots over once its row is NODE_STALE_AFTER_MS old, sooner than its leases
+// run out (LARK_LEASE_TTL_MS, 8 s by default): a SIGKILLed worker's bots move after 5 to 7 s, which
+// leaves room to reconnect a thousand of them within 15 s. A worker that cannot renew its row closes
+// its own connections after NODE_FENCE_AFTER_MS, 2 s before a sibling may call it stale, so the two
+// never overlap; 3 to 4 s without the database (the fence bound less one beat) are ridden out.
+
+/** A running worker renews its node row this often (one single-row UPDATE). */
+export const NODE_HEARTBEAT_MS = 1_000;
 /**
  * A node row not renewed for this long belongs to a process that is gone: its bots are taken over
  * without waiting for their leases to run out.
  */
-export const NODE_STALE_AFTER_MS = 10_000;
+export const NODE_STALE_AFTER_MS = 6_000;
 /**
  * A worker that could not renew its node row for this long closes its Lark connections itself, well
  * before others may call it stale, so two connections for one bot never overlap.
  */
-export const NODE_FENCE_AFTER_MS = 6_000;
+export const NODE_FENCE_AFTER_MS = 4_000;
 
 export class NodeIdInUseError extends Error {}
 
@@ -50,9 +56,10 @@ export async function claimNodeIdentity(
 }
 
 /**
- * Renews the node row until the signal aborts. When renewing has failed for NODE_FENCE_AFTER_MS (the
- * database is unreachable, or this process was stalled), `onFenced` runs once, before any sibling
- * can take this node's bots over; it runs again after the next failure streak.
+ * Renews the node row until the signal aborts. When no renewal has succeeded for NODE_FENCE_AFTER_MS
+ * (the database is unreachable, a query hangs, or this process was stalled), `onFenced` runs once,
+ * before any sibling can take this node's bots over; it runs again after the next failure streak.
+ * The bound is kept by a timer, not by the loop, which may be stuck awaiting a query that never ends.
  */
 export async function runNodeHeartbeat(
   db: DbOrTx,
@@ -60,27 +67,51 @@ export async function runNodeHeartbeat(
   signal: AbortSignal,
 ): Promise<void> {
   const fenceAfterMs = input.fenceAfterMs ?? NODE_FENCE_AFTER_MS;
-  let lastRenewedAt = performance.now();
-  let fenced = false;
-  while (!signal.aborted) {
-    await sleep(input.heartbeatMs ?? NODE_HEARTBEAT_MS, signal);
-    if (signal.aborted) break;
-    // Checked before renewing: after a stall, others may already count us stale.
-    if (!fenced && performance.now() - lastRenewedAt >= fenceAfterMs) {
-      fenced = true;
-      input.logger.error({ nodeId: input.nodeId }, 'node heartbeat stale; closing every Lark connection');
-      input.onFenced?.();
+  let fence: NodeJS.Timeout | undefined;
+  // Measured from the start of the last renewal that succeeded: the row says at least that much.
+  const armFence = (renewedAt: number) => {
+    clearTimeout(fence);
+    fence = setTimeout(
+      () => {
+        input.logger.error({ nodeId: input.nodeId }, 'node heartbeat stale; closing every Lark connection');
+        input.onFenced?.();
+      },
+      Math.max(0, renewedAt + fenceAfterMs - performance.now()),
+    );
+  };
+  // The claim wrote the row a moment ago.
+  armFence(performance.now());
+  try {
+    while (!signal.aborted) {
+      await sleep(input.heartbeatMs ?? NODE_HEARTBEAT_MS, signal);
+      if (signal.aborted) break;
+      const startedAt = performance.now();
+      try {
+        const res = await untilAborted(db.execute(sql`UPDATE worker_node SET heartbeat_at = now() WHERE node_id = ${input.nodeId} AND boot_id = ${input.bootId}`), signal);
+        if (res === null) break;
+        // A row no longer ours renews nothing: the fence then runs as if the database were gone.
+        if ((res.rowCount ?? 0) === 0) input.logger.error({ nodeId: input.nodeId }, 'another process took over this NODE_ID');
+        else armFence(startedAt);
+      } catch (err) {
+        input.logger.warn({ err }, 'node heartbeat failed; retrying');
+      }
     }
-    const startedAt = performance.now();
-    try {
-      const res = await db.execute(sql`UPDATE worker_node SET heartbeat_at = now() WHERE node_id = ${input.nodeId} AND boot_id = ${input.bootId}`);
-      if ((res.rowCount ?? 0) === 0) input.logger.error({ nodeId: input.nodeId }, 'another process took over this NODE_ID');
-      lastRenewedAt = startedAt;
-      fenced = false;
-    } catch (err) {
-      input.logger.warn({ err }, 'node heartbeat failed; retrying');
-    }
+  } finally {
+    clearTimeout(fence);
   }
+}
+
+/** The promise's value, or null once the signal aborts: a stop never waits on a query that hangs. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | null> {
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise<T | null>((resolve, reject) => {
+    const onAbort = () => resolve(null);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
+      (err: unknown) => (signal.removeEventListener('abort', onAbort), reject(err)),
+    );
+  });
 }
 
 /** Whether any of these nodes stopped heartbeating (their bots may be taken over now). */

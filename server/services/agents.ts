@@ -1,6 +1,7 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { agent, user, type MemberRole, type OpenAiRuntimeConfig } from '../db/schema';
+import { agent, user, type EchoRuntimeConfig, type MemberRole, type OpenAiRuntimeConfig } from '../db/schema';
+import { echoDelayOf } from '../agent-runs/runtime/echo';
 import type { agentSchema, CreateAgentInput, RuntimeInput, UpdateAgentInput } from '../contract/agents';
 import type { Payload } from '../contract/shared';
 import { configuredSecretBox, endpointOrigin, sealModelKey } from '../crypto/model-key';
@@ -57,7 +58,12 @@ function originOf(baseUrl: string): string | null {
 
 function runtimeColumns(runtime: RuntimeInput, settings: RuntimeSettings, previous?: AgentRow) {
   if (runtime === null) return { runtimeKind: null, runtimeConfig: {} };
-  if (runtime.kind === 'echo') return { runtimeKind: 'echo' as const, runtimeConfig: {} };
+  if (runtime.kind === 'echo') {
+    // Left out, the delay the agent already has is kept (a form that does not show it resends only the kind).
+    const delayMs = runtime.delay_ms ?? (previous?.runtimeKind === 'echo' ? echoDelayOf(previous.runtimeConfig) : 0);
+    const config: EchoRuntimeConfig = delayMs > 0 ? { delayMs } : {};
+    return { runtimeKind: 'echo' as const, runtimeConfig: config };
+  }
   checkBaseUrl(runtime.base_url, settings.allowlist);
   const before = previous?.runtimeKind === 'openai' ? (previous.runtimeConfig as OpenAiRuntimeConfig) : undefined;
   const config: OpenAiRuntimeConfig = { baseUrl: runtime.base_url, model: runtime.model, stream: runtime.stream };
@@ -91,7 +97,7 @@ export function canConfigureRuntime(viewer: Pick<Viewer, 'role'>): boolean {
 /** A runtime sent back exactly as the agent has it (as clients that resend the whole form do) is not a change. */
 function isUnchangedRuntime(next: RuntimeInput, current: AgentRow): boolean {
   if (next === null) return current.runtimeKind === null;
-  if (next.kind === 'echo') return current.runtimeKind === 'echo';
+  if (next.kind === 'echo') return current.runtimeKind === 'echo' && (next.delay_ms === undefined || next.delay_ms === echoDelayOf(current.runtimeConfig));
   if (current.runtimeKind !== 'openai' || next.api_key !== undefined) return false;
   const c = current.runtimeConfig as OpenAiRuntimeConfig;
   return c.baseUrl === next.base_url && c.model === next.model && c.stream === next.stream;
@@ -209,7 +215,10 @@ export function agentView(a: AgentWithOwner, viewer: Viewer): Payload<typeof age
 }
 
 function runtimeView(a: AgentRow): Payload<typeof agentSchema>['runtime'] {
-  if (a.runtimeKind === 'echo') return { kind: 'echo' };
+  if (a.runtimeKind === 'echo') {
+    const delayMs = echoDelayOf(a.runtimeConfig);
+    return delayMs > 0 ? { kind: 'echo', delay_ms: delayMs } : { kind: 'echo' };
+  }
   if (a.runtimeKind === 'openai') {
     const c = a.runtimeConfig as OpenAiRuntimeConfig;
     return { kind: 'openai', base_url: shownBaseUrl(c.baseUrl), model: c.model, stream: c.stream, has_api_key: Boolean(c.apiKeyCiphertext || c.apiKey) };

@@ -1,9 +1,11 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import type { ChatTurn } from '../agent-runs/runtime/types';
 import type { DbOrTx } from '../db/client';
 import { agent, agentTask, chatMessage, chatSession } from '../db/schema';
 import { notFound } from '../errors';
-import { emitWorkspaceEvent, TASK_QUEUED_CHANNEL } from '../events';
+import { emitWorkspaceEvent, TASK_QUEUED_CHANNEL, workspaceEventNotice } from '../events';
 import { inTransaction } from '../db/transaction';
+import { executePrepared } from '../db/prepared';
 
 export type AgentTask = typeof agentTask.$inferSelect;
 
@@ -45,30 +47,141 @@ export async function enqueueAgentTask(
   return { outcome: 'enqueued', task };
 }
 
+/** Runs of one workspace beyond this many (across all workers) wait while another workspace has runnable tasks. */
+export const DEFAULT_WORKSPACE_FAIR_SHARE = 200;
+
 /**
- * Claims the oldest runnable task. A task is runnable when no task of its session is running and no
- * older task of its session is still queued, so one session's tasks run strictly in order while
- * different sessions run in parallel. SKIP LOCKED lets several workers claim without blocking; the
- * partial unique index on running tasks backs up the ordering if two claims race.
+ * The oldest runnable tasks among those `which` selects: no task of their session running and no
+ * older one of it queued.
  */
-export async function claimNextTask(db: DbOrTx, workerId: string): Promise<AgentTask | null> {
-  const result = await db.execute<{ id: string }>(sql`
-    UPDATE agent_task SET status = 'running', started_at = now(), heartbeat_at = now(), attempts = attempts + 1, claimed_by = ${workerId}
-    WHERE id = (
-      SELECT t.id FROM agent_task t
-      WHERE t.status = 'queued'
-        AND NOT EXISTS (SELECT 1 FROM agent_task r WHERE r.session_id = t.session_id AND r.status = 'running')
-        AND NOT EXISTS (SELECT 1 FROM agent_task q WHERE q.session_id = t.session_id AND q.status = 'queued' AND q.seq < t.seq)
-      ORDER BY t.seq
-      LIMIT 1
-      FOR UPDATE SKIP LOCKED
+function runnable(which: SQL, limit: number): SQL {
+  return sql`SELECT t.id, t.seq FROM agent_task t
+    WHERE t.status = 'queued' AND ${which}
+      AND NOT EXISTS (SELECT 1 FROM agent_task r WHERE r.session_id = t.session_id AND r.status = 'running')
+      AND NOT EXISTS (SELECT 1 FROM agent_task q WHERE q.session_id = t.session_id AND q.status = 'queued' AND q.seq < t.seq)
+    ORDER BY t.seq
+    LIMIT ${limit}
+    -- Locked where they are chosen, so a task another worker holds is skipped and the next one taken,
+    -- and one claimed since this statement's snapshot is seen in its new version and left out.
+    FOR UPDATE OF t SKIP LOCKED`;
+}
+
+/** A claimed task with what its run needs: the agent as it is now, and the conversation up to the trigger. */
+export type ClaimedTask = { task: AgentTask; agent: typeof agent.$inferSelect | null; history: ChatTurn[] };
+
+type RawClaim = {
+  id: string;
+  seq: string | number;
+  workspace_id: string;
+  agent_id: string;
+  session_id: string;
+  trigger_message_id: string;
+  status: AgentTask['status'];
+  error: string | null;
+  attempts: number;
+  claimed_by: string | null;
+  created_at: string | Date;
+  started_at: string | Date | null;
+  heartbeat_at: string | Date | null;
+  error_detail: string | null;
+  finished_at: string | Date | null;
+  agent: {
+    id: string;
+    workspace_id: string;
+    owner_user_id: string;
+    name: string;
+    avatar_color: string;
+    runtime_kind: (typeof agent.$inferSelect)['runtimeKind'];
+    runtime_config: (typeof agent.$inferSelect)['runtimeConfig'];
+    archived_at: string | null;
+    created_at: string;
+    updated_at: string;
+  } | null;
+  history: ChatTurn[] | null;
+};
+
+const date = (v: string | Date | null) => (v === null ? null : new Date(v));
+
+/**
+ * Claims up to `limit` runnable tasks in one statement: each comes with its agent and its history,
+ * and a "running" event per task. A task is runnable when no task of its session is running and no
+ * older task of its session is still queued, so one session's tasks run strictly in order while
+ * different sessions run in parallel (a batch never holds two tasks of one session). SKIP LOCKED
+ * lets several workers claim without blocking; the partial unique index on running tasks backs up
+ * the ordering if two claims race.
+ */
+export async function claimTasks(db: DbOrTx, workerId: string, limit: number, fairShare = DEFAULT_WORKSPACE_FAIR_SHARE): Promise<ClaimedTask[]> {
+  const result = await executePrepared<RawClaim>(db, sql`
+    WITH RECURSIVE queued_workspaces AS (
+      -- Each workspace with queued tasks, one index probe apiece rather than a pass over the queue.
+      (SELECT workspace_id FROM agent_task WHERE status = 'queued' ORDER BY workspace_id LIMIT 1)
+      UNION ALL
+      SELECT (SELECT a.workspace_id FROM agent_task a WHERE a.status = 'queued' AND a.workspace_id > w.workspace_id ORDER BY a.workspace_id LIMIT 1)
+      FROM queued_workspaces w WHERE w.workspace_id IS NOT NULL
+    ), busy AS MATERIALIZED (
+      SELECT workspace_id FROM agent_task WHERE status = 'running' GROUP BY workspace_id HAVING count(*) >= ${fairShare}
+    ), under_share AS (
+      -- Each workspace under its share offers its oldest runnable tasks; the oldest of all are taken.
+      SELECT c.id, c.seq FROM queued_workspaces w
+      CROSS JOIN LATERAL (${runnable(sql`t.workspace_id = w.workspace_id`, limit)}) c
+      WHERE w.workspace_id IS NOT NULL AND w.workspace_id NOT IN (SELECT workspace_id FROM busy)
+      ORDER BY c.seq
+      LIMIT ${limit}
+    ), over_share AS (${runnable(sql`t.workspace_id IN (SELECT workspace_id FROM busy)`, limit)}),
+    claimed AS (
+      UPDATE agent_task SET status = 'running', started_at = now(), heartbeat_at = now(), attempts = attempts + 1, claimed_by = ${workerId}
+      -- The second list is read only when the first falls short.
+      WHERE id IN (SELECT id FROM (SELECT id FROM under_share UNION ALL SELECT id FROM over_share) AS c LIMIT ${limit})
+      RETURNING *
     )
-    RETURNING id`);
-  const id = result.rows[0]?.id;
-  if (!id) return null;
-  const [task] = await db.select().from(agentTask).where(eq(agentTask.id, id));
-  await emitWorkspaceEvent(db, task.workspaceId, { type: 'task.updated', session_id: task.sessionId, task_id: task.id, status: 'running' });
-  return task;
+    SELECT c.*,
+      (SELECT row_to_json(a) FROM agent a WHERE a.id = c.agent_id AND a.workspace_id = c.workspace_id) AS agent,
+      (SELECT json_agg(json_build_object('role', h.role, 'content', h.content) ORDER BY h.created_at)
+         FROM (SELECT m.role, m.content, m.created_at FROM chat_message m
+               WHERE m.workspace_id = c.workspace_id AND m.session_id = c.session_id
+                 AND m.created_at <= (SELECT created_at FROM chat_message WHERE id = c.trigger_message_id)
+               ORDER BY m.created_at DESC LIMIT ${HISTORY_LIMIT}) h) AS history,
+      ${workspaceEventNotice(sql`c.workspace_id`, sql`json_build_object('type', 'task.updated', 'session_id', c.session_id, 'task_id', c.id, 'status', 'running')`, sql`c.session_id`)} AS notified
+    FROM claimed c
+    ORDER BY c.seq`);
+  return result.rows.map((r) => ({
+    task: {
+      id: r.id,
+      seq: Number(r.seq),
+      workspaceId: r.workspace_id,
+      agentId: r.agent_id,
+      sessionId: r.session_id,
+      triggerMessageId: r.trigger_message_id,
+      status: r.status,
+      error: r.error,
+      attempts: r.attempts,
+      claimedBy: r.claimed_by,
+      createdAt: new Date(r.created_at),
+      startedAt: date(r.started_at),
+      heartbeatAt: date(r.heartbeat_at),
+      errorDetail: r.error_detail,
+      finishedAt: date(r.finished_at),
+    },
+    agent: r.agent && {
+      id: r.agent.id,
+      workspaceId: r.agent.workspace_id,
+      ownerUserId: r.agent.owner_user_id,
+      name: r.agent.name,
+      avatarColor: r.agent.avatar_color,
+      runtimeKind: r.agent.runtime_kind,
+      runtimeConfig: r.agent.runtime_config,
+      archivedAt: date(r.agent.archived_at),
+      createdAt: new Date(r.agent.created_at),
+      updatedAt: new Date(r.agent.updated_at),
+    },
+    history: r.history ?? [],
+  }));
+}
+
+/** Claims the oldest runnable task (see claimTasks). */
+export async function claimNextTask(db: DbOrTx, workerId: string): Promise<AgentTask | null> {
+  const [claimed] = await claimTasks(db, workerId, 1);
+  return claimed?.task ?? null;
 }
 
 /** Conversation history for a run: the session's messages up to and including the trigger. */
@@ -93,42 +206,35 @@ export async function loadTaskHistory(db: DbOrTx, task: AgentTask) {
 export const HISTORY_LIMIT = 200;
 
 /**
- * Finishes a running task: the assistant message, the status change and the events commit together.
- * `afterComplete` lets later features (the Lark reply outbox) add their rows in the same transaction.
+ * Finishes a running task in one statement: the assistant message, the status change, the
+ * session's place in the list and the events commit together, and nothing is written unless the
+ * task is still held by this claim. `alsoWrite` adds a data-modifying CTE body to the same
+ * statement (the Lark reply outbox); it may read `message` (the stored answer's id, none for an
+ * empty answer). Returns false when the task was taken away.
  */
-export async function completeTask(
-  db: DbOrTx,
-  input: { task: AgentTask; reply: string; afterComplete?: (tx: DbOrTx, message: typeof chatMessage.$inferSelect | null) => Promise<void> },
-): Promise<boolean> {
-  return inTransaction(db, async (tx) => {
-    const updated = await tx
-      .update(agentTask)
-      .set({ status: 'completed', finishedAt: new Date(), error: null })
-      .where(heldBy(input.task))
-      .returning({ id: agentTask.id });
-    if (updated.length === 0) return false;
-    let message: typeof chatMessage.$inferSelect | null = null;
-    if (input.reply.trim().length > 0) {
-      [message] = await tx
-        .insert(chatMessage)
-        .values({ workspaceId: input.task.workspaceId, sessionId: input.task.sessionId, role: 'assistant', content: input.reply })
-        .returning();
-      await emitWorkspaceEvent(tx, input.task.workspaceId, {
-        type: 'chat.message.created',
-        session_id: input.task.sessionId,
-        message_id: message.id,
-      });
-    }
-    await tx.update(chatSession).set({ updatedAt: new Date() }).where(eq(chatSession.id, input.task.sessionId));
-    await emitWorkspaceEvent(tx, input.task.workspaceId, {
-      type: 'task.updated',
-      session_id: input.task.sessionId,
-      task_id: input.task.id,
-      status: 'completed',
-    });
-    await input.afterComplete?.(tx, message);
-    return true;
-  });
+export async function completeTask(db: DbOrTx, input: { task: AgentTask; reply: string; alsoWrite?: SQL | null }): Promise<boolean> {
+  const { task } = input;
+  const hasReply = input.reply.trim().length > 0;
+  const ws = sql`${task.workspaceId}::uuid`;
+  const session = sql`${task.sessionId}::uuid`;
+  const res = await executePrepared(db, sql`
+    WITH done AS (
+      UPDATE agent_task SET status = 'completed', finished_at = now(), error = NULL
+      WHERE id = ${task.id} AND status = 'running' AND attempts = ${task.attempts}
+      RETURNING id
+    ), message AS (
+      INSERT INTO chat_message (workspace_id, session_id, role, content)
+      SELECT ${ws}, ${session}, 'assistant', ${input.reply} FROM done WHERE ${hasReply}
+      RETURNING id
+    ), touched AS (
+      UPDATE chat_session SET updated_at = now() WHERE id = ${session} AND workspace_id = ${ws} AND EXISTS (SELECT 1 FROM done)
+      RETURNING id
+    )${input.alsoWrite ? sql`, also AS (${input.alsoWrite})` : sql``}
+    SELECT
+      (SELECT ${workspaceEventNotice(ws, sql`json_build_object('type', 'chat.message.created', 'session_id', ${session}, 'message_id', m.id)`, session)} FROM message m) AS message_notified,
+      ${workspaceEventNotice(ws, sql`json_build_object('type', 'task.updated', 'session_id', ${session}, 'task_id', ${task.id}::uuid, 'status', 'completed')`, session)} AS task_notified
+    FROM done`);
+  return res.rows.length > 0;
 }
 
 export async function failTask(

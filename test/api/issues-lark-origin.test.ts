@@ -5,7 +5,6 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import * as workspaces from '@/app/api/workspaces/route';
 import * as issueOne from '@/app/api/workspaces/[id]/issues/[issueId]/route';
 import { agent, issue, larkInstallation, larkUserBinding } from '@/server/db/schema';
-import { createJobQueue } from '@/server/jobs/queue';
 import { dispatchInboundEvent, type DispatcherDeps } from '@/server/lark/inbound/dispatcher';
 import { call, joinByInvitation, signUp, type TestUser } from '../api';
 import { useTestDatabase, type TestDatabase } from '../db';
@@ -16,7 +15,6 @@ import { seedAgent } from '../seed';
 // for the one member who may open it.
 
 let t: TestDatabase;
-let queue: ReturnType<typeof createJobQueue>;
 let owner: TestUser;
 let teammate: TestUser;
 let ws: { id: string };
@@ -26,8 +24,6 @@ const senderOpenId = 'ou_teammate';
 
 beforeAll(async () => {
   t = await useTestDatabase();
-  queue = createJobQueue({ databaseUrl: t.url, logger: pino({ level: 'silent' }) });
-  await queue.start();
   owner = await signUp('Owner');
   teammate = await signUp('Teammate');
   ws = (await call(workspaces.POST, 'POST', { token: owner.token, body: { name: 'Origins', slug: 'lark-origins', issue_prefix: 'ORI' } })).body.workspace;
@@ -43,11 +39,10 @@ beforeAll(async () => {
   await t.db.insert(larkUserBinding).values({ workspaceId: ws.id, installationId: installation.id, userId: teammate.id, larkOpenId: senderOpenId });
 });
 afterAll(async () => {
-  await queue?.stop(2000);
   await t?.drop();
 });
 
-const deps = (): DispatcherDeps => ({ db: t.db, jobs: queue.enqueuer, logger: pino({ level: 'silent' }), appUrl: 'http://localhost:3999' });
+const deps = (): DispatcherDeps => ({ db: t.db, logger: pino({ level: 'silent' }), appUrl: 'http://localhost:3999' });
 
 /** A Lark v2 message event as the platform sends it. */
 function envelope(input: { chatId: string; text: string }) {

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { call, joinByInvitation, signUp, type TestUser } from '../api';
 import { useTestDatabase, type TestDatabase } from '../db';
 import { resetEnvForTests } from '@/server/env';
+import { agent as agentTable } from '@/server/db/schema';
 import * as me from '@/app/api/me/route';
 import * as workspaces from '@/app/api/workspaces/route';
 import * as bySlug from '@/app/api/workspaces/by-slug/[slug]/route';
@@ -215,6 +217,35 @@ describe('bad input changes nothing', () => {
       else process.env.LARK_SECRET_KEY = previousKey;
       resetEnvForTests();
     }
+  });
+
+  test('echo delay: stored, shown, kept when the runtime is resent without it; bad values are 422 and change nothing', async () => {
+    const p = { id: wsA.id };
+    const created = await call(agents.POST, 'POST', { token: plainMember.token, params: p, body: { name: 'Slow', avatar_color: '#445566', runtime: { kind: 'echo', delay_ms: 2000 } } });
+    expect(created.status).toBe(201);
+    expect(created.body.agent.runtime).toEqual({ kind: 'echo', delay_ms: 2000 });
+    const one = { ...p, agentId: created.body.agent.id };
+    const [row] = await t.db.select().from(agentTable).where(eq(agentTable.id, one.agentId));
+    expect(row).toMatchObject({ runtimeKind: 'echo', runtimeConfig: { delayMs: 2000 } });
+    expect((await call(agentOne.GET, 'GET', { token: plainMember.token, params: one })).body.agent.runtime).toEqual({ kind: 'echo', delay_ms: 2000 });
+
+    for (const delay_ms of [-1, 60_001, 1.5, '100']) {
+      const bad = await call(agentOne.PATCH, 'PATCH', { token: plainMember.token, params: one, body: { name: 'Renamed', runtime: { kind: 'echo', delay_ms } } });
+      expect(bad.status).toBe(422);
+      expect(bad.body.error.code).toBe('validation_failed');
+      expect(bad.body.error.fields['runtime.delay_ms']).toMatch(/Delay/);
+    }
+    const unchanged = (await call(agentOne.GET, 'GET', { token: plainMember.token, params: one })).body.agent;
+    expect(unchanged).toMatchObject({ name: 'Slow', runtime: { kind: 'echo', delay_ms: 2000 } });
+
+    // A form that knows nothing of the delay resends `{ kind: 'echo' }`: the delay stays.
+    const resent = await call(agentOne.PATCH, 'PATCH', { token: plainMember.token, params: one, body: { name: 'Slower', runtime: { kind: 'echo' } } });
+    expect(resent.status).toBe(200);
+    expect(resent.body.agent).toMatchObject({ name: 'Slower', runtime: { kind: 'echo', delay_ms: 2000 } });
+    const instant = await call(agentOne.PATCH, 'PATCH', { token: plainMember.token, params: one, body: { runtime: { kind: 'echo', delay_ms: 0 } } });
+    expect(instant.body.agent.runtime).toEqual({ kind: 'echo' });
+    const [after] = await t.db.select().from(agentTable).where(eq(agentTable.id, one.agentId));
+    expect(after.runtimeConfig).toEqual({});
   });
 
   test('an empty message is rejected and writes nothing', async () => {

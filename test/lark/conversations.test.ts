@@ -10,11 +10,10 @@ import * as drops from '@/app/api/workspaces/[id]/lark/installations/[installati
 import { SecretBox } from '@/server/crypto/secretbox';
 import { agent, chatMessage, issue, larkBindingToken, larkInboundAudit, larkInstallation, larkOutbox, larkRegistrationSession, larkUserBinding } from '@/server/db/schema';
 import { parseEnv, resetEnvForTests } from '@/server/env';
-import { createJobQueue } from '@/server/jobs/queue';
+import { failOutboxInserts } from '../faults';
 import { dispatchInboundEvent } from '@/server/lark/inbound/dispatcher';
 import { deliverOutboxRow } from '@/server/lark/outbound/deliver';
 import { enqueueOutboxMessage } from '@/server/lark/outbound/outbox';
-import { reconcileOutbox } from '@/server/lark/outbound/reconciler';
 import { AbandonedClaims, claimInboundMessage } from '@/server/lark/inbound/dedup';
 import type { LarkIntegration } from '@/server/lark/integration';
 import { startWorker, type RunningWorker } from '@/worker/worker';
@@ -308,7 +307,7 @@ describe('admin views', () => {
     const { chat_id } = await sim.control('POST', '/chats', { tenant_key: tenantKey, name: 'No bots here', user_ids: [], app_ids: [] });
     const id = await t.db.transaction(async (tx) => {
       const { enqueueOutboxMessage } = await import('@/server/lark/outbound/outbox');
-      return enqueueOutboxMessage(tx, createJobQueue({ databaseUrl: t.url }).enqueuer, {
+      return enqueueOutboxMessage(tx, {
         workspaceId: ws.id,
         installationId: echoBot.installationId,
         target: { receiveIdType: 'chat_id', receiveId: chat_id },
@@ -383,8 +382,7 @@ function envelope(input: { appId: string; messageId: string; chatId?: string; se
 }
 
 describe('dispatcher', () => {
-  const jobsOf = () => createJobQueue({ databaseUrl: t.url }).enqueuer;
-  const deps = () => ({ db: worker.db, jobs: jobsOf(), logger: silent, appUrl: 'http://localhost:3999' });
+  const deps = () => ({ db: worker.db, logger: silent, appUrl: 'http://localhost:3999' });
 
   test('unknown apps, malformed payloads and revoked installations are dropped with an audit row and ACK 200', async () => {
     const unknown = await dispatchInboundEvent(deps(), { appId: 'cli_0000000000000000', payload: envelope({ appId: 'cli_0000000000000000', messageId: 'om_u1', senderOpenId: 'ou_1', text: 'x' }) });
@@ -435,10 +433,12 @@ describe('dispatcher', () => {
     const u = await newLarkUser('Ina');
     await bind(echoBot, u.id, owner);
     const payload = envelope({ appId: echoBot.appId, messageId: 'om_infra_1', chatId: 'oc_infra', senderOpenId: await openIdOf(sim, echoBot.appId, u.id), text: 'infra' });
-    const failingJobs = { enqueueOutbox: async () => { throw new Error('queue down'); } };
+    // The offline notice's outbox row fails inside the dispatch transaction.
+    const undo = await failOutboxInserts(t.pool, 'agent_offline');
     await t.db.update(agent).set({ runtimeKind: null }).where(eq(agent.id, echoBot.agentId));
-    const failed = await dispatchInboundEvent({ ...deps(), jobs: failingJobs }, { appId: echoBot.appId, payload });
+    const failed = await dispatchInboundEvent(deps(), { appId: echoBot.appId, payload });
     await t.db.update(agent).set({ runtimeKind: 'echo' }).where(eq(agent.id, echoBot.agentId));
+    await undo();
     expect(failed.ack).toBe(500);
     expect((await userMessagesIn('om_infra_1')).rows).toHaveLength(0);
     const retried = await dispatchInboundEvent(deps(), { appId: echoBot.appId, payload });
@@ -449,12 +449,11 @@ describe('dispatcher', () => {
     const u = await newLarkUser('Slow');
     await bind(echoBot, u.id, owner);
     const payload = envelope({ appId: echoBot.appId, messageId: 'om_slow_1', chatId: 'oc_slow', senderOpenId: await openIdOf(sim, echoBot.appId, u.id), text: 'slow' });
-    const slowJobs = { enqueueOutbox: async () => {} };
     const lock = await t.pool.connect();
     // Hold the session's lock so the dispatch cannot finish inside its budget.
     await lock.query('BEGIN');
     await lock.query(`LOCK TABLE lark_chat_session_binding IN EXCLUSIVE MODE`);
-    const result = await dispatchInboundEvent({ ...deps(), jobs: slowJobs, budgetMs: 300 }, { appId: echoBot.appId, payload });
+    const result = await dispatchInboundEvent({ ...deps(), budgetMs: 300 }, { appId: echoBot.appId, payload });
     expect(result.ack).toBe(500);
     await lock.query('COMMIT');
     lock.release();
@@ -540,8 +539,7 @@ describe('binding redemption', () => {
 });
 
 describe('faults', () => {
-  const jobsOf = () => createJobQueue({ databaseUrl: t.url }).enqueuer;
-  const deps = () => ({ db: worker.db, jobs: jobsOf(), logger: silent, appUrl: 'http://localhost:3999' });
+  const deps = () => ({ db: worker.db, logger: silent, appUrl: 'http://localhost:3999' });
 
   test('a binding prompt whose first send reached Lark but whose answer was lost still carries a working link', async () => {
     const newcomer = await newLarkUser('Nell');
@@ -557,35 +555,38 @@ describe('faults', () => {
     expect(redeemed.status).toBe(200);
   });
 
-  test('a database error after Lark took the message is retried, not recorded as a refusal; the reconciler hands the row back and it shows once', async () => {
+  test('a database error after Lark took the message is retried, not recorded as a refusal; its retry resends it and it shows once', async () => {
     const u = await newLarkUser('Dora');
     await bind(echoBot, u.id, owner);
     const chat = await dm(echoBot, u.id, 'open a chat');
     await waitFor(async () => (await botMessages(chat.chat_id)).length === 1, 15_000, 'first reply');
-    const noJobs = { enqueueOutbox: async () => {} };
-    const outboxId = (await enqueueOutboxMessage(worker.db, noJobs, {
-      workspaceId: ws.id,
-      installationId: echoBot.installationId,
-      target: { receiveIdType: 'chat_id', receiveId: chat.chat_id },
-      body: { kind: 'issue_usage' },
-    }))!;
+    // Due in an hour, so the running worker leaves it to this test's own delivery.
+    const outboxId = await worker.db.transaction(async (tx) => {
+      const id = (await enqueueOutboxMessage(tx, {
+        workspaceId: ws.id,
+        installationId: echoBot.installationId,
+        target: { receiveIdType: 'chat_id', receiveId: chat.chat_id },
+        body: { kind: 'issue_usage' },
+      }))!;
+      await tx.update(larkOutbox).set({ nextAttemptAt: sql`now() + interval '1 hour'` }).where(eq(larkOutbox.id, id));
+      return id;
+    });
     let updates = 0;
     // Lark accepts the send; recording its progress then fails, as during a database blip.
     const flaky = new Proxy(worker.db, {
       get(target, prop, receiver) {
-        if (prop === 'update' && ++updates === 2) throw new Error('terminating connection due to administrator command');
+        if (prop === 'update' && ++updates === 1) throw new Error('terminating connection due to administrator command');
         return Reflect.get(target, prop, receiver);
       },
     });
-    const result = await deliverOutboxRow({ db: flaky, integration, jobs: noJobs, logger: silent, appUrl: 'http://localhost:3999' }, outboxId);
+    const result = await deliverOutboxRow({ db: flaky, integration, logger: silent, appUrl: 'http://localhost:3999' }, outboxId);
     expect(result).toBe('retry_scheduled');
     const [row] = await t.db.select().from(larkOutbox).where(eq(larkOutbox.id, outboxId));
     expect(row).toMatchObject({ status: 'pending', lastErrorCode: null, lastError: 'Temporary internal error while sending; retrying' });
+    expect(row.nextAttemptAt.getTime()).toBeLessThan(Date.now() + 60_000);
     expect(await botMessages(chat.chat_id)).toHaveLength(2);
 
-    // No job was left for it: the reconciler hands it back and the worker resends with the same uuid.
-    await t.db.execute(sql`UPDATE lark_outbox SET created_at = now() - interval '1 minute' WHERE id = ${outboxId}`);
-    expect(await reconcileOutbox(worker.db, jobsOf())).toBeGreaterThanOrEqual(1);
+    // The retry falls due and the running worker resends with the same uuid: Lark shows it once.
     await waitFor(async () => (await t.db.select().from(larkOutbox).where(eq(larkOutbox.id, outboxId)))[0].status === 'sent', 15_000, 'sent');
     expect(await botMessages(chat.chat_id)).toHaveLength(2);
   });
@@ -601,16 +602,24 @@ describe('faults', () => {
         return Reflect.get(target, prop, receiver);
       },
     });
-    const failingJobs = {
-      enqueueOutbox: async () => {
-        databaseGone = true;
-        throw new Error('connection terminated unexpectedly');
+    // The dispatch transaction fails (its outbox row is refused), and from then on the database is
+    // unreachable for this dispatcher, so it cannot release its claim either.
+    const undo = await failOutboxInserts(t.pool, 'agent_offline');
+    const flakyTransaction = new Proxy(flaky, {
+      get(target, prop, receiver) {
+        if (prop !== 'transaction') return Reflect.get(target, prop, receiver);
+        return (...args: Parameters<typeof target.transaction>) =>
+          target.transaction(...args).catch((err: unknown) => {
+            databaseGone = true;
+            throw err;
+          });
       },
-    };
+    });
     const abandoned = new AbandonedClaims();
     await t.db.update(agent).set({ runtimeKind: null }).where(eq(agent.id, echoBot.agentId));
-    const failed = await dispatchInboundEvent({ ...deps(), db: flaky, jobs: failingJobs, abandoned }, { appId: echoBot.appId, payload });
+    const failed = await dispatchInboundEvent({ ...deps(), db: flakyTransaction, abandoned }, { appId: echoBot.appId, payload });
     await t.db.update(agent).set({ runtimeKind: 'echo' }).where(eq(agent.id, echoBot.agentId));
+    await undo();
     expect(failed.ack).toBe(500);
     const redelivered = await dispatchInboundEvent({ ...deps(), abandoned }, { appId: echoBot.appId, payload });
     expect(redelivered).toMatchObject({ ack: 200, result: { outcome: 'ingested' } });
@@ -642,12 +651,12 @@ describe('faults', () => {
     const u = await newLarkUser('Pat');
     await bind(echoBot, u.id, owner);
     const payload = envelope({ appId: echoBot.appId, messageId: 'om_poison_1', chatId: 'oc_poison', senderOpenId: await openIdOf(sim, echoBot.appId, u.id), text: 'poison' });
-    const failingJobs = { enqueueOutbox: async () => { throw new Error('always fails'); } };
+    const undo = await failOutboxInserts(t.pool, 'agent_offline');
     await t.db.update(agent).set({ runtimeKind: null }).where(eq(agent.id, echoBot.agentId));
     const acks: number[] = [];
     try {
       for (let i = 0; i < 12; i++) {
-        const r = await dispatchInboundEvent({ ...deps(), jobs: failingJobs }, { appId: echoBot.appId, payload });
+        const r = await dispatchInboundEvent(deps(), { appId: echoBot.appId, payload });
         acks.push(r.ack);
         if (r.ack === 200) {
           expect(r.result).toEqual({ outcome: 'dropped', reason: 'dispatch_failed' });
@@ -656,6 +665,7 @@ describe('faults', () => {
       }
     } finally {
       await t.db.update(agent).set({ runtimeKind: 'echo' }).where(eq(agent.id, echoBot.agentId));
+      await undo();
     }
     expect(acks.at(-1)).toBe(200);
     expect(acks.filter((a) => a === 500).length).toBeGreaterThan(1);

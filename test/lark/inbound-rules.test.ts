@@ -8,7 +8,6 @@ import * as workspaces from '@/app/api/workspaces/route';
 import { SecretBox } from '@/server/crypto/secretbox';
 import { agentTask, larkBindingToken, larkInboundAudit, larkOutbox, larkUserBinding } from '@/server/db/schema';
 import { parseEnv, resetEnvForTests } from '@/server/env';
-import { createJobQueue } from '@/server/jobs/queue';
 import { dispatchInboundEvent, type DispatcherDeps } from '@/server/lark/inbound/dispatcher';
 import type { LarkIntegration } from '@/server/lark/integration';
 import { startWorker, type RunningWorker } from '@/worker/worker';
@@ -87,7 +86,6 @@ function envelope(input: { appId: string; messageId: string; chatId: string; cha
 
 const deps = (extra: Partial<DispatcherDeps> = {}): DispatcherDeps => ({
   db: worker.db,
-  jobs: createJobQueue({ databaseUrl: t.url }).enqueuer,
   logger: silent,
   appUrl: 'http://localhost:3999',
   ...extra,

@@ -1,18 +1,17 @@
 // Attack (or bad luck): the database fails while the worker starts a task, e.g. a connection killed
-// mid-query. Before the fix this became an unhandled rejection that crashed the worker, and under
-// `npm start` the launcher then stopped the whole product. Now the run is logged, its heartbeat
-// stops, the task is requeued and answered, and the process never sees an unhandled rejection.
-// The runner's own suite covers the same fault next to the code
-// (server/agent-runs/task-runner.test.ts, "a database error while starting a task neither crashes
-// the runner nor loses the task"); this is the scenario as an attacker would trigger it.
+// mid-reply after the claim committed. Such a failure once became an unhandled rejection that
+// crashed the worker, and under `npm start` the launcher then stopped the whole product. Now the
+// failure is logged, the task (running, with nobody running it) is requeued by the stale-task sweep
+// and answered, and the process never sees an unhandled rejection. The runner's own suite covers
+// the same fault next to the code (server/agent-runs/task-runner.test.ts); this is the scenario as
+// an attacker would trigger it.
 import pino from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { runTaskRunner } from '@/server/agent-runs/task-runner';
-import { agent } from '@/server/db/schema';
 import { appendUserMessage } from '@/server/services/chat';
 import { enqueueAgentTask } from '@/server/services/tasks';
 import { createTestDatabase, type TestDatabase } from '../db';
-import { failingFirstSelectFrom } from '../faults';
+import { losingFirstExecuteAnswer, TASK_CLAIM_MARKER } from '../faults';
 import { seedAgent, seedSession, seedUser, seedWorkspace } from '../seed';
 
 let t: TestDatabase;
@@ -31,7 +30,7 @@ test('a database error while starting a task neither crashes the worker nor lose
     await enqueueAgentTask(tx, { workspaceId: ws.id, sessionId: s.id, triggerMessageId: m.id });
   });
 
-  const flaky = failingFirstSelectFrom(t.db, agent);
+  const flaky = losingFirstExecuteAnswer(t.db, TASK_CLAIM_MARKER);
   const rejections: unknown[] = [];
   const onRejection = (err: unknown) => rejections.push(err);
   process.on('unhandledRejection', onRejection);
@@ -55,5 +54,6 @@ test('a database error while starting a task neither crashes the worker nor lose
     process.off('unhandledRejection', onRejection);
   }
   expect(rejections).toEqual([]);
-  expect(flaky.lookups()).toBeGreaterThan(1);
+  expect(flaky.lost()).toBe(true);
+  expect((await t.pool.query('SELECT attempts FROM agent_task WHERE agent_id = $1', [a.id])).rows[0].attempts).toBe(2);
 });

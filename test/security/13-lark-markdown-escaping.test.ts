@@ -71,7 +71,7 @@ async function deliver(body: OutboxBody): Promise<SimChatMessage[]> {
     })
     .returning();
   const result = await deliverOutboxRow(
-    { db: t.db, integration, jobs: { enqueueOutbox: async () => {} }, logger: pino({ level: 'silent' }), appUrl: 'http://127.0.0.1:3000' },
+    { db: t.db, integration, logger: pino({ level: 'silent' }), appUrl: 'http://127.0.0.1:3000' },
     row.id,
   );
   expect(result).toBe('sent');

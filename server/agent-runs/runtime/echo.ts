@@ -1,20 +1,51 @@
+import { ECHO_MAX_DELAY_MS } from '../../contract/agents';
 import type { AgentRuntime } from './types';
 
+/** The delay an echo agent's stored config asks for; anything unreadable means none, a row written by hand is capped. */
+export function echoDelayOf(config: unknown): number {
+  const value = (config as { delayMs?: unknown } | null)?.delayMs;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return 0;
+  return Math.min(ECHO_MAX_DELAY_MS, Math.floor(value));
+}
+
+/** Resolves after `ms`; rejects with the signal's reason as soon as it aborts. */
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function answer(agentName: string, last: string): string {
+  const quoted = `You said: "${last}"`;
+  if (/\bcode\b/i.test(last)) {
+    return `${quoted}\n\nHere it is as code:\n\n\`\`\`text\n${last}\n\`\`\``;
+  }
+  if (/\b(list|markdown)\b/i.test(last)) {
+    const words = last.split(/\s+/).filter(Boolean).slice(0, 5);
+    return `${quoted}\n\n**${agentName}** broke it down:\n\n${words.map((w) => `- ${w}`).join('\n')}`;
+  }
+  return quoted;
+}
+
 /**
- * A deterministic runtime for demos and tests: it quotes the last message, and shows the markdown
- * path when asked for a list or code.
+ * A deterministic runtime for demos, tests and load runs: it quotes the last message, and shows the
+ * markdown path when asked for a list or code. `delayMs` stands in for a model's latency.
  */
-export const echoRuntime: AgentRuntime = {
-  async run({ agentName, history }) {
-    const last = [...history].reverse().find((t) => t.role === 'user')?.content ?? '';
-    const quoted = `You said: "${last}"`;
-    if (/\bcode\b/i.test(last)) {
-      return `${quoted}\n\nHere it is as code:\n\n\`\`\`text\n${last}\n\`\`\``;
-    }
-    if (/\b(list|markdown)\b/i.test(last)) {
-      const words = last.split(/\s+/).filter(Boolean).slice(0, 5);
-      return `${quoted}\n\n**${agentName}** broke it down:\n\n${words.map((w) => `- ${w}`).join('\n')}`;
-    }
-    return quoted;
-  },
-};
+export function echoRuntime(delayMs = 0): AgentRuntime {
+  return {
+    async run({ agentName, history, signal }) {
+      if (delayMs > 0) await wait(delayMs, signal);
+      const last = [...history].reverse().find((t) => t.role === 'user')?.content ?? '';
+      return answer(agentName, last);
+    },
+  };
+}

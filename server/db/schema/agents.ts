@@ -16,6 +16,9 @@ export type OpenAiRuntimeConfig = {
   apiKey?: string;
 };
 
+/** The echo runtime's settings: how long it waits before answering, to stand in for a model's latency. */
+export type EchoRuntimeConfig = { delayMs?: number };
+
 export const agent = pgTable(
   'agent',
   {
@@ -30,7 +33,7 @@ export const agent = pgTable(
     avatarColor: text().notNull(),
     // null runtime = the agent is offline; messages to it get an "offline" outcome.
     runtimeKind: text({ enum: runtimeKinds }),
-    runtimeConfig: jsonb().$type<OpenAiRuntimeConfig | Record<string, never>>().notNull().default({}),
+    runtimeConfig: jsonb().$type<OpenAiRuntimeConfig | EchoRuntimeConfig | Record<string, never>>().notNull().default({}),
     archivedAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),

@@ -314,6 +314,8 @@ export const larkOutbox = pgTable(
     attempts: integer().notNull().default(0),
     // A deliverer holds a row while it talks to Lark; a crashed deliverer's hold simply runs out.
     sendingUntil: timestamp({ withTimezone: true }),
+    // When the row may be tried (again): deliverers claim pending rows that are due and not held.
+    nextAttemptAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     // Long content goes out as several messages; this many are already sent.
     partsSent: integer().notNull().default(0),
     larkMessageIds: text().array().notNull().default(sql`'{}'::text[]`),
@@ -328,7 +330,7 @@ export const larkOutbox = pgTable(
       columns: [t.installationId, t.workspaceId],
       foreignColumns: [larkInstallation.id, larkInstallation.workspaceId],
     }).onDelete('cascade'),
-    index('lark_outbox_pending_idx').on(t.createdAt).where(sql`${t.status} = 'pending'`),
+    index('lark_outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
     index().on(t.installationId, t.createdAt),
     uniqueIndex('lark_outbox_one_pending_prompt').on(t.installationId, t.larkOpenId).where(sql`${t.kind} = 'binding_prompt' AND ${t.status} = 'pending'`),
     check('lark_outbox_kind_valid', sql`${t.kind} IN ('agent_reply', 'agent_error', 'binding_prompt', 'agent_offline', 'agent_archived', 'issue_created', 'issue_usage')`),

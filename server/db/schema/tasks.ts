@@ -41,6 +41,12 @@ export const agentTask = pgTable(
     // At most one running task per session: the schema backs up the in-order claim query.
     uniqueIndex('agent_task_one_running_per_session').on(t.sessionId).where(sql`${t.status} = 'running'`),
     index('agent_task_queued_seq').on(t.seq).where(sql`${t.status} = 'queued'`),
+    // Queued tasks per session in order: the claim asks whether an older one still waits.
+    index('agent_task_queued_session_seq').on(t.sessionId, t.seq).where(sql`${t.status} = 'queued'`),
+    // Queued tasks per workspace in order: the fair-share claim visits each workspace's queue head.
+    index('agent_task_queued_workspace_seq').on(t.workspaceId, t.seq).where(sql`${t.status} = 'queued'`),
+    // Running tasks per workspace, for the fair-share claim.
+    index('agent_task_running_workspace').on(t.workspaceId).where(sql`${t.status} = 'running'`),
     index().on(t.sessionId, t.seq),
     check('agent_task_status_valid', sql`${t.status} IN ('queued', 'running', 'completed', 'failed')`),
     check('agent_task_failed_has_error', sql`${t.status} <> 'failed' OR ${t.error} IS NOT NULL`),

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
 import type { PgListener } from '../../db/listen';
-import { BACKLOG_HOLD_RENEW_MS, claimParkedEvents, deleteParkedEvent, LARK_BACKLOG_CHANNEL, renewParkedEventHolds, retryParkedEventLater, type BacklogEvent } from './backlog';
+import { BACKLOG_HOLD_RENEW_MS, claimParkedEvents, deleteParkedEvent, LARK_BACKLOG_CHANNEL, renewParkedEventHolds, retryParkedEventLater, stillParked, type BacklogEvent, type ParkedEvents } from './backlog';
 import type { DispatchResult } from './dispatcher';
 import { Wakeup } from '../../async/abortable';
 import type { ConcurrencyGate } from '../../async/concurrency-gate';
@@ -11,8 +11,8 @@ export type BacklogProcessorOptions = {
   listener: PgListener;
   gate: ConcurrencyGate;
   logger: Logger;
-  /** Shared with the ACK path: while true, new events are parked behind the older ones. */
-  state: { active: boolean };
+  /** Shared with the ACK path: the events this process parked; each leaves it once dispatched. */
+  parked: ParkedEvents;
   dispatch: (event: BacklogEvent) => Promise<DispatchResult>;
   tickMs?: number;
   batchSize?: number;
@@ -34,7 +34,17 @@ export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal:
         opts.logger.error({ err }, 'claiming parked events failed');
       }
       if (events.length === 0) {
-        opts.state.active = false;
+        // Another processor may have dispatched what this process parked (it holds them): forget
+        // those, so their bots dispatch live again.
+        const mine = opts.parked.ids();
+        if (mine.length > 0) {
+          try {
+            const left = await stillParked(opts.db, mine);
+            for (const id of mine) if (!left.has(id)) opts.parked.done(id);
+          } catch (err) {
+            opts.logger.warn({ err }, 'checking parked events failed');
+          }
+        }
         await wakeup.wait(opts.tickMs ?? 1000, signal);
         continue;
       }
@@ -55,8 +65,10 @@ export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal:
           }
           try {
             const result = await opts.dispatch(event);
-            if (result.ack === 200) await deleteParkedEvent(opts.db, event.id);
-            else await retryParkedEventLater(opts.db, event.id, RETRY_DELAY_SECONDS);
+            if (result.ack === 200) {
+              await deleteParkedEvent(opts.db, event.id);
+              opts.parked.done(event.id);
+            } else await retryParkedEventLater(opts.db, event.id, RETRY_DELAY_SECONDS);
           } catch (err) {
             opts.logger.error({ err, installationId: event.installationId }, 'dispatching a parked event failed; will retry');
             await retryParkedEventLater(opts.db, event.id, RETRY_DELAY_SECONDS).catch((e) => opts.logger.warn({ err: e }, 'postponing a parked event failed; its hold runs out instead'));

@@ -1,7 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { inTransaction } from '../../db/transaction';
 import type { Db, DbOrTx } from '../../db/client';
-import { larkInboundBacklog } from '../../db/schema';
 
 /** Wakes backlog processors when an event was parked. */
 export const LARK_BACKLOG_CHANNEL = 'larkspur_lark_backlog';
@@ -14,12 +12,61 @@ export const BACKLOG_HOLD_RENEW_MS = 5_000;
 
 export type BacklogEvent = { id: number; installationId: string; appId: string; payload: string; attempts: number };
 
-/** Parks an event durably (one statement) so it can be ACKed now and dispatched when a slot frees up. */
-export async function parkInboundEvent(db: DbOrTx, input: { installationId: string; appId: string; payload: string }): Promise<void> {
-  await inTransaction(db, async (tx) => {
-    await tx.insert(larkInboundBacklog).values(input);
-    await tx.execute(sql`SELECT pg_notify(${LARK_BACKLOG_CHANNEL}, '')`);
-  });
+/** Parks an event durably, in one statement with the wake-up of the processors, so it can be ACKed now and dispatched when a slot frees up. Returns its id. */
+export async function parkInboundEvent(db: DbOrTx, input: { installationId: string; appId: string; payload: string }): Promise<number> {
+  const res = await db.execute<{ id: string }>(sql`
+    WITH parked AS (
+      INSERT INTO lark_inbound_backlog (installation_id, app_id, payload) VALUES (${input.installationId}, ${input.appId}, ${input.payload})
+      RETURNING id
+    )
+    SELECT id, pg_notify(${LARK_BACKLOG_CHANNEL}, '') FROM parked`);
+  return Number(res.rows[0].id);
+}
+
+/** Which of these parked events still exist (not yet dispatched by anyone). */
+export async function stillParked(db: DbOrTx, ids: number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const res = await db.execute<{ id: string }>(sql`SELECT id FROM lark_inbound_backlog WHERE id = ANY(${sql.param(ids)}::bigint[])`);
+  return new Set(res.rows.map((r) => Number(r.id)));
+}
+
+/**
+ * The events this process parked and has not seen dispatched, by chat (by bot for events of no
+ * chat). While a chat has some, its new events are parked behind them, so its messages keep their
+ * order; every other chat dispatches at once.
+ */
+export class ParkedEvents {
+  private readonly byChat = new Map<string, Set<number>>();
+  private readonly chatOf = new Map<number, string>();
+
+  static key(installationId: string, chatId: string | null): string {
+    return `${installationId}\u0000${chatId ?? ''}`;
+  }
+
+  has(key: string): boolean {
+    return this.byChat.has(key);
+  }
+
+  add(key: string, id: number): void {
+    const ids = this.byChat.get(key) ?? new Set<number>();
+    ids.add(id);
+    this.byChat.set(key, ids);
+    this.chatOf.set(id, key);
+  }
+
+  /** The event left the backlog (dispatched here or by another processor). */
+  done(id: number): void {
+    const key = this.chatOf.get(id);
+    if (key === undefined) return;
+    this.chatOf.delete(id);
+    const ids = this.byChat.get(key)!;
+    ids.delete(id);
+    if (ids.size === 0) this.byChat.delete(key);
+  }
+
+  ids(): number[] {
+    return [...this.chatOf.keys()];
+  }
 }
 
 /** Takes up to `limit` parked events, oldest first, that nobody holds. */

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 
 /**
@@ -23,16 +23,17 @@ const ABANDONED_LIMIT = 10_000;
 export class AbandonedClaims {
   private readonly tokens = new Map<string, string>();
 
-  private static key(input: { installationId: string; messageId: string }) {
-    return `${input.installationId}\u0000${input.messageId}`;
+  // Keyed by the app: a redelivery is matched before its installation is looked up.
+  private static key(input: { appId: string; messageId: string }) {
+    return `${input.appId}\u0000${input.messageId}`;
   }
 
-  add(claim: { installationId: string; messageId: string; claimToken: string }): void {
+  add(claim: { appId: string; messageId: string; claimToken: string }): void {
     if (this.tokens.size >= ABANDONED_LIMIT) this.tokens.delete(this.tokens.keys().next().value!);
     this.tokens.set(AbandonedClaims.key(claim), claim.claimToken);
   }
 
-  take(input: { installationId: string; messageId: string }): string | null {
+  take(input: { appId: string; messageId: string }): string | null {
     const key = AbandonedClaims.key(input);
     const token = this.tokens.get(key) ?? null;
     this.tokens.delete(key);
@@ -50,21 +51,31 @@ export async function claimInboundMessage(
   db: DbOrTx,
   input: { installationId: string; messageId: string; abandonedToken?: string | null },
 ): Promise<InboundClaim> {
-  const res = await db.execute<{ claim_token: string; attempts: number }>(sql`
-    INSERT INTO lark_inbound_message_dedup (installation_id, message_id, claim_token)
-    VALUES (${input.installationId}, ${input.messageId}, gen_random_uuid())
-    ON CONFLICT (installation_id, message_id) DO UPDATE
-      SET received_at = now(), claim_token = gen_random_uuid(), attempts = lark_inbound_message_dedup.attempts + 1
-      WHERE lark_inbound_message_dedup.processed_at IS NULL
-        AND (lark_inbound_message_dedup.received_at < now() - make_interval(secs => ${STALE_CLAIM_SECONDS})
-             OR lark_inbound_message_dedup.claim_token = ${input.abandonedToken ?? null}::uuid)
-    RETURNING claim_token, attempts`);
+  const res = await db.execute<{ claim_token: string; attempts: number }>(
+    claimStatement(sql`SELECT ${input.installationId}::uuid`, input.messageId, input.abandonedToken ?? null),
+  );
   const row = res.rows[0];
   if (row) return { claimed: row.claim_token, attempts: row.attempts };
   const existing = await db.execute<{ processed: boolean }>(sql`
     SELECT processed_at IS NOT NULL AS processed FROM lark_inbound_message_dedup
     WHERE installation_id = ${input.installationId} AND message_id = ${input.messageId}`);
   return existing.rows[0]?.processed ? { processed: true } : { inFlight: true };
+}
+
+/**
+ * The claim as one INSERT (for the installation(s) `installationIds` selects), returning the new
+ * token and attempt count, or nothing when the message is processed or held by a live claim.
+ */
+export function claimStatement(installationIds: SQL, messageId: string, abandonedToken: string | null): SQL {
+  return sql`
+    INSERT INTO lark_inbound_message_dedup (installation_id, message_id, claim_token)
+    SELECT ids.id, ${messageId}, gen_random_uuid() FROM (${installationIds}) AS ids(id)
+    ON CONFLICT (installation_id, message_id) DO UPDATE
+      SET received_at = now(), claim_token = gen_random_uuid(), attempts = lark_inbound_message_dedup.attempts + 1
+      WHERE lark_inbound_message_dedup.processed_at IS NULL
+        AND (lark_inbound_message_dedup.received_at < now() - make_interval(secs => ${STALE_CLAIM_SECONDS})
+             OR lark_inbound_message_dedup.claim_token = ${abandonedToken}::uuid)
+    RETURNING claim_token, attempts`;
 }
 
 /** Makes a claim terminal; 0 rows means the claim was re-taken by someone else (token rotated). */

@@ -10,17 +10,18 @@ import {
   type LarkDropReason,
 } from '../../db/schema';
 import { isUniqueViolation } from '../../db/pg-errors';
+import { executePrepared } from '../../db/prepared';
 import { env } from '../../env';
-import type { JobEnqueuer } from '../../jobs/queue';
 import { appendUserMessage, touchChatSession } from '../../services/chat';
 import { createIssue } from '../../services/issues';
 import { enqueueAgentTask } from '../../services/tasks';
-import { decodeInboundEvent, isBotMentioned, rewriteMentionsForAgent, type InboundMessage } from '../protocol';
+import { TASK_QUEUED_CHANNEL, workspaceEventNotice } from '../../events';
+import { decodeInboundEvent, isBotMentioned, rewriteMentionsForAgent, type DecodedEvent, type InboundMessage } from '../protocol';
 import { hasLiveBindingPrompt } from '../binding/tokens';
 import { enqueueOutboxMessage, type OutboxBody, type OutboxTarget } from '../outbound/outbox';
 import { replyTargetFor } from '../outbound/reply-target';
 import { recordInboundDrop } from './audit';
-import { claimInboundMessage, markInboundProcessed, MAX_DISPATCH_ATTEMPTS, releaseInboundClaim, type AbandonedClaims } from './dedup';
+import { claimStatement, markInboundProcessed, MAX_DISPATCH_ATTEMPTS, releaseInboundClaim, type AbandonedClaims, type InboundClaim } from './dedup';
 import { parseIssueCommand } from './issue-command';
 
 export type DispatchOutcome =
@@ -37,7 +38,6 @@ export type DispatchResult = { ack: 200 | 500; result: DispatchOutcome | { outco
 
 export type DispatcherDeps = {
   db: Db;
-  jobs: JobEnqueuer;
   logger: Logger;
   appUrl?: string;
   budgetMs?: number;
@@ -51,7 +51,7 @@ const MAX_MESSAGE_CHARS = 150_000;
 /** The ACK must leave within Lark's 3 s; the dispatcher gives up well before that. */
 export const DISPATCH_BUDGET_MS = 2000;
 
-type Installation = typeof larkInstallation.$inferSelect;
+type Installation = Pick<typeof larkInstallation.$inferSelect, 'id' | 'appId' | 'workspaceId' | 'agentId' | 'status' | 'botOpenId' | 'botUnionId' | 'installerUserId'>;
 
 class ClaimLostError extends Error {}
 
@@ -59,10 +59,13 @@ class ClaimLostError extends Error {}
  * The ACK path for one delivery: claim, filter, identify, write the user's message and what follows
  * from it in one transaction, answer. No outbound HTTP happens here: replies are outbox rows.
  */
-export async function dispatchInboundEvent(deps: DispatcherDeps, input: { appId: string; payload: Uint8Array | string }): Promise<DispatchResult> {
-  const decoded = decodeInboundEvent(input.payload);
-  const [installation] = await deps.db.select().from(larkInstallation).where(eq(larkInstallation.appId, input.appId));
+export async function dispatchInboundEvent(
+  deps: DispatcherDeps,
+  input: { appId: string; payload: Uint8Array | string; decoded?: DecodedEvent },
+): Promise<DispatchResult> {
+  const decoded = input.decoded ?? decodeInboundEvent(input.payload);
   if (decoded.kind === 'ignore') {
+    const [installation] = await deps.db.select({ id: larkInstallation.id }).from(larkInstallation).where(eq(larkInstallation.appId, input.appId));
     const reason: LarkDropReason = decoded.reason === 'unsupported_event_type' ? 'unsupported_event' : 'invalid_event';
     await recordInboundDrop(deps.db, {
       installationId: installation?.id ?? null,
@@ -76,6 +79,8 @@ export async function dispatchInboundEvent(deps: DispatcherDeps, input: { appId:
   }
   const message = decoded.message;
   const routing = { chatId: message.chatId, eventType: message.eventType, eventId: message.eventId, messageId: message.messageId };
+  const abandonedToken = deps.abandoned?.take({ appId: input.appId, messageId: message.messageId }) ?? null;
+  const { installation, claim: claimed, context } = await claimWithContext(deps.db, { appId: input.appId, message, abandonedToken });
   if (!installation || (message.appId && message.appId !== installation.appId)) {
     await recordInboundDrop(deps.db, { installationId: installation?.id ?? null, ...routing, reason: 'invalid_event' });
     return { ack: 200, result: { outcome: 'dropped', reason: 'invalid_event' } };
@@ -84,13 +89,11 @@ export async function dispatchInboundEvent(deps: DispatcherDeps, input: { appId:
     await recordInboundDrop(deps.db, { installationId: installation.id, ...routing, reason: 'revoked_installation' });
     return { ack: 200, result: { outcome: 'dropped', reason: 'revoked_installation' } };
   }
-
-  const abandonedToken = deps.abandoned?.take({ installationId: installation.id, messageId: message.messageId }) ?? null;
-  const claimed = await claimInboundMessage(deps.db, { installationId: installation.id, messageId: message.messageId, abandonedToken });
+  if (!claimed) throw new Error('an active installation was not claimed');
   if ('processed' in claimed) return { ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } };
   // Another worker holds a live claim: it may still fail, so Lark must keep the message.
   if ('inFlight' in claimed) return { ack: 500, result: { outcome: 'retry', error: 'being processed elsewhere' } };
-  const claim = { installationId: installation.id, messageId: message.messageId, claimToken: claimed.claimed };
+  const claim = { appId: installation.appId, installationId: installation.id, messageId: message.messageId, claimToken: claimed.claimed };
   const log = deps.logger.child({ installationId: installation.id, larkMessageId: message.messageId, larkEventId: message.eventId });
   if (claimed.attempts > MAX_DISPATCH_ATTEMPTS) {
     // The same message failed every time: a deterministic failure, not a blip. End it durably.
@@ -98,27 +101,34 @@ export async function dispatchInboundEvent(deps: DispatcherDeps, input: { appId:
     return endWithDrop(deps, claim, { installationId: installation.id, ...routing, reason: 'dispatch_failed' });
   }
 
-  const work = deps.db
-    .transaction(async (tx) => {
-      const result = await processClaimed(tx, deps, installation, message);
-      // The durable outcome and the end of the claim commit together; a rotated or released claim rolls it all back.
-      if ((await markInboundProcessed(tx, claim)) === 0) throw new ClaimLostError();
-      return result;
-    })
-    .then(
-      (outcome): DispatchResult => ({ ack: 200, result: outcome }),
-      async (err): Promise<DispatchResult> => {
-        if (err instanceof ClaimLostError) return { ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } };
-        // An unreleased claim goes stale and is re-taken on redelivery.
-        await releaseClaim(deps, claim);
-        log.error({ err }, 'inbound dispatch failed; asking Lark to redeliver');
-        return { ack: 500, result: { outcome: 'retry', error: (err as Error).message } };
-      },
-    );
+  const fast = context && fastPathFor(installation, message, context);
+  const work = (
+    fast
+      ? // The common case, a member's message in a known chat, is one statement: no transaction to hold open.
+        writeUserMessage(deps.db, claim, installation, message, fast).then((written) => {
+          if (!written) throw new ClaimLostError();
+          return written;
+        })
+      : deps.db.transaction(async (tx) => {
+          const result = await processClaimed(tx, deps, installation, message);
+          // The durable outcome and the end of the claim commit together; a rotated or released claim rolls it all back.
+          if ((await markInboundProcessed(tx, claim)) === 0) throw new ClaimLostError();
+          return result;
+        })
+  ).then(
+    (outcome): DispatchResult => ({ ack: 200, result: outcome }),
+    async (err): Promise<DispatchResult> => {
+      if (err instanceof ClaimLostError) return { ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } };
+      // An unreleased claim goes stale and is re-taken on redelivery.
+      await releaseClaim(deps, claim);
+      log.error({ err }, 'inbound dispatch failed; asking Lark to redeliver');
+      return { ack: 500, result: { outcome: 'retry', error: (err as Error).message } };
+    },
+  );
   let timer: NodeJS.Timeout | undefined;
   const overBudget = new Promise<DispatchResult>((resolve) => {
     timer = setTimeout(async () => {
-      // Releasing makes the late transaction's mark match nothing, so it rolls back; Lark redelivers.
+      // Releasing makes the late write's mark match nothing, so it rolls back; Lark redelivers.
       await releaseClaim(deps, claim);
       log.warn({ budgetMs: deps.budgetMs ?? DISPATCH_BUDGET_MS }, 'inbound dispatch over budget; released for redelivery');
       resolve({ ack: 500, result: { outcome: 'retry', error: 'dispatch exceeded its time budget' } });
@@ -131,8 +141,140 @@ export async function dispatchInboundEvent(deps: DispatcherDeps, input: { appId:
   }
 }
 
+/** What the pipeline knows of the sender and the chat after the claim statement. */
+type DispatchContext = {
+  agent_name: string;
+  workspace_name: string;
+  slug: string;
+  user_id: string | null;
+  member_user_id: string | null;
+  sender_name: string | null;
+  session_id: string | null;
+  session_agent_id: string | null;
+  session_agent_runnable: boolean | null;
+};
+
+type RawInstallation = {
+  id: string;
+  app_id: string;
+  workspace_id: string;
+  agent_id: string;
+  status: Installation['status'];
+  bot_open_id: string;
+  bot_union_id: string | null;
+  installer_user_id: string;
+};
+
+/**
+ * One round trip before any write: the installation, the claim of (installation, message_id) when
+ * the installation is active and the event is its own, the claim's existing state when it is not
+ * ours to take, and everything the pipeline needs to know about the sender and the chat.
+ */
+async function claimWithContext(
+  db: Db,
+  input: { appId: string; message: InboundMessage; abandonedToken: string | null },
+): Promise<{ installation: Installation | null; claim: InboundClaim | null; context: DispatchContext | null }> {
+  const { message } = input;
+  const res = await executePrepared<DispatchContext & { installation: RawInstallation; claim_token: string | null; attempts: number | null; processed: boolean | null }>(db, sql`
+    WITH inst AS (
+      SELECT id, app_id, workspace_id, agent_id, status, bot_open_id, bot_union_id, installer_user_id FROM lark_installation WHERE app_id = ${input.appId}
+    ), claim AS (
+      ${claimStatement(sql`SELECT id FROM inst WHERE status = 'active' AND (${message.appId}::text IS NULL OR app_id = ${message.appId})`, message.messageId, input.abandonedToken)}
+    )
+    SELECT row_to_json(inst) AS installation,
+      (SELECT claim_token FROM claim) AS claim_token, (SELECT attempts FROM claim) AS attempts,
+      (SELECT d.processed_at IS NOT NULL FROM lark_inbound_message_dedup d WHERE d.installation_id = inst.id AND d.message_id = ${message.messageId}) AS processed,
+      a.name AS agent_name, w.name AS workspace_name, w.slug, b.user_id, m.user_id AS member_user_id, u.name AS sender_name,
+      s.chat_session_id AS session_id, sa.id AS session_agent_id, (sa.archived_at IS NULL AND sa.runtime_kind IS NOT NULL) AS session_agent_runnable
+    FROM inst
+    LEFT JOIN agent a ON a.id = inst.agent_id AND a.workspace_id = inst.workspace_id
+    LEFT JOIN workspace w ON w.id = inst.workspace_id
+    LEFT JOIN lark_user_binding b ON b.installation_id = inst.id AND b.lark_open_id = ${message.sender.openId ?? null}
+    LEFT JOIN member m ON m.workspace_id = b.workspace_id AND m.user_id = b.user_id
+    LEFT JOIN "user" u ON u.id = b.user_id
+    LEFT JOIN lark_chat_session_binding s ON s.installation_id = inst.id AND s.lark_chat_id = ${message.chatId}
+    LEFT JOIN chat_session cs ON cs.id = s.chat_session_id AND cs.workspace_id = inst.workspace_id
+    LEFT JOIN agent sa ON sa.id = cs.agent_id AND sa.workspace_id = cs.workspace_id`);
+  const row = res.rows[0];
+  if (!row) return { installation: null, claim: null, context: null };
+  const i = row.installation;
+  const installation: Installation = {
+    id: i.id,
+    appId: i.app_id,
+    workspaceId: i.workspace_id,
+    agentId: i.agent_id,
+    status: i.status,
+    botOpenId: i.bot_open_id,
+    botUnionId: i.bot_union_id,
+    installerUserId: i.installer_user_id,
+  };
+  const claim: InboundClaim | null =
+    row.claim_token !== null ? { claimed: row.claim_token, attempts: row.attempts! } : row.processed === null ? null : row.processed ? { processed: true } : { inFlight: true };
+  return { installation, claim, context: row.agent_name === null ? null : row };
+}
+
+type FastPath = { userId: string; sessionId: string; agentId: string; content: string };
+
+/**
+ * The message can be written in one statement: a linked member writing (to the bot, in a group) in
+ * a chat that already has its session, whose agent can run, with no command to interpret. Anything
+ * else takes the general path.
+ */
+function fastPathFor(installation: Installation, message: InboundMessage, c: DispatchContext): FastPath | null {
+  const bot = { unionId: installation.botUnionId, openId: installation.botOpenId };
+  if (message.chatType === 'group' && !isBotMentioned(message.mentions, bot)) return null;
+  if (!message.sender.openId || !c.user_id || !c.member_user_id || !c.session_id || !c.session_agent_id || !c.session_agent_runnable) return null;
+  const content = rewriteMentionsForAgent(message.text, message.mentions, bot).slice(0, MAX_MESSAGE_CHARS);
+  if (parseIssueCommand(content)) return null;
+  return { userId: c.user_id, sessionId: c.session_id, agentId: c.session_agent_id, content };
+}
+
+/**
+ * The user's message, its Lark origin, its agent task, the session's place in the list, the
+ * notices for live views and the end of the claim, as one statement: it writes nothing unless the
+ * claim is still ours. Null when it was not (the claim was re-taken or released).
+ */
+async function writeUserMessage(
+  db: Db,
+  claim: { installationId: string; messageId: string; claimToken: string },
+  installation: Installation,
+  message: InboundMessage,
+  fast: FastPath,
+): Promise<DispatchOutcome | null> {
+  const ws = sql`${installation.workspaceId}::uuid`;
+  const session = sql`${fast.sessionId}::uuid`;
+  const res = await executePrepared<{ message_id: string; task_id: string }>(db, sql`
+    WITH mark AS (
+      UPDATE lark_inbound_message_dedup SET processed_at = now()
+      WHERE installation_id = ${claim.installationId} AND message_id = ${claim.messageId} AND claim_token = ${claim.claimToken} AND processed_at IS NULL
+      RETURNING 1
+    ), message AS (
+      INSERT INTO chat_message (workspace_id, session_id, role, content, author_user_id)
+      SELECT ${ws}, ${session}, 'user', ${fast.content}, ${fast.userId} FROM mark
+      RETURNING id
+    ), origin AS (
+      INSERT INTO lark_inbound_message (chat_message_id, workspace_id, installation_id, lark_message_id, lark_chat_id, lark_thread_id, lark_root_id, sender_open_id)
+      SELECT id, ${ws}, ${installation.id}::uuid, ${message.messageId}, ${message.chatId}, ${message.threadId}, ${message.rootId}, ${message.sender.openId} FROM message
+      RETURNING 1
+    ), task AS (
+      INSERT INTO agent_task (workspace_id, agent_id, session_id, trigger_message_id)
+      SELECT ${ws}, ${fast.agentId}::uuid, ${session}, id FROM message
+      RETURNING id
+    ), touched AS (
+      UPDATE chat_session SET updated_at = now() WHERE workspace_id = ${ws} AND id = ${session} AND EXISTS (SELECT 1 FROM mark)
+      RETURNING 1
+    )
+    SELECT m.id AS message_id, t.id AS task_id,
+      ${workspaceEventNotice(ws, sql`json_build_object('type', 'chat.message.created', 'session_id', ${session}, 'message_id', m.id)`, session)} AS message_notified,
+      pg_notify(${TASK_QUEUED_CHANNEL}, t.id::text) AS task_queued,
+      ${workspaceEventNotice(ws, sql`json_build_object('type', 'task.updated', 'session_id', ${session}, 'task_id', t.id, 'status', 'queued')`, session)} AS task_notified
+    FROM message m, task t`);
+  const row = res.rows[0];
+  return row ? { outcome: 'ingested', chatMessageId: row.message_id, taskId: row.task_id } : null;
+}
+
 /** Gives a claim back; when even that fails, remembers it so this process's next redelivery re-takes it. */
-async function releaseClaim(deps: DispatcherDeps, claim: { installationId: string; messageId: string; claimToken: string }): Promise<void> {
+async function releaseClaim(deps: DispatcherDeps, claim: { appId: string; installationId: string; messageId: string; claimToken: string }): Promise<void> {
   try {
     await releaseInboundClaim(deps.db, claim);
   } catch (err) {
@@ -144,7 +286,7 @@ async function releaseClaim(deps: DispatcherDeps, claim: { installationId: strin
 /** Records a drop and ends the claim in one transaction: the message is done, Lark is told 200. */
 async function endWithDrop(
   deps: DispatcherDeps,
-  claim: { installationId: string; messageId: string; claimToken: string },
+  claim: { appId: string; installationId: string; messageId: string; claimToken: string },
   drop: Parameters<typeof recordInboundDrop>[1],
 ): Promise<DispatchResult> {
   try {
@@ -203,7 +345,7 @@ async function processClaimed(tx: Tx, deps: DispatcherDeps, installation: Instal
   const names = { agentName: row.agent_name, workspaceName: row.workspace_name, slug: row.slug };
   const identity = row.user_id ? { userId: row.user_id, memberUserId: row.member_user_id, name: row.sender_name } : null;
   const outbox = (target: OutboxTarget, body: OutboxBody, larkOpenId?: string) =>
-    enqueueOutboxMessage(tx, deps.jobs, { workspaceId: installation.workspaceId, installationId: installation.id, target, body, larkOpenId });
+    enqueueOutboxMessage(tx, { workspaceId: installation.workspaceId, installationId: installation.id, target, body, larkOpenId });
 
   if (!identity) {
     // Their words are not stored; the audit keeps that it happened (routing data only).

@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
 import type { PgListener } from '../../db/listen';
-import type { JobEnqueuer } from '../../jobs/queue';
 import type { WorkerMetrics } from '../../ops/metrics';
 import { ConcurrencyGate } from '../../async/concurrency-gate';
 import type { DeliveryRouter } from '../hub/hub';
-import { parkInboundEvent } from './backlog';
+import { ParkedEvents, parkInboundEvent } from './backlog';
 import { AbandonedClaims } from './dedup';
 import { runBacklogProcessor } from './backlog-processor';
 import { dispatchInboundEvent, type DispatchResult } from './dispatcher';
+import { decodeInboundEvent, type DecodedEvent } from '../protocol';
 
 /** How long an event may wait for a dispatch slot before it is parked in the backlog instead. */
 const DISPATCH_QUEUE_WAIT_MS = 250;
@@ -21,7 +21,6 @@ const BACKLOG_DISPATCH_BUDGET_MS = 15_000;
 export type IngressOptions = {
   db: Db;
   listener: PgListener;
-  jobs: JobEnqueuer;
   logger: Logger;
   appUrl: string;
   metrics: WorkerMetrics;
@@ -41,19 +40,19 @@ export type Ingress = {
 /**
  * The inbound policy between the connection and the dispatcher. Every event is ACKed within the
  * budget: it gets a dispatch slot within a short wait, or it is parked in one statement and ACKed
- * 200. While older events are parked, new ones follow them into the backlog so order holds.
+ * 200. While a chat has events parked here, its new ones follow them into the backlog so order holds.
  */
 export function createIngress(opts: IngressOptions): Ingress {
   const gate = new ConcurrencyGate(opts.concurrency);
   const abandoned = new AbandonedClaims();
-  const backlog = { active: false };
+  const parked = new ParkedEvents();
   const log = opts.logger;
   const record = (dispatched: DispatchResult) => {
     opts.metrics.dispatchOutcomes.inc({ outcome: dispatched.result.outcome });
     if (dispatched.result.outcome === 'dropped') opts.metrics.dispatchDrops.inc({ reason: dispatched.result.reason });
   };
-  const dispatch = async (input: { appId: string; payload: Uint8Array | string }, budgetMs: number) => {
-    const dispatched = await dispatchInboundEvent({ db: opts.db, jobs: opts.jobs, logger: log, appUrl: opts.appUrl, budgetMs, abandoned }, input);
+  const dispatch = async (input: { appId: string; payload: Uint8Array | string; decoded?: DecodedEvent }, budgetMs: number) => {
+    const dispatched = await dispatchInboundEvent({ db: opts.db, logger: log, appUrl: opts.appUrl, budgetMs, abandoned }, input);
     record(dispatched);
     return dispatched;
   };
@@ -62,22 +61,25 @@ export function createIngress(opts: IngressOptions): Ingress {
     if (delivery.frameType !== 'event') return 'ignored';
     opts.metrics.eventsReceived.inc();
     const queuedAt = Date.now();
-    const slot = backlog.active ? null : await gate.acquire(DISPATCH_QUEUE_WAIT_MS);
+    const decoded = decodeInboundEvent(delivery.payload);
+    const chat = ParkedEvents.key(installation.id, decoded.kind === 'message' ? decoded.message.chatId : null);
+    // A chat with parked events parks its new ones behind them, so its messages keep their order.
+    const slot = parked.has(chat) ? null : await gate.acquire(DISPATCH_QUEUE_WAIT_MS);
     if (!slot) {
       try {
-        await parkInboundEvent(opts.db, { installationId: installation.id, appId: installation.appId, payload: Buffer.from(delivery.payload).toString('utf8') });
+        const id = await parkInboundEvent(opts.db, { installationId: installation.id, appId: installation.appId, payload: Buffer.from(delivery.payload).toString('utf8') });
+        parked.add(chat, id);
       } catch (err) {
         log.error({ err, installationId: installation.id }, 'could not park an event; asking Lark to redeliver');
         return 'retry';
       }
-      backlog.active = true;
       opts.metrics.dispatchOutcomes.inc({ outcome: 'parked' });
       return 'ok';
     }
     try {
       // The time spent waiting for the slot comes off the dispatch budget.
       const budgetMs = opts.dispatchBudgetMs ?? Math.max(DISPATCH_MIN_BUDGET_MS, DISPATCH_TOTAL_BUDGET_MS - (Date.now() - queuedAt));
-      const dispatched = await dispatch({ appId: installation.appId, payload: delivery.payload }, budgetMs);
+      const dispatched = await dispatch({ appId: installation.appId, payload: delivery.payload, decoded }, budgetMs);
       return dispatched.ack === 200 ? 'ok' : 'retry';
     } finally {
       slot.release();
@@ -93,7 +95,7 @@ export function createIngress(opts: IngressOptions): Ingress {
           listener: opts.listener,
           gate,
           logger: log,
-          state: backlog,
+          parked,
           dispatch: (event) => dispatch({ appId: event.appId, payload: event.payload }, BACKLOG_DISPATCH_BUDGET_MS),
         },
         signal,

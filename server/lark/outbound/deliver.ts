@@ -1,19 +1,20 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import { sleep, Wakeup } from '../../async/abortable';
 import type { Db } from '../../db/client';
-import { larkInstallation, larkOutbox } from '../../db/schema';
-import type { JobEnqueuer } from '../../jobs/queue';
+import { executePrepared } from '../../db/prepared';
+import type { PgListener } from '../../db/listen';
+import { larkOutbox, type OutboxKind } from '../../db/schema';
 import { LarkApiError, LarkHttpClient, type FetchLike } from '../api';
 import { BINDING_TOKEN_TTL_MINUTES, hasLiveBindingPrompt, mintBindingToken } from '../binding/tokens';
 import type { LarkIntegration } from '../integration';
-import type { OutboxBody } from './outbox';
+import { OUTBOX_WAKE_CHANNEL, type OutboxBody } from './outbox';
 import { bindingPromptCard, errorCard, renderNotice, renderReply, type RenderedMessage } from './render';
 import { decideRetry, DELIVERY_HOLD_SECONDS, isInternalError } from './retry-policy';
 
 export type DelivererDeps = {
   db: Db;
   integration: LarkIntegration;
-  jobs: JobEnqueuer;
   logger: Logger;
   appUrl: string;
   fetch?: FetchLike;
@@ -23,10 +24,90 @@ export type DelivererDeps = {
 
 export type DeliveryResult = 'sent' | 'failed' | 'skipped' | 'retry_scheduled' | 'busy';
 
-type OutboxRow = typeof larkOutbox.$inferSelect;
+/** An outbox row held by this deliverer, with what sending needs of its installation. */
+type ClaimedRow = {
+  id: string;
+  workspaceId: string;
+  installationId: string;
+  kind: OutboxKind;
+  receiveIdType: 'chat_id' | 'open_id' | null;
+  receiveId: string | null;
+  replyToMessageId: string | null;
+  replyInThread: boolean;
+  larkOpenId: string | null;
+  body: OutboxBody;
+  attempts: number;
+  partsSent: number;
+  createdAt: Date;
+  installation: { appId: string; status: string; appSecretCiphertext: string; region: 'feishu' | 'lark' } | null;
+};
 
-async function renderRow(deps: DelivererDeps, row: OutboxRow): Promise<RenderedMessage[] | 'skip'> {
-  const body = row.body as OutboxBody;
+type RawClaimedRow = {
+  id: string;
+  workspace_id: string;
+  installation_id: string;
+  kind: OutboxKind;
+  receive_id_type: 'chat_id' | 'open_id' | null;
+  receive_id: string | null;
+  reply_to_message_id: string | null;
+  reply_in_thread: boolean;
+  lark_open_id: string | null;
+  body: OutboxBody;
+  attempts: number;
+  parts_sent: number;
+  created_at: string | Date;
+  app_id: string | null;
+  installation_status: string | null;
+  app_secret_ciphertext: string | null;
+  region: 'feishu' | 'lark' | null;
+};
+
+const toClaimed = (r: RawClaimedRow): ClaimedRow => ({
+  id: r.id,
+  workspaceId: r.workspace_id,
+  installationId: r.installation_id,
+  kind: r.kind,
+  receiveIdType: r.receive_id_type,
+  receiveId: r.receive_id,
+  replyToMessageId: r.reply_to_message_id,
+  replyInThread: r.reply_in_thread,
+  larkOpenId: r.lark_open_id,
+  body: r.body,
+  attempts: r.attempts,
+  partsSent: r.parts_sent,
+  createdAt: new Date(r.created_at),
+  installation:
+    r.app_id === null ? null : { appId: r.app_id, status: r.installation_status!, appSecretCiphertext: r.app_secret_ciphertext!, region: r.region! },
+});
+
+/**
+ * Holds the chosen rows for one attempt each (a hold that runs out hands a row back: a dead sender
+ * needs no one to notice) and returns them with their installation, in one statement.
+ */
+async function claimRows(db: Db, which: ReturnType<typeof sql>): Promise<ClaimedRow[]> {
+  const res = await executePrepared<RawClaimedRow>(db, sql`
+    WITH claimed AS (
+      UPDATE lark_outbox o SET sending_until = now() + make_interval(secs => ${DELIVERY_HOLD_SECONDS}), attempts = o.attempts + 1
+      WHERE o.id IN (${which})
+      RETURNING o.id, o.workspace_id, o.installation_id, o.kind, o.receive_id_type, o.receive_id, o.reply_to_message_id, o.reply_in_thread,
+                o.lark_open_id, o.body, o.attempts, o.parts_sent, o.created_at, o.next_attempt_at
+    )
+    SELECT c.*, i.app_id, i.status AS installation_status, i.app_secret_ciphertext, i.region
+    FROM claimed c LEFT JOIN lark_installation i ON i.id = c.installation_id
+    ORDER BY c.next_attempt_at`);
+  return res.rows.map(toClaimed);
+}
+
+const unheld = sql`status = 'pending' AND (sending_until IS NULL OR sending_until < now())`;
+const claimable = sql`${unheld} AND next_attempt_at <= now()`;
+
+/** Up to `limit` due rows nobody holds, the longest waiting first. */
+export function claimDueOutboxRows(db: Db, limit: number): Promise<ClaimedRow[]> {
+  return claimRows(db, sql`SELECT id FROM lark_outbox WHERE ${claimable} ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`);
+}
+
+async function renderRow(deps: DelivererDeps, row: ClaimedRow): Promise<RenderedMessage[] | 'skip'> {
+  const body = row.body;
   switch (body.kind) {
     case 'agent_reply':
       return renderReply(body.text);
@@ -45,49 +126,51 @@ async function renderRow(deps: DelivererDeps, row: OutboxRow): Promise<RenderedM
 
 const uuidFor = (rowId: string, part: number) => (part === 0 ? rowId : `${rowId}-${part}`);
 
-/** Extends this attempt's hold before the next part: the hold is a heartbeat, not a long lease. */
-async function renewHold(db: Db, rowId: string): Promise<void> {
-  await db
-    .update(larkOutbox)
-    .set({ sendingUntil: sql`now() + make_interval(secs => ${DELIVERY_HOLD_SECONDS})` })
-    .where(and(eq(larkOutbox.id, rowId), eq(larkOutbox.status, 'pending')));
-}
-
 /**
- * Delivers one outbox row. Each part carries Lark's idempotency uuid derived from the row id, so a
- * retry after a crash never sends twice; progress is recorded after every part. Never throws: a
- * failure it cannot even record leaves the row held, and the reconciler hands it back once the
- * hold runs out.
+ * Delivers one outbox row now (whatever its due time) if it is pending and nobody holds it. Each part carries Lark's idempotency
+ * uuid derived from the row id, so a retry after a crash never sends twice. Never throws.
  */
 export async function deliverOutboxRow(deps: DelivererDeps, outboxId: string): Promise<DeliveryResult> {
+  let rows: ClaimedRow[];
+  try {
+    rows = await claimRows(deps.db, sql`SELECT id FROM lark_outbox WHERE id = ${outboxId} AND ${unheld} FOR UPDATE SKIP LOCKED`);
+  } catch (err) {
+    deps.logger.error({ err, outboxId }, 'claiming an outbox row failed; it is tried again later');
+    deps.onResult?.('busy');
+    return 'busy';
+  }
+  if (rows.length === 0) {
+    deps.onResult?.('busy');
+    return 'busy';
+  }
+  return deliverClaimedRow(deps, rows[0]);
+}
+
+/** Sends a row this deliverer holds and records the outcome; progress is recorded after every part. Never throws. */
+async function deliverClaimedRow(deps: DelivererDeps, row: ClaimedRow): Promise<DeliveryResult> {
   let result: { status: DeliveryResult; sentAfterMs?: number };
   try {
-    result = await attemptDelivery(deps, outboxId);
+    result = await attemptDelivery(deps, row);
   } catch (err) {
-    deps.logger.error({ err, outboxId }, 'outbox delivery failed before its outcome was recorded; the reconciler will retry it');
+    // Not even the outcome could be recorded: the hold runs out and the row is claimed again.
+    deps.logger.error({ err, outboxId: row.id }, 'outbox delivery failed before its outcome was recorded; it is retried when its hold ends');
     result = { status: 'busy' };
   }
   deps.onResult?.(result.status, result.sentAfterMs);
   return result.status;
 }
 
-async function attemptDelivery(deps: DelivererDeps, outboxId: string): Promise<{ status: DeliveryResult; sentAfterMs?: number }> {
-  const [row] = await deps.db
-    .update(larkOutbox)
-    .set({ sendingUntil: sql`now() + make_interval(secs => ${DELIVERY_HOLD_SECONDS})`, attempts: sql`${larkOutbox.attempts} + 1` })
-    .where(and(eq(larkOutbox.id, outboxId), eq(larkOutbox.status, 'pending'), sql`(${larkOutbox.sendingUntil} IS NULL OR ${larkOutbox.sendingUntil} < now())`))
-    .returning();
-  if (!row) return { status: 'busy' };
+async function attemptDelivery(deps: DelivererDeps, row: ClaimedRow): Promise<{ status: DeliveryResult; sentAfterMs?: number }> {
   const log = deps.logger.child({ outboxId: row.id, installationId: row.installationId, kind: row.kind });
-  const finish = async (status: 'sent' | 'failed' | 'skipped', error?: { code: number | null; message: string }) => {
+  const finish = async (status: 'failed' | 'skipped', error: { code: number | null; message: string }) => {
     await deps.db
       .update(larkOutbox)
-      .set({ status, sendingUntil: null, sentAt: status === 'sent' ? sql`now()` : null, lastErrorCode: error?.code ?? null, lastError: error?.message ?? null })
+      .set({ status, sendingUntil: null, lastErrorCode: error.code, lastError: error.message })
       .where(eq(larkOutbox.id, row.id));
-    return { status, ...(status === 'sent' && { sentAfterMs: Date.now() - row.createdAt.getTime() }) };
+    return { status };
   };
 
-  const [installation] = await deps.db.select().from(larkInstallation).where(eq(larkInstallation.id, row.installationId));
+  const installation = row.installation;
   if (!installation || installation.status !== 'active') return finish('skipped', { code: null, message: 'The bot was disconnected before this message was sent' });
   let appSecret: string;
   try {
@@ -103,14 +186,13 @@ async function attemptDelivery(deps: DelivererDeps, outboxId: string): Promise<{
     fetch: deps.fetch,
     requestTimeoutMs: deps.integration.httpTimeoutMs,
     logger: log,
-    installationId: installation.id,
+    installationId: row.installationId,
   });
 
   try {
     const rendered = await renderRow(deps, row);
     if (rendered === 'skip') return finish('skipped', { code: null, message: 'A binding prompt for this user is still live' });
     for (let part = row.partsSent; part < rendered.length; part++) {
-      if (part > row.partsSent) await renewHold(deps.db, row.id);
       const message = rendered[part];
       const uuid = uuidFor(row.id, part);
       const sent = row.replyToMessageId
@@ -118,13 +200,21 @@ async function attemptDelivery(deps: DelivererDeps, outboxId: string): Promise<{
         : message.msgType === 'text'
           ? await client.sendText(row.receiveIdType!, row.receiveId!, message.content.text, { uuid })
           : await client.sendCard(row.receiveIdType!, row.receiveId!, message.content, { uuid });
+      const last = part === rendered.length - 1;
+      // One statement per part: its progress, and either the end of the row or a renewed hold for the next part.
       await deps.db
         .update(larkOutbox)
-        .set({ partsSent: part + 1, larkMessageIds: sql`array_append(${larkOutbox.larkMessageIds}, ${sent.messageId})` })
-        .where(eq(larkOutbox.id, row.id));
+        .set({
+          partsSent: part + 1,
+          larkMessageIds: sql`array_append(${larkOutbox.larkMessageIds}, ${sent.messageId})`,
+          ...(last
+            ? { status: 'sent' as const, sendingUntil: null, sentAt: sql`now()`, lastErrorCode: null, lastError: null }
+            : { sendingUntil: sql`now() + make_interval(secs => ${DELIVERY_HOLD_SECONDS})` }),
+        })
+        .where(and(eq(larkOutbox.id, row.id), eq(larkOutbox.status, 'pending')));
     }
     log.info({ parts: rendered.length }, 'lark message delivered');
-    return finish('sent');
+    return { status: 'sent', sentAfterMs: Date.now() - row.createdAt.getTime() };
   } catch (err) {
     const code = err instanceof LarkApiError ? err.code : null;
     // Our own failures stay in the logs; the admin listing gets a description, not driver text.
@@ -140,11 +230,66 @@ async function attemptDelivery(deps: DelivererDeps, outboxId: string): Promise<{
       log.warn({ code, attempts: row.attempts }, 'lark message failed after retries');
       return finish('failed', { code, message: `Gave up after ${row.attempts} attempts: ${description}` });
     }
-    await deps.db.transaction(async (tx) => {
-      await tx.update(larkOutbox).set({ sendingUntil: null, lastErrorCode: code, lastError: description }).where(eq(larkOutbox.id, row.id));
-      await deps.jobs.enqueueOutbox(tx, row.id, { startAfter: new Date(Date.now() + decision.delayMs) });
-    });
+    await deps.db
+      .update(larkOutbox)
+      .set({ sendingUntil: null, nextAttemptAt: sql`now() + make_interval(secs => ${decision.delayMs / 1000})`, lastErrorCode: code, lastError: description })
+      .where(and(eq(larkOutbox.id, row.id), eq(larkOutbox.status, 'pending')));
     log.info({ code, delayMs: Math.round(decision.delayMs) }, 'lark message will be retried');
     return { status: 'retry_scheduled' };
+  }
+}
+
+export type OutboxDelivererOptions = DelivererDeps & {
+  listener: PgListener;
+  /** Sends in flight at once; claims never take more than what is free. */
+  maxInFlight: number;
+  /** How often an idle deliverer looks for rows that became due (scheduled retries, handed-back holds). */
+  pollIntervalMs: number;
+};
+
+/** Rows claimed per statement: large enough to batch a burst, small enough to share it between workers. */
+const CLAIM_BATCH = 32;
+/** How long a woken deliverer lets further wake-ups gather before it claims. */
+const CLAIM_COALESCE_MS = 15;
+
+/**
+ * Delivers due outbox rows until the signal aborts: claims what is due (woken by the NOTIFY of every
+ * new row, else by its poll), sends up to `maxInFlight` at once, and on abort lets the sends in
+ * flight finish (each is bounded by the HTTP timeout; an unfinished one is handed back by its hold).
+ */
+export async function runOutboxDeliverer(opts: OutboxDelivererOptions, signal: AbortSignal): Promise<void> {
+  const wakeup = new Wakeup();
+  const unsubscribe = opts.listener.subscribe(OUTBOX_WAKE_CHANNEL, { onNotify: () => wakeup.notify(), onResync: () => wakeup.notify() });
+  const inFlight = new Set<Promise<unknown>>();
+  try {
+    while (!signal.aborted) {
+      const free = opts.maxInFlight - inFlight.size;
+      if (free <= 0) {
+        await Promise.race([...inFlight, sleep(opts.pollIntervalMs, signal)]);
+        continue;
+      }
+      const want = Math.min(free, CLAIM_BATCH);
+      let rows: ClaimedRow[];
+      try {
+        rows = await claimDueOutboxRows(opts.db, want);
+      } catch (err) {
+        opts.logger.warn({ err }, 'claiming outbox rows failed; trying again shortly');
+        await sleep(opts.pollIntervalMs, signal);
+        continue;
+      }
+      for (const row of rows) {
+        const sending = deliverClaimedRow(opts, row).finally(() => inFlight.delete(sending));
+        inFlight.add(sending);
+      }
+      // A full batch means more may be due: claim again at once. Otherwise wait for a wake-up, then
+      // a moment more, so a burst of new rows costs one claim.
+      if (rows.length < want) {
+        await wakeup.wait(opts.pollIntervalMs, signal);
+        await sleep(CLAIM_COALESCE_MS, signal);
+      }
+    }
+  } finally {
+    unsubscribe();
+    await Promise.allSettled([...inFlight]);
   }
 }

@@ -1,7 +1,12 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
-import { larkOutbox, type OutboxKind } from '../../db/schema';
-import type { JobEnqueuer } from '../../jobs/queue';
+import type { OutboxKind } from '../../db/schema';
+
+/**
+ * NOTIFYed (by a trigger, on commit) for every statement that writes outbox rows, so idle deliverers
+ * claim them at once instead of at their next poll.
+ */
+export const OUTBOX_WAKE_CHANNEL = 'larkspur_outbox';
 
 export type OutboxTarget =
   | { receiveIdType: 'chat_id' | 'open_id'; receiveId: string }
@@ -16,34 +21,30 @@ export type OutboxBody =
   | { kind: 'issue_created'; identifier: string; title: string; url: string }
   | { kind: 'issue_usage' };
 
-/**
- * Writes a message to Lark into the outbox in the caller's transaction, with its delivery job, so
- * the message exists exactly when its cause does. Returns false when a binding prompt for this
- * user is already waiting (at most one live prompt per user).
- */
-export async function enqueueOutboxMessage(
-  tx: DbOrTx,
-  jobs: JobEnqueuer,
-  input: { workspaceId: string; installationId: string; target: OutboxTarget; body: OutboxBody; larkOpenId?: string },
-): Promise<string | null> {
+export type OutboxInput = { workspaceId: string; installationId: string; target: OutboxTarget; body: OutboxBody; larkOpenId?: string };
+
+/** The VALUES of one outbox row, for the single statement that writes it (here or inside a larger one). */
+export function outboxRowValues(input: OutboxInput) {
   const kind: OutboxKind = input.body.kind;
-  const [row] = await tx
-    .insert(larkOutbox)
-    .values({
-      workspaceId: input.workspaceId,
-      installationId: input.installationId,
-      kind,
-      ...('receiveId' in input.target
-        ? { receiveIdType: input.target.receiveIdType, receiveId: input.target.receiveId }
-        : { replyToMessageId: input.target.replyToMessageId, replyInThread: input.target.replyInThread }),
-      larkOpenId: input.larkOpenId ?? null,
-      body: input.body,
-    })
-    .onConflictDoNothing()
-    .returning({ id: larkOutbox.id });
-  if (!row) return null;
-  await jobs.enqueueOutbox(tx, row.id);
-  return row.id;
+  const direct = 'receiveId' in input.target ? input.target : null;
+  const reply = 'replyToMessageId' in input.target ? input.target : null;
+  // Typed, so the tuple also works as a row source (INSERT … SELECT FROM VALUES).
+  return sql`(${input.workspaceId}::uuid, ${input.installationId}::uuid, ${kind}::text, ${direct?.receiveIdType ?? null}::text, ${direct?.receiveId ?? null}::text,
+    ${reply?.replyToMessageId ?? null}::text, ${reply?.replyInThread ?? false}::boolean, ${input.larkOpenId ?? null}::text, ${JSON.stringify(input.body)}::jsonb)`;
+}
+
+export const OUTBOX_COLUMNS = sql.raw(
+  'lark_outbox (workspace_id, installation_id, kind, receive_id_type, receive_id, reply_to_message_id, reply_in_thread, lark_open_id, body)',
+);
+
+/**
+ * Writes a message to Lark into the outbox in the caller's transaction, so the message exists
+ * exactly when its cause does. Returns null when a binding prompt for this user is already waiting
+ * (at most one live prompt per user).
+ */
+export async function enqueueOutboxMessage(tx: DbOrTx, input: OutboxInput): Promise<string | null> {
+  const res = await tx.execute<{ id: string }>(sql`INSERT INTO ${OUTBOX_COLUMNS} VALUES ${outboxRowValues(input)} ON CONFLICT DO NOTHING RETURNING id`);
+  return res.rows[0]?.id ?? null;
 }
 
 /** Outbox rows by status, for the worker's gauges. */

@@ -168,6 +168,49 @@ describe('runConnector', () => {
     expect(acks(connection.frames)).toHaveLength(0);
   });
 
+  it('hands a handler that looks at its signal only late one that is already aborted', async () => {
+    // The signal is created on first use: a handler reading it after its budget ran out, or after the
+    // connection ended, must still see it aborted, and a spread copy of the delivery carries it too.
+    const late: { budget?: AbortSignal; closed?: AbortSignal; spread?: AbortSignal; fresh?: boolean } = {};
+    let releaseBudget: () => void = () => undefined;
+    let releaseClosed: () => void = () => undefined;
+    const { controller, exit } = start({
+      handlerTimeoutMs: 50,
+      handler: async (delivery) => {
+        if (delivery.deliveryId === 'fresh') {
+          late.fresh = delivery.signal.aborted;
+          return 'ok';
+        }
+        if (delivery.deliveryId === 'over-budget') {
+          await new Promise<void>((resolve) => (releaseBudget = resolve));
+          late.budget = delivery.signal;
+          late.spread = { ...delivery }.signal;
+        } else {
+          await new Promise<void>((resolve) => (releaseClosed = resolve));
+          late.closed = delivery.signal;
+        }
+        return 'ok';
+      },
+    });
+    const connection = await waitFor(() => fake.connections[0]);
+    connection.send(eventDataFrame({ deliveryId: 'fresh', payload: payloadOf('fresh') }));
+    connection.send(eventDataFrame({ deliveryId: 'over-budget', payload: payloadOf('slow') }));
+    await waitFor(() => acks(connection.frames).length === 2, { what: 'the 500 for the late handler' });
+    expect(late.fresh).toBe(false);
+    releaseBudget();
+    await waitFor(() => late.budget, { what: 'the late handler' });
+    expect(late.budget?.aborted).toBe(true);
+    expect(late.spread?.aborted).toBe(true);
+
+    connection.send(eventDataFrame({ deliveryId: 'cut-off', payload: payloadOf('cut') }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort();
+    await exit;
+    releaseClosed();
+    await waitFor(() => late.closed, { what: 'the cut-off handler' });
+    expect(late.closed?.aborted).toBe(true);
+  });
+
   it('reassembles a chunked event, calls the handler once and ACKs once on the completing chunk', async () => {
     const { deliveries } = start();
     const connection = await waitFor(() => fake.connections[0]);

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { logger as rootLogger } from '@/server/logger';
@@ -122,6 +123,28 @@ function ackCodeFor(verdict: unknown): { code: AckCode; responseData?: unknown }
   return { code: 500 };
 }
 
+// What a running handler shares with the connector. Its AbortSignal is created on first use: most
+// handlers never look at it, and an AbortController per event is a measurable share of the event path.
+class HandlerScope {
+  acked = false;
+  private controller: AbortController | null = null;
+  private aborted = false;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.controller?.abort();
+  }
+}
+
 // One long connection: bootstrap, dial, ping, receive, ACK. Resolves when the connection ends (never
 // rejects); the caller (a supervisor) decides whether and when to reconnect.
 export function runConnector(options: ConnectorOptions, signal: AbortSignal): Promise<ConnectorExit> {
@@ -132,7 +155,7 @@ class ConnectorSession {
   private readonly log: Logger;
   // Chunk reassembly is scoped to one connection: partial messages die with it.
   private readonly assembler: ChunkAssembler;
-  private readonly inFlightHandlers = new Set<AbortController>();
+  private readonly inFlightHandlers = new Set<HandlerScope>();
   private readonly silenceMarginMs: number;
   private readonly livenessProbeMs: number;
   private readonly livenessTimeoutMs: number;
@@ -150,6 +173,7 @@ class ConnectorSession {
   private pingTimer: NodeJS.Timeout | null = null;
   private silenceTimer: NodeJS.Timeout | null = null;
   private eventsHandled = 0;
+  private writesHeld = false;
   private finished = false;
   private resolveExit: (exit: ConnectorExit) => void = () => undefined;
 
@@ -349,14 +373,13 @@ class ConnectorSession {
   // The handler runs concurrently with the read loop; its ACK leaves on the frame that completed the message.
   private dispatch(frame: Frame, delivery: Omit<InboundDelivery, 'receivedAt' | 'signal'>): void {
     const startedAt = performance.now();
-    const handlerController = new AbortController();
-    this.inFlightHandlers.add(handlerController);
-    let acked = false;
+    const scope = new HandlerScope();
+    this.inFlightHandlers.add(scope);
     const ack = (code: AckCode, responseData?: unknown) => {
-      if (acked) return;
-      acked = true;
+      if (scope.acked) return;
+      scope.acked = true;
       clearTimeout(budgetTimer);
-      this.inFlightHandlers.delete(handlerController);
+      this.inFlightHandlers.delete(scope);
       if (this.finished) return;
       const bizRtMs = performance.now() - startedAt;
       this.send(buildAckFrame(frame, { code, bizRtMs, responseData }));
@@ -366,14 +389,23 @@ class ConnectorSession {
       this.notifyAck({ deliveryId: delivery.deliveryId, code, bizRtMs });
     };
     const budgetTimer = setTimeout(() => {
-      if (acked) return;
+      if (scope.acked) return;
       this.log.warn({ deliveryId: delivery.deliveryId, budgetMs: this.handlerTimeoutMs }, 'handler exceeded its ACK budget; answering 500');
       ack(500);
-      handlerController.abort();
+      scope.abort();
     }, this.handlerTimeoutMs);
     let pending: Promise<DeliveryVerdict>;
     try {
-      pending = this.options.handler({ ...delivery, receivedAt: Date.now(), signal: handlerController.signal });
+      pending = this.options.handler({
+        frameType: delivery.frameType,
+        deliveryId: delivery.deliveryId,
+        traceId: delivery.traceId,
+        payload: delivery.payload,
+        receivedAt: Date.now(),
+        get signal() {
+          return scope.signal;
+        },
+      });
     } catch (error) {
       pending = Promise.reject(error);
     }
@@ -383,7 +415,7 @@ class ConnectorSession {
         ack(code, responseData);
       },
       (error: unknown) => {
-        if (!acked && !this.finished) this.log.error({ err: error, deliveryId: delivery.deliveryId }, 'event handler failed; answering 500');
+        if (!scope.acked && !this.finished) this.log.error({ err: error, deliveryId: delivery.deliveryId }, 'event handler failed; answering 500');
         ack(500);
       },
     );
@@ -432,8 +464,27 @@ class ConnectorSession {
   private send(frame: Frame): void {
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
-    socket.send(encodeFrame(frame), { binary: true }, (error) => {
-      if (error && !this.finished) this.log.warn({ detail: sanitizeDetail(error.message) }, 'lark ws send failed');
+    this.holdWritesUntilNextTick(socket);
+    socket.send(encodeFrame(frame), { binary: true }, this.onSent);
+  }
+
+  private readonly onSent = (error?: Error) => {
+    if (error && !this.finished) this.log.warn({ detail: sanitizeDetail(error.message) }, 'lark ws send failed');
+  };
+
+  // Frames written in the same turn of the event loop (the ACKs of handlers that finished together,
+  // a pong) leave in one system call instead of one each: the TCP socket under `ws` is corked until
+  // the next tick, as Node's stream documentation suggests. `ws` offers no public handle for this, so
+  // without its socket the writes simply go out one by one.
+  private holdWritesUntilNextTick(socket: WebSocket): void {
+    if (this.writesHeld) return;
+    const stream = (socket as unknown as { _socket?: Duplex })._socket;
+    if (!stream || typeof stream.cork !== 'function') return;
+    stream.cork();
+    this.writesHeld = true;
+    process.nextTick(() => {
+      this.writesHeld = false;
+      stream.uncork();
     });
   }
 

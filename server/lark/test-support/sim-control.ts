@@ -20,8 +20,10 @@ export type SimDelivery = {
   message_id: string;
   im_message_id?: string;
   attempts: number;
-  acks: { code: number; biz_rt: number | string | null; at: unknown }[];
+  acks: { code: number; biz_rt: number | string | null; at: number }[];
   status: 'pending' | 'acked' | 'failed';
+  // Simulator clock (ms): the delivery's first send follows at once.
+  created_at: number;
 };
 export type SimChatMessage = {
   message_id: string;

@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { appendUserMessage } from '../services/chat';
+import { claimTasks, enqueueAgentTask } from '../services/tasks';
+import { createTestDatabase, type TestDatabase } from '../../test/db';
+import { seedAgent, seedSession, seedUser, seedWorkspace } from '../../test/seed';
+
+// Its own database: claims take from every workspace, so no other test's tasks may be queued.
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => t?.drop());
+
+async function askInNewChat(workspaceId: string, agentId: string, userId: string) {
+  const s = await seedSession(t.db, { workspaceId, agentId, creatorUserId: userId });
+  await t.db.transaction(async (tx) => {
+    const m = await appendUserMessage(tx, { workspaceId, sessionId: s.id, authorUserId: userId, content: 'hi' });
+    await enqueueAgentTask(tx, { workspaceId, sessionId: s.id, triggerMessageId: m.id });
+  });
+}
+
+test('a workspace past its fair share waits while another has runnable tasks, and gets every slot nobody else needs', async () => {
+  const u = await seedUser(t.db);
+  const busy = await seedWorkspace(t.db, u.id);
+  const quiet = await seedWorkspace(t.db, u.id);
+  const busyAgent = await seedAgent(t.db, { workspaceId: busy.id, ownerUserId: u.id });
+  const quietAgent = await seedAgent(t.db, { workspaceId: quiet.id, ownerUserId: u.id });
+  for (let i = 0; i < 5; i++) await askInNewChat(busy.id, busyAgent.id, u.id);
+  // Asked last: plain enqueue order would serve every busy task first.
+  await askInNewChat(quiet.id, quietAgent.id, u.id);
+
+  const share = 2;
+  const first = await claimTasks(t.db, 'w1', 2, share);
+  expect(first.map((c) => c.task.workspaceId)).toEqual([busy.id, busy.id]);
+  const next = await claimTasks(t.db, 'w2', 1, share);
+  expect(next.map((c) => c.task.workspaceId)).toEqual([quiet.id]);
+  // Nobody else waits: the busy workspace takes the rest, past its share.
+  const rest = await claimTasks(t.db, 'w1', 10, share);
+  expect(rest.map((c) => c.task.workspaceId)).toEqual([busy.id, busy.id, busy.id]);
+  expect(rest.every((c) => c.agent?.id === busyAgent.id && c.history.length === 1)).toBe(true);
+});
