@@ -12,8 +12,8 @@
 //
 // Sizes: BENCH_INSTALLATIONS (50), BENCH_USERS_PER_INSTALLATION (40: one DM chat each), BENCH_RATE
 // (200 events/s), BENCH_SECONDS (20), BENCH_SATURATION_MESSAGES (3000), BENCH_SATURATION_CONCURRENCY
-// (64), BENCH_MODEL_DELAY_MS (2000), BENCH_MODEL_SECONDS (20), BENCH_BURST_MESSAGES (two per chat),
-// BENCH_BURST_CONCURRENCY (64), BENCH_DRAIN_SECONDS (45), BENCH_WARMUP_SECONDS (120, the longest wait
+// (64), BENCH_MODEL_DELAY_MS (2000), BENCH_MODEL_SECONDS (20), BENCH_BURST_MESSAGES (three per chat),
+// BENCH_BURST_CONCURRENCY (128), BENCH_DRAIN_SECONDS (45), BENCH_WARMUP_SECONDS (120, the longest wait
 // for the warm-up's replies), BENCH_IDLE_SECONDS (3). Worker settings (product defaults when unset):
 // BENCH_WORKER_CONCURRENCY, BENCH_WORKER_DB_POOL_SIZE, BENCH_DISPATCH_CONCURRENCY. Simulator:
 // BENCH_SIM_MAX_ATTEMPTS (sends per event; Lark's 4 when unset). BENCH_STATEMENTS=1 lists the
@@ -60,8 +60,8 @@ const SATURATION_MESSAGES = Math.round(setting('BENCH_SATURATION_MESSAGES', 3000
 const SATURATION_CONCURRENCY = Math.round(setting('BENCH_SATURATION_CONCURRENCY', 64));
 const MODEL_DELAY_MS = Math.round(setting('BENCH_MODEL_DELAY_MS', 2000));
 const MODEL_SECONDS = setting('BENCH_MODEL_SECONDS', 20);
-const BURST_MESSAGES = Math.round(setting('BENCH_BURST_MESSAGES', 2 * CHATS));
-const BURST_CONCURRENCY = Math.round(setting('BENCH_BURST_CONCURRENCY', 64));
+const BURST_MESSAGES = Math.round(setting('BENCH_BURST_MESSAGES', 3 * CHATS));
+const BURST_CONCURRENCY = Math.round(setting('BENCH_BURST_CONCURRENCY', 128));
 const DRAIN_SECONDS = setting('BENCH_DRAIN_SECONDS', 45);
 const WARMUP_SECONDS = setting('BENCH_WARMUP_SECONDS', 120);
 /** A drain ends early once the backlog has not changed for this long: the worker is stuck, not slow. */

@@ -10,6 +10,7 @@ describe('ConcurrencyGate', () => {
     const order: string[] = [];
     const c = gate.acquire(1000).then((s) => (order.push('c'), s));
     const d = gate.acquire(1000).then((s) => (order.push('d'), s));
+    expect(gate.waiting).toBe(2);
     a!.release();
     a!.release(); // releasing twice frees one slot only
     expect(await c).not.toBeNull();
@@ -17,6 +18,7 @@ describe('ConcurrencyGate', () => {
     b!.release();
     expect(await d).not.toBeNull();
     expect(order).toEqual(['c', 'd']);
+    expect(gate.waiting).toBe(0);
   });
 
   test('a waiter gives up after its wait and takes no slot', async () => {

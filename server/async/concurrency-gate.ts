@@ -9,6 +9,11 @@ export class ConcurrencyGate {
     return this.active;
   }
 
+  /** Callers waiting for a slot. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
   /** A slot, or null when none freed up within `maxWaitMs`. */
   acquire(maxWaitMs: number): Promise<{ release: () => void } | null> {
     if (this.active < this.limit) {

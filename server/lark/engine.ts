@@ -6,6 +6,7 @@ import type { Env } from '../env';
 import { createJobQueue, MAINTENANCE_QUEUE, RETENTION_QUEUE } from '../jobs/queue';
 import type { WorkerMetrics } from '../ops/metrics';
 import type { FetchLike } from './api';
+import { pooledFetch } from './api/pooled-fetch';
 import { LarkHub, hubConfigFromEnv, type HubConfig } from './hub/hub';
 import { createIngress } from './inbound/ingress';
 import { countRegistrationSessionsByStatus } from './install/registration-sessions';
@@ -68,6 +69,8 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
   const loops: Array<Promise<void>> = [];
 
   const outboxLog = log.child({ loop: 'lark-outbox' });
+  // Sends to Lark go over a keep-alive pool as large as the sends in flight (tests inject their own fetch).
+  const outboxHttp = opts.fetch ? null : pooledFetch(OUTBOX_SENDS_IN_FLIGHT);
   loops.push(
     runOutboxDeliverer(
       {
@@ -76,7 +79,7 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
         integration,
         logger: outboxLog,
         appUrl: config.APP_URL,
-        fetch: opts.fetch,
+        fetch: opts.fetch ?? outboxHttp!.fetch,
         maxInFlight: OUTBOX_SENDS_IN_FLIGHT,
         pollIntervalMs: OUTBOX_POLL_MS,
         onResult: (result, sentAfterMs) => {
@@ -144,7 +147,10 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
       metrics.leasesHeld.set(stats.held);
       for (const [state, count] of Object.entries(stats.states)) metrics.connections.set({ state }, count);
     },
-    close: (timeoutMs) => jobQueue.stop(timeoutMs),
+    async close(timeoutMs) {
+      await jobQueue.stop(timeoutMs);
+      await outboxHttp?.close();
+    },
   };
 }
 

@@ -64,7 +64,9 @@ export function createIngress(opts: IngressOptions): Ingress {
     const decoded = decodeInboundEvent(delivery.payload);
     const chat = ParkedEvents.key(installation.id, decoded.kind === 'message' ? decoded.message.chatId : null);
     // A chat with parked events parks its new ones behind them, so its messages keep their order.
-    const slot = parked.has(chat) ? null : await gate.acquire(DISPATCH_QUEUE_WAIT_MS);
+    // With a full round of dispatches already waiting, a slot cannot come in time: park at once, so
+    // the ACK leaves now instead of after the wait.
+    const slot = parked.has(chat) ? null : await gate.acquire(gate.waiting >= opts.concurrency ? 0 : DISPATCH_QUEUE_WAIT_MS);
     if (!slot) {
       try {
         const id = await parkInboundEvent(opts.db, { installationId: installation.id, appId: installation.appId, payload: Buffer.from(delivery.payload).toString('utf8') });

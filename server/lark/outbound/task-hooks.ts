@@ -1,6 +1,7 @@
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
-import { agent, chatMessage, larkChatSessionBinding, larkInboundMessage, larkInstallation, user } from '../../db/schema';
+import { agent, chatMessage, user } from '../../db/schema';
+import { executePrepared } from '../../db/prepared';
 import { taskReference, type AgentTask } from '../../services/tasks';
 import { enqueueOutboxMessage, OUTBOX_COLUMNS, outboxRowValues, type OutboxBody, type OutboxTarget } from './outbox';
 import { replyTargetFor } from './reply-target';
@@ -16,23 +17,19 @@ export type TaskHooks = {
 };
 
 /** Where a task's answer goes in Lark (one lookup), or null when its session is not a Lark chat (or the bot is gone). */
-async function larkTargetFor(tx: DbOrTx, task: AgentTask): Promise<{ installationId: string; target: OutboxTarget } | null> {
-  const [binding] = await tx
-    .select({
-      installationId: larkChatSessionBinding.installationId,
-      chatId: larkChatSessionBinding.larkChatId,
-      status: larkInstallation.status,
-      messageId: larkInboundMessage.larkMessageId,
-      threadId: larkInboundMessage.larkThreadId,
-      rootId: larkInboundMessage.larkRootId,
-    })
-    .from(larkChatSessionBinding)
-    .innerJoin(larkInstallation, eq(larkInstallation.id, larkChatSessionBinding.installationId))
-    .leftJoin(larkInboundMessage, eq(larkInboundMessage.chatMessageId, task.triggerMessageId))
-    .where(and(eq(larkChatSessionBinding.chatSessionId, task.sessionId), eq(larkChatSessionBinding.workspaceId, task.workspaceId)));
+async function larkTargetFor(db: DbOrTx, task: AgentTask): Promise<{ installationId: string; target: OutboxTarget } | null> {
+  const res = await executePrepared<{ installation_id: string; chat_id: string; status: string; message_id: string | null; thread_id: string | null; root_id: string | null }>(
+    db,
+    sql`SELECT b.installation_id, b.lark_chat_id AS chat_id, i.status, m.lark_message_id AS message_id, m.lark_thread_id AS thread_id, m.lark_root_id AS root_id
+        FROM lark_chat_session_binding b
+        JOIN lark_installation i ON i.id = b.installation_id
+        LEFT JOIN lark_inbound_message m ON m.chat_message_id = ${task.triggerMessageId}::uuid
+        WHERE b.chat_session_id = ${task.sessionId}::uuid AND b.workspace_id = ${task.workspaceId}::uuid`,
+  );
+  const binding = res.rows[0];
   if (!binding || binding.status !== 'active') return null;
-  const origin = binding.messageId ? { messageId: binding.messageId, threadId: binding.threadId, rootId: binding.rootId } : null;
-  return { installationId: binding.installationId, target: replyTargetFor(binding.chatId, origin) };
+  const origin = binding.message_id ? { messageId: binding.message_id, threadId: binding.thread_id, rootId: binding.root_id } : null;
+  return { installationId: binding.installation_id, target: replyTargetFor(binding.chat_id, origin) };
 }
 
 /** The Lark side of finishing a task: its reply (or an error card) joins the same transaction as an outbox row. */

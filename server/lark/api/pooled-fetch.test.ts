@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { freePort } from '../../../scripts/free-port';
 import { bootstrapConnection, LarkBootstrapError } from '../protocol';
-import { bootstrapPool } from './hub';
+import { pooledFetch } from './pooled-fetch';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -30,8 +30,8 @@ function okReply(req: http.IncomingMessage, res: http.ServerResponse) {
   });
 }
 
-function pool(connections?: number) {
-  const p = bootstrapPool(connections);
+function pool(connections = 128) {
+  const p = pooledFetch(connections);
   cleanups.push(p.close);
   return p;
 }
