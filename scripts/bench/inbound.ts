@@ -12,8 +12,8 @@
 //
 // Sizes: BENCH_INSTALLATIONS (50), BENCH_USERS_PER_INSTALLATION (40: one DM chat each), BENCH_RATE
 // (200 events/s), BENCH_SECONDS (20), BENCH_SATURATION_MESSAGES (3000), BENCH_SATURATION_CONCURRENCY
-// (64), BENCH_MODEL_DELAY_MS (2000), BENCH_MODEL_SECONDS (20), BENCH_BURST_MESSAGES (three per chat),
-// BENCH_BURST_CONCURRENCY (128), BENCH_DRAIN_SECONDS (45), BENCH_WARMUP_SECONDS (120, the longest wait
+// (64), BENCH_MODEL_DELAY_MS (2000), BENCH_MODEL_SECONDS (20), BENCH_BURST_MESSAGES (3000),
+// BENCH_BURST_RATE (550 events/s), BENCH_DRAIN_SECONDS (45), BENCH_WARMUP_SECONDS (120, the longest wait
 // for the warm-up's replies), BENCH_IDLE_SECONDS (3). Worker settings (product defaults when unset):
 // BENCH_WORKER_CONCURRENCY, BENCH_WORKER_DB_POOL_SIZE, BENCH_DISPATCH_CONCURRENCY. Simulator:
 // BENCH_SIM_MAX_ATTEMPTS (sends per event; Lark's 4 when unset). BENCH_STATEMENTS=1 lists the
@@ -60,8 +60,9 @@ const SATURATION_MESSAGES = Math.round(setting('BENCH_SATURATION_MESSAGES', 3000
 const SATURATION_CONCURRENCY = Math.round(setting('BENCH_SATURATION_CONCURRENCY', 64));
 const MODEL_DELAY_MS = Math.round(setting('BENCH_MODEL_DELAY_MS', 2000));
 const MODEL_SECONDS = setting('BENCH_MODEL_SECONDS', 20);
-const BURST_MESSAGES = Math.round(setting('BENCH_BURST_MESSAGES', 3 * CHATS));
-const BURST_CONCURRENCY = Math.round(setting('BENCH_BURST_CONCURRENCY', 128));
+const BURST_MESSAGES = Math.round(setting('BENCH_BURST_MESSAGES', 3000));
+// 1,000 runs of 2 s in flight need at least 500 new messages a second: the burst offers a little more.
+const BURST_RATE = setting('BENCH_BURST_RATE', 550);
 const DRAIN_SECONDS = setting('BENCH_DRAIN_SECONDS', 45);
 const WARMUP_SECONDS = setting('BENCH_WARMUP_SECONDS', 120);
 /** A drain ends early once the backlog has not changed for this long: the worker is stuck, not slow. */
@@ -1006,13 +1007,13 @@ try {
 
   // ---- burst: agent runs in flight in one worker ----
   const burstChats = Math.min(CHATS, BURST_MESSAGES);
-  console.log(`\nburst: ${BURST_MESSAGES} DMs across ${burstChats} chats, ${BURST_CONCURRENCY} sends in flight, every agent answering after ${MODEL_DELAY_MS} ms…`);
+  console.log(`\nburst: ${BURST_MESSAGES} DMs across ${burstChats} chats at ${BURST_RATE} events/s, every agent answering after ${MODEL_DELAY_MS} ms…`);
   const burstCountersBefore = await scrapeWorker(workerPort);
   const rssBefore = (await processMemory(running.pid))?.rssMiB ?? Number.NaN;
   await resetStatements(pool);
   const endBurstUsage = await measureUsage(pids);
   const endRunSampling = sampleRuns(pool, running.pid);
-  const burstSent = await sendBurst(sim, chats, 'b', BURST_MESSAGES, BURST_CONCURRENCY);
+  const burstSent = await sendPaced(sim, chats, 'b', BURST_MESSAGES, BURST_RATE);
   const burstDrain = await drain('b', BURST_MESSAGES - burstSent.failures, burstSent.start, DRAIN_SECONDS);
   const runSamples = await endRunSampling();
   const burstUsage = await endBurstUsage();
@@ -1037,12 +1038,15 @@ try {
   const replyTimes = [...burstTranscript.replyTimes].sort((a, b) => a - b);
   const replySpan = replyTimes.length > 1 ? (replyTimes[replyTimes.length - 1] - replyTimes[0]) / 1000 : Number.NaN;
   const repliesPerSecond = replyTimes.length / replySpan;
-  const memoryPerRunKiB = peak.running > 0 && peak.rssMiB !== null ? ((peak.rssMiB - rssBefore) * 1024) / peak.running : Number.NaN;
+  // A garbage collection between the two samples can give back more than the runs hold: then the
+  // difference says nothing about a run, and no figure is printed.
+  const rssGrowthMiB = peak.rssMiB !== null ? peak.rssMiB - rssBefore : Number.NaN;
+  const memoryPerRunKiB = peak.running > 0 && rssGrowthMiB >= 0 ? (rssGrowthMiB * 1024) / peak.running : Number.NaN;
   const burstRunP50 = percentile([...burstTasks.run].sort((a, b) => a - b), 50);
   const burstDelayHonoured = burstRunP50 >= MODEL_DELAY_MS - 5;
   const burstWindow = (burstSent.end - burstSent.start) / 1000;
 
-  console.log(`  sent: ${BURST_MESSAGES - burstSent.failures} DMs in ${burstWindow.toFixed(1)} s = ${((BURST_MESSAGES - burstSent.failures) / burstWindow).toFixed(1)} events/s offered (${burstSent.failures} failed sends)`);
+  console.log(`  sent: ${BURST_MESSAGES - burstSent.failures} DMs in ${burstWindow.toFixed(1)} s = ${((BURST_MESSAGES - burstSent.failures) / burstWindow).toFixed(1)} events/s offered (sender at most ${burstSent.maxBehind} behind schedule, ${burstSent.failures} failed sends)`);
   console.log(
     `  agent runs in flight (agent_task running, sampled every 100 ms): peak ${peak.running} at ${((peak.at - burstSent.start) / 1000).toFixed(1)} s, ` +
       `${(atGoalMs / 1000).toFixed(1)} s at >= ${GOAL_RUNS_IN_FLIGHT} (${runSamples.length} samples)`,
@@ -1058,7 +1062,7 @@ try {
       `reply latency ${distribution(burstReplies.latencies)}; ${burstReplies.unanswered} unanswered`,
   );
   console.log(
-    `  memory: worker RSS ${rssBefore.toFixed(0)} MiB before, ${peak.rssMiB?.toFixed(0) ?? '?'} MiB at the peak of runs = ${Number.isFinite(memoryPerRunKiB) ? memoryPerRunKiB.toFixed(1) : 'n/a'} KiB per run in flight`,
+    `  memory: worker RSS ${rssBefore.toFixed(0)} MiB before, ${peak.rssMiB?.toFixed(0) ?? '?'} MiB at the peak of runs = ${Number.isFinite(memoryPerRunKiB) ? `${memoryPerRunKiB.toFixed(1)} KiB` : 'n/a (RSS fell: a garbage collection ran in between)'} per run in flight`,
   );
   console.log(`  resources (${burstUsage.seconds.toFixed(1)} s, sends and drain): ${describeUsage(burstUsage)}; ${describeLoopLag(burstCountersAfter)}; load average ${loadAverage()}`);
   printStatements('during the burst', burstQueries, Math.max(1, BURST_MESSAGES));
