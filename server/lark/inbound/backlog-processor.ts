@@ -66,7 +66,7 @@ export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal:
           try {
             const result = await opts.dispatch(event);
             if (result.ack === 200) {
-              await deleteParkedEvent(opts.db, event.id);
+              if (!result.unparked) await deleteParkedEvent(opts.db, event.id);
               opts.parked.done(event.id);
             } else await retryParkedEventLater(opts.db, event.id, RETRY_DELAY_SECONDS);
           } catch (err) {

@@ -33,8 +33,11 @@ export type DispatchOutcome =
   | { outcome: 'agent_archived'; chatMessageId: string }
   | { outcome: 'dropped'; reason: LarkDropReason };
 
-/** What the connector should answer: 200 for every durable outcome and deliberate drop, 500 to have Lark redeliver. */
-export type DispatchResult = { ack: 200 | 500; result: DispatchOutcome | { outcome: 'retry'; error: string } };
+/**
+ * What the connector should answer: 200 for every durable outcome and deliberate drop, 500 to have
+ * Lark redeliver. `unparked`: the parked event was removed from the backlog with the write.
+ */
+export type DispatchResult = { ack: 200 | 500; result: DispatchOutcome | { outcome: 'retry'; error: string }; unparked?: true };
 
 export type DispatcherDeps = {
   db: Db;
@@ -61,7 +64,7 @@ class ClaimLostError extends Error {}
  */
 export async function dispatchInboundEvent(
   deps: DispatcherDeps,
-  input: { appId: string; payload: Uint8Array | string; decoded?: DecodedEvent },
+  input: { appId: string; payload: Uint8Array | string; decoded?: DecodedEvent; backlogId?: number },
 ): Promise<DispatchResult> {
   const decoded = input.decoded ?? decodeInboundEvent(input.payload);
   if (decoded.kind === 'ignore') {
@@ -105,7 +108,7 @@ export async function dispatchInboundEvent(
   const work = (
     fast
       ? // The common case, a member's message in a known chat, is one statement: no transaction to hold open.
-        writeUserMessage(deps.db, claim, installation, message, fast).then((written) => {
+        writeUserMessage(deps.db, claim, installation, message, fast, input.backlogId ?? null).then((written) => {
           if (!written) throw new ClaimLostError();
           return written;
         })
@@ -116,7 +119,7 @@ export async function dispatchInboundEvent(
           return result;
         })
   ).then(
-    (outcome): DispatchResult => ({ ack: 200, result: outcome }),
+    (outcome): DispatchResult => (fast && input.backlogId !== undefined ? { ack: 200, result: outcome, unparked: true } : { ack: 200, result: outcome }),
     async (err): Promise<DispatchResult> => {
       if (err instanceof ClaimLostError) return { ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } };
       // An unreleased claim goes stale and is re-taken on redelivery.
@@ -231,7 +234,7 @@ function fastPathFor(installation: Installation, message: InboundMessage, c: Dis
 
 /**
  * The user's message, its Lark origin, its agent task, the session's place in the list, the
- * notices for live views and the end of the claim, as one statement: it writes nothing unless the
+ * notices for live views, the end of the claim and (for a parked event) its backlog row, as one statement: it writes nothing unless the
  * claim is still ours. Null when it was not (the claim was re-taken or released).
  */
 async function writeUserMessage(
@@ -240,6 +243,7 @@ async function writeUserMessage(
   installation: Installation,
   message: InboundMessage,
   fast: FastPath,
+  backlogId: number | null,
 ): Promise<DispatchOutcome | null> {
   const ws = sql`${installation.workspaceId}::uuid`;
   const session = sql`${fast.sessionId}::uuid`;
@@ -262,6 +266,10 @@ async function writeUserMessage(
       RETURNING id
     ), touched AS (
       UPDATE chat_session SET updated_at = now() WHERE workspace_id = ${ws} AND id = ${session} AND EXISTS (SELECT 1 FROM mark)
+      RETURNING 1
+    ), unparked AS (
+      -- A parked event leaves the backlog with its write, in the same commit.
+      DELETE FROM lark_inbound_backlog WHERE id = ${backlogId}::bigint AND EXISTS (SELECT 1 FROM mark)
       RETURNING 1
     )
     SELECT m.id AS message_id, t.id AS task_id,

@@ -51,7 +51,7 @@ export function createIngress(opts: IngressOptions): Ingress {
     opts.metrics.dispatchOutcomes.inc({ outcome: dispatched.result.outcome });
     if (dispatched.result.outcome === 'dropped') opts.metrics.dispatchDrops.inc({ reason: dispatched.result.reason });
   };
-  const dispatch = async (input: { appId: string; payload: Uint8Array | string; decoded?: DecodedEvent }, budgetMs: number) => {
+  const dispatch = async (input: { appId: string; payload: Uint8Array | string; decoded?: DecodedEvent; backlogId?: number }, budgetMs: number) => {
     const dispatched = await dispatchInboundEvent({ db: opts.db, logger: log, appUrl: opts.appUrl, budgetMs, abandoned }, input);
     record(dispatched);
     return dispatched;
@@ -98,7 +98,7 @@ export function createIngress(opts: IngressOptions): Ingress {
           gate,
           logger: log,
           parked,
-          dispatch: (event) => dispatch({ appId: event.appId, payload: event.payload }, BACKLOG_DISPATCH_BUDGET_MS),
+          dispatch: (event) => dispatch({ appId: event.appId, payload: event.payload, backlogId: event.id }, BACKLOG_DISPATCH_BUDGET_MS),
         },
         signal,
       ),
