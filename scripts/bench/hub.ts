@@ -26,14 +26,7 @@ import { LarkHub } from '../../server/lark/hub/hub';
 import { ensureDatabase, freePort, startEmbeddedPostgres } from '../embedded-postgres';
 import { logSummary, repoRoot } from '../worker-process';
 import { processCpuSeconds } from './usage';
-
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
-  return value;
-}
+import { setting } from './settings';
 
 const INSTALLATIONS = Math.round(setting('BENCH_INSTALLATIONS', 1000));
 const SETTLE_MS = setting('BENCH_SETTLE_SECONDS', 5) * 1000;

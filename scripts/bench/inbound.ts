@@ -36,14 +36,7 @@ import { ensureDatabase, freePort, startEmbeddedPostgres, type EmbeddedServer } 
 import { isRunning, logSummary, logTail, startWorkerProcess, stopWorkerProcess, type WorkerProcess } from '../worker-process';
 import { enableStatementTracking, readStatements, resetStatements, STATEMENT_TRACKING_FLAGS, type StatementWindow } from './query-counter';
 import { describeBackends, describeUsage, LOOP_SAMPLE_MS, measureUsage, postmasterPid, processMemory, sampleBackends, type PhaseUsage } from './usage';
-
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
-  return value;
-}
+import { setting } from './settings';
 
 function optionalSetting(name: string): number | undefined {
   const value = setting(name, Number.NaN);

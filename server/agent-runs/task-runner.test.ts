@@ -232,24 +232,6 @@ describe('runtimes', () => {
   });
 });
 
-describe('history', () => {
-  test('a run sees the most recent turns up to its trigger, oldest first', async () => {
-    const { loadTaskHistory, HISTORY_LIMIT } = await import('../services/tasks');
-    const u = await seedUser(t.db);
-    const ws = await seedWorkspace(t.db, u.id);
-    const a = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: u.id });
-    const s = await seedSession(t.db, { workspaceId: ws.id, agentId: a.id, creatorUserId: u.id });
-    for (let i = 0; i < HISTORY_LIMIT + 5; i++) await appendUserMessage(t.db, { workspaceId: ws.id, sessionId: s.id, authorUserId: u.id, content: `m${i}` });
-    const { outcome } = await sendUserMessage(ws.id, s.id, u.id, 'trigger');
-    if (outcome.outcome !== 'enqueued') throw new Error('expected a task');
-    await appendUserMessage(t.db, { workspaceId: ws.id, sessionId: s.id, authorUserId: u.id, content: 'after the trigger' });
-    const history = await loadTaskHistory(t.db, outcome.task);
-    expect(history).toHaveLength(HISTORY_LIMIT);
-    expect(history[history.length - 1].content).toBe('trigger');
-    expect(history[0].content).toBe(`m${6}`);
-  });
-});
-
 describe('faults', () => {
   async function echoChat() {
     const u = await seedUser(t.db);

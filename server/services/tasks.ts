@@ -1,7 +1,7 @@
-import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { ChatTurn } from '../agent-runs/runtime/types';
 import type { DbOrTx } from '../db/client';
-import { agent, agentTask, chatMessage, chatSession } from '../db/schema';
+import { agent, agentTask, chatSession } from '../db/schema';
 import { notFound } from '../errors';
 import { emitWorkspaceEvent, TASK_QUEUED_CHANNEL, workspaceEventNotice } from '../events';
 import { inTransaction } from '../db/transaction';
@@ -182,24 +182,6 @@ export async function claimTasks(db: DbOrTx, workerId: string, limit: number, fa
 export async function claimNextTask(db: DbOrTx, workerId: string): Promise<AgentTask | null> {
   const [claimed] = await claimTasks(db, workerId, 1);
   return claimed?.task ?? null;
-}
-
-/** Conversation history for a run: the session's messages up to and including the trigger. */
-export async function loadTaskHistory(db: DbOrTx, task: AgentTask) {
-  // Compared in SQL: timestamps carry microseconds that a JS Date would round away.
-  const newestFirst = await db
-    .select({ role: chatMessage.role, content: chatMessage.content })
-    .from(chatMessage)
-    .where(
-      and(
-        eq(chatMessage.workspaceId, task.workspaceId),
-        eq(chatMessage.sessionId, task.sessionId),
-        sql`${chatMessage.createdAt} <= (SELECT created_at FROM chat_message WHERE id = ${task.triggerMessageId})`,
-      ),
-    )
-    .orderBy(desc(chatMessage.createdAt))
-    .limit(HISTORY_LIMIT);
-  return newestFirst.reverse();
 }
 
 /** The most recent turns a runtime sees; older ones are left out rather than overflowing the model. */

@@ -113,7 +113,7 @@ export async function dispatchInboundEvent(
           return written;
         })
       : deps.db.transaction(async (tx) => {
-          const result = await processClaimed(tx, deps, installation, message);
+          const result = await processClaimed(tx, deps, installation, message, context);
           // The durable outcome and the end of the claim commit together; a rotated or released claim rolls it all back.
           if ((await markInboundProcessed(tx, claim)) === 0) throw new ClaimLostError();
           return result;
@@ -311,7 +311,13 @@ async function endWithDrop(
   }
 }
 
-async function processClaimed(tx: Tx, deps: DispatcherDeps, installation: Installation, message: InboundMessage): Promise<DispatchOutcome> {
+async function processClaimed(
+  tx: Tx,
+  deps: DispatcherDeps,
+  installation: Installation,
+  message: InboundMessage,
+  context: DispatchContext | null,
+): Promise<DispatchOutcome> {
   const bot = { unionId: installation.botUnionId, openId: installation.botOpenId };
   const drop = async (reason: LarkDropReason): Promise<DispatchOutcome> => {
     await recordInboundDrop(tx, {
@@ -328,27 +334,9 @@ async function processClaimed(tx: Tx, deps: DispatcherDeps, installation: Instal
 
   const senderOpenId = message.sender.openId;
   if (!senderOpenId) return drop('invalid_event');
-  // One round trip for everything the pipeline needs to know: who is writing, whether they are
-  // still a member, the names for replies, and the chat's session if it has one.
-  const context = await tx.execute<{
-    agent_name: string;
-    workspace_name: string;
-    slug: string;
-    user_id: string | null;
-    member_user_id: string | null;
-    sender_name: string | null;
-    session_id: string | null;
-  }>(sql`
-    SELECT a.name AS agent_name, w.name AS workspace_name, w.slug, b.user_id, m.user_id AS member_user_id, u.name AS sender_name,
-           s.chat_session_id AS session_id
-    FROM agent a
-    JOIN workspace w ON w.id = a.workspace_id
-    LEFT JOIN lark_user_binding b ON b.installation_id = ${installation.id} AND b.lark_open_id = ${senderOpenId}
-    LEFT JOIN member m ON m.workspace_id = b.workspace_id AND m.user_id = b.user_id
-    LEFT JOIN "user" u ON u.id = b.user_id
-    LEFT JOIN lark_chat_session_binding s ON s.installation_id = ${installation.id} AND s.lark_chat_id = ${message.chatId}
-    WHERE a.id = ${installation.agentId} AND a.workspace_id = ${installation.workspaceId}`);
-  const row = context.rows[0];
+  // Who is writing, whether they are still a member, the names for replies and the chat's session:
+  // read by the claim statement, before any write.
+  const row = context;
   if (!row) return drop('invalid_event');
   const names = { agentName: row.agent_name, workspaceName: row.workspace_name, slug: row.slug };
   const identity = row.user_id ? { userId: row.user_id, memberUserId: row.member_user_id, name: row.sender_name } : null;
