@@ -1,3 +1,4 @@
+import { createTranslator } from 'use-intl/core';
 import { describe, expect, it } from 'vitest';
 import { locales } from '@/i18n/locales';
 import en from './en.json';
@@ -58,6 +59,57 @@ describe('locale catalogs', () => {
         .filter(([k, v]) => argumentNames(v as string).join() !== argumentNames(catalog.get(k) as string).join())
         .map(([k]) => k);
       expect(mismatched).toEqual([]);
+    });
+  }
+});
+
+describe("the bot's words", () => {
+  // The bot speaks outside the web app (botText), so a message that does not format would only show in Lark.
+  const botKeys = [...reference.keys()].filter((k) => k.startsWith('bot.')).map((k) => k.slice('bot.'.length));
+
+  it('has its own namespace with every message the bot sends', () => {
+    expect(botKeys).toEqual(
+      expect.arrayContaining([
+        'bindingPrompt.title',
+        'bindingPrompt.button',
+        'notice.agentOffline',
+        'notice.issueUsage',
+        'notice.sessionReset',
+        'notice.unbound',
+        'notice.notBound',
+        'commandUsage.list',
+        'intro',
+        'run.stop',
+        'run.retry',
+        'run.stoppedBy',
+        'run.interrupted',
+        'run.generating',
+        'toast.notAllowed',
+        'toast.alreadyFinished',
+        'toast.invalidButton',
+        'toast.stopping',
+        'toast.retrying',
+        'unbindConfirm.title',
+        'unbindConfirm.body',
+        'unbindConfirm.button',
+        'unbindConfirm.keep',
+        'agentError.title',
+      ]),
+    );
+  });
+
+  for (const locale of locales) {
+    it(`${locale}: every bot message formats with its arguments`, () => {
+      const errors: string[] = [];
+      // Keys are data here, not literals, so the translator is used untyped.
+      const translatorFor = createTranslator as unknown as (o: { locale: string; messages: Tree; namespace: string; onError: (e: Error) => void }) => (key: string, args: Record<string, string>) => string;
+      const t = translatorFor({ locale, messages: catalogs[locale], namespace: 'bot', onError: (e) => errors.push(e.message) });
+      for (const key of botKeys) {
+        const args = Object.fromEntries(argumentNames(String(reference.get(`bot.${key}`))).map((name) => [name, `«${name}»`]));
+        const out = t(key, args);
+        for (const name of Object.keys(args)) expect(out, `bot.${key}`).toContain(`«${name}»`);
+      }
+      expect(errors).toEqual([]);
     });
   }
 });

@@ -6,6 +6,8 @@ import type { DbOrTx } from './db/client';
 export const WORKSPACE_EVENTS_CHANNEL = 'larkspur_workspace_events';
 /** Channel that wakes workers when a task is queued. */
 export const TASK_QUEUED_CHANNEL = 'larkspur_task_queued';
+/** Tells the worker running a task that it was cancelled (Stop pressed, question recalled); payload: task id. */
+export const TASK_CANCELLED_CHANNEL = 'larkspur_task_cancelled';
 /** Wakes the hub: an installation was installed, revoked or had its credentials rotated (payload: id). */
 export const LARK_INSTALLATION_CHANNEL = 'larkspur_lark_installation';
 /** Wakes the registration poller: a device-flow session was started (payload: session id). */
@@ -19,8 +21,8 @@ export const LARK_REGISTRATION_CHANNEL = 'larkspur_lark_registration';
 export type WorkspaceEventEnvelope = WorkspaceEvent & { workspace_id: string; session_creator_id?: string | null };
 
 /** Events that name a chat session (not to be confused with install sessions). */
-export function isChatSessionEvent(event: WorkspaceEvent): event is Extract<WorkspaceEvent, { type: 'chat.message.created' | 'task.updated' }> {
-  return event.type === 'chat.message.created' || event.type === 'task.updated';
+export function isChatSessionEvent(event: WorkspaceEvent): event is Extract<WorkspaceEvent, { type: 'chat.message.created' | 'chat.message.updated' | 'task.updated' | 'task.delta' }> {
+  return event.type === 'chat.message.created' || event.type === 'chat.message.updated' || event.type === 'task.updated' || event.type === 'task.delta';
 }
 
 /**

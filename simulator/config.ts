@@ -19,6 +19,12 @@ export type SimulatorOptions = {
   chatRateLimitPerSecond?: number;
   /** Card updates per second per message. Lark: 5. */
   patchRateLimitPerSecond?: number;
+  /** CardKit operations per second per card entity, creation included (230020 beyond). Lark: 10. */
+  cardOpsPerSecond?: number;
+  /** Tables (table components and markdown tables) one card may hold (230099 / 11310 beyond). */
+  cardTableLimit?: number;
+  /** A card entity's streaming mode closes itself this long after it was opened (200850). Lark: about 10 min. */
+  streamingTimeoutMs?: number;
   /** Device flow: the poll interval and lifetime announced by `begin`. Lark: 5 s and 600 s. */
   registrationIntervalSeconds?: number;
   registrationExpiresInSeconds?: number;
@@ -49,6 +55,9 @@ export function resolveConfig(opts: SimulatorOptions): SimulatorConfig {
     rateLimitPerMinute: opts.rateLimitPerMinute ?? 1000,
     chatRateLimitPerSecond: opts.chatRateLimitPerSecond ?? 5,
     patchRateLimitPerSecond: opts.patchRateLimitPerSecond ?? 5,
+    cardOpsPerSecond: opts.cardOpsPerSecond ?? 10,
+    cardTableLimit: opts.cardTableLimit ?? 5,
+    streamingTimeoutMs: opts.streamingTimeoutMs ?? 10 * 60 * 1000,
     registrationIntervalSeconds: opts.registrationIntervalSeconds ?? 5,
     registrationExpiresInSeconds: opts.registrationExpiresInSeconds ?? 600,
     clientConfig: { PingInterval: 120, ReconnectCount: -1, ReconnectInterval: 120, ReconnectNonce: 30, ...opts.clientConfig },

@@ -29,10 +29,24 @@ export const schemas = {
   tenant: z.object({ brand: z.enum(brands), name }),
   user: z.object({ tenant_key: id, name }),
   app: z.object({ tenant_key: id, name, owner_user_id: id.optional() }),
-  chat: z.object({ tenant_key: id, name, user_ids: z.array(id).default([]), app_ids: z.array(id).default([]) }),
+  chat: z
+    .object({
+      tenant_key: id,
+      name,
+      user_ids: z.array(id).default([]),
+      app_ids: z.array(id).default([]),
+      chat_mode: z.enum(['group', 'topic']).default('group'),
+      group_message_type: z.enum(['chat', 'thread']).optional(),
+    })
+    .refine((b) => !(b.chat_mode === 'topic' && b.group_message_type === 'chat'), 'a topic group is always in thread mode'),
   members: z
-    .object({ user_ids: z.array(id).default([]), app_ids: z.array(id).default([]) })
+    .object({ user_ids: z.array(id).default([]), app_ids: z.array(id).default([]), operator_user_id: id.optional() })
     .refine((b) => b.user_ids.length + b.app_ids.length > 0, 'name at least one user_id or app_id'),
+  recall: z.object({ user_id: id }),
+  cardAction: z
+    .object({ user_id: id, index: z.number().int().min(0).optional(), value: z.unknown().optional() })
+    .refine((b) => (b.index === undefined) !== (b.value === undefined), 'give exactly one of index or value'),
+  p2pEnter: z.object({ app_id: id, user_id: id }),
   approve: z.object({ user_id: id, app_name: z.string().max(100).optional(), name: z.string().max(100).optional() }),
   message: z
     .object({

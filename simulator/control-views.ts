@@ -1,5 +1,7 @@
+import { cardSummary, expireStreaming, isStreaming, type CardRuntime } from './cards';
+import type { SimulatorConfig } from './config';
 import type { Fault } from './faults';
-import type { App, Chat, Directory, Message } from './state';
+import type { App, CardEntity, Chat, Directory, Message } from './state';
 import type { WsGateway } from './ws';
 
 // What the control API shows of the simulator's state (never app secrets or tokens).
@@ -21,6 +23,8 @@ export function chatView(deps: { dir: Directory }, chat: Chat) {
   return {
     chat_id: chat.chatId,
     type: chat.type,
+    chat_mode: chat.chatMode,
+    group_message_type: chat.groupMessageType,
     name: chat.name,
     tenant_key: chat.tenantKey,
     user_ids: [...chat.userIds],
@@ -32,21 +36,61 @@ export function chatView(deps: { dir: Directory }, chat: Chat) {
 
 const parseContent = (content: string): unknown => JSON.parse(content);
 
-export function messageView(deps: { dir: Directory }, message: Message) {
+type ViewDeps = { dir: Directory; config: SimulatorConfig };
+
+/** A card entity's state as a message shows it; streaming mode that timed out reads as closed. */
+function entityState(deps: ViewDeps, entity: CardEntity) {
+  expireStreaming(entity, deps.config.streamingTimeoutMs);
+  return {
+    card_id: entity.cardId,
+    streaming_mode: isStreaming(entity.card),
+    summary: cardSummary(entity.card),
+    sequence: entity.sequence,
+  };
+}
+
+export function messageView(deps: ViewDeps, message: Message) {
   const { dir } = deps;
   const nameOf = (type: 'user' | 'app', partyId: string) =>
     (type === 'user' ? dir.users.get(partyId)?.name : dir.apps.get(partyId)?.name) ?? partyId;
+  const entity = message.cardId ? dir.cards.get(message.cardId) : undefined;
+  const card = entity ? entityState(deps, entity) : null;
   return {
     message_id: message.messageId,
     sender: { ...message.sender, name: nameOf(message.sender.type, message.sender.id) },
     msg_type: message.msgType,
-    content: parseContent(message.content),
+    // A card entity message shows the entity's current card.
+    content: entity ? entity.card : parseContent(message.content),
+    card_entity: card,
     root_id: message.rootId ?? null,
     parent_id: message.parentId ?? null,
     thread_id: message.threadId ?? null,
     create_time: message.createTime,
     updates: message.updates.map(parseContent),
     mentions: message.mentions.map((m) => ({ key: m.key, type: m.type, id: m.id, name: nameOf(m.type, m.id) })),
+    recalled_at: message.recalledAt ?? null,
+    recall_type: message.recallType ?? null,
+    reactions: message.reactions.map((r) => ({
+      reaction_id: r.reactionId,
+      emoji_type: r.emojiType,
+      operator: { type: r.operator.type, id: r.operator.id, name: nameOf(r.operator.type, r.operator.id) },
+      action_time: r.actionTime,
+    })),
+  };
+}
+
+/** A card entity, with its operation log when asked for (times in ms, in the order they came). */
+export function cardView(deps: ViewDeps & { cards: CardRuntime }, entity: CardEntity, withOps: boolean) {
+  const state = entityState(deps, entity);
+  return {
+    ...state,
+    app_id: entity.appId,
+    message_id: entity.messageId ?? null,
+    card: entity.card,
+    created_at: entity.createdAt,
+    updated_at: entity.updatedAt,
+    streaming_opened_at: entity.streamingOpenedAt ?? null,
+    ...(withOps ? { ops: deps.cards.opsOf(entity.cardId) } : {}),
   };
 }
 

@@ -99,8 +99,30 @@ describe('control API', () => {
       clients.push(client);
       return client;
     };
+    // Beta joined with the members call: its first event is its im.chat.member.bot.added_v1.
     const firstEvent = async (client: RawEventClient) =>
-      (await waitFor(() => client.events()[0], { what: 'an event' })).body as unknown as ReceiveEvent;
+      (
+        await waitFor(() => client.events().find((e) => (e.body as unknown as ReceiveEvent).header.event_type === 'im.message.receive_v1'), {
+          what: 'a message event',
+        })
+      ).body as unknown as ReceiveEvent;
+
+    it('tells the bot that joined by the members call, naming the operator, and only that bot', async () => {
+      const [toAlpha, toBeta] = [await listen(alpha), await listen(beta)];
+      const joined = (await waitFor(() => toBeta.events()[0], { what: 'the join event' })).body as {
+        header: { event_type: string; app_id: string };
+        event: { chat_id: string; name: string; operator_id: Ids; external: boolean };
+      };
+      expect(joined.header).toEqual(expect.objectContaining({ event_type: 'im.chat.member.bot.added_v1', app_id: beta.app_id }));
+      expect(joined.event).toEqual(expect.objectContaining({ chat_id: chatId, name: 'Team', external: false }));
+      // The operator defaults to the chat's first user, with ids scoped to the receiving bot.
+      expect(joined.event.operator_id.union_id).toBe(ada.union_id);
+      expect(joined.event.operator_id.open_id).toBe(
+        (await control.get<{ open_id: string }>(`/apps/${beta.app_id}/open-id?user_id=${ada.id}`)).open_id,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      expect(toAlpha.events()).toEqual([]);
+    });
 
     it('delivers to every bot with ids scoped to each, and a bot mention matches on union_id only', async () => {
       const [toAlpha, toBeta] = [await listen(alpha), await listen(beta)];

@@ -1,6 +1,8 @@
+import type { CardRuntime } from './cards';
+import type { SimulatorConfig } from './config';
 import { addFault } from './control-faults';
 import { ControlError, notFound, parse, schemas } from './control-input';
-import { appView, chatView, faultView, messageView } from './control-views';
+import { appView, cardView, chatView, faultView, messageView } from './control-views';
 import type { DeliveryEngine } from './delivery';
 import type { FaultStore } from './faults';
 import { json, matchPath, type Reply } from './http';
@@ -9,6 +11,7 @@ import { RegistrationError, type Registrations } from './registration';
 import type { IdempotencyStore } from './im-api';
 import type { App, Directory } from './state';
 import type { TokenStore } from './tokens';
+import { addMembers, clickCardButton, enterP2p, recallByUser, removeMembers } from './interactions';
 import { InputError, postUserMessage } from './user-messages';
 import type { WsGateway } from './ws';
 
@@ -21,10 +24,12 @@ export type ControlDeps = {
   registrations: Registrations;
   limiter: RateLimiter;
   idempotency: IdempotencyStore;
+  cards: CardRuntime;
+  config: SimulatorConfig;
 };
 
 export type ControlRequest = { method: string; path: string; query: URLSearchParams; body: unknown };
-type Handler = (deps: ControlDeps, req: ControlRequest, params: Record<string, string>) => Reply;
+type Handler = (deps: ControlDeps, req: ControlRequest, params: Record<string, string>) => Reply | Promise<Reply>;
 
 function requireApp(deps: ControlDeps, appId: string): App {
   const app = deps.dir.apps.get(appId);
@@ -36,6 +41,13 @@ function requireTenant(deps: ControlDeps, tenantKey: string) {
   const tenant = deps.dir.tenants.get(tenantKey);
   if (!tenant) throw notFound(`tenant ${tenantKey}`);
   return tenant;
+}
+
+function groupChat(deps: ControlDeps, chatId: string) {
+  const chat = deps.dir.chats.get(chatId);
+  if (!chat) throw notFound(`chat ${chatId}`);
+  if (chat.type !== 'group') throw new ControlError(400, 'invalid_request', 'only a group chat has members to add or remove');
+  return chat;
 }
 
 function checkMembers(deps: ControlDeps, tenantKey: string, userIds: string[], appIds: string[]): void {
@@ -59,6 +71,7 @@ function reset(deps: ControlDeps): Reply {
   deps.faults.clear();
   deps.limiter.clear();
   deps.idempotency.clear();
+  deps.cards.clear();
   deps.dir.reset();
   return json(204, undefined);
 }
@@ -127,7 +140,15 @@ const routes: Array<{ method: string; pattern: string; handle: Handler }> = [
       const body = parse(schemas.chat, req.body);
       requireTenant(deps, body.tenant_key);
       checkMembers(deps, body.tenant_key, body.user_ids, body.app_ids);
-      const chat = deps.dir.createGroupChat({ tenantKey: body.tenant_key, name: body.name, userIds: body.user_ids, appIds: body.app_ids });
+      // Seeding a chat with its members: as if it had existed before, no events.
+      const chat = deps.dir.createGroupChat({
+        tenantKey: body.tenant_key,
+        name: body.name,
+        userIds: body.user_ids,
+        appIds: body.app_ids,
+        chatMode: body.chat_mode,
+        groupMessageType: body.group_message_type,
+      });
       return json(200, { chat_id: chat.chatId });
     },
   },
@@ -136,13 +157,20 @@ const routes: Array<{ method: string; pattern: string; handle: Handler }> = [
     pattern: '/chats/:chat_id/members',
     handle: (deps, req, p) => {
       const body = parse(schemas.members, req.body);
-      const chat = deps.dir.chats.get(p.chat_id);
-      if (!chat) throw notFound(`chat ${p.chat_id}`);
-      if (chat.type !== 'group') throw new ControlError(400, 'invalid_request', 'members can only be added to a group chat');
+      const chat = groupChat(deps, p.chat_id);
       checkMembers(deps, chat.tenantKey, body.user_ids, body.app_ids);
-      body.user_ids.forEach((u) => chat.userIds.add(u));
-      body.app_ids.forEach((a) => chat.appIds.add(a));
-      return json(204, undefined);
+      const deliveries = addMembers(deps, chat, { userIds: body.user_ids, appIds: body.app_ids, operatorUserId: body.operator_user_id });
+      return json(200, { deliveries });
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: '/chats/:chat_id/members',
+    handle: (deps, req, p) => {
+      const body = parse(schemas.members, req.body);
+      const chat = groupChat(deps, p.chat_id);
+      const deliveries = removeMembers(deps, chat, { userIds: body.user_ids, appIds: body.app_ids, operatorUserId: body.operator_user_id });
+      return json(200, { deliveries });
     },
   },
   {
@@ -163,6 +191,45 @@ const routes: Array<{ method: string; pattern: string; handle: Handler }> = [
       if (!user) throw notFound(`user ${userId}`);
       if (user.tenantKey !== app.tenantKey) throw new ControlError(400, 'invalid_request', 'user and app are in different tenants');
       return json(200, { chat_id: deps.dir.p2pChat(app, user).chatId });
+    },
+  },
+  {
+    method: 'POST',
+    pattern: '/p2p/enter',
+    handle: (deps, req) => {
+      const body = parse(schemas.p2pEnter, req.body);
+      return json(200, enterP2p(deps, requireApp(deps, body.app_id), body.user_id));
+    },
+  },
+  {
+    method: 'POST',
+    pattern: '/messages/:message_id/recall',
+    handle: (deps, req, p) => json(200, recallByUser(deps, p.message_id, parse(schemas.recall, req.body).user_id)),
+  },
+  {
+    method: 'POST',
+    pattern: '/messages/:message_id/card-action',
+    handle: async (deps, req, p) => {
+      const body = parse(schemas.cardAction, req.body);
+      return json(200, await clickCardButton(deps, { messageId: p.message_id, userId: body.user_id, index: body.index, value: body.value }));
+    },
+  },
+  {
+    method: 'GET',
+    pattern: '/cards',
+    handle: (deps, req) => {
+      const appId = req.query.get('app_id') || undefined;
+      const cards = [...deps.dir.cards.values()].filter((c) => !appId || c.appId === appId);
+      return json(200, { cards: cards.map((c) => cardView(deps, c, false)) });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: '/cards/:card_id',
+    handle: (deps, _req, p) => {
+      const card = deps.dir.cards.get(p.card_id);
+      if (!card) throw notFound(`card ${p.card_id}`);
+      return json(200, cardView(deps, card, true));
     },
   },
   {
@@ -233,7 +300,7 @@ const routes: Array<{ method: string; pattern: string; handle: Handler }> = [
 const errorReply = (status: number, code: string, message: string) => json(status, { error: { code, message } });
 
 /** `${url}/_control/*`; `path` is below `/_control`. Body is the parsed JSON (undefined if absent). */
-export function handleControl(deps: ControlDeps, req: ControlRequest): Reply {
+export async function handleControl(deps: ControlDeps, req: ControlRequest): Promise<Reply> {
   let pathKnown = false;
   for (const route of routes) {
     const params = matchPath(route.pattern, req.path);
@@ -241,7 +308,7 @@ export function handleControl(deps: ControlDeps, req: ControlRequest): Reply {
     pathKnown = true;
     if (route.method !== req.method) continue;
     try {
-      return route.handle(deps, req, params);
+      return await route.handle(deps, req, params);
     } catch (error) {
       if (error instanceof ControlError) return errorReply(error.status, error.code, error.message);
       if (error instanceof InputError) return errorReply(error.kind === 'not_found' ? 404 : 400, error.kind, error.message);

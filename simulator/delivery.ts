@@ -14,6 +14,9 @@ export type EventConnection = {
 
 export type AckRecord = { code: number | null; biz_rt: string | null; at: number; connection_id: string };
 
+/** An ACK as its sender wrote it: the code and the rest of the JSON payload (a callback's answer rides in `data`). */
+export type AckPayload = { code: number | null; body: Record<string, unknown> | null };
+
 type Delivery = {
   deliveryId: string;
   eventId: string;
@@ -31,6 +34,7 @@ type Delivery = {
   waiting: boolean;
   timer?: NodeJS.Timeout;
   createdAt: number;
+  onAck?: (ack: AckPayload) => void;
 };
 
 export type DeliveryOptions = {
@@ -66,14 +70,15 @@ function splitPayload(payload: Buffer, chunkBytes: number | undefined): Buffer[]
   return parts;
 }
 
-function parseAckCode(payload: Uint8Array | undefined): number | null {
-  if (!payload) return null;
+function parseAck(payload: Uint8Array | undefined): AckPayload {
+  if (!payload) return { code: null, body: null };
   try {
     const body: unknown = JSON.parse(Buffer.from(payload).toString('utf8'));
-    const code = (body as { code?: unknown } | null)?.code;
-    return typeof code === 'number' ? code : null;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return { code: null, body: null };
+    const code = (body as { code?: unknown }).code;
+    return { code: typeof code === 'number' ? code : null, body: body as Record<string, unknown> };
   } catch {
-    return null;
+    return { code: null, body: null };
   }
 }
 
@@ -87,7 +92,15 @@ export class DeliveryEngine {
 
   constructor(private readonly opts: DeliveryOptions) {}
 
-  deliver(input: { appId: string; eventId: string; eventType: string; envelope: unknown; imMessageId?: string }): void {
+  /** `onAck` hears every ACK of a still pending delivery (the first copy's, with duplicate_deliveries). */
+  deliver(input: {
+    appId: string;
+    eventId: string;
+    eventType: string;
+    envelope: unknown;
+    imMessageId?: string;
+    onAck?: (ack: AckPayload) => void;
+  }): void {
     this.forgetOldest();
     const payload = Buffer.from(JSON.stringify(input.envelope), 'utf8');
     // duplicate_deliveries: the same event again, each copy a delivery of its own.
@@ -107,6 +120,7 @@ export class DeliveryEngine {
         status: 'pending',
         waiting: false,
         createdAt: Date.now(),
+        ...(i === 0 && input.onAck ? { onAck: input.onAck } : {}),
       };
       this.deliveries.set(delivery.deliveryId, delivery);
       this.attempt(delivery);
@@ -118,10 +132,12 @@ export class DeliveryEngine {
     const deliveryId = headerValue(frame, 'message_id');
     const delivery = deliveryId ? this.deliveries.get(deliveryId) : undefined;
     if (!delivery || delivery.appId !== connection.appId) return;
-    const code = parseAckCode(frame.payload);
+    const ack = parseAck(frame.payload);
+    const { code } = ack;
     delivery.acks.push({ code, biz_rt: headerValue(frame, 'biz_rt') ?? null, at: Date.now(), connection_id: connection.id });
     if (delivery.status !== 'pending') return;
     clearTimeout(delivery.timer);
+    delivery.onAck?.(ack);
     if (code === 200) {
       delivery.status = 'acked';
       return;

@@ -1,14 +1,18 @@
 import type { Call, OpenApiRequest, RestDeps } from './rest';
+import { cardEntityLifetimeMs } from './cards';
 import { checkContent, isSharedCard, requestBodyLimits, type SupportedMsgType } from './im-content';
 import { parseJsonObject, type Reply } from './http';
 import { larkError, larkErrorReply, larkFail, larkOk, type LarkError } from './lark-errors';
 import { appendMessage, type Placement } from './messaging';
-import type { App, Chat, Directory, Message } from './state';
+import { recallMessage } from './notify';
+import type { App, CardEntity, Chat, Directory, Message } from './state';
 
-// IM: send, reply and card update.
+// IM: send, reply, card update and recall.
 
 const idempotencyWindowMs = 60 * 60 * 1000;
 const maxCardAgeMs = 14 * 24 * 60 * 60 * 1000;
+/** A bot may recall its own messages this long after sending them (the tenant default). */
+const recallWindowMs = 24 * 60 * 60 * 1000;
 
 /** `uuid` de-duplication of sends and replies, per app, for an hour. */
 export class IdempotencyStore {
@@ -47,7 +51,7 @@ function messageData(dir: Directory, message: Message) {
     msg_type: message.msgType,
     create_time: String(message.createTime),
     update_time: String(message.updateTime),
-    deleted: false,
+    deleted: message.recalledAt !== undefined,
     updated: message.updates.length > 0,
     chat_id: message.chatId,
     sender: { id: app?.appId ?? message.sender.id, id_type: 'app_id', sender_type: 'app', tenant_key: app?.tenantKey },
@@ -96,21 +100,30 @@ function resolveReceiver(dir: Directory, app: App, idType: string, id: string): 
   }
 }
 
-type Outgoing = { msgType: SupportedMsgType; content: string; uuid?: string };
+type Outgoing = { msgType: SupportedMsgType; content: string; uuid?: string; cardId?: string };
 
 /** Field checks shared by send and reply: required strings, uuid, size, content shape. */
-function readOutgoing(req: OpenApiRequest, body: Record<string, unknown>): Outgoing | LarkError {
+function readOutgoing(deps: RestDeps, req: OpenApiRequest, body: Record<string, unknown>): Outgoing | LarkError {
   const { msg_type: msgType, content, uuid } = body;
   if (typeof msgType !== 'string' || msgType === '') return larkError('field_validation', 'msg_type is required');
   if (typeof content !== 'string' || content === '') return larkError('field_validation', 'content is required');
   if (uuid !== undefined && (typeof uuid !== 'string' || uuid.length > 50)) {
     return larkError('field_validation', 'uuid must be a string of at most 50 characters');
   }
-  const checked = checkContent(msgType, content);
+  const checked = checkContent(msgType, content, { tableLimit: deps.config.cardTableLimit, allowEntity: true });
   if (!checked.ok) return checked.error;
   const limit = requestBodyLimits[msgType as SupportedMsgType];
   if (req.body.length > limit) return larkError('content_too_long', `request body exceeds ${limit / 1024} KB`);
-  return { msgType: msgType as SupportedMsgType, content, uuid: uuid || undefined };
+  return { msgType: msgType as SupportedMsgType, content, uuid: uuid || undefined, cardId: checked.cardId };
+}
+
+/** A card entity can be sent once, by the app that created it, while it lives. */
+function sendableEntity(deps: RestDeps, app: App, cardId: string): CardEntity | LarkError {
+  const entity = deps.dir.cards.get(cardId);
+  if (!entity || entity.appId !== app.appId || entity.messageId !== undefined || Date.now() - entity.createdAt > cardEntityLifetimeMs) {
+    return larkError('card_failed', 'ErrCode: 11310; ErrMsg: cardid is invalid; ');
+  }
+  return entity;
 }
 
 function deliverBotMessage(
@@ -120,6 +133,8 @@ function deliverBotMessage(
   placement: Placement,
 ): Reply {
   const { deps, app } = call;
+  const entity = out.cardId ? sendableEntity(deps, app, out.cardId) : undefined;
+  if (entity && 'code' in entity) return larkErrorReply(entity);
   const limited = chatRateLimit(deps, chat);
   if (limited) return larkErrorReply(limited);
   const message = appendMessage(deps.dir, {
@@ -127,8 +142,10 @@ function deliverBotMessage(
     sender: { type: 'app', id: app.appId },
     msgType: out.msgType,
     content: out.content,
+    ...(entity ? { cardId: entity.cardId } : {}),
     ...placement,
   });
+  if (entity) entity.messageId = message.messageId;
   if (out.uuid) deps.idempotency.set(app.appId, out.uuid, message.messageId);
   return larkOk({ data: messageData(deps.dir, message) });
 }
@@ -150,7 +167,7 @@ export function sendMessage(call: Call): Reply {
   if (typeof body.receive_id !== 'string' || body.receive_id === '') {
     return larkFail('field_validation', 'receive_id is required');
   }
-  const out = readOutgoing(req, body);
+  const out = readOutgoing(deps, req, body);
   if ('code' in out) return larkErrorReply(out);
   const again = replayed(call, out.uuid);
   if (again) return again;
@@ -166,7 +183,7 @@ export function replyToMessage(call: Call): Reply {
   if (body.reply_in_thread !== undefined && typeof body.reply_in_thread !== 'boolean') {
     return larkFail('field_validation', 'reply_in_thread must be a boolean');
   }
-  const out = readOutgoing(req, body);
+  const out = readOutgoing(deps, req, body);
   if ('code' in out) return larkErrorReply(out);
   const again = replayed(call, out.uuid);
   if (again) return again;
@@ -174,6 +191,7 @@ export function replyToMessage(call: Call): Reply {
   if (!target) return larkFail('invalid_param', 'message_id not found');
   const chat = deps.dir.chats.get(target.chatId)!;
   if (!chat.appIds.has(app.appId)) return larkFail('bot_not_in_chat');
+  if (target.recalledAt !== undefined) return larkFail('message_recalled');
   return deliverBotMessage(call, chat, out, { replyTo: target, inThread: body.reply_in_thread === true });
 }
 
@@ -188,11 +206,12 @@ export function patchCard(call: Call): Reply {
   if (!message) return larkFail('invalid_param', 'message_id not found');
   if (message.msgType !== 'interactive') return larkFail('invalid_param', 'This message is NOT a card');
   if (message.sender.type !== 'app' || message.sender.id !== app.appId) return larkFail('no_permission');
+  if (message.recalledAt !== undefined) return larkFail('message_recalled');
   if (Date.now() - message.createTime > maxCardAgeMs) return larkFail('too_old');
   if (req.body.length > requestBodyLimits.interactive) {
     return larkFail('content_too_long', 'request body exceeds 30 KB');
   }
-  const checked = checkContent('interactive', body.content);
+  const checked = checkContent('interactive', body.content, { tableLimit: deps.config.cardTableLimit });
   if (!checked.ok) return larkErrorReply(checked.error);
   // Only shared cards update: both the card on record and the new one must declare update_multi.
   if (!isSharedCard(JSON.parse(message.content) as Record<string, unknown>) || !isSharedCard(checked.value)) {
@@ -204,5 +223,20 @@ export function patchCard(call: Call): Reply {
   message.content = body.content;
   message.updates.push(body.content);
   message.updateTime = Date.now();
+  return larkOk({ data: {} });
+}
+
+/** `DELETE /open-apis/im/v1/messages/:message_id`: a bot recalls a message it sent. */
+export function deleteMessage(call: Call): Reply {
+  const { deps, app, params } = call;
+  const message = deps.dir.messages.get(params.message_id);
+  if (!message) return larkFail('invalid_param', 'message_id not found');
+  const chat = deps.dir.chats.get(message.chatId)!;
+  if (!chat.appIds.has(app.appId)) return larkFail('bot_not_in_chat');
+  if (message.recalledAt !== undefined) return larkFail('message_recalled');
+  // A bot recalls only its own messages (it is never a group's owner or manager here).
+  if (message.sender.type !== 'app' || message.sender.id !== app.appId) return larkFail('recall_no_permission');
+  if (Date.now() - message.createTime > recallWindowMs) return larkFail('recall_expired');
+  recallMessage(deps.dir, deps.delivery, message);
   return larkOk({ data: {} });
 }

@@ -70,7 +70,7 @@ function checkCardV2Elements(elements: unknown, where: string): LarkError | unde
   return undefined;
 }
 
-function checkCard(card: Json): LarkError | undefined {
+export function checkCard(card: Json): LarkError | undefined {
   if (card.type === 'template') return cardFailed('card templates are not available on this platform instance');
   if (card.config !== undefined && !isObject(card.config)) return cardFailed('config must be an object');
   if (card.header !== undefined) {
@@ -90,6 +90,110 @@ function checkCard(card: Json): LarkError | undefined {
   if (!Array.isArray(elements)) return cardFailed('card JSON 1.0 needs an elements array');
   for (const element of elements) {
     if (!isObject(element) || typeof element.tag !== 'string') return cardFailed('every element needs a tag');
+  }
+  return undefined;
+}
+
+// --- what a card holds: components, tables, element ids ---------------------------------------
+
+/** Components a card may hold at most (card JSON 2.0 counts elements and nested text elements). */
+const maxCardComponents = 200;
+const elementIdPattern = /^[A-Za-z][A-Za-z0-9_]{0,19}$/;
+
+const tableCells = (line: string) => line.trim().replace(/^\|/, '').replace(/(?<!\\)\|$/, '').split(/(?<!\\)\|/);
+const delimiterCell = /^\s*:?-+:?\s*$/;
+
+/** GFM tables in markdown text: a row of cells over a delimiter row with as many cells; fenced code does not count. */
+export function countMarkdownTables(text: string): number {
+  const lines = text.split(/\r?\n/);
+  let count = 0;
+  let fence: string | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const marker = /^\s*(`{3,}|~{3,})/.exec(lines[i])?.[1];
+    if (marker) {
+      if (!fence) fence = marker[0];
+      else if (marker[0] === fence) fence = undefined;
+      continue;
+    }
+    if (fence || i === 0 || !lines[i].includes('-')) continue;
+    const header = lines[i - 1];
+    if (!header.includes('|') && !lines[i].includes('|')) continue;
+    const delimiters = tableCells(lines[i]);
+    if (delimiters.every((cell) => delimiterCell.test(cell)) && tableCells(header).length === delimiters.length) count += 1;
+  }
+  return count;
+}
+
+export type CardFacts = {
+  /** Objects with a tag below the card's body (or elements, for card JSON 1.0). */
+  components: number;
+  /** Table components plus markdown tables in markdown and lark_md text. */
+  tables: number;
+  badElementId?: string;
+  duplicateElementId?: string;
+};
+
+export function inspectCard(card: Json): CardFacts {
+  const facts: CardFacts = { components: 0, tables: 0 };
+  const seen = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
+    if (!isObject(node)) return;
+    if (typeof node.tag === 'string') {
+      facts.components += 1;
+      if (node.tag === 'table') facts.tables += 1;
+      if ((node.tag === 'markdown' || node.tag === 'lark_md') && typeof node.content === 'string') {
+        facts.tables += countMarkdownTables(node.content);
+      }
+      if (node.element_id !== undefined) {
+        const id = node.element_id;
+        if (typeof id !== 'string' || !elementIdPattern.test(id)) facts.badElementId ??= String(id);
+        else if (seen.has(id)) facts.duplicateElementId ??= id;
+        else seen.add(id);
+      }
+    }
+    for (const value of Object.values(node)) visit(value);
+  };
+  if (card.schema === '2.0') visit(card.body);
+  else visit(card.elements ?? card.i18n_elements);
+  return facts;
+}
+
+/**
+ * The limits Lark checks when it renders a card: element ids, size in components and tables. The
+ * IM endpoints answer 230099 for each; CardKit has codes of its own for some (`cardkit: true`).
+ */
+export function cardLimitError(card: Json, tableLimit: number, cardkit = false): LarkError | undefined {
+  const facts = inspectCard(card);
+  if (facts.badElementId !== undefined) {
+    return cardFailed(`ErrMsg: element_id must start with a letter and hold at most 20 letters, digits or underscores; ErrorValue: ${facts.badElementId}; `);
+  }
+  if (facts.duplicateElementId !== undefined) {
+    return cardkit
+      ? larkError('card_duplicate_element_id', `ErrorValue: ${facts.duplicateElementId}`)
+      : cardFailed(`ErrMsg: duplicate element_id; ErrorValue: ${facts.duplicateElementId}; `);
+  }
+  if (facts.components > maxCardComponents) {
+    return cardkit ? larkError('card_too_many_components', 'ErrMsg: element exceeds the limit') : cardFailed('ErrMsg: element exceeds the limit; ');
+  }
+  if (facts.tables > tableLimit) return cardFailed('ErrCode: 11310; ErrMsg: card table number over limit; ErrorValue: table; ');
+  return undefined;
+}
+
+/** `{"type":"card","data":{"card_id":"..."}}`: a message showing a CardKit card entity. */
+function entityReference(value: Json): { cardId: string } | { error: LarkError } | undefined {
+  if (value.type === 'card') {
+    const cardId = isObject(value.data) ? value.data.card_id : undefined;
+    return typeof cardId === 'string' && cardId !== ''
+      ? { cardId }
+      : { error: cardFailed('ErrCode: 11310; ErrMsg: cardid is invalid; ') };
+  }
+  // A bare card_id (without the type/data wrapper) is not a card.
+  if ('card_id' in value && value.schema === undefined && value.elements === undefined) {
+    return { error: larkError('card_json_invalid') };
   }
   return undefined;
 }
@@ -118,11 +222,15 @@ function checkPostBody(body: unknown, locale: string): LarkError | undefined {
   return undefined;
 }
 
-/** Validates `content` (the JSON string of a send/reply/patch body) for `msgType`. */
+/**
+ * Validates `content` (the JSON string of a send/reply/patch body) for `msgType`. An interactive
+ * content may name a card entity instead (`cardId`); the caller checks the entity itself.
+ */
 export function checkContent(
   msgType: string,
   content: unknown,
-): { ok: true; value: Json } | { ok: false; error: LarkError } {
+  opts: { tableLimit: number; allowEntity?: boolean } = { tableLimit: 5 },
+): { ok: true; value: Json; cardId?: string } | { ok: false; error: LarkError } {
   if (!(supportedMsgTypes as readonly string[]).includes(msgType)) {
     return { ok: false, error: invalid(`unsupported msg_type "${msgType}"`) };
   }
@@ -139,7 +247,10 @@ export function checkContent(
   if (msgType === 'text') {
     if (typeof value.text !== 'string' || value.text.length === 0) error = invalid('text content needs a non-empty "text"');
   } else if (msgType === 'interactive') {
-    error = checkCard(value);
+    const entity = entityReference(value);
+    if (entity && 'cardId' in entity && opts.allowEntity) return { ok: true, value, cardId: entity.cardId };
+    if (entity) return { ok: false, error: 'error' in entity ? entity.error : cardFailed('a card entity cannot be used here') };
+    error = checkCard(value) ?? cardLimitError(value, opts.tableLimit);
   } else {
     const locales = Object.keys(value);
     if (locales.length === 0) error = invalid('post content needs at least one locale, e.g. {"zh_cn":{...}}');

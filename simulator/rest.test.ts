@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from './server';
-import { controlClient, request, seedWorld, tenantToken, type Control, type World } from './test-support';
+import { controlClient, request, seedTeamChat, seedWorld, tenantToken, type Control, type World } from './test-support';
 
 type LarkBody = { code: number; msg: string; data?: { message_id: string; chat_id: string; thread_id?: string; root_id?: string } };
 
@@ -28,15 +28,7 @@ describe('open platform REST', () => {
   });
   afterAll(() => sim.close());
   beforeEach(async () => {
-    await control.post('/reset');
-    world = await seedWorld(control);
-    token = await tenantToken(sim.url, world.app);
-    ({ chat_id: chatId } = await control.post<{ chat_id: string }>('/chats', {
-      tenant_key: world.tenantKey,
-      name: 'Team',
-      user_ids: [world.userId],
-      app_ids: [world.app.app_id],
-    }));
+    ({ world, token, chatId } = await seedTeamChat(sim.url, control));
   });
 
   describe('tokens', () => {

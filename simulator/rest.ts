@@ -1,9 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { createCard, updateCard, updateCardSettings, updateElementContent } from './cardkit-api';
+import type { CardRuntime } from './cards';
+import { getChat } from './chats-api';
 import type { SimulatorConfig } from './config';
+import type { DeliveryEngine } from './delivery';
 import type { FaultStore } from './faults';
 import { json, matchPath, parseJsonObject, type Reply } from './http';
 import { botInfo, contactUser } from './identity-api';
-import { patchCard, replyToMessage, sendMessage, type IdempotencyStore } from './im-api';
+import { deleteMessage, patchCard, replyToMessage, sendMessage, type IdempotencyStore } from './im-api';
+import { addReaction, deleteReaction, listReactions } from './reactions-api';
 import { larkError, larkErrorReply, larkFail, type LarkError } from './lark-errors';
 import type { RateLimiter } from './rate-limit';
 import type { App, Brand, Directory } from './state';
@@ -26,6 +31,8 @@ export type RestDeps = {
   limiter: RateLimiter;
   config: SimulatorConfig;
   idempotency: IdempotencyStore;
+  cards: CardRuntime;
+  delivery: DeliveryEngine;
 };
 
 export type Call = { deps: RestDeps; req: OpenApiRequest; app: App; params: Record<string, string> };
@@ -79,6 +86,25 @@ const routes: Route[] = [
   { method: 'POST', pattern: '/open-apis/im/v1/messages', name: 'im.message.create', handle: sendMessage },
   { method: 'POST', pattern: '/open-apis/im/v1/messages/:message_id/reply', name: 'im.message.reply', handle: replyToMessage },
   { method: 'PATCH', pattern: '/open-apis/im/v1/messages/:message_id', name: 'im.message.patch', handle: patchCard },
+  { method: 'DELETE', pattern: '/open-apis/im/v1/messages/:message_id', name: 'im.message.delete', handle: deleteMessage },
+  { method: 'POST', pattern: '/open-apis/im/v1/messages/:message_id/reactions', name: 'im.message.reaction.create', handle: addReaction },
+  { method: 'GET', pattern: '/open-apis/im/v1/messages/:message_id/reactions', name: 'im.message.reaction.list', handle: listReactions },
+  {
+    method: 'DELETE',
+    pattern: '/open-apis/im/v1/messages/:message_id/reactions/:reaction_id',
+    name: 'im.message.reaction.delete',
+    handle: deleteReaction,
+  },
+  { method: 'GET', pattern: '/open-apis/im/v1/chats/:chat_id', name: 'im.chat.get', handle: getChat },
+  { method: 'POST', pattern: '/open-apis/cardkit/v1/cards', name: 'cardkit.card.create', handle: createCard },
+  { method: 'PUT', pattern: '/open-apis/cardkit/v1/cards/:card_id', name: 'cardkit.card.update', handle: updateCard },
+  { method: 'PATCH', pattern: '/open-apis/cardkit/v1/cards/:card_id/settings', name: 'cardkit.card.settings', handle: updateCardSettings },
+  {
+    method: 'PUT',
+    pattern: '/open-apis/cardkit/v1/cards/:card_id/elements/:element_id/content',
+    name: 'cardkit.card.element.content',
+    handle: updateElementContent,
+  },
   { method: 'GET', pattern: '/open-apis/bot/v3/info', name: 'bot.info', handle: botInfo },
   { method: 'GET', pattern: '/open-apis/contact/v3/users/:user_id', name: 'contact.user.get', handle: contactUser },
 ];

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CardRuntime } from './cards';
 import { resolveConfig, type SimulatorOptions } from './config';
 import { handleControl, type ControlDeps } from './control';
 import { DeliveryEngine } from './delivery';
@@ -44,6 +45,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const tokens = new TokenStore(config.tokenTtlSeconds);
   const limiter = new RateLimiter();
   const idempotency = new IdempotencyStore();
+  const cards = new CardRuntime();
   const registrations = new Registrations(dir, {
     intervalSeconds: config.registrationIntervalSeconds,
     expiresInSeconds: config.registrationExpiresInSeconds,
@@ -64,7 +66,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     chunkBytes: (appId) => faults.chunkBytes(appId),
     duplicateCount: (appId) => faults.duplicateCount(appId),
   });
-  const controlDeps: ControlDeps = { dir, tokens, faults, delivery, ws, registrations, limiter, idempotency };
+  const controlDeps: ControlDeps = { dir, tokens, faults, delivery, ws, registrations, limiter, idempotency, cards, config };
   let listenAddress = '';
 
   async function route(req: IncomingMessage): Promise<Reply> {
@@ -92,7 +94,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const { brand, rest } = splitBrand(url.pathname);
     if (rest.startsWith('/open-apis/')) {
       return handleOpenApi(
-        { dir, tokens, faults, limiter, config, idempotency },
+        { dir, tokens, faults, limiter, config, idempotency, cards, delivery },
         { brand, method, path: rest, query: url.searchParams, headers: req.headers, body },
       );
     }

@@ -37,20 +37,52 @@ export type App = {
   createdAt: number;
 };
 
+export type ChatMode = 'group' | 'topic' | 'p2p';
+export type GroupMessageType = 'chat' | 'thread';
+
 export type Chat = {
   chatId: string;
   type: 'p2p' | 'group';
+  /** `topic`: a topic group, every top-level message opens a topic. */
+  chatMode: ChatMode;
+  /** `thread`: a group whose messages are topics (always so in a topic group). */
+  groupMessageType: GroupMessageType;
   tenantKey: string;
   name: string;
+  /** The group's owner (its creator); none for p2p chats. */
+  ownerUserId?: string;
   userIds: Set<string>;
   appIds: Set<string>;
   createdAt: number;
 };
 
+/** Every top-level message of such a chat opens a topic of its own. */
+export const isThreadedChat = (chat: Chat) => chat.chatMode === 'topic' || chat.groupMessageType === 'thread';
+
 export type Party = { type: 'user' | 'app'; id: string };
 
 /** A mention as stored on a user's message: the placeholder key and who it names. */
 export type StoredMention = { key: string } & Party;
+
+export type RecallType = 'message_owner' | 'group_owner' | 'group_manager' | 'enterprise_manager';
+
+export type Reaction = { reactionId: string; emojiType: string; operator: Party; actionTime: number };
+
+/** A CardKit card entity: created once, sent at most once, updated in place by its app. */
+export type CardEntity = {
+  cardId: string;
+  appId: string;
+  /** The current card JSON 2.0. */
+  card: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+  /** The last accepted operation sequence (0 before any). */
+  sequence: number;
+  /** The message that shows this card, once sent. */
+  messageId?: string;
+  /** When streaming mode was last switched on (it closes itself a while later). */
+  streamingOpenedAt?: number;
+};
 
 export type Message = {
   messageId: string;
@@ -66,6 +98,11 @@ export type Message = {
   parentId?: string;
   threadId?: string;
   mentions: StoredMention[];
+  /** A card entity message shows that entity's current card instead of `content`. */
+  cardId?: string;
+  recalledAt?: number;
+  recallType?: RecallType;
+  reactions: Reaction[];
 };
 
 /** What an open_id stands for: a subject seen from one app's scope. */
@@ -80,12 +117,22 @@ export type DirectorySnapshot = {
   tenants: Tenant[];
   users: User[];
   apps: App[];
-  chats: Array<Omit<Chat, 'userIds' | 'appIds'> & { userIds: string[]; appIds: string[] }>;
+  /** Chat modes and reactions are absent in files written before they existed. */
+  chats: Array<
+    Omit<Chat, 'userIds' | 'appIds' | 'chatMode' | 'groupMessageType'> & {
+      userIds: string[];
+      appIds: string[];
+      chatMode?: ChatMode;
+      groupMessageType?: GroupMessageType;
+    }
+  >;
   /** In the order they were added, which is each chat's order too. */
-  messages: Message[];
+  messages: Array<Omit<Message, 'reactions'> & { reactions?: Reaction[] }>;
   /** `${app_id}|${user id}` -> the p2p chat between them. */
   p2pChats: Array<[string, string]>;
   openIds: Array<[string, OpenIdSubject]>;
+  /** Absent in files written before card entities existed. */
+  cards?: CardEntity[];
 };
 
 /**
@@ -98,6 +145,7 @@ export class Directory {
   readonly apps = new Map<string, App>();
   readonly chats = new Map<string, Chat>();
   readonly messages = new Map<string, Message>();
+  readonly cards = new Map<string, CardEntity>();
   private readonly chatMessages = new Map<string, string[]>();
   private readonly p2pChats = new Map<string, string>();
   private readonly openIds = new Map<string, OpenIdSubject>();
@@ -109,6 +157,7 @@ export class Directory {
     this.apps.clear();
     this.chats.clear();
     this.messages.clear();
+    this.cards.clear();
     this.chatMessages.clear();
     this.p2pChats.clear();
     this.openIds.clear();
@@ -125,6 +174,7 @@ export class Directory {
       messages: [...this.messages.values()],
       p2pChats: [...this.p2pChats],
       openIds: [...this.openIds],
+      cards: [...this.cards.values()],
     };
   }
 
@@ -136,10 +186,14 @@ export class Directory {
     for (const user of snapshot.users) this.users.set(user.id, user);
     for (const app of snapshot.apps) this.apps.set(app.appId, app);
     for (const chat of snapshot.chats) {
-      this.chats.set(chat.chatId, { ...chat, userIds: new Set(chat.userIds), appIds: new Set(chat.appIds) });
+      // Files from before chat modes: a group was a plain group.
+      const chatMode = chat.chatMode ?? (chat.type === 'p2p' ? 'p2p' : 'group');
+      const groupMessageType = chat.groupMessageType ?? 'chat';
+      this.chats.set(chat.chatId, { ...chat, chatMode, groupMessageType, userIds: new Set(chat.userIds), appIds: new Set(chat.appIds) });
       this.chatMessages.set(chat.chatId, []);
     }
-    for (const message of snapshot.messages) this.addMessage(message);
+    for (const message of snapshot.messages) this.addMessage({ ...message, reactions: message.reactions ?? [] });
+    for (const card of snapshot.cards ?? []) this.cards.set(card.cardId, card);
     for (const [key, chatId] of snapshot.p2pChats) this.p2pChats.set(key, chatId);
     for (const [openId, subject] of snapshot.openIds) this.openIds.set(openId, subject);
   }
@@ -181,12 +235,23 @@ export class Directory {
     return app;
   }
 
-  createGroupChat(input: { tenantKey: string; name: string; userIds: string[]; appIds: string[] }): Chat {
+  createGroupChat(input: {
+    tenantKey: string;
+    name: string;
+    userIds: string[];
+    appIds: string[];
+    chatMode?: 'group' | 'topic';
+    groupMessageType?: GroupMessageType;
+  }): Chat {
+    const chatMode = input.chatMode ?? 'group';
     const chat: Chat = {
       chatId: newChatId(),
       type: 'group',
+      chatMode,
+      groupMessageType: chatMode === 'topic' ? 'thread' : (input.groupMessageType ?? 'chat'),
       tenantKey: input.tenantKey,
       name: input.name,
+      ownerUserId: input.userIds[0],
       userIds: new Set(input.userIds),
       appIds: new Set(input.appIds),
       createdAt: Date.now(),
@@ -209,6 +274,8 @@ export class Directory {
     const chat: Chat = {
       chatId: newChatId(),
       type: 'p2p',
+      chatMode: 'p2p',
+      groupMessageType: 'chat',
       tenantKey: app.tenantKey,
       name: `${user.name} & ${app.name}`,
       userIds: new Set([user.id]),

@@ -48,6 +48,26 @@ export async function seedWorld(control: Control, brand: 'feishu' | 'lark' = 'fe
   return { tenantKey: tenant.tenant_key, userId: user.id, app };
 }
 
+/** A group chat of the world's user and bot (`extra` as the control API takes it, e.g. chat_mode); returns its chat_id. */
+export async function groupChat(control: Control, world: World, name: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const { chat_id: chatId } = await control.post<{ chat_id: string }>('/chats', {
+    tenant_key: world.tenantKey,
+    name,
+    user_ids: [world.userId],
+    app_ids: [world.app.app_id],
+    ...extra,
+  });
+  return chatId;
+}
+
+/** Starts over from an empty simulator with seedWorld's tenant, user and bot, the bot's tenant token, and their group chat 'Team'. */
+export async function seedTeamChat(url: string, control: Control): Promise<{ world: World; token: string; chatId: string }> {
+  await control.post('/reset');
+  const world = await seedWorld(control);
+  const token = await tenantToken(url, world.app);
+  return { world, token, chatId: await groupChat(control, world, 'Team') };
+}
+
 export async function tenantToken(root: string, app: { app_id: string; app_secret: string }): Promise<string> {
   const res = await request<{ tenant_access_token: string }>(`${root}/open-apis/auth/v3/tenant_access_token/internal`, {
     body: { app_id: app.app_id, app_secret: app.app_secret },
@@ -157,11 +177,13 @@ export class RawEventClient {
     return out;
   }
 
-  ack(frame: Frame, code: number): void {
+  /** ACKs a frame; a callback's answer goes in `answer` (sent as `data`, base64 of its JSON, as the SDK does). */
+  ack(frame: Frame, code: number, answer?: unknown): void {
+    const data = answer === undefined ? {} : { data: Buffer.from(JSON.stringify(answer)).toString('base64') };
     this.sendFrame({
       ...frame,
       headers: [...frame.headers, { key: 'biz_rt', value: '3' }],
-      payload: Buffer.from(JSON.stringify({ code })),
+      payload: Buffer.from(JSON.stringify({ code, ...data })),
     });
   }
 

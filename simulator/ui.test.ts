@@ -1,5 +1,6 @@
 import { Marked } from 'marked';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cardButtons } from './cards';
 import { startSimulator, type Simulator } from './server';
 
 type Renderer = { messageBody(message: Record<string, unknown>): string; markdown(text: string): string };
@@ -86,28 +87,75 @@ describe('web UI', () => {
     expect(html).not.toContain('javascript:');
   });
 
-  it('renders a link button as a link that opens in a new tab, and other buttons inert', () => {
+  it('renders a link button as a link that opens in a new tab, a callback button as pressable, and others inert', () => {
     const card = (elements: unknown[]) => render.messageBody(message('interactive', { schema: '2.0', body: { elements } }));
     const link = card([
       { tag: 'button', text: { tag: 'plain_text', content: 'Connect account' }, type: 'primary', behaviors: [{ type: 'open_url', default_url: 'http://localhost:3000/lark/bind?token=a&b' }] },
     ]);
     expect(link).toContain(
-      '<a class="card-button card-button-primary" href="http://localhost:3000/lark/bind?token=a&amp;b" target="_blank" rel="noopener noreferrer">Connect account</a>',
+      '<a class="card-button card-button-primary" data-testid="card-button" data-card-button="0" href="http://localhost:3000/lark/bind?token=a&amp;b" target="_blank" rel="noopener noreferrer">Connect account</a>',
     );
     const desktop = card([{ tag: 'button', text: { tag: 'plain_text', content: 'Open' }, behaviors: [{ type: 'open_url', default_url: 'https://a.example/', pc_url: 'https://pc.example/' }] }]);
     expect(desktop).toContain('href="https://pc.example/"');
     const legacy = render.messageBody(
       message('interactive', { elements: [{ tag: 'action', actions: [{ tag: 'button', text: { tag: 'plain_text', content: 'Docs' }, multi_url: { url: 'https://docs.example/' } }] }] }),
     );
-    expect(legacy).toContain('<a class="card-button card-button-default" href="https://docs.example/"');
+    expect(legacy).toContain('<a class="card-button card-button-default" data-testid="card-button" data-card-button="0" href="https://docs.example/"');
+    const callback = card([{ tag: 'button', text: { tag: 'plain_text', content: 'Stop' }, type: 'danger', behaviors: [{ type: 'callback', value: { a: 'stop' } }] }]);
+    expect(callback).toContain('<button type="button" class="card-button card-button-danger" data-testid="card-button" data-card-button="0">Stop</button>');
     for (const inert of [
       { tag: 'button', text: { tag: 'plain_text', content: 'Go' }, behaviors: [{ type: 'open_url', default_url: 'javascript:alert(1)' }] },
-      { tag: 'button', text: { tag: 'plain_text', content: 'Go' }, behaviors: [{ type: 'callback', value: { a: 1 } }] },
+      { tag: 'button', text: { tag: 'plain_text', content: 'Go' }, disabled: true, behaviors: [{ type: 'callback', value: { a: 1 } }] },
       { tag: 'button', text: { tag: 'plain_text', content: 'Go' }, type: '"><script>' },
     ]) {
       const html = card([inert]);
-      expect(html).toContain('<button type="button" class="card-button card-button-default" disabled>Go</button>');
+      expect(html).toContain('<button type="button" class="card-button card-button-default" data-testid="card-button" data-card-button="0" disabled>Go</button>');
       expect(html).not.toContain('javascript:');
+    }
+  });
+
+  it('numbers card buttons in the order the control API presses them', () => {
+    const button = (label: string, behavior: Record<string, unknown> = { type: 'callback', value: { label } }) => ({
+      tag: 'button',
+      text: { tag: 'plain_text', content: label },
+      behaviors: [behavior],
+    });
+    const card = {
+      schema: '2.0',
+      body: {
+        elements: [
+          button('first'),
+          { tag: 'column_set', columns: [{ tag: 'column', elements: [button('second'), button('third', { type: 'open_url', default_url: 'https://x.example/' })] }] },
+          { tag: 'collapsible_panel', header: { title: { tag: 'plain_text', content: 'More' } }, elements: [button('fourth')] },
+          { tag: 'form', name: 'f', elements: [{ tag: 'markdown', content: 'x' }, button('fifth')] },
+        ],
+      },
+    };
+    const html = render.messageBody(message('interactive', card));
+    const rendered = [...html.matchAll(/data-card-button="(\d+)"[^>]*>([a-z]+)</g)].map((m) => [Number(m[1]), m[2]]);
+    const pressed = cardButtons(card).map((b, i) => [i, (b.text as { content: string }).content]);
+    expect(rendered).toEqual(pressed);
+    expect(pressed.map(([, label]) => label)).toEqual(['first', 'second', 'third', 'fourth', 'fifth']);
+  });
+
+  it('marks a streaming card entity as generating, recalled messages as recalled', () => {
+    const card = { schema: '2.0', body: { elements: [{ tag: 'markdown', content: 'partial answer' }] } };
+    const streaming = render.messageBody({ ...message('interactive', card), card_entity: { card_id: '7', streaming_mode: true } });
+    expect(streaming).toContain('data-testid="card-generating"');
+    expect(streaming).toContain('partial answer');
+    const done = render.messageBody({ ...message('interactive', card), card_entity: { card_id: '7', streaming_mode: false } });
+    expect(done).not.toContain('card-generating');
+    const recalled = render.messageBody({ ...message('text', { text: 'secret' }), recalled_at: 1 });
+    expect(recalled).toContain('data-testid="recalled"');
+    expect(recalled).not.toContain('secret');
+  });
+
+  it('ships the page’s controls for recall, threads, toasts and member removal', async () => {
+    const page = await (await fetch(`${sim.url}/`)).text();
+    for (const id of ['data-testid="toast"', 'id="member-remove-form"', 'name="chat_mode"']) expect(page).toContain(id);
+    const app = await (await fetch(`${sim.url}/ui/app.js`)).text();
+    for (const marker of ['data-testid="recall-button"', 'data-testid="reply-in-thread"', 'data-testid="reactions"', '/card-action', '/p2p/enter', '/recall']) {
+      expect(app).toContain(marker);
     }
   });
 

@@ -13,6 +13,8 @@ export const keys = {
   sessions: (wsId: string) => ['ws', wsId, 'chat', 'sessions'] as const,
   session: (wsId: string, sessionId: string) => ['ws', wsId, 'chat', 'session', sessionId] as const,
   messages: (wsId: string, sessionId: string) => ['ws', wsId, 'chat', 'messages', sessionId] as const,
+  // Running answers' text so far, by task: fed by task.delta events only, never fetched.
+  streaming: (wsId: string, sessionId: string) => ['ws', wsId, 'chat', 'streaming', sessionId] as const,
   issues: (wsId: string) => ['ws', wsId, 'issues'] as const,
   issueList: (wsId: string) => ['ws', wsId, 'issues', 'list'] as const,
   issue: (wsId: string, issueId: string) => ['ws', wsId, 'issues', 'detail', issueId] as const,
@@ -20,4 +22,8 @@ export const keys = {
   larkInstallations: (wsId: string) => ['ws', wsId, 'lark', 'installations'] as const,
   larkDrops: (wsId: string, installationId: string) => ['ws', wsId, 'lark', 'drops', installationId] as const,
   larkInstallStatus: (wsId: string, sessionId: string) => ['ws', wsId, 'lark', 'install', sessionId] as const,
+  workspaceSettings: (wsId: string) => ['ws', wsId, 'settings'] as const,
+  larkLinkedAccounts: (wsId: string) => ['ws', wsId, 'lark', 'linked-accounts'] as const,
+  larkMyLinkedAccounts: (wsId: string) => ['ws', wsId, 'lark', 'linked-accounts', 'mine'] as const,
+  larkBotLinkedAccounts: (wsId: string, installationId: string) => ['ws', wsId, 'lark', 'linked-accounts', 'bot', installationId] as const,
 };

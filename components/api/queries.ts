@@ -6,7 +6,7 @@ import { keys } from './keys';
 import { agentResponse, agentsResponse } from '@/server/contract/agents';
 import { messagesResponse, sessionResponse, sessionsResponse } from '@/server/contract/chat';
 import { issueResponse, issuesResponse } from '@/server/contract/issues';
-import { larkInboundDropsResponse, larkInstallationsResponse, larkInstallStatusSchema } from '@/server/contract/lark';
+import { larkInboundDropsResponse, larkInstallationsResponse, larkInstallStatusSchema, larkLinkedAccountsResponse } from '@/server/contract/lark';
 import { meResponse } from '@/server/contract/me';
 import { invitationsResponse } from '@/server/contract/invitations';
 import { membersResponse } from '@/server/contract/members';
@@ -36,6 +36,11 @@ export const paths = {
     `${ws(wsId)}/lark/installations/${encodeURIComponent(installationId)}/drops`,
   larkInstallBegin: (wsId: string) => `${ws(wsId)}/lark/install/begin`,
   larkInstallStatus: (wsId: string, sid: string) => `${ws(wsId)}/lark/install/${encodeURIComponent(sid)}/status`,
+  larkMyLinkedAccounts: (wsId: string) => `${ws(wsId)}/lark/linked-accounts`,
+  larkMyLinkedAccount: (wsId: string, bindingId: string) => `${ws(wsId)}/lark/linked-accounts/${encodeURIComponent(bindingId)}`,
+  larkBotLinkedAccounts: (wsId: string, installationId: string) => `${ws(wsId)}/lark/installations/${encodeURIComponent(installationId)}/linked-accounts`,
+  larkBotLinkedAccount: (wsId: string, installationId: string, bindingId: string) =>
+    `${ws(wsId)}/lark/installations/${encodeURIComponent(installationId)}/linked-accounts/${encodeURIComponent(bindingId)}`,
   larkBindingRedeem: '/api/lark/binding/redeem',
   larkBindingPreview: (token: string) => `/api/lark/binding/preview?token=${encodeURIComponent(token)}`,
 };
@@ -124,6 +129,31 @@ export function useIssue(wsId: string, issueId: string) {
   return useQuery({
     queryKey: keys.issue(wsId, issueId),
     queryFn: ({ signal }) => api(paths.issue(wsId, issueId), { signal, response: issueResponse }).then((r) => r.issue),
+  });
+}
+
+/** The workspace with its settings (the page's summary carries only what every page needs). */
+export function useWorkspaceSettings(wsId: string) {
+  return useQuery({
+    queryKey: keys.workspaceSettings(wsId),
+    queryFn: ({ signal }) => api(paths.workspace(wsId), { signal, response: workspaceResponse }).then((r) => r.workspace),
+  });
+}
+
+/** The Lark accounts the signed-in member linked in this workspace. */
+export function useMyLarkAccounts(wsId: string) {
+  return useQuery({
+    queryKey: keys.larkMyLinkedAccounts(wsId),
+    queryFn: ({ signal }) => api(paths.larkMyLinkedAccounts(wsId), { signal, response: larkLinkedAccountsResponse }).then((r) => r.accounts),
+  });
+}
+
+/** Everyone linked through one bot (owners and admins), fetched while someone looks at them. */
+export function useBotLarkAccounts(wsId: string, installationId: string, options: { enabled: boolean }) {
+  return useQuery({
+    queryKey: keys.larkBotLinkedAccounts(wsId, installationId),
+    queryFn: ({ signal }) => api(paths.larkBotLinkedAccounts(wsId, installationId), { signal, response: larkLinkedAccountsResponse }).then((r) => r.accounts),
+    enabled: options.enabled,
   });
 }
 

@@ -24,8 +24,27 @@ const agents = [
 ];
 const person = { id: 'u-1', name: 'Ada' };
 const sessions = [
-  { id: 's-1', agent_id: 'a-1', title: longTitle, channel: 'web', creator: person, created_at: '2026-01-02T00:00:00.000Z', updated_at: '2026-01-02T09:30:00.000Z' },
-  { id: 's-2', agent_id: 'a-1', title: null, channel: 'lark', creator: person, created_at: '2026-01-03T00:00:00.000Z', updated_at: '2026-01-03T10:00:00.000Z' },
+  { id: 's-1', agent_id: 'a-1', title: longTitle, channel: 'web', creator: person, created_at: '2026-01-02T00:00:00.000Z', updated_at: '2026-01-02T09:30:00.000Z', lark: null },
+  {
+    id: 's-2',
+    agent_id: 'a-1',
+    title: null,
+    channel: 'lark',
+    creator: person,
+    created_at: '2026-01-03T00:00:00.000Z',
+    updated_at: '2026-01-03T10:00:00.000Z',
+    lark: { chat_type: 'p2p', topic: false, closed: false },
+  },
+  {
+    id: 's-3',
+    agent_id: 'a-1',
+    title: 'Team · Release checklist',
+    channel: 'lark',
+    creator: person,
+    created_at: '2026-01-03T00:00:00.000Z',
+    updated_at: '2026-01-03T09:00:00.000Z',
+    lark: { chat_type: 'group', topic: true, closed: true },
+  },
 ];
 
 let rendered: Rendered | undefined;
@@ -51,7 +70,7 @@ async function renderLayout(sessionId?: string) {
   );
   const container = rendered.container;
   const links = () => [...container.querySelectorAll<HTMLAnchorElement>(`nav[aria-label="${t.sessionsLabel}"] a`)];
-  await waitUntil(() => links().length === 2 && (links()[1]?.textContent ?? '').includes('Echo'), 'the conversation list');
+  await waitUntil(() => links().length === sessions.length && (links()[1]?.textContent ?? '').includes('Echo'), 'the conversation list');
   return { container, links };
 }
 
@@ -80,6 +99,15 @@ describe('the conversation list', () => {
     const list = container.querySelector('section')!;
     const pane = container.querySelector('#pane')!;
     expect(list.compareDocumentPosition(pane) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
-    expect(links().map((a) => a.getAttribute('aria-current'))).toEqual([null, 'page']);
+    expect(links().map((a) => a.getAttribute('aria-current'))).toEqual([null, 'page', null]);
+  });
+
+  test('a Lark topic is a conversation of its own with a topic badge, and one that ended in Lark says so', async () => {
+    const { links } = await renderLayout();
+    const [, dm, topic] = links();
+    const badges = (a: HTMLAnchorElement) => [...a.querySelectorAll('[data-slot="badge"]')].map((b) => b.textContent);
+    expect(badges(dm!)).toEqual([t.channelLark]);
+    expect(topic!.title).toBe('Team · Release checklist');
+    expect(badges(topic!)).toEqual([t.larkEndedBadge, t.larkTopicBadge]);
   });
 });

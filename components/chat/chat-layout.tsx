@@ -114,7 +114,8 @@ function SessionsList({ activeId }: { activeId?: string }) {
 
 /**
  * Title and date share the first line, the date never shrinking; the agent and the channel badge
- * share the second. Long titles end in an ellipsis, with the whole title in the tooltip.
+ * share the second (a Lark topic is a conversation of its own, and says so; so does one that
+ * ended in Lark). Long titles end in an ellipsis, with the whole title in the tooltip.
  */
 function SessionRow({ session, agent, href, active }: { session: ChatSession; agent: Agent | undefined; href: string; active: boolean }) {
   const t = useTranslations('chat');
@@ -144,9 +145,14 @@ function SessionRow({ session, agent, href, active }: { session: ChatSession; ag
         {session.title || lark ? (
           <span className="flex min-w-0 items-center gap-1.5 text-xs text-muted-foreground">
             {session.title ? <span className="min-w-0 truncate">{agentName}</span> : null}
+            {session.lark?.closed ? (
+              <Badge variant="secondary" className="ml-auto">
+                {t('larkEndedBadge')}
+              </Badge>
+            ) : null}
             {lark ? (
-              <Badge variant="info" className="ml-auto">
-                {t('channelLark')}
+              <Badge variant="info" className={session.lark?.closed ? undefined : 'ml-auto'}>
+                {session.lark?.topic ? t('larkTopicBadge') : t('channelLark')}
               </Badge>
             ) : null}
           </span>

@@ -37,7 +37,7 @@ const first = agent('0b9c3f5e-8f4e-4a53-9b3c-1a2b3c4d5e6f', 'Echo');
 const second = agent('6f5e4d3c-2b1a-4c9b-8a7f-0e1d2c3b4a59', 'Quiet', { runtime: null });
 const archived = agent('1a1a1a1a-2b2b-4c3c-8d4d-5e5e5e5e5e5e', 'Gone', { archived_at: '2026-01-02T00:00:00.000Z' });
 
-const session = { id: 's-1', agent_id: second.id, title: null, channel: 'web', creator: { id: 'u-1', name: 'Ada' }, created_at: '2026-01-03T00:00:00.000Z', updated_at: '2026-01-03T00:00:00.000Z' };
+const session = { id: 's-1', agent_id: second.id, title: null, channel: 'web', creator: { id: 'u-1', name: 'Ada' }, created_at: '2026-01-03T00:00:00.000Z', updated_at: '2026-01-03T00:00:00.000Z', lark: null };
 
 let rendered: Rendered | undefined;
 let restoreFetch: (() => void) | undefined;

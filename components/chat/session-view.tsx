@@ -1,6 +1,6 @@
 'use client';
 
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ChevronLeft } from 'lucide-react';
 import { useTranslations } from 'next-intl';
 import Link from 'next/link';
@@ -11,6 +11,7 @@ import { paths, useMessages, useSession } from '@/components/api/queries';
 import type { Agent } from '@/server/contract/agents';
 import { sendMessageInput, sendMessageResponse, type AgentTask, type ChatMessage, type MessagesResponse } from '@/server/contract/chat';
 import { useWorkspace } from '@/components/providers/workspace-provider';
+import type { StreamingAnswers } from '@/components/providers/use-workspace-events';
 import { Alert } from '@/components/ui/alert';
 import { Avatar } from '@/components/ui/avatar';
 import { Badge } from '@/components/ui/badge';
@@ -29,6 +30,7 @@ export function SessionView({ sessionId }: { sessionId: string }) {
   const { workspace, base } = useWorkspace();
   const session = useSession(workspace.id, sessionId);
   const messages = useMessages(workspace.id, sessionId);
+  const streaming = useStreamingAnswers(workspace.id, sessionId);
   const { map: agents, query: agentsQuery } = useAgentMap(workspace.id);
   const [offlineNotice, setOfflineNotice] = useState(false);
 
@@ -101,12 +103,14 @@ export function SessionView({ sessionId }: { sessionId: string }) {
             ) : null}
             {archived ? <Badge variant="secondary">{t('archivedBadge')}</Badge> : null}
             {!archived && offline ? <Badge variant="warning">{t('offlineBadge')}</Badge> : null}
-            {session.data.channel === 'lark' ? <Badge variant="info">{t('channelLark')}</Badge> : null}
+            {session.data.channel === 'lark' ? <Badge variant="info">{session.data.lark?.topic ? t('larkTopicBadge') : t('channelLark')}</Badge> : null}
+            {session.data.lark?.closed ? <Badge variant="secondary">{t('larkEndedBadge')}</Badge> : null}
           </p>
         </div>
       </header>
 
       <MessageList
+        streaming={streaming}
         agent={agent}
         messages={messages.data?.messages}
         tasks={messages.data?.tasks}
@@ -117,6 +121,9 @@ export function SessionView({ sessionId }: { sessionId: string }) {
       <div className="mx-auto flex w-full max-w-[820px] flex-col gap-2 px-5 pb-4 max-[760px]:px-3 max-[760px]:pb-3">
         {archived ? (
           <Alert variant="info">{t('archivedNotice')}</Alert>
+        ) : session.data.lark?.closed ? (
+          // Its Lark chat goes on in a new session: this one takes no more messages.
+          <Alert variant="info">{t('larkEndedNotice')}</Alert>
         ) : (
           <>
             {offline || offlineNotice ? <Alert variant="warning">{t('offlineNotice')}</Alert> : null}
@@ -134,7 +141,14 @@ export function SessionView({ sessionId }: { sessionId: string }) {
   );
 }
 
+/** Running answers' text so far, as the event stream brings it (nothing to fetch: the stored answer replaces it). */
+function useStreamingAnswers(wsId: string, sessionId: string): StreamingAnswers {
+  const { data } = useQuery({ queryKey: keys.streaming(wsId, sessionId), queryFn: (): StreamingAnswers => ({}), staleTime: Infinity });
+  return data ?? {};
+}
+
 type ListProps = {
+  streaming?: StreamingAnswers;
   agent: Agent | undefined;
   messages: ChatMessage[] | undefined;
   tasks: AgentTask[] | undefined;
@@ -146,11 +160,12 @@ const rowClassName = 'flex items-start gap-2.5';
 /** Lines the agent's avatar up with its bubble, below the name line. */
 const bubbleAvatarClassName = 'mt-[18px]';
 
-function MessageList({ agent, messages, tasks, loading, error }: ListProps) {
+function MessageList({ agent, messages, tasks, loading, error, streaming }: ListProps) {
   const t = useTranslations('chat');
   const format = useFormatDate();
   const endRef = useRef<HTMLDivElement>(null);
   const pending = (tasks ?? []).filter((task) => task.status === 'queued' || task.status === 'running');
+  const growing = (tasks ?? []).filter((task) => task.status === 'running' && streaming?.[task.id]);
   const failedByTrigger = new Map<string, AgentTask[]>();
   const failedLoose: AgentTask[] = [];
   const ids = new Set((messages ?? []).map((m) => m.id));
@@ -165,9 +180,10 @@ function MessageList({ agent, messages, tasks, loading, error }: ListProps) {
 
   const count = messages?.length ?? 0;
   const pendingCount = pending.length;
+  const streamedChars = growing.reduce((n, task) => n + (streaming?.[task.id]?.length ?? 0), 0);
   useEffect(() => {
     endRef.current?.scrollIntoView({ block: 'end' });
-  }, [count, pendingCount]);
+  }, [count, pendingCount, streamedChars]);
 
   const agentName = agent?.name ?? t('unknownAgent');
   return (
@@ -203,7 +219,22 @@ function MessageList({ agent, messages, tasks, loading, error }: ListProps) {
         {failedLoose.map((task) => (
           <FailedTask key={task.id} task={task} agent={agent} />
         ))}
-        {pendingCount > 0 ? (
+        {growing.map((task) => (
+          <li key={task.id} className={rowClassName} data-testid="streaming-answer">
+            <Avatar name={agentName} color={agent?.avatar_color} size="sm" className={bubbleAvatarClassName} />
+            <article className="flex max-w-[min(620px,85%)] min-w-0 flex-col gap-[3px] max-[760px]:max-w-[88%]" aria-label={t('messageFrom', { name: agentName })} aria-busy="true">
+              <header className="flex max-w-full min-w-0 items-baseline gap-2 text-xs text-muted-foreground">
+                <span className="min-w-0 truncate font-medium">{agentName}</span>
+                <span className="shrink-0">{t('writing')}</span>
+              </header>
+              <div className="rounded-2xl rounded-bl-sm bg-muted px-3 py-2 leading-[1.55] [overflow-wrap:anywhere] whitespace-pre-wrap text-foreground">
+                {streaming?.[task.id]}
+                <span className="ml-0.5 inline-block h-[1em] w-[2px] animate-pulse bg-muted-foreground align-text-bottom motion-reduce:animate-none" aria-hidden="true" />
+              </div>
+            </article>
+          </li>
+        ))}
+        {pendingCount > growing.length ? (
           <li className={rowClassName}>
             <Avatar name={agentName} color={agent?.avatar_color} size="sm" className="mt-1.5" />
             <div className="inline-flex items-center gap-2 rounded-2xl bg-muted px-3 py-2 text-[13px] text-muted-foreground" role="status">
@@ -249,8 +280,9 @@ function MessageItem({ message, agent, time, fullTime }: { message: ChatMessage;
             mine ? 'rounded-br-sm bg-primary text-primary-foreground' : 'rounded-bl-sm bg-muted text-foreground',
           )}
         >
-          {message.content}
+          {message.recalled ? <em className="opacity-80">{t('recalled')}</em> : message.content}
         </div>
+        {message.end_reason === 'stopped' ? <span className="text-xs text-muted-foreground">{t('stopped')}</span> : null}
       </article>
     </li>
   );

@@ -30,7 +30,13 @@ const installation = {
   last_delivery_error: null,
 };
 
-const drop = (reason: string, chatId: string, eventType = 'im.message.receive_v1') => ({ reason, chat_id: chatId, event_type: eventType, received_at: '2026-01-01T00:00:00.000Z' });
+const drop = (reason: string, chatId: string, eventType = 'im.message.receive_v1', chatName: string | null = null) => ({
+  reason,
+  chat_id: chatId,
+  chat_name: chatName,
+  event_type: eventType,
+  received_at: '2026-01-01T00:00:00.000Z',
+});
 
 let rendered: Rendered | undefined;
 let restoreFetch: (() => void) | undefined;
@@ -45,7 +51,7 @@ describe('recent dropped events', () => {
       if (req.path === '/api/workspaces/ws-1/lark/installations') return { status: 200, body: { configured: true, install_supported: true, installations: [installation] } };
       if (req.path === '/api/workspaces/ws-1/lark/installations/inst-1/drops') {
         return req.query.get('before') === 'cursor-1'
-          ? { status: 200, body: { drops: [drop('not_addressed_in_group', 'oc_third')], next_cursor: null } }
+          ? { status: 200, body: { drops: [drop('not_addressed_in_group', 'oc_third', undefined, 'Release crew')], next_cursor: null } }
           : { status: 200, body: { drops: [drop('unbound_user', 'oc_first'), drop('a_reason_from_a_newer_server', 'oc_second', 'im.something_new_v9')], next_cursor: 'cursor-1' } };
       }
       return { status: 404, body: { error: { code: 'not_found', message: 'no such route' } } };
@@ -72,6 +78,8 @@ describe('recent dropped events', () => {
     const showMore = () => [...container.querySelectorAll('button')].find((b) => b.textContent === en.lark.integrations.drops.showMore);
     await click(showMore());
     await waitUntil(() => rows().length === 3, 'the second page');
+    // A chat whose name the bot learned shows it, with its id beside it.
+    expect(rows()[2]).toContain('Release crew');
     expect(rows()[2]).toContain('oc_third');
     expect(rows()[2]).toContain(en.lark.integrations.drops.reasons.not_addressed_in_group);
     const pageRequests = fake.requests.filter((r) => r.path.endsWith('/drops'));

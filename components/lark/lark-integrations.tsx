@@ -1,6 +1,6 @@
 'use client';
 
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { TriangleAlert } from 'lucide-react';
 import { useTranslations } from 'next-intl';
 import Link from 'next/link';
@@ -14,7 +14,6 @@ import { Alert } from '@/components/ui/alert';
 import { Avatar } from '@/components/ui/avatar';
 import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
-import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from '@/components/ui/dialog';
 import { EmptyState } from '@/components/ui/empty-state';
 import { Loading } from '@/components/ui/loading';
 import { Table, TableBody, TableCaption, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table';
@@ -22,6 +21,8 @@ import { useErrorText } from '@/components/ui/use-error-text';
 import { useFormatDate } from '@/components/ui/use-format';
 import { cn } from '@/lib/utils';
 import { ConnectionStatus, ManageInLarkLink, RegionBadge } from './lark-badges';
+import { BotLarkAccounts } from './linked-accounts';
+import { RemoveConfirmButton } from './remove-confirm';
 import { useRelativeTime } from './use-relative-time';
 
 /** Settings → Integrations: every Lark bot of the workspace, its health, and the way out. */
@@ -111,6 +112,7 @@ function InstallationRow({ installation: i }: { installation: LarkInstallation }
         <ManageInLarkLink href={i.console_url} />
         {i.can_manage && !revoked ? <DisconnectButton installation={i} nameRef={nameRef} /> : null}
       </div>
+      {isAdmin ? <BotLarkAccounts installation={i} /> : null}
       {isAdmin ? <RecentDrops installation={i} /> : null}
     </li>
   );
@@ -200,8 +202,17 @@ function DropsTable({ drops, agentName }: { drops: LarkInboundDrop[]; agentName:
                 <span className="font-mono text-muted-foreground"> ({drop.event_type})</span>
               ) : null}
             </TableCell>
-            <TableCell className={cn(cell, 'font-mono wrap-anywhere')}>
-              {drop.chat_id ?? <span className="font-sans text-muted-foreground">{t('noChat')}</span>}
+            <TableCell className={cn(cell, 'wrap-anywhere')}>
+              {drop.chat_id === null ? (
+                <span className="text-muted-foreground">{t('noChat')}</span>
+              ) : drop.chat_name ? (
+                // The name is what people recognize; the id stays at hand for looking the chat up.
+                <span title={drop.chat_id}>
+                  {drop.chat_name} <span className="font-mono text-muted-foreground">({drop.chat_id})</span>
+                </span>
+              ) : (
+                <span className="font-mono">{drop.chat_id}</span>
+              )}
             </TableCell>
             <TableCell className={cn(cell, 'whitespace-nowrap')}>
               <time dateTime={drop.received_at} title={format.dateTime(drop.received_at)}>
@@ -215,71 +226,28 @@ function DropsTable({ drops, agentName }: { drops: LarkInboundDrop[]; agentName:
   );
 }
 
-/** The row's Disconnect button and its confirmation. */
+/** The row's Disconnect button and its confirmation. The button is gone once the bot is; the bot's name is where the row starts. */
 function DisconnectButton({ installation, nameRef }: { installation: LarkInstallation; nameRef: RefObject<HTMLAnchorElement | null> }) {
   const t = useTranslations('lark.integrations');
-  const [confirming, setConfirming] = useState(false);
-  return (
-    <Dialog open={confirming} onOpenChange={setConfirming}>
-      <DialogTrigger asChild>
-        <Button type="button" variant="ghost" size="sm" aria-label={t('disconnectLabel', { name: installation.agent.name })}>
-          {t('disconnect')}
-        </Button>
-      </DialogTrigger>
-      {confirming ? <DisconnectDialog installation={installation} nameRef={nameRef} onClose={() => setConfirming(false)} /> : null}
-    </Dialog>
-  );
-}
-
-function DisconnectDialog({
-  installation,
-  nameRef,
-  onClose,
-}: {
-  installation: LarkInstallation;
-  nameRef: RefObject<HTMLAnchorElement | null>;
-  onClose: () => void;
-}) {
-  const t = useTranslations('lark.integrations');
-  const errorText = useErrorText();
   const queryClient = useQueryClient();
   const { workspace } = useWorkspace();
-  const disconnected = useRef(false);
-  const disconnect = useMutation({
-    mutationFn: () => api(paths.larkInstallation(workspace.id, installation.id), { method: 'DELETE' }),
-    onSuccess: async () => {
-      disconnected.current = true;
-      await queryClient.invalidateQueries({ queryKey: keys.larkInstallations(workspace.id) });
-      onClose();
-    },
-  });
+  const disconnect = async () => {
+    await api(paths.larkInstallation(workspace.id, installation.id), { method: 'DELETE' });
+    await queryClient.invalidateQueries({ queryKey: keys.larkInstallations(workspace.id) });
+  };
   return (
-    <DialogContent
-      role="alertdialog"
-      className="max-w-115 gap-3.5 p-5"
-      // A confirmation is answered with its buttons (or Escape), not by a click beside it.
-      onInteractOutside={(event) => event.preventDefault()}
-      onCloseAutoFocus={(event) => {
-        // The Disconnect button is gone once the bot is; the bot's name is where the row starts.
-        if (disconnected.current && nameRef.current) {
-          event.preventDefault();
-          nameRef.current.focus();
-        }
+    <RemoveConfirmButton
+      returnFocus={nameRef}
+      remove={disconnect}
+      texts={{
+        trigger: t('disconnect'),
+        triggerLabel: t('disconnectLabel', { name: installation.agent.name }),
+        title: t('disconnectTitle', { name: installation.agent.name }),
+        body: t('disconnectBody'),
+        confirm: t('disconnectConfirm'),
+        pending: t('disconnecting'),
+        cancel: t('cancel'),
       }}
-    >
-      <DialogHeader>
-        <DialogTitle className="wrap-anywhere">{t('disconnectTitle', { name: installation.agent.name })}</DialogTitle>
-        <DialogDescription>{t('disconnectBody')}</DialogDescription>
-      </DialogHeader>
-      {disconnect.error ? <Alert>{errorText(disconnect.error)}</Alert> : null}
-      <DialogFooter>
-        <Button type="button" variant="ghost" disabled={disconnect.isPending} onClick={onClose}>
-          {t('cancel')}
-        </Button>
-        <Button type="button" variant="destructive" disabled={disconnect.isPending} onClick={() => disconnect.mutate()}>
-          {disconnect.isPending ? t('disconnecting') : t('disconnectConfirm')}
-        </Button>
-      </DialogFooter>
-    </DialogContent>
+    />
   );
 }

@@ -31,3 +31,26 @@ describe('applyWorkspaceEvent: Lark', () => {
     expect(invalid(keys.larkInstallations(wsId))).toBe(false);
   });
 });
+
+describe('applyWorkspaceEvent: streaming answers', () => {
+  it('grows a running answer from its deltas, and waits out a delta that skips ahead', () => {
+    const { client, wsId } = seeded();
+    const text = () => (client.getQueryData(keys.streaming(wsId, 'chat-1')) as Record<string, string> | undefined)?.['task-1'];
+    applyWorkspaceEvent(client, wsId, { type: 'task.delta', session_id: 'chat-1', task_id: 'task-1', offset: 0, text: 'You said' });
+    applyWorkspaceEvent(client, wsId, { type: 'task.delta', session_id: 'chat-1', task_id: 'task-1', offset: 8, text: ': "hi"' });
+    expect(text()).toBe('You said: "hi"');
+    // A frame went missing: this one cannot be placed, so the text stays as it was.
+    applyWorkspaceEvent(client, wsId, { type: 'task.delta', session_id: 'chat-1', task_id: 'task-1', offset: 40, text: 'later' });
+    expect(text()).toBe('You said: "hi"');
+    // A runtime that rewrote its text starts over from an earlier offset.
+    applyWorkspaceEvent(client, wsId, { type: 'task.delta', session_id: 'chat-1', task_id: 'task-1', offset: 0, text: 'New' });
+    expect(text()).toBe('New');
+  });
+
+  it('refetches a session whose message changed in place (a recalled question)', () => {
+    const { client, wsId } = seeded();
+    client.setQueryData(keys.messages(wsId, 'chat-1'), { messages: [], tasks: [] });
+    applyWorkspaceEvent(client, wsId, { type: 'chat.message.updated', session_id: 'chat-1', message_id: 'm-1' });
+    expect(client.getQueryState(keys.messages(wsId, 'chat-1'))?.isInvalidated).toBe(true);
+  });
+});

@@ -17,14 +17,28 @@ function parseEvent(data: string): WorkspaceEvent | null {
   }
 }
 
+/** Running answers of a session, by task id: the text so far. */
+export type StreamingAnswers = Record<string, string>;
+
+/** Adds a delta to a running answer. A delta that starts past the known text (a missed frame) waits for the next one that fits. */
+export function appendDelta(answers: StreamingAnswers, delta: { task_id: string; offset: number; text: string }): StreamingAnswers {
+  const known = answers[delta.task_id] ?? '';
+  if (delta.offset > known.length) return answers;
+  return { ...answers, [delta.task_id]: known.slice(0, delta.offset) + delta.text };
+}
+
 export function applyWorkspaceEvent(client: QueryClient, wsId: string, event: WorkspaceEvent) {
   switch (event.type) {
     case 'chat.message.created':
       void client.invalidateQueries({ queryKey: keys.messages(wsId, event.session_id) });
       void client.invalidateQueries({ queryKey: keys.sessions(wsId) });
       break;
+    case 'chat.message.updated':
     case 'task.updated':
       void client.invalidateQueries({ queryKey: keys.messages(wsId, event.session_id) });
+      break;
+    case 'task.delta':
+      client.setQueryData<StreamingAnswers>(keys.streaming(wsId, event.session_id), (old) => appendDelta(old ?? {}, event));
       break;
     case 'issue.created':
     case 'issue.updated':

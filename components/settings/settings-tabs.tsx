@@ -16,6 +16,7 @@ export function SettingsFrame({ children }: { children: ReactNode }) {
     { href: `${base}/settings`, label: t('tabs.general') },
     { href: `${base}/settings/members`, label: t('tabs.members') },
     { href: `${base}/settings/integrations`, label: t('tabs.integrations') },
+    { href: `${base}/settings/profile`, label: t('tabs.profile') },
   ];
   return (
     <div className="mx-auto flex w-full max-w-260 flex-col gap-4.5 px-4 pt-4.5 pb-10 md:px-8 md:pt-7 md:pb-12">

@@ -250,6 +250,10 @@ test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group
   await expect(botRow(page, 'Ada').getByText(t.lark.connection.connected, { exact: true })).toBeVisible({ timeout: 30_000 });
   await expect(botRow(page, 'Linus').getByText(t.lark.connection.connected, { exact: true })).toBeVisible({ timeout: 30_000 });
   await shot(page, 'settings-integrations');
+  // The walkthrough is told in English: the admin has the bots speak English (a Feishu bot would
+  // speak Chinese on the automatic setting, as `npm run demo` also changes it).
+  await page.locator('[data-section="lark-language"]').getByRole('combobox').selectOption('en');
+  await expect(page.getByText(t.lark.language.saved)).toBeVisible();
 
   // "Manage in Lark" opens the bot's console page: here the simulator's, for the brand it lives on.
   const [consolePage] = await Promise.all([
@@ -349,7 +353,10 @@ test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group
       .poll(async () => (await control.deliveries(adaApp)).find((d) => d.im_message_id === ignored.message_id)?.status, { timeout: 15_000 })
       .toBe('acked');
   }
-  expect((await control.transcript(groupChat)).filter(fromApp(adaApp))).toHaveLength(1);
+  // What Ada said in the group: the introduction she posted when she joined, and the one answer.
+  const adaInGroup = (await control.transcript(groupChat)).filter(fromApp(adaApp));
+  expect(adaInGroup).toHaveLength(2);
+  expect(adaInGroup.filter((m) => readable(m).includes(question))).toHaveLength(1);
 
   // The worker counted the conversation: events in, ACKs out, messages ingested, replies sent.
   await expect
@@ -371,7 +378,8 @@ test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group
 
   // Bot health. Lark refuses Ada's next reply; everyone sees why on the bot's row.
   const fault = await request.post(`${simUrl}/_control/faults`, {
-    data: { kind: 'rest_error', app_id: adaApp, path: '/open-apis/im/v1/messages', code: 230002, http_status: 400, msg: 'Bot is not in the chat', count: 1 },
+    // Only the send itself: the typing reaction on Sam's message goes to a longer path under it.
+    data: { kind: 'rest_error', app_id: adaApp, path: '/\\/open-apis\\/im\\/v1\\/messages$/', method: 'POST', code: 230002, http_status: 400, msg: 'Bot is not in the chat', count: 1 },
   });
   expect(fault.ok()).toBe(true);
   const faultId = ((await fault.json()) as { id: string }).id;
@@ -395,7 +403,8 @@ test('demo walkthrough: install two bots, link a teammate, chat, /issue, a group
   const adaDrops = page.getByRole('table', { name: fill(drops.caption, { name: 'Ada' }) });
   const unaddressed = adaDrops.getByRole('row').filter({ hasText: drops.reasons.not_addressed_in_group });
   await expect(unaddressed).toHaveCount(2);
-  await expect(unaddressed.first().getByRole('cell', { name: groupChat, exact: true })).toBeVisible();
+  // The drops table names the chat (the bot learned its name when it was added), with its id beside it.
+  await expect(unaddressed.first().getByRole('cell', { name: `Demo team (${groupChat})`, exact: true })).toBeVisible();
   await expect(adaDrops).not.toContainText('standup');
   await expect(adaDrops).not.toContainText('checklist');
   await botRow(page, 'Linus').getByText(drops.summary, { exact: true }).click();

@@ -1,4 +1,4 @@
-import { expect, type APIRequestContext, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
 import en from '../../locales/en.json' with { type: 'json' };
 
 // Shared steps of the Lark specs: accounts and workspaces in the app, and the simulator's control API.
@@ -210,3 +210,64 @@ export const fromApp = (appId: string) => (m: SimMessage) => m.sender.type === '
 
 export const botList = (page: Page) => page.getByRole('list', { name: t.lark.integrations.listLabel, exact: true });
 export const botRow = (page: Page, agentName: string) => botList(page).getByRole('listitem', { name: agentName, exact: true });
+
+/**
+ * Sets an echo agent's pace between streamed words through the agents API, as its admin. The agent
+ * form does not offer it: it is configuration of the test's agent, not something the person checks.
+ */
+export async function setEchoWordDelay(page: Page, slug: string, agentPath: string, wordDelayMs: number) {
+  const origin = new URL(page.url()).origin;
+  const agentId = agentPath.split('/').pop() ?? '';
+  const found = await page.request.get(`/api/workspaces/by-slug/${encodeURIComponent(slug)}`);
+  expect(found.ok()).toBe(true);
+  const { workspace } = (await found.json()) as { workspace: { id: string } };
+  const res = await page.request.patch(`/api/workspaces/${workspace.id}/agents/${agentId}`, {
+    data: { runtime: { kind: 'echo', word_delay_ms: wordDelayMs } },
+    headers: { origin },
+  });
+  expect(res.ok(), await res.text()).toBe(true);
+}
+
+/** The simulator's web UI, the stand-in for a Lark client, in a browser context of its own. */
+export async function openLarkClient(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(simUrl);
+  await expect(page.getByLabel('Acting as', { exact: true })).toBeVisible();
+  return { context, page };
+}
+
+/** The Lark client's transcript of the open chat, and its parts a person reads. */
+export const larkTranscript = (page: Page) => page.locator('#transcript');
+export const larkMessages = (page: Page, from: 'user' | 'app') => larkTranscript(page).locator(`article.msg-${from}`);
+export const larkMessage = (page: Page, messageId: string) => larkTranscript(page).locator(`article[data-message="${messageId}"]`);
+
+/** The "Message a bot" list (its accessible name also reads the option shown). */
+const dmPicker = (page: Page) => page.getByRole('combobox', { name: /^Message a bot/ });
+
+/** Picks who the Lark client acts as. */
+export async function larkActAs(page: Page, userName: string) {
+  await page.getByLabel('Acting as', { exact: true }).selectOption({ label: userName });
+  await expect(dmPicker(page)).toContainText('Choose a bot');
+}
+
+/** Opens (or starts) the direct chat with a bot from the "Message a bot" list. */
+export async function larkOpenDm(page: Page, botName: string) {
+  await dmPicker(page).selectOption({ label: botName });
+  await expect(page.locator('#chat-header')).toContainText(`${botName} (direct)`);
+}
+
+/** Types a message in the Lark client's composer and sends it. */
+export async function larkSend(page: Page, text: string) {
+  const draft = page.getByLabel('Message', { exact: true });
+  await draft.fill(text);
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await expect(draft).toHaveValue('');
+}
+
+/** The id of the Lark message a locator points at. */
+export async function larkMessageId(message: Locator): Promise<string> {
+  const id = await message.getAttribute('data-message');
+  expect(id).toBeTruthy();
+  return id as string;
+}

@@ -53,6 +53,8 @@ const SATURATION_MESSAGES = Math.round(setting('BENCH_SATURATION_MESSAGES', 3000
 const SATURATION_CONCURRENCY = Math.round(setting('BENCH_SATURATION_CONCURRENCY', 64));
 const MODEL_DELAY_MS = Math.round(setting('BENCH_MODEL_DELAY_MS', 2000));
 const MODEL_SECONDS = setting('BENCH_MODEL_SECONDS', 20);
+/** How fast a streaming answer of the model phase is written: one word per this many ms. */
+const MODEL_WORD_DELAY_MS = Math.round(setting('BENCH_MODEL_WORD_DELAY_MS', 100));
 const BURST_MESSAGES = Math.round(setting('BENCH_BURST_MESSAGES', 3000));
 // 1,000 runs of 2 s in flight need at least 500 new messages a second: the burst offers a little more.
 const BURST_RATE = setting('BENCH_BURST_RATE', 550);
@@ -92,7 +94,8 @@ type SimDelivery = {
   status: 'pending' | 'acked' | 'failed';
   created_at: number;
 };
-type SimChatMessage = { sender: { type: 'user' | 'app' }; content: unknown; create_time: number };
+type SimChatMessage = { sender: { type: 'user' | 'app' }; content: unknown; create_time: number; card_entity?: { card_id: string } | null };
+type SimCardOp = { at: number; kind: string; code: number };
 /** A Lark user's DM chat with one bot; the chat id is known once the first DM is sent. */
 type Chat = { appId: string; simUserId: string; chatId: string | null; installation: number; user: number };
 
@@ -241,7 +244,8 @@ async function readTranscripts(simUrl: string, chats: Chat[], prefix: string): P
     for (const m of messages) {
       const found = tokenPattern.exec(JSON.stringify(m.content))?.[1];
       if (!found?.startsWith(prefix)) continue;
-      const at = Number(m.create_time);
+      // A streamed answer is complete when its card is closed (the last full update), not when the card first showed.
+      const at = m.card_entity ? await cardClosedAt(simUrl, m.card_entity.card_id, Number(m.create_time)) : Number(m.create_time);
       if (m.sender.type === 'user') t.sentAt.set(found, at);
       else {
         t.replyTimes.push(at);
@@ -266,13 +270,40 @@ function replyFigures(t: Transcript, sent: number): Replies {
   return { latencies, unanswered, p99: percentile(padded, 99), extra: t.replyTimes.length - t.repliedAt.size };
 }
 
+async function cardOpsOf(simUrl: string, cardId: string): Promise<SimCardOp[]> {
+  return (await control<{ ops: SimCardOp[] }>(simUrl, 'GET', `/cards/${cardId}`)).ops;
+}
+
+/** When a streamed card got its final text: its last applied full update. */
+async function cardClosedAt(simUrl: string, cardId: string, fallback: number): Promise<number> {
+  const closes = (await cardOpsOf(simUrl, cardId)).filter((o) => o.kind === 'update' && o.code === 0);
+  return closes.at(-1)?.at ?? fallback;
+}
+
+type CardFigures = { cards: number; operations: number; refused: number; maxPerCardPerSecond: number };
+
 /**
- * CardKit operations (card creations and streamed updates) the simulator has served, or null while
- * nothing counts them: answers go out as whole messages today. When they stream, read the
- * simulator's count of CardKit calls here; the card figures of the model phase then fill in.
+ * CardKit operations the simulator served for cards created since `since`: every card operation
+ * (create, streamed text, settings, full update), the ones it refused, and the most any one card got
+ * in a second (Lark's limit is 10).
  */
-async function cardOperations(_simUrl: string): Promise<number | null> {
-  return null;
+async function cardFigures(simUrl: string, appIds: string[], since: number): Promise<CardFigures> {
+  const figures: CardFigures = { cards: 0, operations: 0, refused: 0, maxPerCardPerSecond: 0 };
+  await inParallel(appIds, 8, async (appId) => {
+    const { cards } = await control<{ cards: Array<{ card_id: string; created_at: number }> }>(simUrl, 'GET', `/cards?app_id=${appId}`);
+    await inParallel(
+      cards.filter((c) => c.created_at >= since),
+      8,
+      async (card) => {
+        const ops = await cardOpsOf(simUrl, card.card_id);
+        figures.cards++;
+        figures.operations += ops.length;
+        figures.refused += ops.filter((o) => o.code !== 0).length;
+        for (const o of ops) figures.maxPerCardPerSecond = Math.max(figures.maxPerCardPerSecond, ops.filter((p) => p.at >= o.at && p.at < o.at + 1000).length);
+      },
+    );
+  });
+  return figures;
 }
 
 // ---- the worker process ----
@@ -948,11 +979,15 @@ try {
   // ---- a simulated model: every agent answers after MODEL_DELAY_MS ----
   // The worker reads the agent on every run, so the change applies from the next message on.
   const delayNote = MODEL_DELAY_MS === GOAL_MODEL_DELAY_MS ? '' : ` (measured with ${MODEL_DELAY_MS} ms, not the goal's ${GOAL_MODEL_DELAY_MS} ms)`;
-  await pool.query(`UPDATE agent SET runtime_config = jsonb_build_object('delayMs', $1::int), updated_at = now() WHERE workspace_id = $2`, [MODEL_DELAY_MS, ws.id]);
+  // With streaming on: after the model's latency, the answer streams word by word into a card.
+  await pool.query(`UPDATE agent SET runtime_config = jsonb_build_object('delayMs', $1::int, 'wordDelayMs', $2::int), updated_at = now() WHERE workspace_id = $3`, [
+    MODEL_DELAY_MS,
+    MODEL_WORD_DELAY_MS,
+    ws.id,
+  ]);
   const modelCount = Math.max(1, Math.round(RATE * MODEL_SECONDS));
   console.log(`\nmodel latency: ${modelCount} DMs at ${RATE} events/s over ${CHATS} chats, every agent answering after ${MODEL_DELAY_MS} ms…`);
   const modelCountersBefore = await scrapeWorker(workerPort);
-  const cardsBefore = await cardOperations(simUrl);
   const endModelUsage = await measureUsage(pids);
   const endModelSampling = sampleBackends(pool, WORKER_APP_NAME);
   const modelSent = await sendPaced(sim, chats, 'm', modelCount, RATE);
@@ -961,7 +996,6 @@ try {
   const modelWindowScrape = await scrapeWorker(workerPort);
   const modelDrain = await drain('m', modelCount, modelSent.start, DRAIN_SECONDS);
   await assertWorkerRunning(running, 'the model latency phase');
-  const cardsAfter = await cardOperations(simUrl);
   const modelCountersAfter = await scrapeWorker(workerPort);
   const modelDeliveries = await deliveriesSince(simUrl, appIds, modelSent.start);
   const modelAcks = ackFigures(modelDeliveries, modelSent.start, modelSent.end);
@@ -969,6 +1003,7 @@ try {
   const modelIngested = await ingestedOf('m');
   const modelTasks = await taskTimes(modelSent.start);
   const modelTranscript = await readTranscripts(simUrl, chats, 'm');
+  const modelCards = await cardFigures(simUrl, appIds, modelSent.start);
   const modelReplies = replyFigures(modelTranscript, modelCount - modelSent.failures);
   // A run shorter than the delay means the simulated latency was not in effect: the figures would flatter.
   const modelRunP50 = percentile([...modelTasks.run].sort((a, b) => a - b), 50);
@@ -1002,6 +1037,8 @@ try {
   const burstChats = Math.min(CHATS, BURST_MESSAGES);
   console.log(`\nburst: ${BURST_MESSAGES} DMs across ${burstChats} chats at ${BURST_RATE} events/s, every agent answering after ${MODEL_DELAY_MS} ms…`);
   const burstCountersBefore = await scrapeWorker(workerPort);
+  // The burst measures runs in flight: answers arrive whole after the model's latency (no streaming).
+  await pool.query(`UPDATE agent SET runtime_config = jsonb_build_object('delayMs', $1::int), updated_at = now() WHERE workspace_id = $2`, [MODEL_DELAY_MS, ws.id]);
   const rssBefore = (await processMemory(running.pid))?.rssMiB ?? Number.NaN;
   await resetStatements(pool);
   const endBurstUsage = await measureUsage(pids);
@@ -1078,13 +1115,11 @@ try {
   // ---- goals ----
   console.log('\ngoals:');
   for (const line of goals) console.log(line);
-  if (cardsBefore === null || cardsAfter === null) console.log('  card operations per answer and per second: n/a (answers are not streamed yet)');
-  else {
-    const ops = cardsAfter - cardsBefore;
-    console.log(
-      `  card operations per answer and per second: ${(ops / Math.max(1, modelTranscript.replyTimes.length)).toFixed(1)} per answer, ${(ops / Math.max(0.001, modelWindow + modelDrain.seconds)).toFixed(1)} per second (model latency phase)`,
-    );
-  }
+  console.log(
+    `  card operations (model latency phase, answers streamed ${MODEL_WORD_DELAY_MS} ms a word): ${modelCards.cards} cards, ${(modelCards.operations / Math.max(1, modelTranscript.replyTimes.length)).toFixed(1)} operations per answer, ` +
+      `${(modelCards.operations / Math.max(0.001, modelWindow + modelDrain.seconds)).toFixed(1)} per second in all, at most ${modelCards.maxPerCardPerSecond} per card in any second ` +
+      `(Lark allows 10: ${modelCards.maxPerCardPerSecond <= 10 ? 'within' : 'OVER'}), ${modelCards.refused} refused`,
+  );
 
   console.log(`\nworker log: ${await logSummary(running)}`);
   console.log(`bench time: ${((Date.now() - benchStarted) / 1000).toFixed(0)} s`);

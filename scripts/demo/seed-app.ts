@@ -81,6 +81,8 @@ export async function ensureWorkspace(app: AppTarget, token: string): Promise<De
   const existing = body.workspaces.find((w) => w.slug === demoWorkspace.slug);
   if (existing) return existing;
   const created = await requestJson<{ workspace: DemoWorkspace }>(app.send, '/api/workspaces', { token, body: demoWorkspace });
+  // The walkthrough is written in English; on 'auto' the demo's Feishu bot would answer in Chinese.
+  await requestJson(app.send, `/api/workspaces/${created.body.workspace.id}`, { token, method: 'PATCH', body: { lark_locale: 'en' } });
   return created.body.workspace;
 }
 

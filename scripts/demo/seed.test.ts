@@ -8,6 +8,7 @@ import * as beginRoute from '@/app/api/workspaces/[id]/lark/install/begin/route'
 import * as installationsRoute from '@/app/api/workspaces/[id]/lark/installations/route';
 import * as meRoute from '@/app/api/me/route';
 import * as workspacesRoute from '@/app/api/workspaces/route';
+import * as workspaceRoute from '@/app/api/workspaces/[id]/route';
 import { auth } from '@/server/auth/auth';
 import { resetEnvForTests } from '@/server/env';
 import { larkIntegration, resetLarkIntegrationForTests } from '@/server/lark/integration';
@@ -26,6 +27,7 @@ type Handler = (req: Request, ctx: { params: Promise<Record<string, string>> }) 
 const routes: Array<{ pattern: RegExp; names: string[]; handlers: Partial<Record<string, Handler>> }> = [
   { pattern: /^\/api\/me$/, names: [], handlers: meRoute },
   { pattern: /^\/api\/workspaces$/, names: [], handlers: workspacesRoute },
+  { pattern: /^\/api\/workspaces\/([^/]+)$/, names: ['id'], handlers: workspaceRoute },
   { pattern: /^\/api\/workspaces\/([^/]+)\/agents$/, names: ['id'], handlers: agentsRoute },
   { pattern: /^\/api\/workspaces\/([^/]+)\/lark\/install\/begin$/, names: ['id'], handlers: beginRoute },
   { pattern: /^\/api\/workspaces\/([^/]+)\/lark\/installations$/, names: ['id'], handlers: installationsRoute },

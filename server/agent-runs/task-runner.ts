@@ -3,13 +3,26 @@ import { sleep, Wakeup } from '../async/abortable';
 import type { SecretBox } from '../crypto/secretbox';
 import type { Db } from '../db/client';
 import type { PgListener } from '../db/listen';
-import { TASK_QUEUED_CHANNEL } from '../events';
-import type { TaskHooks } from '../lark/outbound/task-hooks';
+import { TASK_CANCELLED_CHANNEL, TASK_QUEUED_CHANNEL } from '../events';
+import type { RunObserver, TaskHooks } from '../lark/outbound/task-hooks';
+import type { RunTraces } from '../lark/outbound/outbox';
 import { EMPTY_ALLOWLIST } from '../net/endpoint-allowlist';
 import { createGuardedFetch, type GuardedFetch } from '../net/guarded-fetch';
-import { claimTasks, completeTask, failTask, heartbeatTasks, releaseTask, requeueStaleTasks, taskReference, type AgentTask, type ClaimedTask } from '../services/tasks';
+import {
+  claimTasks,
+  completeTask,
+  failTask,
+  heartbeatTasks,
+  releaseTask,
+  requeueStaleTasks,
+  storeStoppedAnswer,
+  taskReference,
+  type AgentTask,
+  type ClaimedTask,
+} from '../services/tasks';
 import { runtimeFor } from './runtime';
 import { RuntimeError } from './runtime/openai';
+import { WebAnswerStream } from './web-stream';
 
 /** A running task's worker renews its heartbeat this often. */
 export const TASK_HEARTBEAT_MS = 2_000;
@@ -32,6 +45,8 @@ export type TaskRunnerOptions = {
   /** Runs of one workspace beyond this wait while another workspace has runnable tasks (see claimTasks). */
   workspaceFairShare?: number;
   runtimeTimeoutMs: number;
+  /** Overrides how often a running answer's new text reaches the web chat (tests). */
+  streamFlushMs?: number;
   /** Overrides for tests: heartbeat period and staleness bound. */
   heartbeatMs?: number;
   staleAfterMs?: number;
@@ -48,8 +63,11 @@ export type TaskRunnerOptions = {
 
 type RunContext = TaskRunnerOptions & { agentFetch: GuardedFetch };
 
-/** `storing`: the run has its answer and is storing it; its completion is fenced on its own. */
-type Run = { task: AgentTask; controller: AbortController; done: Promise<void>; storing: boolean };
+/**
+ * `storing`: the run has its answer and is storing it; its completion is fenced on its own.
+ * `cancelled`: its task was cancelled (Stop, recall): the run ends and hands over what it wrote.
+ */
+type Run = { task: AgentTask; controller: AbortController; done: Promise<void>; storing: boolean; cancelled: boolean };
 
 /**
  * Claims queued agent tasks and runs them until the signal aborts. Running tasks heartbeat; tasks
@@ -61,6 +79,15 @@ export async function runTaskRunner(opts: TaskRunnerOptions, signal: AbortSignal
   // A missed NOTIFY only costs latency: the poll interval still finds queued tasks.
   const unsubscribe = opts.listener.subscribe(TASK_QUEUED_CHANNEL, { onNotify: () => wakeup.notify(), onResync: () => wakeup.notify() });
   const runs = new Map<string, Run>();
+  // A cancelled task's run stops at once; without the notice, the heartbeat finds the task gone and stops it too.
+  const unsubscribeCancel = opts.listener.subscribe(TASK_CANCELLED_CHANNEL, {
+    onNotify: (taskId) => {
+      const run = runs.get(taskId);
+      if (!run || run.storing) return;
+      run.cancelled = true;
+      run.controller.abort();
+    },
+  });
   const heartbeatMs = opts.heartbeatMs ?? TASK_HEARTBEAT_MS;
   const staleAfterMs = opts.staleAfterMs ?? TASK_STALE_AFTER_MS;
   const heartbeat = runHeartbeat(opts, runs, { heartbeatMs, staleAfterMs }, signal);
@@ -82,7 +109,7 @@ export async function runTaskRunner(opts: TaskRunnerOptions, signal: AbortSignal
       const want = Math.min(free, CLAIM_BATCH);
       let claimed: ClaimedTask[];
       try {
-        claimed = await claimTasks(opts.db, opts.workerId, want, opts.workspaceFairShare);
+        claimed = await claimTasks(opts.db, opts.workerId, want, opts.workspaceFairShare, opts.hooks?.claimContext);
       } catch (err) {
         opts.logger.error({ err }, 'claiming tasks failed');
         await sleep(opts.pollIntervalMs, signal);
@@ -90,8 +117,8 @@ export async function runTaskRunner(opts: TaskRunnerOptions, signal: AbortSignal
       }
       for (const c of claimed) {
         const controller = new AbortController();
-        const run: Run = { task: c.task, controller, storing: false, done: Promise.resolve() };
-        run.done = executeTask(ctx, c, controller.signal, () => (run.storing = true))
+        const run: Run = { task: c.task, controller, storing: false, cancelled: false, done: Promise.resolve() };
+        run.done = executeTask(ctx, c, run)
           .catch((err) => opts.logger.error({ err, taskId: c.task.id }, 'a task run failed unexpectedly; its heartbeat stops and it is requeued'))
           .finally(() => {
             runs.delete(c.task.id);
@@ -112,6 +139,7 @@ export async function runTaskRunner(opts: TaskRunnerOptions, signal: AbortSignal
     await Promise.allSettled([...runs.values()].map((r) => r.done));
     await heartbeat;
     unsubscribe();
+    unsubscribeCancel();
     if (!opts.agentFetch) await ctx.agentFetch.close().catch(() => undefined);
   }
 }
@@ -142,23 +170,45 @@ async function runHeartbeat(opts: TaskRunnerOptions, runs: Map<string, Run>, tim
   }
 }
 
-async function executeTask(opts: RunContext, claimed: ClaimedTask, signal: AbortSignal, onStoring: () => void): Promise<void> {
+async function executeTask(opts: RunContext, claimed: ClaimedTask, run: Run): Promise<void> {
   const { task, agent: a } = claimed;
+  const signal = run.controller.signal;
   const log = opts.logger.child({ taskId: task.id, sessionId: task.sessionId, agentId: task.agentId });
-  const fail = async (error: string, detail?: string) => {
-    await failTask(opts.db, { task, error, detail, afterFail: opts.hooks && ((tx) => opts.hooks!.afterFail(tx, task)) });
+  const fail = async (error: string, traces?: RunTraces, detail?: string) => {
+    await failTask(opts.db, { task, error, detail, afterFail: opts.hooks && ((tx) => opts.hooks!.afterFail(tx, task, traces)) });
   };
   const runtime = a ? runtimeFor(a, { timeoutMs: opts.runtimeTimeoutMs, fetch: opts.agentFetch, box: opts.secretBox ?? null }) : null;
   if (!a || !runtime) {
     await fail(a ? `${a.name} has no runtime configured` : 'The agent no longer exists');
     return;
   }
+  const observer = startObserving(opts, claimed, log);
+  const web = new WebAnswerStream(opts.db, task, log, opts.streamFlushMs);
+  const finishObserving = async (): Promise<RunTraces> => {
+    const [traces] = await Promise.all([observer ? observer.finish().catch(() => ({})) : {}, web.end()]);
+    return traces;
+  };
   const timeout = AbortSignal.timeout(opts.runtimeTimeoutMs);
   const runSignal = AbortSignal.any([signal, timeout]);
+  let written = '';
   let reply: string;
   try {
-    reply = await runtime.run({ agentName: a.name, history: claimed.history, signal: runSignal });
+    reply = await runtime.run({
+      agentName: a.name,
+      history: claimed.history,
+      signal: runSignal,
+      onText: (text) => {
+        written = text;
+        observer?.onText(text);
+        web.push(text);
+      },
+    });
   } catch (err) {
+    const traces = await finishObserving();
+    if (run.cancelled) {
+      await handOverStopped(opts, task, written, traces, log);
+      return;
+    }
     if (signal.aborted) {
       // Shutting down, or the task was taken away: put it back unless someone else holds it now.
       await releaseTask(opts.db, task).catch((e) => log.warn({ err: e }, 'releasing a task failed; the stale-task sweep requeues it'));
@@ -173,22 +223,49 @@ async function executeTask(opts: RunContext, claimed: ClaimedTask, signal: Abort
     // The endpoint's own words go to the operator's log only, never into the task.
     const upstream = err instanceof RuntimeError ? err.upstream : undefined;
     log.warn({ err, error: failure.message, detail: failure.detail, upstream, reference: taskReference(task.id) }, 'task failed');
-    await fail(failure.message, failure.detail).catch((e) => log.error({ err: e }, 'recording a failed task failed; the stale-task sweep retries it'));
+    await fail(failure.message, traces, failure.detail).catch((e) => log.error({ err: e }, 'recording a failed task failed; the stale-task sweep retries it'));
     return;
   }
-  onStoring();
-  await storeAnswer(opts, task, reply, signal, log);
+  const traces = await finishObserving();
+  if (run.cancelled) {
+    await handOverStopped(opts, task, reply, traces, log);
+    return;
+  }
+  run.storing = true;
+  await storeAnswer(opts, claimed, reply, traces, signal, log);
+}
+
+function startObserving(opts: RunContext, claimed: ClaimedTask, log: Logger): RunObserver | null {
+  try {
+    return opts.hooks?.startRun?.(claimed, log) ?? null;
+  } catch (err) {
+    log.warn({ err }, 'could not follow the run; its answer is delivered when it is complete');
+    return null;
+  }
+}
+
+/** A run stopped by its asker keeps what it wrote: stored as a stopped answer and handed to the pending stop. */
+async function handOverStopped(opts: RunContext, task: AgentTask, written: string, traces: RunTraces, log: Logger): Promise<void> {
+  try {
+    const alsoWrite = opts.hooks?.stoppedWrite?.(task, written, traces) ?? null;
+    const stored = await storeStoppedAnswer(opts.db, { task, partial: written, alsoWrite });
+    log.info({ stored }, 'run cancelled');
+  } catch (err) {
+    // The pending stop still closes the card when its wait ends, without the text.
+    log.warn({ err }, 'could not store what a cancelled run wrote');
+  }
 }
 
 /**
  * Stores a finished run's answer. Database trouble here must not turn a good answer into a failure:
  * retry for a while, and if the answer still cannot be stored, hand the task back to run again.
  */
-async function storeAnswer(opts: TaskRunnerOptions, task: AgentTask, reply: string, signal: AbortSignal, log: Logger): Promise<void> {
+async function storeAnswer(opts: TaskRunnerOptions, claimed: ClaimedTask, reply: string, traces: RunTraces, signal: AbortSignal, log: Logger): Promise<void> {
+  const { task } = claimed;
   const deadline = Date.now() + COMPLETION_RETRY_MS;
   for (let attempt = 1; ; attempt++) {
     try {
-      const alsoWrite = (await opts.hooks?.answerWrite(opts.db, task, reply)) ?? null;
+      const alsoWrite = (await opts.hooks?.answerWrite(opts.db, task, reply, traces, claimed.context)) ?? null;
       const stored = await completeTask(opts.db, { task, reply, alsoWrite });
       if (stored) log.info('task completed');
       else log.warn('task was requeued before its answer was stored; the new run answers');

@@ -35,8 +35,16 @@ const echoDelayMs = z
   .int(wholeMs)
   .min(0, 'Delay must be 0 ms or more')
   .max(ECHO_MAX_DELAY_MS, `Delay is at most ${ECHO_MAX_DELAY_MS} ms`);
-// delay_ms simulates a model's latency. Left out on update, the stored delay is kept; 0 answers at once.
-const echoRuntimeInput = z.object({ kind: z.literal('echo'), delay_ms: echoDelayMs.optional() });
+/** The longest pause between two streamed words of an echo answer. */
+export const ECHO_MAX_WORD_DELAY_MS = 2_000;
+const echoWordDelayMs = z
+  .number({ error: wholeMs })
+  .int(wholeMs)
+  .min(0, 'Delay must be 0 ms or more')
+  .max(ECHO_MAX_WORD_DELAY_MS, `Delay between words is at most ${ECHO_MAX_WORD_DELAY_MS} ms`);
+// delay_ms simulates a model's latency before its first word, word_delay_ms its pace while it streams.
+// Left out on update, the stored delays are kept; 0 answers at once.
+const echoRuntimeInput = z.object({ kind: z.literal('echo'), delay_ms: echoDelayMs.optional(), word_delay_ms: echoWordDelayMs.optional() });
 /** null: no runtime, the agent is offline. Told apart by kind, so a bad field gets its own message. */
 export const runtimeInput = z.discriminatedUnion('kind', [echoRuntimeInput, openAiRuntimeInput], { error: 'Runtime must be null or have kind echo or openai' }).nullable();
 export type RuntimeInput = z.infer<typeof runtimeInput>;
@@ -53,7 +61,7 @@ export type UpdateAgentInput = z.infer<typeof updateAgentInput>;
 /** A runtime as the API shows it: never the API key, only whether one is stored. An instant echo has no delay_ms. */
 export const agentRuntimeSchema = z.union([
   z.null(),
-  z.object({ kind: z.literal('echo'), delay_ms: z.number().int().optional() }),
+  z.object({ kind: z.literal('echo'), delay_ms: z.number().int().optional(), word_delay_ms: z.number().int().optional() }),
   z.object({ kind: z.literal('openai'), base_url: z.string(), model: z.string(), stream: z.boolean(), has_api_key: z.boolean() }),
 ]);
 

@@ -10,7 +10,17 @@ export const sendMessageInput = z.object({
 });
 
 export const chatChannels = ['web', 'lark'] as const;
-export const taskStatuses = ['queued', 'running', 'completed', 'failed'] as const;
+export const taskStatuses = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+
+/**
+ * Where a Lark session's messages come from: a direct chat or a group, the chat itself or one topic
+ * (thread) in it. `closed`: `/new` or the bot leaving the group ended it; it keeps its history.
+ */
+export const larkSessionSourceSchema = z.object({
+  chat_type: z.enum(['p2p', 'group']),
+  topic: z.boolean(),
+  closed: z.boolean(),
+});
 
 export const chatSessionSchema = z.object({
   id: z.string(),
@@ -20,13 +30,20 @@ export const chatSessionSchema = z.object({
   creator: personSchema,
   created_at: timestamp,
   updated_at: timestamp,
+  /** Null for web chats. */
+  lark: larkSessionSourceSchema.nullable(),
 });
 
 /** `author` is null for the agent's replies. */
 export const chatMessageSchema = z.object({
   id: z.string(),
   role: z.enum(['user', 'assistant']),
+  /** Empty for a question recalled in Lark. */
   content: z.string(),
+  /** The asker recalled this question in Lark: its content is gone. */
+  recalled: z.boolean().optional(),
+  /** 'stopped': an answer cut short by its asker (Stop); it holds what the agent had written. */
+  end_reason: z.enum(['stopped']).nullable().optional(),
   author: personSchema.nullable(),
   created_at: timestamp,
 });

@@ -54,6 +54,8 @@ export const larkInboundDropSchema = z.object({
   /** One of `larkDropReasons`, or a newer reason this client does not know yet. */
   reason: z.string(),
   chat_id: z.string().nullable(),
+  /** The chat's name in Lark, when the bot has learned it. */
+  chat_name: z.string().nullable(),
   event_type: z.string(),
   received_at: timestamp,
 });
@@ -135,3 +137,20 @@ export const larkBindingPreviewSchema = z.object({
   expires_at: timestamp,
 });
 export type LarkBindingPreview = z.infer<typeof larkBindingPreviewSchema>;
+
+/**
+ * A Lark account linked to a workspace member through one bot. `lark_user.name` is the person's Lark
+ * name when the bot learned it; `open_id_hint` is a shortened open_id to tell unnamed accounts apart.
+ */
+export const larkLinkedAccountSchema = z.object({
+  id: z.string(),
+  installation_id: z.string(),
+  bot: z.object({ agent_id: z.string(), name: z.string(), avatar: z.string(), region: z.enum(larkRegions), status: z.enum(['active', 'revoked']) }),
+  lark_user: z.object({ name: z.string().nullable(), open_id_hint: z.string() }),
+  member: z.object({ user_id: z.string(), name: z.string(), email: z.string() }),
+  bound_at: timestamp,
+});
+export type LarkLinkedAccount = z.infer<typeof larkLinkedAccountSchema>;
+
+/** Newest link first. */
+export const larkLinkedAccountsResponse = z.object({ accounts: z.array(larkLinkedAccountSchema) });

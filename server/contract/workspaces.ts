@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { locales } from '../../i18n/locales';
 import { memberRoleSchema } from './members';
 import { timestamp } from './shared';
 
@@ -16,6 +17,17 @@ export const createWorkspaceInput = z.object({ name: workspaceName, slug: worksp
 export type CreateWorkspaceInput = z.infer<typeof createWorkspaceInput>;
 export const renameWorkspaceInput = z.object({ name: workspaceName });
 
+/** The language the Lark bot speaks: 'auto' follows the bot's brand (Chinese on Feishu, English on Lark). */
+export const larkLocaleSettings = ['auto', ...locales] as const;
+export type LarkLocaleSetting = (typeof larkLocaleSettings)[number];
+export const larkLocaleSchema = z.enum(larkLocaleSettings, { message: `lark_locale must be one of ${larkLocaleSettings.join(', ')}` });
+
+/** A workspace's settings (owners and admins); only the fields sent change. */
+export const updateWorkspaceInput = z
+  .object({ name: workspaceName.optional(), lark_locale: larkLocaleSchema.optional() })
+  .refine((v) => v.name !== undefined || v.lark_locale !== undefined, 'Nothing to update');
+export type UpdateWorkspaceInput = z.infer<typeof updateWorkspaceInput>;
+
 /** A workspace as one member sees it: `role` is theirs. */
 export const workspaceSummarySchema = z.object({
   id: z.string(),
@@ -26,6 +38,6 @@ export const workspaceSummarySchema = z.object({
 });
 export type WorkspaceSummary = z.infer<typeof workspaceSummarySchema>;
 
-export const workspaceSchema = workspaceSummarySchema.extend({ created_at: timestamp });
+export const workspaceSchema = workspaceSummarySchema.extend({ lark_locale: larkLocaleSchema, created_at: timestamp });
 
 export const workspaceResponse = z.object({ workspace: workspaceSchema });

@@ -8,6 +8,7 @@ import type { WorkerMetrics } from '../ops/metrics';
 import type { FetchLike } from './api';
 import { pooledFetch } from './api/pooled-fetch';
 import { LarkHub, hubConfigFromEnv, type HubConfig } from './hub/hub';
+import { runChatNameFetcher } from './inbound/chat-names';
 import { createIngress } from './inbound/ingress';
 import { countRegistrationSessionsByStatus } from './install/registration-sessions';
 import { runRegistrationPoller } from './install/registration-poller';
@@ -39,6 +40,8 @@ export type LarkEngineOptions = {
   /** Overrides for tests: hub timings and the ACK-path dispatch budget. */
   hubConfig?: Partial<HubConfig>;
   dispatchBudgetMs?: number;
+  /** Overrides how often a streaming answer pushes its text to the card (tests). */
+  streamFlushMs?: number;
   /** Overrides DB_GAUGE_REFRESH_MS (tests). */
   gaugeRefreshMs?: number;
 };
@@ -129,6 +132,8 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
     route: ingress.route,
   });
   loops.push(ingress.runBacklog(signal));
+  // Group names for session titles and the drops table, looked up off the ACK path.
+  loops.push(runChatNameFetcher({ db, integration, logger: log.child({ loop: 'lark-chat-names' }), fetch: opts.fetch }, signal));
   loops.push(hub.run(signal));
   loops.push(
     runRegistrationPoller(
@@ -139,7 +144,13 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
 
   return {
     hub,
-    taskHooks: larkTaskHooks(),
+    taskHooks: larkTaskHooks({
+      db,
+      integration,
+      fetch: opts.fetch ?? outboxHttp!.fetch,
+      onCardOperation: (op) => metrics.streamCardOperations.inc({ op }),
+      streamFlushMs: opts.streamFlushMs,
+    }),
     done: Promise.all(loops).then(() => undefined),
     isRunning: () => hub.isRunning(),
     collectMetrics() {

@@ -19,6 +19,7 @@ export function createWorkerMetrics() {
     dispatchOutcomes: counter('larkspur_lark_dispatch_outcomes_total', 'Dispatcher outcomes', ['outcome']),
     dispatchDrops: counter('larkspur_lark_dispatch_drops_total', 'Dropped events by reason', ['reason']),
     outboxDeliveries: counter('larkspur_lark_outbox_deliveries_total', 'Outbox delivery attempts by result', ['result']),
+    streamCardOperations: counter('larkspur_lark_stream_card_operations_total', 'Card operations made while answers stream (create, send, content)', ['op']),
     outboxDeliveryLatency: new client.Histogram({
       name: 'larkspur_lark_outbox_delivery_latency_seconds',
       help: 'Time from an outbox row being written to its message reaching Lark',

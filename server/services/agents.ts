@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { agent, user, type EchoRuntimeConfig, type MemberRole, type OpenAiRuntimeConfig } from '../db/schema';
-import { echoDelayOf } from '../agent-runs/runtime/echo';
+import { echoDelayOf, echoWordDelayOf } from '../agent-runs/runtime/echo';
 import type { agentSchema, CreateAgentInput, RuntimeInput, UpdateAgentInput } from '../contract/agents';
 import type { Payload } from '../contract/shared';
 import { configuredSecretBox, endpointOrigin, sealModelKey } from '../crypto/model-key';
@@ -60,8 +60,10 @@ function runtimeColumns(runtime: RuntimeInput, settings: RuntimeSettings, previo
   if (runtime === null) return { runtimeKind: null, runtimeConfig: {} };
   if (runtime.kind === 'echo') {
     // Left out, the delay the agent already has is kept (a form that does not show it resends only the kind).
-    const delayMs = runtime.delay_ms ?? (previous?.runtimeKind === 'echo' ? echoDelayOf(previous.runtimeConfig) : 0);
-    const config: EchoRuntimeConfig = delayMs > 0 ? { delayMs } : {};
+    const wasEcho = previous?.runtimeKind === 'echo';
+    const delayMs = runtime.delay_ms ?? (wasEcho ? echoDelayOf(previous.runtimeConfig) : 0);
+    const wordDelayMs = runtime.word_delay_ms ?? (wasEcho ? echoWordDelayOf(previous.runtimeConfig) : 0);
+    const config: EchoRuntimeConfig = { ...(delayMs > 0 && { delayMs }), ...(wordDelayMs > 0 && { wordDelayMs }) };
     return { runtimeKind: 'echo' as const, runtimeConfig: config };
   }
   checkBaseUrl(runtime.base_url, settings.allowlist);
@@ -97,7 +99,13 @@ export function canConfigureRuntime(viewer: Pick<Viewer, 'role'>): boolean {
 /** A runtime sent back exactly as the agent has it (as clients that resend the whole form do) is not a change. */
 function isUnchangedRuntime(next: RuntimeInput, current: AgentRow): boolean {
   if (next === null) return current.runtimeKind === null;
-  if (next.kind === 'echo') return current.runtimeKind === 'echo' && (next.delay_ms === undefined || next.delay_ms === echoDelayOf(current.runtimeConfig));
+  if (next.kind === 'echo') {
+    return (
+      current.runtimeKind === 'echo' &&
+      (next.delay_ms === undefined || next.delay_ms === echoDelayOf(current.runtimeConfig)) &&
+      (next.word_delay_ms === undefined || next.word_delay_ms === echoWordDelayOf(current.runtimeConfig))
+    );
+  }
   if (current.runtimeKind !== 'openai' || next.api_key !== undefined) return false;
   const c = current.runtimeConfig as OpenAiRuntimeConfig;
   return c.baseUrl === next.base_url && c.model === next.model && c.stream === next.stream;
@@ -217,7 +225,8 @@ export function agentView(a: AgentWithOwner, viewer: Viewer): Payload<typeof age
 function runtimeView(a: AgentRow): Payload<typeof agentSchema>['runtime'] {
   if (a.runtimeKind === 'echo') {
     const delayMs = echoDelayOf(a.runtimeConfig);
-    return delayMs > 0 ? { kind: 'echo', delay_ms: delayMs } : { kind: 'echo' };
+    const wordDelayMs = echoWordDelayOf(a.runtimeConfig);
+    return { kind: 'echo', ...(delayMs > 0 && { delay_ms: delayMs }), ...(wordDelayMs > 0 && { word_delay_ms: wordDelayMs }) };
   }
   if (a.runtimeKind === 'openai') {
     const c = a.runtimeConfig as OpenAiRuntimeConfig;

@@ -1,20 +1,35 @@
 import { and, asc, count, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
-import { agent, agentTask, chatMessage, chatSession, user, type MemberRole } from '../db/schema';
+import { agent, agentTask, chatMessage, chatSession, larkChatSessionBinding, user, type MemberRole } from '../db/schema';
 import { hasRole } from '../auth/roles';
 import type { chatSessionSchema, messagesResponse, sendMessageResponse } from '../contract/chat';
 import type { Payload } from '../contract/shared';
-import { AppError, notFound } from '../errors';
-import { emitWorkspaceEvent } from '../events';
+import { AppError, conflict, notFound } from '../errors';
+import { emitWorkspaceEvent, workspaceEventNotice } from '../events';
+import { enqueueOutboxMessage, type OutboxTarget } from '../lark/outbound/outbox';
+import { THREAD_ANCHOR } from '../lark/outbound/task-hooks';
 import { enqueueAgentTask, taskReference } from './tasks';
 import { inTransaction } from '../db/transaction';
 import { quotas } from '../env';
 
 export type ChatSessionRow = typeof chatSession.$inferSelect;
 export type ChatMessageRow = typeof chatMessage.$inferSelect;
-export type ChatSessionWithCreator = { session: ChatSessionRow; creatorName: string };
+export type ChatSessionWithCreator = {
+  session: ChatSessionRow;
+  creatorName: string;
+  /** The Lark chat (and topic) a Lark session follows; null for web chats. */
+  larkChatType?: 'p2p' | 'group' | null;
+  larkThreadId?: string | null;
+  larkClosedAt?: Date | null;
+};
 
-const sessionSelection = { session: chatSession, creatorName: user.name };
+const sessionSelection = {
+  session: chatSession,
+  creatorName: user.name,
+  larkChatType: larkChatSessionBinding.larkChatType,
+  larkThreadId: larkChatSessionBinding.larkThreadId,
+  larkClosedAt: larkChatSessionBinding.closedAt,
+};
 
 /**
  * Starts a web chat. Each user may start at most `maxPerHour` (MAX_CHAT_SESSIONS_PER_HOUR) per
@@ -78,6 +93,8 @@ function selectOwnSessions(db: DbOrTx, input: { workspaceId: string; viewerUserI
     .select(sessionSelection)
     .from(chatSession)
     .innerJoin(user, eq(user.id, chatSession.creatorUserId))
+    // A Lark session's chat: each topic of a chat is a session (and a conversation in the list) of its own.
+    .leftJoin(larkChatSessionBinding, and(eq(larkChatSessionBinding.chatSessionId, chatSession.id), eq(larkChatSessionBinding.workspaceId, chatSession.workspaceId)))
     .where(and(eq(chatSession.workspaceId, input.workspaceId), eq(chatSession.creatorUserId, input.viewerUserId), extra));
 }
 
@@ -97,6 +114,7 @@ export function sessionView(r: ChatSessionWithCreator): Payload<typeof chatSessi
     creator: { id: s.creatorUserId, name: r.creatorName },
     created_at: s.createdAt,
     updated_at: s.updatedAt,
+    lark: r.larkChatType ? { chat_type: r.larkChatType, topic: Boolean(r.larkThreadId), closed: r.larkClosedAt != null } : null,
   };
 }
 
@@ -123,6 +141,8 @@ export async function listChatMessages(
       id: m.message.id,
       role: m.message.role,
       content: m.message.content,
+      recalled: m.message.recalledAt !== null,
+      end_reason: m.message.endReason === 'stopped' ? ('stopped' as const) : null,
       author: m.message.authorUserId ? { id: m.message.authorUserId, name: m.authorName ?? '' } : null,
       created_at: m.message.createdAt,
     })),
@@ -160,6 +180,32 @@ export async function appendUserMessage(
 }
 
 /**
+ * Stores what the bot said in a Lark chat (a notice rather than an agent's answer) as an assistant
+ * message of its session, announced like any other, in one statement. Timed by the clock rather than
+ * the transaction, so it follows the user's message written earlier in the same transaction.
+ */
+export async function appendAssistantNotice(
+  tx: DbOrTx,
+  input: { workspaceId: string; sessionId: string; content: string },
+  opts: { touchSession?: boolean } = {},
+): Promise<string> {
+  const ws = sql`${input.workspaceId}::uuid`;
+  const session = sql`${input.sessionId}::uuid`;
+  const res = await tx.execute<{ id: string }>(sql`
+    WITH message AS (
+      INSERT INTO chat_message (workspace_id, session_id, role, content, created_at)
+      VALUES (${ws}, ${session}, 'assistant', ${input.content}, clock_timestamp())
+      RETURNING id
+    ), touched AS (
+      UPDATE chat_session SET updated_at = now() WHERE workspace_id = ${ws} AND id = ${session} AND ${opts.touchSession !== false}::boolean
+      RETURNING 1
+    )
+    SELECT m.id, ${workspaceEventNotice(ws, sql`json_build_object('type', 'chat.message.created', 'session_id', ${session}, 'message_id', m.id)`, session)} AS notified
+    FROM message m`);
+  return res.rows[0].id;
+}
+
+/**
  * Moves a session to the top of its list. It locks the session row until commit, so callers with
  * more work in the transaction do it last to keep one busy chat from serializing on the lock.
  */
@@ -180,6 +226,8 @@ export async function sendChatMessage(
 ): Promise<Payload<typeof sendMessageResponse>> {
   return inTransaction(db, async (tx) => {
     const session = await getChatSessionOrThrow(tx, { workspaceId: input.workspaceId, sessionId: input.sessionId, viewerUserId: input.authorUserId });
+    // Its Lark chat goes on in a newer session; an answer here would land in that chat out of context.
+    if (session.larkClosedAt) throw conflict('This conversation ended in Lark. Its chat continues in a new conversation.');
     const [a] = await tx
       .select({ name: agent.name, archivedAt: agent.archivedAt })
       .from(agent)
@@ -188,6 +236,15 @@ export async function sendChatMessage(
     const message = await appendUserMessage(tx, input);
     const enqueued = await enqueueAgentTask(tx, { workspaceId: input.workspaceId, sessionId: input.sessionId, triggerMessageId: message.id });
     if (enqueued.outcome === 'agent_archived') throw new AppError('agent_archived', `${enqueued.agentName} is archived and cannot receive messages`);
+    if (session.larkChatType) {
+      await postWebQuestionToLark(tx, {
+        workspaceId: input.workspaceId,
+        sessionId: input.sessionId,
+        authorName: input.authorName,
+        text: input.content,
+        taskId: enqueued.outcome === 'enqueued' ? enqueued.task.id : undefined,
+      });
+    }
     return {
       message: {
         id: message.id,
@@ -199,5 +256,35 @@ export async function sendChatMessage(
       task: enqueued.outcome === 'enqueued' ? { id: enqueued.task.id, status: enqueued.task.status } : null,
       outcome: enqueued.outcome,
     };
+  });
+}
+
+/**
+ * A question typed in the web chat of a Lark session is posted to its Lark chat too, by the bot in
+ * the member's name, so the people there see what the answer answers (the answer waits for it). It
+ * goes where that answer goes: a topic's question under the topic's latest Lark message, in the
+ * topic; any other to the chat. Nothing is posted while the bot is disconnected.
+ */
+async function postWebQuestionToLark(
+  tx: DbOrTx,
+  input: { workspaceId: string; sessionId: string; authorName: string; text: string; taskId?: string },
+): Promise<void> {
+  const res = await tx.execute<{ installation_id: string; chat_id: string; anchor: string | null }>(sql`
+    SELECT b.installation_id, b.lark_chat_id AS chat_id,
+      CASE WHEN b.lark_thread_id <> '' THEN (${THREAD_ANCHOR(sql`b.chat_session_id`, sql`b.workspace_id`)}) END AS anchor
+    FROM lark_chat_session_binding b
+    JOIN lark_installation i ON i.id = b.installation_id AND i.workspace_id = b.workspace_id AND i.status = 'active'
+    WHERE b.chat_session_id = ${input.sessionId}::uuid AND b.workspace_id = ${input.workspaceId}::uuid`);
+  const binding = res.rows[0];
+  if (!binding) return;
+  const target: OutboxTarget = binding.anchor
+    ? { replyToMessageId: binding.anchor, replyInThread: true }
+    : { receiveIdType: 'chat_id', receiveId: binding.chat_id };
+  await enqueueOutboxMessage(tx, {
+    workspaceId: input.workspaceId,
+    installationId: binding.installation_id,
+    target,
+    body: { kind: 'web_question', authorName: input.authorName, text: input.text },
+    taskId: input.taskId,
   });
 }

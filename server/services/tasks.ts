@@ -3,7 +3,7 @@ import type { ChatTurn } from '../agent-runs/runtime/types';
 import type { DbOrTx } from '../db/client';
 import { agent, agentTask, chatSession } from '../db/schema';
 import { notFound } from '../errors';
-import { emitWorkspaceEvent, TASK_QUEUED_CHANNEL, workspaceEventNotice } from '../events';
+import { emitWorkspaceEvent, TASK_CANCELLED_CHANNEL, TASK_QUEUED_CHANNEL, workspaceEventNotice } from '../events';
 import { inTransaction } from '../db/transaction';
 import { executePrepared } from '../db/prepared';
 
@@ -67,7 +67,7 @@ function runnable(which: SQL, limit: number): SQL {
 }
 
 /** A claimed task with what its run needs: the agent as it is now, and the conversation up to the trigger. */
-export type ClaimedTask = { task: AgentTask; agent: typeof agent.$inferSelect | null; history: ChatTurn[] };
+export type ClaimedTask = { task: AgentTask; agent: typeof agent.$inferSelect | null; history: ChatTurn[]; context: unknown };
 
 type RawClaim = {
   id: string;
@@ -84,6 +84,7 @@ type RawClaim = {
   started_at: string | Date | null;
   heartbeat_at: string | Date | null;
   error_detail: string | null;
+  cancel_reason: string | null;
   finished_at: string | Date | null;
   agent: {
     id: string;
@@ -98,6 +99,7 @@ type RawClaim = {
     updated_at: string;
   } | null;
   history: ChatTurn[] | null;
+  context: unknown;
 };
 
 const date = (v: string | Date | null) => (v === null ? null : new Date(v));
@@ -110,7 +112,14 @@ const date = (v: string | Date | null) => (v === null ? null : new Date(v));
  * lets several workers claim without blocking; the partial unique index on running tasks backs up
  * the ordering if two claims race.
  */
-export async function claimTasks(db: DbOrTx, workerId: string, limit: number, fairShare = DEFAULT_WORKSPACE_FAIR_SHARE): Promise<ClaimedTask[]> {
+export async function claimTasks(
+  db: DbOrTx,
+  workerId: string,
+  limit: number,
+  fairShare = DEFAULT_WORKSPACE_FAIR_SHARE,
+  /** What else a run needs to know, read in the same statement: an expression over the claimed row `c` (see TaskHooks.claimContext). */
+  context: SQL = sql`NULL::json`,
+): Promise<ClaimedTask[]> {
   const result = await executePrepared<RawClaim>(db, sql`
     WITH RECURSIVE queued_workspaces AS (
       -- Each workspace with queued tasks, one index probe apiece rather than a pass over the queue.
@@ -138,10 +147,11 @@ export async function claimTasks(db: DbOrTx, workerId: string, limit: number, fa
       (SELECT row_to_json(a) FROM agent a WHERE a.id = c.agent_id AND a.workspace_id = c.workspace_id) AS agent,
       (SELECT json_agg(json_build_object('role', h.role, 'content', h.content) ORDER BY h.created_at)
          FROM (SELECT m.role, m.content, m.created_at FROM chat_message m
-               WHERE m.workspace_id = c.workspace_id AND m.session_id = c.session_id
+               WHERE m.workspace_id = c.workspace_id AND m.session_id = c.session_id AND m.recalled_at IS NULL
                  AND m.created_at <= (SELECT created_at FROM chat_message WHERE id = c.trigger_message_id)
                ORDER BY m.created_at DESC LIMIT ${HISTORY_LIMIT}) h) AS history,
-      ${workspaceEventNotice(sql`c.workspace_id`, sql`json_build_object('type', 'task.updated', 'session_id', c.session_id, 'task_id', c.id, 'status', 'running')`, sql`c.session_id`)} AS notified
+      ${workspaceEventNotice(sql`c.workspace_id`, sql`json_build_object('type', 'task.updated', 'session_id', c.session_id, 'task_id', c.id, 'status', 'running')`, sql`c.session_id`)} AS notified,
+      ${context} AS context
     FROM claimed c
     ORDER BY c.seq`);
   return result.rows.map((r) => ({
@@ -160,6 +170,7 @@ export async function claimTasks(db: DbOrTx, workerId: string, limit: number, fa
       startedAt: date(r.started_at),
       heartbeatAt: date(r.heartbeat_at),
       errorDetail: r.error_detail,
+      cancelReason: r.cancel_reason,
       finishedAt: date(r.finished_at),
     },
     agent: r.agent && {
@@ -175,6 +186,7 @@ export async function claimTasks(db: DbOrTx, workerId: string, limit: number, fa
       updatedAt: new Date(r.agent.updated_at),
     },
     history: r.history ?? [],
+    context: r.context ?? null,
   }));
 }
 
@@ -273,6 +285,61 @@ export async function heartbeatTasks(db: DbOrTx, input: { workerId: string; task
     WHERE t.id = h.id AND t.attempts = h.attempts AND t.status = 'running' AND t.claimed_by = ${input.workerId}
     RETURNING t.id`);
   return new Set(res.rows.map((r) => r.id));
+}
+
+export type CancelReason = 'stopped' | 'recalled';
+
+/**
+ * Cancels a task that is queued or running (the asker pressed Stop, or recalled the question) and
+ * tells the worker running it, which stops the run at once. Returns the status it had, or null when
+ * it had already ended (then nothing changes).
+ */
+export async function cancelTask(
+  tx: DbOrTx,
+  input: { workspaceId: string; taskId: string; reason: CancelReason },
+): Promise<{ previousStatus: 'queued' | 'running'; sessionId: string; attempts: number } | null> {
+  const res = await tx.execute<{ previous_status: 'queued' | 'running'; session_id: string; attempts: number }>(sql`
+    WITH before AS (
+      SELECT id, status FROM agent_task
+      WHERE id = ${input.taskId}::uuid AND workspace_id = ${input.workspaceId}::uuid AND status IN ('queued', 'running')
+      FOR UPDATE
+    ), cancelled AS (
+      UPDATE agent_task t SET status = 'cancelled', cancel_reason = ${input.reason}, finished_at = now(), error = NULL
+      FROM before b WHERE t.id = b.id
+      RETURNING t.id, t.session_id, t.attempts, b.status AS previous_status
+    )
+    SELECT c.previous_status, c.session_id, c.attempts,
+      pg_notify(${TASK_CANCELLED_CHANNEL}, c.id::text) AS cancel_notified,
+      ${workspaceEventNotice(sql`${input.workspaceId}::uuid`, sql`json_build_object('type', 'task.updated', 'session_id', c.session_id, 'task_id', c.id, 'status', 'cancelled')`, sql`c.session_id`)} AS notified
+    FROM cancelled c`);
+  const row = res.rows[0];
+  return row ? { previousStatus: row.previous_status, sessionId: row.session_id, attempts: row.attempts } : null;
+}
+
+/**
+ * Stores what a run had written when its asker stopped it, as an answer marked stopped, with the
+ * writes that go with it (`alsoWrite`, a CTE body that may read `message`). One statement; nothing
+ * happens unless the task was stopped, and only once.
+ */
+export async function storeStoppedAnswer(db: DbOrTx, input: { task: AgentTask; partial: string; alsoWrite?: SQL | null }): Promise<boolean> {
+  const { task } = input;
+  const ws = sql`${task.workspaceId}::uuid`;
+  const session = sql`${task.sessionId}::uuid`;
+  const hasText = input.partial.trim().length > 0;
+  const res = await db.execute(sql`
+    WITH stopped AS (
+      -- Locked, so two stores of one stopped run cannot both see no answer yet.
+      SELECT id FROM agent_task WHERE id = ${task.id}::uuid AND status = 'cancelled' AND cancel_reason = 'stopped' AND attempts = ${task.attempts}
+        AND NOT EXISTS (SELECT 1 FROM chat_message m WHERE m.workspace_id = ${ws} AND m.session_id = ${session} AND m.end_reason = 'stopped' AND m.created_at >= agent_task.started_at)
+      FOR UPDATE
+    ), message AS (
+      INSERT INTO chat_message (workspace_id, session_id, role, content, end_reason)
+      SELECT ${ws}, ${session}, 'assistant', ${input.partial}, 'stopped' FROM stopped WHERE ${hasText}
+      RETURNING id
+    )${input.alsoWrite ? sql`, also AS (${input.alsoWrite})` : sql``}
+    SELECT (SELECT ${workspaceEventNotice(ws, sql`json_build_object('type', 'chat.message.created', 'session_id', ${session}, 'message_id', m.id)`, session)} FROM message m) AS notified
+    FROM stopped`);
+  return res.rows.length > 0;
 }
 
 /** The short id users quote to an admin for a failed run; the logs carry the task id it starts. */

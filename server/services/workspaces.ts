@@ -3,7 +3,7 @@ import type { DbOrTx } from '../db/client';
 import { member, workspace, type MemberRole } from '../db/schema';
 import { isUniqueViolation } from '../db/pg-errors';
 import type { Payload } from '../contract/shared';
-import type { CreateWorkspaceInput, WorkspaceSummary, workspaceSchema } from '../contract/workspaces';
+import type { CreateWorkspaceInput, LarkLocaleSetting, WorkspaceSummary, workspaceSchema } from '../contract/workspaces';
 import { AppError, notFound } from '../errors';
 import { inTransaction } from '../db/transaction';
 import { quotas } from '../env';
@@ -90,10 +90,25 @@ export async function renameWorkspace(db: DbOrTx, input: { workspaceId: string; 
   return ws;
 }
 
+/** Changes a workspace's settings (owners and admins: the route checks the role); fields left out keep their value. */
+export async function updateWorkspaceSettings(db: DbOrTx, input: { workspaceId: string; name?: string; larkLocale?: LarkLocaleSetting }): Promise<WorkspaceRow> {
+  const [ws] = await db
+    .update(workspace)
+    .set({
+      ...(input.name !== undefined && { name: input.name }),
+      ...(input.larkLocale !== undefined && { larkLocale: input.larkLocale }),
+      updatedAt: new Date(),
+    })
+    .where(eq(workspace.id, input.workspaceId))
+    .returning();
+  if (!ws) throw notFound('Workspace');
+  return ws;
+}
+
 export function workspaceSummary({ workspace: ws, role }: MemberWorkspace): WorkspaceSummary {
   return { id: ws.id, name: ws.name, slug: ws.slug, issue_prefix: ws.issuePrefix, role };
 }
 
 export function workspaceView(row: MemberWorkspace): Payload<typeof workspaceSchema> {
-  return { ...workspaceSummary(row), created_at: row.workspace.createdAt };
+  return { ...workspaceSummary(row), lark_locale: row.workspace.larkLocale as LarkLocaleSetting, created_at: row.workspace.createdAt };
 }

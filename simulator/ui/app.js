@@ -1,5 +1,5 @@
 import { Marked } from '/ui/vendor/marked.js';
-import { el, get, post, userSelect } from '/ui/api.js';
+import { control, el, get, post, userSelect } from '/ui/api.js';
 import { createRenderer, escapeHtml } from '/ui/render.js';
 
 const render = createRenderer(Marked);
@@ -43,7 +43,8 @@ const currentUser = () => byId(ui.state?.users ?? [], 'id', ui.userId);
 const currentChat = () => byId(ui.state?.chats ?? [], 'chat_id', ui.chatId);
 
 function chatTitle(chat) {
-  return chat.type === 'p2p' ? `${appName(chat.app_ids[0])} (direct)` : `# ${chat.name}`;
+  if (chat.type === 'p2p') return `${appName(chat.app_ids[0])} (direct)`;
+  return chat.chat_mode === 'topic' ? `# ${chat.name} (topics)` : `# ${chat.name}`;
 }
 
 function visibleChats() {
@@ -68,7 +69,7 @@ function renderSidebar() {
     ...(user ? visibleChats() : []).map((chat) =>
       el(
         'li',
-        { class: chat.chat_id === ui.chatId ? 'active' : '', onclick: () => selectChat(chat.chat_id) },
+        { class: chat.chat_id === ui.chatId ? 'active' : '', onclick: () => openChat(chat) },
         chatTitle(chat),
         chat.message_count ? el('span', { class: 'count' }, String(chat.message_count)) : '',
       ),
@@ -101,6 +102,18 @@ function selectUser(userId) {
   refresh();
 }
 
+/** Opening a DM tells its bot (im.chat.access_event.bot_p2p_chat_entered_v1), as Lark does. */
+async function openChat(chat) {
+  if (chat.type === 'p2p' && chat.chat_id !== ui.chatId) {
+    try {
+      await post('/p2p/enter', { app_id: chat.app_ids[0], user_id: ui.userId });
+    } catch (error) {
+      $('send-error').textContent = error.message;
+    }
+  }
+  selectChat(chat.chat_id);
+}
+
 function selectChat(chatId) {
   ui.chatId = chatId;
   ui.rootId = null;
@@ -115,7 +128,8 @@ $('dm-picker').addEventListener('change', async (event) => {
   const appId = event.target.value;
   if (!appId || !ui.userId) return;
   try {
-    const { chat_id: chatId } = await get(`/p2p?app_id=${encodeURIComponent(appId)}&user_id=${encodeURIComponent(ui.userId)}`);
+    const { chat_id: chatId } = await post('/p2p/enter', { app_id: appId, user_id: ui.userId });
+    event.target.value = '';
     selectChat(chatId);
   } catch (error) {
     $('send-error').textContent = error.message;
@@ -134,15 +148,31 @@ function excerpt(message) {
   return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
+function reactionsHtml(message) {
+  if (!message.reactions?.length || message.recalled_at) return '';
+  const groups = new Map();
+  for (const r of message.reactions) groups.set(r.emoji_type, [...(groups.get(r.emoji_type) ?? []), r.operator.name]);
+  return `<div class="reactions" data-testid="reactions">${[...groups]
+    .map(([emoji, names]) => `<span class="reaction" title="${escapeHtml(names.join(', '))}">${escapeHtml(emoji)} ${names.length}</span>`)
+    .join('')}</div>`;
+}
+
 function messageHtml(message, index) {
   const quoted = message.parent_id && !message.thread_id ? index.get(message.parent_id) : undefined;
   const edited = message.updates.length ? `<span class="badge">updated ${message.updates.length}×</span>` : '';
-  return `<article class="msg msg-${message.sender.type}">
+  const id = escapeHtml(message.message_id);
+  const live = !message.recalled_at;
+  const mine = live && message.sender.type === 'user' && message.sender.id === ui.userId;
+  return `<article class="msg msg-${message.sender.type}${live ? '' : ' msg-recalled'}" data-message="${id}">
     <div class="meta"><strong>${escapeHtml(message.sender.name)}</strong>${message.sender.type === 'app' ? '<span class="badge">bot</span>' : ''}
       <time>${time(message.create_time)}</time>${edited}
-      <button type="button" class="link" data-reply="${escapeHtml(message.message_id)}">Reply in thread</button></div>
+      <span class="actions">
+        ${live ? `<button type="button" class="link" data-reply="${id}" data-testid="reply-in-thread">Reply in thread</button>` : ''}
+        ${mine ? `<button type="button" class="link" data-recall="${id}" data-testid="recall-button">Recall</button>` : ''}
+      </span></div>
     ${quoted ? `<div class="quote">↪ ${escapeHtml(quoted.sender.name)}: ${escapeHtml(excerpt(quoted))}</div>` : ''}
     ${render.messageBody(message)}
+    ${reactionsHtml(message)}
   </article>`;
 }
 
@@ -187,13 +217,50 @@ function renderTranscript() {
   renderMentionPicker();
 }
 
-$('transcript').addEventListener('click', (event) => {
-  const id = event.target.closest('[data-reply]')?.dataset.reply;
-  if (!id) return;
-  ui.rootId = id;
-  renderThreadBanner();
-  $('draft').focus();
+$('transcript').addEventListener('click', async (event) => {
+  const reply = event.target.closest('[data-reply]')?.dataset.reply;
+  if (reply) {
+    ui.rootId = reply;
+    renderThreadBanner();
+    $('draft').focus();
+    return;
+  }
+  const recall = event.target.closest('[data-recall]')?.dataset.recall;
+  if (recall) {
+    try {
+      await post(`/messages/${recall}/recall`, { user_id: ui.userId });
+    } catch (error) {
+      showToast({ type: 'error', content: error.message });
+    }
+    refresh();
+    return;
+  }
+  // A callback button: the control API presses it and waits for the bot's answer (a toast, a card).
+  const button = event.target.closest('button[data-card-button]');
+  const messageId = button?.closest('[data-message]')?.dataset.message;
+  if (!button || !messageId) return;
+  button.disabled = true;
+  try {
+    const result = await post(`/messages/${messageId}/card-action`, { user_id: ui.userId, index: Number(button.dataset.cardButton) });
+    if (result.toast) showToast(result.toast);
+  } catch (error) {
+    showToast({ type: 'error', content: error.message });
+  } finally {
+    button.disabled = false;
+  }
+  refresh();
 });
+
+let toastTimer;
+function showToast(toast) {
+  const box = $('toast');
+  const text = toast.content ?? Object.values(toast.i18n ?? {})[0] ?? '';
+  box.className = `toast toast-${/^[a-z]+$/.test(toast.type ?? '') ? toast.type : 'info'}`;
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (box.hidden = true), 4000);
+}
 
 function renderThreadBanner() {
   const banner = $('thread-banner');
@@ -320,6 +387,13 @@ function renderSetup() {
       ]
     : [];
   fillSelect($('member-picker'), candidates, chat?.type === 'group' ? 'Choose…' : 'Open a group chat first');
+  const members = chat?.type === 'group'
+    ? [
+        ...chat.user_ids.map((id) => ({ value: `user:${id}`, label: userName(id) })),
+        ...chat.app_ids.map((id) => ({ value: `app:${id}`, label: `${appName(id)} (bot)` })),
+      ]
+    : [];
+  fillSelect($('member-remove-picker'), members, chat?.type === 'group' ? 'Choose…' : 'Open a group chat first');
 
   $('bot-list').replaceChildren(
     ...ui.state.apps.map((a) =>
@@ -368,16 +442,27 @@ onSubmit('chat-form', async (form) => {
   const chat = await post('/chats', {
     tenant_key: form.elements.tenant_key.value,
     name: form.elements.name.value,
+    chat_mode: form.elements.chat_mode.value,
     user_ids: picked.filter(([t]) => t === 'user').map(([, id]) => id),
     app_ids: picked.filter(([t]) => t === 'app').map(([, id]) => id),
   });
   form.elements.name.value = '';
   if (picked.some(([t, id]) => t === 'user' && id === ui.userId)) selectChat(chat.chat_id);
 });
+// The person acting adds or removes (when they are in the chat): bots hear who did it.
+const memberChange = (type, id) => ({
+  ...(type === 'app' ? { app_ids: [id] } : { user_ids: [id] }),
+  ...(currentChat()?.user_ids.includes(ui.userId) ? { operator_user_id: ui.userId } : {}),
+});
 onSubmit('member-form', async (form) => {
   const [type, id] = form.elements.member.value.split(/:(.*)/s);
   if (!id || !ui.chatId) return;
-  await post(`/chats/${ui.chatId}/members`, type === 'app' ? { app_ids: [id] } : { user_ids: [id] });
+  await post(`/chats/${ui.chatId}/members`, memberChange(type, id));
+});
+onSubmit('member-remove-form', async (form) => {
+  const [type, id] = form.elements.member.value.split(/:(.*)/s);
+  if (!id || !ui.chatId) return;
+  await control('DELETE', `/chats/${ui.chatId}/members`, memberChange(type, id));
 });
 $('chat-form').elements.tenant_key.addEventListener('change', renderChatMemberChecks);
 
@@ -399,7 +484,9 @@ async function refresh() {
   } catch (error) {
     $('status').textContent = `offline: ${error.message}`;
   } finally {
-    timer = setTimeout(refresh, 1000);
+    // A card being streamed is shown as it grows.
+    const streaming = ui.messages.some((m) => m.card_entity?.streaming_mode && !m.recalled_at);
+    timer = setTimeout(refresh, streaming ? 250 : 1000);
   }
 }
 

@@ -19,6 +19,19 @@ function safeHref(href) {
   }
 }
 
+/**
+ * What pressing a card button does, as the simulator decides it (simulator/cards.ts buttonAction):
+ * a 2.0 `callback` behavior calls back, else a link opens, else a 1.0 `value` calls back.
+ */
+function buttonKind(button) {
+  if (button.disabled === true) return 'inert';
+  const behaviors = Array.isArray(button.behaviors) ? button.behaviors : [];
+  if (behaviors.some((b) => b?.type === 'callback')) return 'callback';
+  if (buttonUrl(button)) return 'link';
+  const isObject = button.value !== null && typeof button.value === 'object' && !Array.isArray(button.value);
+  return !behaviors.some((b) => b?.type === 'open_url') && isObject ? 'callback' : 'inert';
+}
+
 /** Where a card button leads: card 2.0 `behaviors` (open_url), or card 1.0 `multi_url` / `url`. */
 function buttonUrl(button) {
   const behavior = (Array.isArray(button.behaviors) ? button.behaviors : []).find((b) => b?.type === 'open_url');
@@ -76,6 +89,9 @@ export function createRenderer(Marked) {
     return escapeHtml(node.content ?? '');
   }
 
+  // Buttons are numbered in document order, as the control API's card-action `index` counts them.
+  let buttonIndex = 0;
+
   function cardElement(el) {
     if (!el || typeof el !== 'object') return '';
     switch (el.tag) {
@@ -96,13 +112,17 @@ export function createRenderer(Marked) {
       case 'action':
         return `<div class="card-actions">${(el.actions ?? []).map(cardElement).join('')}</div>`;
       case 'button': {
-        // A link button opens its URL in a new tab, as Lark's desktop client does; callback
-        // buttons are not simulated and stay inert.
-        const safe = buttonUrl(el);
-        const kind = /^[a-z_]+$/.test(el.type ?? '') ? el.type : 'default';
+        // A link button opens its URL in a new tab, as Lark's desktop client does; a callback
+        // button asks the page to press it through the control API (data-card-button).
+        const index = buttonIndex++;
+        const style = /^[a-z_]+$/.test(el.type ?? '') ? el.type : 'default';
+        const kind = buttonKind(el);
+        const attrs = `class="card-button card-button-${style}" data-testid="card-button" data-card-button="${index}"`;
+        if (kind === 'callback') return `<button type="button" ${attrs}>${textOf(el.text)}</button>`;
+        const safe = kind === 'link' ? buttonUrl(el) : null;
         return safe
-          ? `<a class="card-button card-button-${kind}" href="${escapeHtml(safe)}" target="_blank" rel="noopener noreferrer">${textOf(el.text)}</a>`
-          : `<button type="button" class="card-button card-button-${kind}" disabled>${textOf(el.text)}</button>`;
+          ? `<a ${attrs} href="${escapeHtml(safe)}" target="_blank" rel="noopener noreferrer">${textOf(el.text)}</a>`
+          : `<button type="button" ${attrs} disabled>${textOf(el.text)}</button>`;
       }
       case 'img':
         return `<span class="placeholder">[image]</span>`;
@@ -113,13 +133,16 @@ export function createRenderer(Marked) {
     }
   }
 
-  function card(content) {
+  function card(content, streaming) {
+    buttonIndex = 0;
     const elements = content.schema === '2.0' ? (content.body?.elements ?? []) : (content.elements ?? []);
     const title = content.header?.title;
     const template = /^[a-z-]+$/.test(content.header?.template ?? '') ? content.header.template : 'default';
-    return `<div class="card">${
+    // While a card entity streams, Lark shows it as still being written.
+    const generating = streaming ? '<div class="generating" data-testid="card-generating">Generating…</div>' : '';
+    return `<div class="card${streaming ? ' card-streaming' : ''}">${
       title ? `<div class="card-header card-${template}">${textOf(title)}</div>` : ''
-    }<div class="card-body">${elements.map(cardElement).join('')}</div></div>`;
+    }<div class="card-body">${elements.map(cardElement).join('')}${generating}</div></div>`;
   }
 
   function postNode(node, mentions) {
@@ -158,6 +181,7 @@ export function createRenderer(Marked) {
 
   /** The body of one transcript message. */
   function messageBody(message) {
+    if (message.recalled_at) return '<div class="recalled" data-testid="recalled">This message was recalled.</div>';
     const content = message.content ?? {};
     switch (message.msg_type) {
       case 'text':
@@ -165,7 +189,7 @@ export function createRenderer(Marked) {
       case 'post':
         return `<div class="post">${post(content, message.mentions)}</div>`;
       case 'interactive':
-        return card(content);
+        return card(content, Boolean(message.card_entity?.streaming_mode));
       default:
         return `<span class="placeholder">[${escapeHtml(message.msg_type)}]</span>`;
     }

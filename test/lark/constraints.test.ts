@@ -105,6 +105,16 @@ describe('composite foreign keys pin rows to their workspace', () => {
       [a.workspaceId, b.installationId],
     ],
     [
+      'a known Lark chat of another workspace’s installation',
+      `INSERT INTO lark_chat (installation_id, workspace_id, lark_chat_id) VALUES ($1, $2, 'oc_known')`,
+      [b.installationId, a.workspaceId],
+    ],
+    [
+      'a streaming card of another workspace’s installation',
+      `INSERT INTO lark_stream_card (workspace_id, installation_id, task_id, attempt, part, card_id) VALUES ($1, $2, gen_random_uuid(), 1, 0, 'card_x')`,
+      [a.workspaceId, b.installationId],
+    ],
+    [
       'a binding token for another workspace’s installation',
       `INSERT INTO lark_binding_token (token_hash, workspace_id, installation_id, lark_open_id, expires_at) VALUES ($1, $2, $3, 'ou_1', now() + interval '5 minutes')`,
       ['a'.repeat(64), a.workspaceId, b.installationId],

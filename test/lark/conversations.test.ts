@@ -7,21 +7,20 @@ import * as memberOne from '@/app/api/workspaces/[id]/members/[userId]/route';
 import * as workspaces from '@/app/api/workspaces/route';
 import * as installationsRoute from '@/app/api/workspaces/[id]/lark/installations/route';
 import * as drops from '@/app/api/workspaces/[id]/lark/installations/[installationId]/drops/route';
-import { SecretBox } from '@/server/crypto/secretbox';
 import { agent, chatMessage, issue, larkBindingToken, larkInboundAudit, larkInstallation, larkOutbox, larkRegistrationSession, larkUserBinding } from '@/server/db/schema';
-import { parseEnv, resetEnvForTests } from '@/server/env';
 import { failOutboxInserts } from '../faults';
 import { dispatchInboundEvent } from '@/server/lark/inbound/dispatcher';
 import { deliverOutboxRow } from '@/server/lark/outbound/deliver';
 import { enqueueOutboxMessage } from '@/server/lark/outbound/outbox';
 import { AbandonedClaims, claimInboundMessage } from '@/server/lark/inbound/dedup';
 import type { LarkIntegration } from '@/server/lark/integration';
-import { startWorker, type RunningWorker } from '@/worker/worker';
+import type { RunningWorker } from '@/worker/worker';
 import { call, joinByInvitation, signUp, type TestUser } from '../api';
-import { useTestDatabase, type TestDatabase } from '../db';
-import { seedAgent } from '../seed';
-import { installSimBot, openIdOf, startSim, waitFor, type Sim } from './sim';
+import type { TestDatabase } from '../db';
+import { openIdOf, waitFor, type Sim } from './sim';
+import { startLarkHarness, type LarkHarness } from './worker-harness';
 
+let lark: LarkHarness;
 let t: TestDatabase;
 let sim: Sim;
 let worker: RunningWorker;
@@ -29,7 +28,6 @@ let integration: LarkIntegration;
 let owner: TestUser;
 let ws: { id: string; slug: string };
 let tenantKey: string;
-const key = randomBytes(32);
 const silent = pino({ level: 'silent' });
 
 type Bot = { appId: string; installationId: string; agentId: string };
@@ -49,13 +47,7 @@ const faultyFetch = async (input: string, init: RequestInit): Promise<Response> 
 };
 let echoBot: Bot;
 
-async function installBot(name: string, runtimeKind: 'echo' | null = 'echo'): Promise<Bot> {
-  const a = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: owner.id, name, runtimeKind });
-  const bot = await installSimBot(t.db, sim, integration.box!, { tenantKey, workspaceId: ws.id, agentId: a.id, installerUserId: owner.id, name });
-  worker.hub!.requestSweep();
-  await waitFor(async () => (await sim.control('GET', `/apps/${bot.appId}`)).connections === 1, 10_000, `${name} connected`);
-  return { appId: bot.appId, installationId: bot.installation.id, agentId: a.id };
-}
+const installBot = (name: string, runtimeKind: 'echo' | null = 'echo'): Promise<Bot> => lark.installBot({ workspaceId: ws.id, installer: owner, name, runtime: { runtimeKind } });
 
 async function newLarkUser(name: string) {
   return sim.control<{ id: string }>('POST', '/users', { tenant_key: tenantKey, name });
@@ -89,43 +81,22 @@ async function userMessagesIn(larkMessageId: string) {
 }
 
 beforeAll(async () => {
-  t = await useTestDatabase();
-  sim = await startSim({ redeliveryBackoffMs: 200, ackTimeoutMs: 3000 });
-  const envSource = {
-    ...process.env,
-    DATABASE_URL: t.url,
-    APP_URL: 'http://localhost:3999',
-    LARK_SECRET_KEY: key.toString('base64'),
-    LARK_OPEN_BASE_URL: `${sim.url}/{region}`,
-    LARK_ACCOUNTS_BASE_URL: `${sim.url}/{region}`,
-    WORKER_POLL_INTERVAL_MS: '100',
-  };
-  Object.assign(process.env, envSource);
-  resetEnvForTests();
-  const config = parseEnv(envSource);
-  integration = { configured: true, box: new SecretBox(key), hosts: { openBaseUrl: envSource.LARK_OPEN_BASE_URL, accountsBaseUrl: envSource.LARK_ACCOUNTS_BASE_URL }, httpTimeoutMs: 3000 };
-  worker = await startWorker({
-    config,
-    integration,
+  lark = await startLarkHarness();
+  ({ t, sim, integration, tenantKey } = lark);
+  worker = await lark.startWorker({
     nodeId: 'conversations-test',
-    logger: silent,
     fetch: faultyFetch,
-    hubConfig: { leaseRenewMs: 300, sweepMs: 500, backoffMinMs: 50, backoffMaxMs: 500 },
-    opsPort: 0,
     // The metrics test reads the outbox gauge right after the traffic it counts.
     gaugeRefreshMs: 200,
   });
   owner = await signUp('Owner');
   ws = (await call(workspaces.POST, 'POST', { token: owner.token, body: { name: 'Acme', slug: 'acme-conv', issue_prefix: 'MUL' } })).body.workspace;
-  tenantKey = (await sim.control('POST', '/tenants', { brand: 'feishu', name: 'Acme' })).tenant_key;
+  // The bots here are on Feishu, where 'auto' speaks Chinese; these tests read the English wording.
+  await t.db.execute(sql`UPDATE workspace SET lark_locale = 'en' WHERE id = ${ws.id}`);
   echoBot = await installBot('Echo');
 }, 60_000);
 
-afterAll(async () => {
-  await worker?.stop();
-  await sim?.close();
-  await t?.drop();
-});
+afterAll(() => lark?.close());
 
 describe('Lark conversations', () => {
   test('a bound member DMs the bot: the message lands in the chat and the reply comes back once', async () => {
@@ -328,7 +299,7 @@ describe('admin views', () => {
     const res = await call(drops.GET, 'GET', { token: owner.token, params: { id: ws.id, installationId: echoBot.installationId } });
     expect(res.status).toBe(200);
     expect(res.body.drops.some((d: { reason: string }) => d.reason === 'not_addressed_in_group')).toBe(true);
-    expect(Object.keys(res.body.drops[0]).sort()).toEqual(['chat_id', 'event_type', 'reason', 'received_at']);
+    expect(Object.keys(res.body.drops[0]).sort()).toEqual(['chat_id', 'chat_name', 'event_type', 'reason', 'received_at']);
     const member = await signUp('Viewer');
     await joinByInvitation({ inviter: owner, workspaceId: ws.id, invitee: member });
     expect((await call(drops.GET, 'GET', { token: member.token, params: { id: ws.id, installationId: echoBot.installationId } })).status).toBe(403);
@@ -353,7 +324,7 @@ describe('worker operations endpoints', () => {
     expect(value(/^larkspur_lark_outbox_messages\{status="sent"\} (\d+)/m)).toBeGreaterThan(3);
     expect(value(/^larkspur_lark_leases_held (\d+)/m)).toBeGreaterThanOrEqual(2);
     expect(value(/^larkspur_lark_ack_latency_seconds_count (\d+)/m)).toBeGreaterThan(10);
-    expect(text).not.toContain(key.toString('base64'));
+    expect(text).not.toContain(lark.key.toString('base64'));
     // The periodic maintenance (dedup and token purges, union_id backfill) is on the job schedule.
     const schedule = await t.db.execute<{ cron: string }>(sql`SELECT cron FROM pgboss.schedule WHERE name = 'lark-maintenance'`);
     expect(schedule.rows).toEqual([{ cron: '*/15 * * * *' }]);
@@ -389,11 +360,11 @@ describe('dispatcher', () => {
     expect(unknown).toEqual({ ack: 200, result: { outcome: 'dropped', reason: 'invalid_event' } });
     const malformed = await dispatchInboundEvent(deps(), { appId: echoBot.appId, payload: '{not json' });
     expect(malformed).toEqual({ ack: 200, result: { outcome: 'dropped', reason: 'invalid_event' } });
-    const otherEvent = JSON.stringify({ schema: '2.0', header: { event_id: 'ev_bot_added', event_type: 'im.chat.member.bot.added_v1', app_id: echoBot.appId }, event: {} });
+    const otherEvent = JSON.stringify({ schema: '2.0', header: { event_id: 'ev_reaction', event_type: 'im.message.reaction.created_v1', app_id: echoBot.appId }, event: {} });
     const unsupported = await dispatchInboundEvent(deps(), { appId: echoBot.appId, payload: otherEvent });
     expect(unsupported).toEqual({ ack: 200, result: { outcome: 'dropped', reason: 'unsupported_event' } });
-    const [audit] = await t.db.select().from(larkInboundAudit).where(eq(larkInboundAudit.larkEventId, 'ev_bot_added'));
-    expect(audit).toMatchObject({ dropReason: 'unsupported_event', eventType: 'im.chat.member.bot.added_v1', installationId: echoBot.installationId });
+    const [audit] = await t.db.select().from(larkInboundAudit).where(eq(larkInboundAudit.larkEventId, 'ev_reaction'));
+    expect(audit).toMatchObject({ dropReason: 'unsupported_event', eventType: 'im.message.reaction.created_v1', installationId: echoBot.installationId });
     const revoked = await installBot('Gone');
     await t.db.update(larkInstallation).set({ status: 'revoked' }).where(eq(larkInstallation.id, revoked.installationId));
     const r = await dispatchInboundEvent(deps(), { appId: revoked.appId, payload: envelope({ appId: revoked.appId, messageId: 'om_r1', senderOpenId: 'ou_1', text: 'x' }) });

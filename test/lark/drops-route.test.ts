@@ -4,7 +4,7 @@ import * as drops from '@/app/api/workspaces/[id]/lark/installations/[installati
 import * as workspaces from '@/app/api/workspaces/route';
 import { errorBodySchema } from '@/server/contract/errors';
 import { larkInboundDropsResponse } from '@/server/contract/lark';
-import { larkInboundAudit, larkInstallation } from '@/server/db/schema';
+import { larkChat, larkInboundAudit, larkInstallation } from '@/server/db/schema';
 import { call, joinByInvitation, signUp, type TestUser } from '../api';
 import { useTestDatabase, type TestDatabase } from '../db';
 import { seedAgent } from '../seed';
@@ -95,7 +95,7 @@ describe('GET .../lark/installations/{id}/drops', () => {
     expect(res.status).toBe(200);
     expect(res.body.drops).toHaveLength(TOTAL);
     expect(res.body.next_cursor).toBeNull();
-    expect(Object.keys(res.body.drops[0]).sort()).toEqual(['chat_id', 'event_type', 'reason', 'received_at']);
+    expect(Object.keys(res.body.drops[0]).sort()).toEqual(['chat_id', 'chat_name', 'event_type', 'reason', 'received_at']);
     // Exactly the contract's shape, as the client decodes it.
     expect(JSON.parse(JSON.stringify(larkInboundDropsResponse.encode(res.body)))).toEqual(res.body);
     const exact = await page(owner, `limit=${TOTAL}`);
@@ -113,6 +113,22 @@ describe('GET .../lark/installations/{id}/drops', () => {
       expect(ids).not.toContain('oc_new');
     } finally {
       await t.db.execute(sql`DELETE FROM lark_inbound_audit WHERE lark_chat_id = 'oc_new'`);
+    }
+  });
+
+  test("a chat whose name the bot learned shows it; the same chat id of another installation lends it no name", async () => {
+    await t.db.insert(larkChat).values([
+      { installationId, workspaceId: ws.id, larkChatId: 'oc_04', name: 'Release crew' },
+      { installationId: otherInstallationId, workspaceId: otherWs.id, larkChatId: 'oc_05', name: 'Not yours' },
+    ]);
+    try {
+      const res = await page(admin);
+      const byChat = new Map(res.body.drops.map((d: { chat_id: string; chat_name: string | null }) => [d.chat_id, d.chat_name]));
+      expect(byChat.get('oc_04')).toBe('Release crew');
+      expect(byChat.get('oc_05')).toBeNull();
+      expect(res.body.drops).toHaveLength(TOTAL);
+    } finally {
+      await t.db.execute(sql`DELETE FROM lark_chat`);
     }
   });
 

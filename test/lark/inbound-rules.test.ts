@@ -1,48 +1,37 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { and, eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as workspaces from '@/app/api/workspaces/route';
-import { SecretBox } from '@/server/crypto/secretbox';
 import { agentTask, larkBindingToken, larkInboundAudit, larkOutbox, larkUserBinding } from '@/server/db/schema';
-import { parseEnv, resetEnvForTests } from '@/server/env';
 import { dispatchInboundEvent, type DispatcherDeps } from '@/server/lark/inbound/dispatcher';
-import type { LarkIntegration } from '@/server/lark/integration';
-import { startWorker, type RunningWorker } from '@/worker/worker';
+import type { RunningWorker } from '@/worker/worker';
 import { call, joinByInvitation, signUp, type TestUser } from '../api';
-import { useTestDatabase, type TestDatabase } from '../db';
-import { seedAgent } from '../seed';
-import { installSimBot, openIdOf, startSim, waitFor, type Sim } from './sim';
+import type { TestDatabase } from '../db';
+import { openIdOf, waitFor, type Sim } from './sim';
+import { startLarkHarness, textMessageEvent, type AgentRuntime, type LarkHarness } from './worker-harness';
 
 // The inbound pipeline's ordering and ownership rules, against a running worker and the simulator:
 // what a replay is, who owns a chat's session, how racing first messages share it, what the
 // database refuses when dedup is bypassed, and that a failed run still answers in Lark.
 
+let lark: LarkHarness;
 let t: TestDatabase;
 let sim: Sim;
 let worker: RunningWorker;
-let integration: LarkIntegration;
 let owner: TestUser;
 let teammate: TestUser;
 let ws: { id: string };
 let tenantKey: string;
 let model: { server: Server; url: string };
 let modelCalls = 0;
-const key = randomBytes(32);
 const silent = pino({ level: 'silent' });
 
 type Bot = { appId: string; installationId: string; agentId: string };
 let echoBot: Bot;
 
-async function installBot(name: string, runtime: Pick<Parameters<typeof seedAgent>[1], 'runtimeKind' | 'runtimeConfig'> = { runtimeKind: 'echo' }): Promise<Bot> {
-  const a = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: owner.id, name, ...runtime });
-  const bot = await installSimBot(t.db, sim, integration.box!, { tenantKey, workspaceId: ws.id, agentId: a.id, installerUserId: owner.id, name });
-  worker.hub!.requestSweep();
-  await waitFor(async () => (await sim.control('GET', `/apps/${bot.appId}`)).connections === 1, 10_000, `${name} connected`);
-  return { appId: bot.appId, installationId: bot.installation.id, agentId: a.id };
-}
+const installBot = (name: string, runtime: AgentRuntime = { runtimeKind: 'echo' }): Promise<Bot> => lark.installBot({ workspaceId: ws.id, installer: owner, name, runtime });
 
 const newLarkUser = (name: string) => sim.control<{ id: string }>('POST', '/users', { tenant_key: tenantKey, name });
 
@@ -65,24 +54,7 @@ async function storedAs(larkMessageId: string) {
 }
 
 /** A Lark v2 message event like the platform sends, for driving the dispatcher directly. */
-function envelope(input: { appId: string; messageId: string; chatId: string; chatType?: 'p2p' | 'group'; senderOpenId: string; text: string }) {
-  return JSON.stringify({
-    schema: '2.0',
-    header: { event_id: `ev_${randomBytes(6).toString('hex')}`, event_type: 'im.message.receive_v1', create_time: String(Date.now()), token: '', app_id: input.appId, tenant_key: tenantKey },
-    event: {
-      sender: { sender_id: { open_id: input.senderOpenId, union_id: 'on_sender', user_id: 'u_sender' }, sender_type: 'user', tenant_key: tenantKey },
-      message: {
-        message_id: input.messageId,
-        chat_id: input.chatId,
-        chat_type: input.chatType ?? 'p2p',
-        message_type: 'text',
-        content: JSON.stringify({ text: input.text }),
-        create_time: String(Date.now()),
-        mentions: [],
-      },
-    },
-  });
-}
+const envelope = (input: { appId: string; messageId: string; chatId: string; chatType?: 'p2p' | 'group'; senderOpenId: string; text: string }) => textMessageEvent({ ...input, tenantKey });
 
 const deps = (extra: Partial<DispatcherDeps> = {}): DispatcherDeps => ({
   db: worker.db,
@@ -105,45 +77,21 @@ async function startFailingModel() {
 }
 
 beforeAll(async () => {
-  t = await useTestDatabase();
-  sim = await startSim({ redeliveryBackoffMs: 200, ackTimeoutMs: 3000 });
+  // The failing model listens on loopback, which agents may only reach when allowlisted.
+  lark = await startLarkHarness({ env: { AGENT_ENDPOINT_ALLOWLIST: '127.0.0.1' } });
+  ({ t, sim, tenantKey } = lark);
   model = await startFailingModel();
-  const envSource = {
-    ...process.env,
-    DATABASE_URL: t.url,
-    APP_URL: 'http://localhost:3999',
-    LARK_SECRET_KEY: key.toString('base64'),
-    LARK_OPEN_BASE_URL: `${sim.url}/{region}`,
-    LARK_ACCOUNTS_BASE_URL: `${sim.url}/{region}`,
-    WORKER_POLL_INTERVAL_MS: '100',
-    // The failing model listens on loopback, which agents may only reach when allowlisted.
-    AGENT_ENDPOINT_ALLOWLIST: '127.0.0.1',
-  };
-  Object.assign(process.env, envSource);
-  resetEnvForTests();
-  const config = parseEnv(envSource);
-  integration = { configured: true, box: new SecretBox(key), hosts: { openBaseUrl: envSource.LARK_OPEN_BASE_URL, accountsBaseUrl: envSource.LARK_ACCOUNTS_BASE_URL }, httpTimeoutMs: 3000 };
-  worker = await startWorker({
-    config,
-    integration,
-    nodeId: 'inbound-rules-test',
-    logger: silent,
-    hubConfig: { leaseRenewMs: 300, sweepMs: 500, backoffMinMs: 50, backoffMaxMs: 500 },
-    opsPort: 0,
-  });
+  worker = await lark.startWorker({ nodeId: 'inbound-rules-test' });
   owner = await signUp('Owner');
   teammate = await signUp('Teammate');
   ws = (await call(workspaces.POST, 'POST', { token: owner.token, body: { name: 'Acme', slug: 'acme-inbound-rules', issue_prefix: 'MUL' } })).body.workspace;
   await joinByInvitation({ inviter: owner, workspaceId: ws.id, invitee: teammate });
-  tenantKey = (await sim.control('POST', '/tenants', { brand: 'feishu', name: 'Acme' })).tenant_key;
   echoBot = await installBot('Echo');
 }, 60_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await sim?.close();
+  await lark?.close();
   await new Promise((resolve) => model?.server.close(resolve));
-  await t?.drop();
 });
 
 describe('the dedup claim comes before the group filter and the identity check', () => {

@@ -47,7 +47,16 @@ export async function installSimBot(
   db: Db,
   sim: Sim,
   box: SecretBox,
-  input: { tenantKey: string; workspaceId: string; agentId: string; installerUserId: string; name?: string; app?: { app_id: string; app_secret: string } },
+  input: {
+    tenantKey: string;
+    workspaceId: string;
+    agentId: string;
+    installerUserId: string;
+    name?: string;
+    app?: { app_id: string; app_secret: string };
+    /** The tenant's brand (default feishu). */
+    region?: 'feishu' | 'lark';
+  },
 ): Promise<SimBot> {
   const app = input.app ?? (await sim.control<{ app_id: string; app_secret: string }>('POST', '/apps', { tenant_key: input.tenantKey, name: input.name ?? `Bot ${randomBytes(2).toString('hex')}` }));
   const info = await sim.control<{ bot_open_id: string; bot_union_id: string }>('GET', `/apps/${app.app_id}`);
@@ -61,6 +70,7 @@ export async function installSimBot(
       botOpenId: info.bot_open_id,
       botUnionId: info.bot_union_id,
       installerUserId: input.installerUserId,
+      region: input.region ?? 'feishu',
     })
     .returning();
   return { appId: app.app_id, appSecret: app.app_secret, installation };

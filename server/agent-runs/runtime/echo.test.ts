@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { agent } from '../../db/schema';
 import type { GuardedFetch } from '../../net/guarded-fetch';
-import { echoDelayOf, echoRuntime } from './echo';
+import { echoDelayOf, echoRuntime, echoWordDelayOf } from './echo';
 import { runtimeFor } from './index';
 
 const history = [{ role: 'user' as const, content: 'hello there' }];
@@ -18,6 +18,23 @@ async function timed<T>(p: Promise<T>): Promise<{ ms: number; value?: T; error?:
 }
 
 describe('echo runtime', () => {
+  test('streams its answer word by word, each text a prefix of the next, the last one the answer', async () => {
+    const seen: Array<{ text: string; at: number }> = [];
+    const started = performance.now();
+    const reply = await echoRuntime(0, 40).run({ ...input(), onText: (text) => seen.push({ text, at: performance.now() - started }) });
+    expect(reply).toBe('You said: "hello there"');
+    expect(seen.map((s) => s.text)).toEqual(['You', 'You said:', 'You said: "hello', 'You said: "hello there"']);
+    // Paced: the last word comes three pauses after the first.
+    expect(seen[3].at - seen[0].at).toBeGreaterThanOrEqual(110);
+  });
+
+  test('a word delay is read from the stored config and capped', () => {
+    expect(echoWordDelayOf({ wordDelayMs: 120 })).toBe(120);
+    expect(echoWordDelayOf({ wordDelayMs: 10_000_000 })).toBe(2000);
+    expect(echoWordDelayOf({ wordDelayMs: 'x' })).toBe(0);
+    expect(echoWordDelayOf(null)).toBe(0);
+  });
+
   test('without a delay it answers at once', async () => {
     const r = await timed(echoRuntime(0).run(input()));
     expect(r.value).toBe('You said: "hello there"');

@@ -2,7 +2,7 @@ import { ModelKeyError, openModelKey } from '../../crypto/model-key';
 import type { SecretBox } from '../../crypto/secretbox';
 import type { agent, OpenAiRuntimeConfig } from '../../db/schema';
 import type { GuardedFetch } from '../../net/guarded-fetch';
-import { echoDelayOf, echoRuntime } from './echo';
+import { echoDelayOf, echoRuntime, echoWordDelayOf } from './echo';
 import { openAiRuntime, RuntimeError } from './openai';
 import type { AgentRuntime } from './types';
 
@@ -36,7 +36,7 @@ const failing = (error: RuntimeError): AgentRuntime => ({
 });
 
 export function runtimeFor(a: typeof agent.$inferSelect, deps: RuntimeDeps): AgentRuntime | null {
-  if (a.runtimeKind === 'echo') return echoRuntime(echoDelayOf(a.runtimeConfig));
+  if (a.runtimeKind === 'echo') return echoRuntime(echoDelayOf(a.runtimeConfig), echoWordDelayOf(a.runtimeConfig));
   if (a.runtimeKind === 'openai') {
     const config = a.runtimeConfig as OpenAiRuntimeConfig;
     const apiKey = modelKey(config, deps.box);

@@ -91,7 +91,7 @@ export function openAiRuntime(endpoint: OpenAiEndpoint, opts: { timeoutMs: numbe
     fetch: opts.fetch,
   });
   return {
-    async run({ agentName, history, signal }) {
+    async run({ agentName, history, signal, onText }) {
       const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
         { role: 'system', content: `You are ${agentName}, an AI teammate in a workspace chat. Answer helpfully and concisely.` },
         ...history.map((t) => ({ role: t.role, content: t.content })),
@@ -100,7 +100,12 @@ export function openAiRuntime(endpoint: OpenAiEndpoint, opts: { timeoutMs: numbe
         if (endpoint.stream) {
           const stream = await client.chat.completions.create({ model: endpoint.model, messages, stream: true }, { signal });
           let text = '';
-          for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+          for await (const chunk of stream) {
+            const delta = chunk.choices[0]?.delta?.content ?? '';
+            if (delta.length === 0) continue;
+            text += delta;
+            onText?.(text);
+          }
           return text;
         }
         const completion = await client.chat.completions.create({ model: endpoint.model, messages }, { signal });

@@ -16,8 +16,8 @@ export type OpenAiRuntimeConfig = {
   apiKey?: string;
 };
 
-/** The echo runtime's settings: how long it waits before answering, to stand in for a model's latency. */
-export type EchoRuntimeConfig = { delayMs?: number };
+/** The echo runtime's settings: how long it waits before its first word and between words, to stand in for a model. */
+export type EchoRuntimeConfig = { delayMs?: number; wordDelayMs?: number };
 
 export const agent = pgTable(
   'agent',

@@ -49,6 +49,10 @@ export const chatMessage = pgTable(
     content: text().notNull(),
     // The member who wrote a user message; null for assistant messages.
     authorUserId: text().references(() => user.id, { onDelete: 'set null' }),
+    // A question recalled in Lark: its content is cleared and the chat shows that it was recalled.
+    recalledAt: timestamp({ withTimezone: true }),
+    // An answer cut short: 'stopped' when the asker pressed Stop.
+    endReason: text(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -57,6 +61,7 @@ export const chatMessage = pgTable(
     ),
     index().on(t.sessionId, t.createdAt),
     check('chat_message_role_valid', sql`${t.role} IN ('user', 'assistant')`),
+    check('chat_message_end_reason_valid', sql`${t.endReason} IS NULL OR ${t.endReason} IN ('stopped')`),
     // Lark accepts texts up to 150 KB; every message it can deliver must fit.
     check('chat_message_content_len', sql`char_length(${t.content}) <= 150000`),
   ],

@@ -18,6 +18,7 @@ import {
 import { user } from './auth';
 import { agent } from './agents';
 import { chatMessage, chatSession } from './chat';
+import { agentTask } from './tasks';
 import { member, workspace } from './workspaces';
 import { larkRegions, larkConnectionStates as connectionStates, larkDropReasons, larkInstallErrorReasons as registrationErrorReasons } from '../../contract/lark';
 
@@ -89,6 +90,8 @@ export const larkUserBinding = pgTable(
     userId: text().notNull(),
     larkOpenId: text().notNull(),
     larkUnionId: text(),
+    // The person's name in Lark, learned off the ACK path; null until then (or when the scope is denied).
+    larkName: text(),
     boundAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -118,10 +121,15 @@ export const larkChatSessionBinding = pgTable(
     installationId: uuid().notNull(),
     larkChatId: text().notNull(),
     larkChatType: text({ enum: larkChatTypes }).notNull(),
+    // The topic (thread) this session follows; '' for the chat itself.
+    larkThreadId: text().notNull().default(''),
+    // A closed session keeps its history but no longer receives the chat's messages (`/new`, bot removed).
+    closedAt: timestamp({ withTimezone: true }),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    unique('lark_chat_session_binding_chat_unique').on(t.installationId, t.larkChatId),
+    // One open session per chat, and per topic within it.
+    uniqueIndex('lark_chat_session_binding_chat_unique').on(t.installationId, t.larkChatId, t.larkThreadId).where(sql`${t.closedAt} IS NULL`),
     foreignKey({
       name: 'lark_chat_session_binding_session_fk',
       columns: [t.chatSessionId, t.workspaceId],
@@ -275,6 +283,10 @@ export const larkInboundMessage = pgTable(
     larkThreadId: text(),
     larkRootId: text(),
     senderOpenId: text().notNull(),
+    // The "Typing" reaction the bot put on this message while its answer was being written.
+    typingReactionId: text(),
+    // Set when the sender recalled the message in Lark.
+    recalledAt: timestamp({ withTimezone: true }),
   },
   (t) => [
     foreignKey({
@@ -286,7 +298,23 @@ export const larkInboundMessage = pgTable(
   ],
 );
 
-export const outboxKinds = ['agent_reply', 'agent_error', 'binding_prompt', 'agent_offline', 'agent_archived', 'issue_created', 'issue_usage'] as const;
+export const outboxKinds = [
+  'agent_reply',
+  'agent_error',
+  'agent_stopped',
+  'binding_prompt',
+  'agent_offline',
+  'agent_archived',
+  'issue_created',
+  'issue_usage',
+  'retract_answer',
+  'bot_intro',
+  'web_question',
+  'session_reset',
+  'unbind_confirm',
+  'unbound',
+  'command_usage',
+] as const;
 export type OutboxKind = (typeof outboxKinds)[number];
 export const outboxStatuses = ['pending', 'sent', 'failed', 'skipped'] as const;
 export type OutboxStatus = (typeof outboxStatuses)[number];
@@ -310,6 +338,8 @@ export const larkOutbox = pgTable(
     // The Lark user a binding prompt is for; one pending prompt per (installation, user).
     larkOpenId: text(),
     body: jsonb().$type<Record<string, unknown>>().notNull(),
+    // The agent run this message belongs to (its answer, its error, its stop, a retraction), if any.
+    taskId: uuid(),
     status: text({ enum: outboxStatuses }).notNull().default('pending'),
     attempts: integer().notNull().default(0),
     // A deliverer holds a row while it talks to Lark; a crashed deliverer's hold simply runs out.
@@ -332,8 +362,12 @@ export const larkOutbox = pgTable(
     }).onDelete('cascade'),
     index('lark_outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
     index().on(t.installationId, t.createdAt),
+    index('lark_outbox_task_idx').on(t.taskId).where(sql`${t.taskId} IS NOT NULL`),
     uniqueIndex('lark_outbox_one_pending_prompt').on(t.installationId, t.larkOpenId).where(sql`${t.kind} = 'binding_prompt' AND ${t.status} = 'pending'`),
-    check('lark_outbox_kind_valid', sql`${t.kind} IN ('agent_reply', 'agent_error', 'binding_prompt', 'agent_offline', 'agent_archived', 'issue_created', 'issue_usage')`),
+    check(
+      'lark_outbox_kind_valid',
+      sql`${t.kind} IN ('agent_reply', 'agent_error', 'agent_stopped', 'binding_prompt', 'agent_offline', 'agent_archived', 'issue_created', 'issue_usage', 'retract_answer', 'bot_intro', 'web_question', 'session_reset', 'unbind_confirm', 'unbound', 'command_usage')`,
+    ),
     check('lark_outbox_status_valid', sql`${t.status} IN ('pending', 'sent', 'failed', 'skipped')`),
     check('lark_outbox_target', sql`(${t.receiveIdType} IS NOT NULL AND ${t.receiveId} IS NOT NULL) OR ${t.replyToMessageId} IS NOT NULL`),
     check('lark_outbox_receive_id_type_valid', sql`${t.receiveIdType} IS NULL OR ${t.receiveIdType} IN ('chat_id', 'open_id')`),
@@ -362,4 +396,66 @@ export const larkInboundBacklog = pgTable(
     attempts: integer().notNull().default(0),
   },
   (t) => [check('lark_inbound_backlog_attempts_nonneg', sql`${t.attempts} >= 0`)],
+);
+
+export const streamCardStates = ['open', 'finished', 'interrupted'] as const;
+export type StreamCardState = (typeof streamCardStates)[number];
+
+/**
+ * A CardKit card an answer streams into: one row per card of one run attempt (long answers roll
+ * over into following cards). Written when the card is created and when it is closed, never per
+ * delta, so a crashed run's open cards can be found and marked interrupted.
+ */
+export const larkStreamCard = pgTable(
+  'lark_stream_card',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    workspaceId: uuid().notNull(),
+    installationId: uuid().notNull(),
+    taskId: uuid().notNull(),
+    attempt: integer().notNull(),
+    part: integer().notNull(),
+    cardId: text().notNull(),
+    larkMessageId: text(),
+    state: text({ enum: streamCardStates }).notNull().default('open'),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    closedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [
+    foreignKey({
+      name: 'lark_stream_card_installation_fk',
+      columns: [t.installationId, t.workspaceId],
+      foreignColumns: [larkInstallation.id, larkInstallation.workspaceId],
+    }).onDelete('cascade'),
+    foreignKey({ name: 'lark_stream_card_task_fk', columns: [t.taskId], foreignColumns: [agentTask.id] }).onDelete('cascade'),
+    unique('lark_stream_card_part_unique').on(t.taskId, t.attempt, t.part),
+    unique('lark_stream_card_card_unique').on(t.cardId),
+    check('lark_stream_card_state_valid', sql`${t.state} IN ('open', 'finished', 'interrupted')`),
+    check('lark_stream_card_part_nonneg', sql`${t.part} >= 0 AND ${t.attempt} >= 0`),
+    check('lark_stream_card_closed_when_not_open', sql`(${t.state} = 'open') = (${t.closedAt} IS NULL)`),
+  ],
+);
+
+/** What the bot knows of a Lark chat: its name (titles and the drops table) and whether the bot is still in it. */
+export const larkChat = pgTable(
+  'lark_chat',
+  {
+    installationId: uuid().notNull(),
+    workspaceId: uuid().notNull(),
+    larkChatId: text().notNull(),
+    name: text(),
+    chatMode: text(),
+    botPresent: boolean().notNull().default(true),
+    fetchedAt: timestamp({ withTimezone: true }),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.installationId, t.larkChatId] }),
+    foreignKey({
+      name: 'lark_chat_installation_fk',
+      columns: [t.installationId, t.workspaceId],
+      foreignColumns: [larkInstallation.id, larkInstallation.workspaceId],
+    }).onDelete('cascade'),
+    check('lark_chat_name_len', sql`${t.name} IS NULL OR char_length(${t.name}) <= 200`),
+  ],
 );

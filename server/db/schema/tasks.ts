@@ -31,6 +31,8 @@ export const agentTask = pgTable(
     heartbeatAt: timestamp({ withTimezone: true }),
     // What went wrong, for logs and admins; `error` is what users see.
     errorDetail: text(),
+    // Why a cancelled task ended: the asker pressed Stop, or recalled the question.
+    cancelReason: text(),
     finishedAt: timestamp({ withTimezone: true }),
   },
   (t) => [
@@ -48,7 +50,8 @@ export const agentTask = pgTable(
     // Running tasks per workspace, for the fair-share claim.
     index('agent_task_running_workspace').on(t.workspaceId).where(sql`${t.status} = 'running'`),
     index().on(t.sessionId, t.seq),
-    check('agent_task_status_valid', sql`${t.status} IN ('queued', 'running', 'completed', 'failed')`),
+    check('agent_task_status_valid', sql`${t.status} IN ('queued', 'running', 'completed', 'failed', 'cancelled')`),
+    check('agent_task_cancel_reason_valid', sql`(${t.status} = 'cancelled') = (${t.cancelReason} IS NOT NULL) AND (${t.cancelReason} IS NULL OR ${t.cancelReason} IN ('stopped', 'recalled'))`),
     check('agent_task_failed_has_error', sql`${t.status} <> 'failed' OR ${t.error} IS NOT NULL`),
   ],
 );

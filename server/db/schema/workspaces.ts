@@ -15,6 +15,8 @@ export const workspace = pgTable(
     issuePrefix: text().notNull(),
     // Last issue number handed out; incremented under the row lock so concurrent creates never collide.
     issueCounter: integer().notNull().default(0),
+    // The language the Lark bot speaks: 'auto' follows the bot's brand (Chinese on Feishu, English on Lark).
+    larkLocale: text().notNull().default('auto'),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
@@ -23,6 +25,7 @@ export const workspace = pgTable(
     check('workspace_slug_format', sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$'`),
     check('workspace_issue_prefix_format', sql`${t.issuePrefix} ~ '^[A-Z][A-Z0-9]{1,9}$'`),
     check('workspace_issue_counter_nonneg', sql`${t.issueCounter} >= 0`),
+    check('workspace_lark_locale_valid', sql`${t.larkLocale} IN ('auto', 'en', 'zh-Hans', 'ja', 'ko')`),
   ],
 );
 

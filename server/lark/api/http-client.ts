@@ -47,6 +47,9 @@ export type LarkUser = {
   name: string | null;
 };
 
+/** What Lark says about a chat: its name and mode ('group' | 'topic' | 'p2p'). */
+export type LarkChatInfo = { chatId: string; name: string | null; chatMode: string | null };
+
 export type LarkCallOptions = { signal?: AbortSignal; timeoutMs?: number };
 export type LarkSendOptions = LarkCallOptions & { uuid?: string };
 export type LarkReplyInput = {
@@ -72,7 +75,7 @@ export type LarkHttpClientOptions = {
 
 type ApiCall = {
   operation: string;
-  method: 'GET' | 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   path: string;
   body?: Record<string, unknown>;
 };
@@ -227,6 +230,101 @@ export class LarkHttpClient {
       userId: stringOrNull(user.user_id),
       name: stringOrNull(user.name),
     };
+  }
+
+  async getChat(chatId: string, options: LarkCallOptions = {}): Promise<LarkChatInfo> {
+    const operation = 'im.chat.get';
+    requireValue(operation, 'chat_id', chatId);
+    const { body } = await this.call({ operation, method: 'GET', path: `/open-apis/im/v1/chats/${encodeURIComponent(chatId)}` }, options);
+    const data = recordOrEmpty(body.data);
+    return { chatId, name: stringOrNull(data.name), chatMode: stringOrNull(data.chat_mode) };
+  }
+
+  /** CardKit: creates a card entity from card JSON 2.0 and returns its card_id. */
+  async createCardEntity(card: LarkCard, options: LarkCallOptions = {}): Promise<string> {
+    const operation = 'cardkit.card.create';
+    requireCard(operation, card);
+    const { body, status } = await this.call({ operation, method: 'POST', path: '/open-apis/cardkit/v1/cards', body: { type: 'card_json', data: JSON.stringify(card) } }, options);
+    const cardId = stringOrNull(recordOrEmpty(body.data).card_id);
+    if (!cardId) throw new LarkApiError({ operation, code: -1, msg: 'response without data.card_id', httpStatus: status });
+    return cardId;
+  }
+
+  /** CardKit: replaces a streaming element's text (the full text so far); `sequence` must grow with every operation on the card. */
+  async setCardElementContent(cardId: string, elementId: string, input: { content: string; sequence: number; uuid?: string }, options: LarkCallOptions = {}): Promise<void> {
+    const operation = 'cardkit.card_element.content';
+    requireValue(operation, 'card_id', cardId);
+    requireValue(operation, 'element_id', elementId);
+    await this.call(
+      {
+        operation,
+        method: 'PUT',
+        path: `/open-apis/cardkit/v1/cards/${encodeURIComponent(cardId)}/elements/${encodeURIComponent(elementId)}/content`,
+        body: { content: input.content, sequence: input.sequence, ...(input.uuid ? { uuid: input.uuid } : {}) },
+      },
+      options,
+    );
+  }
+
+  /** CardKit: changes a card's settings (streaming mode, summary). */
+  async setCardSettings(cardId: string, input: { config: Record<string, unknown>; sequence: number; uuid?: string }, options: LarkCallOptions = {}): Promise<void> {
+    const operation = 'cardkit.card.settings';
+    requireValue(operation, 'card_id', cardId);
+    await this.call(
+      {
+        operation,
+        method: 'PATCH',
+        path: `/open-apis/cardkit/v1/cards/${encodeURIComponent(cardId)}/settings`,
+        body: { settings: JSON.stringify({ config: input.config }), sequence: input.sequence, ...(input.uuid ? { uuid: input.uuid } : {}) },
+      },
+      options,
+    );
+  }
+
+  /** CardKit: replaces a card entity as a whole. */
+  async replaceCardEntity(cardId: string, input: { card: LarkCard; sequence: number; uuid?: string }, options: LarkCallOptions = {}): Promise<void> {
+    const operation = 'cardkit.card.update';
+    requireValue(operation, 'card_id', cardId);
+    requireCard(operation, input.card);
+    await this.call(
+      {
+        operation,
+        method: 'PUT',
+        path: `/open-apis/cardkit/v1/cards/${encodeURIComponent(cardId)}`,
+        body: { card: { type: 'card_json', data: JSON.stringify(input.card) }, sequence: input.sequence, ...(input.uuid ? { uuid: input.uuid } : {}) },
+      },
+      options,
+    );
+  }
+
+  /** Adds an emoji reaction to a message; returns its reaction_id. */
+  async addReaction(messageId: string, emojiType: string, options: LarkCallOptions = {}): Promise<string> {
+    const operation = 'im.message_reaction.create';
+    requireValue(operation, 'message_id', messageId);
+    const { body, status } = await this.call(
+      { operation, method: 'POST', path: `/open-apis/im/v1/messages/${encodeURIComponent(messageId)}/reactions`, body: { reaction_type: { emoji_type: emojiType } } },
+      options,
+    );
+    const reactionId = stringOrNull(recordOrEmpty(body.data).reaction_id);
+    if (!reactionId) throw new LarkApiError({ operation, code: -1, msg: 'response without data.reaction_id', httpStatus: status });
+    return reactionId;
+  }
+
+  async deleteReaction(messageId: string, reactionId: string, options: LarkCallOptions = {}): Promise<void> {
+    const operation = 'im.message_reaction.delete';
+    requireValue(operation, 'message_id', messageId);
+    requireValue(operation, 'reaction_id', reactionId);
+    await this.call(
+      { operation, method: 'DELETE', path: `/open-apis/im/v1/messages/${encodeURIComponent(messageId)}/reactions/${encodeURIComponent(reactionId)}` },
+      options,
+    );
+  }
+
+  /** Deletes (recalls) a message the bot sent. */
+  async deleteMessage(messageId: string, options: LarkCallOptions = {}): Promise<void> {
+    const operation = 'im.message.delete';
+    requireValue(operation, 'message_id', messageId);
+    await this.call({ operation, method: 'DELETE', path: `/open-apis/im/v1/messages/${encodeURIComponent(messageId)}` }, options);
   }
 
   private async sendMessage(

@@ -7,8 +7,11 @@ import type { DeliveryRouter } from '../hub/hub';
 import { ParkedEvents, parkInboundEvent } from './backlog';
 import { AbandonedClaims } from './dedup';
 import { runBacklogProcessor } from './backlog-processor';
+import { handleCardAction, parseCardAction } from './card-actions';
 import { dispatchInboundEvent, type DispatchResult } from './dispatcher';
-import { decodeInboundEvent, type DecodedEvent } from '../protocol';
+import { chatIdOf, decodeInboundEvent, type DecodedEvent } from '../protocol';
+
+const CARD_ACTION_EVENT = 'card.action.trigger';
 
 /** How long an event may wait for a dispatch slot before it is parked in the backlog instead. */
 const DISPATCH_QUEUE_WAIT_MS = 250;
@@ -57,12 +60,28 @@ export function createIngress(opts: IngressOptions): Ingress {
     return dispatched;
   };
 
+  const answerCardAction = async (installation: { id: string; workspaceId: string }, payload: Uint8Array) => {
+    const action = parseCardAction(payload);
+    if (!action) return 'ignored' as const;
+    try {
+      const response = await handleCardAction({ db: opts.db, logger: log }, installation, action);
+      opts.metrics.dispatchOutcomes.inc({ outcome: 'card_action' });
+      return { verdict: 'ok' as const, responseData: response };
+    } catch (err) {
+      log.error({ err, installationId: installation.id }, 'handling a card action failed; asking Lark to redeliver');
+      return 'retry' as const;
+    }
+  };
+
   const route: DeliveryRouter = async (installation, delivery) => {
     if (delivery.frameType !== 'event') return 'ignored';
     opts.metrics.eventsReceived.inc();
     const queuedAt = Date.now();
     const decoded = decodeInboundEvent(delivery.payload);
-    const chat = ParkedEvents.key(installation.id, decoded.kind === 'message' ? decoded.message.chatId : null);
+    // A button press is answered in its ACK, within Lark's 3 s: it never waits for a slot or the backlog.
+    if (decoded.kind === 'ignore' && decoded.eventType === CARD_ACTION_EVENT) return answerCardAction(installation, delivery.payload);
+    // Chat events (recall, bot added or removed) keep their place among the chat's messages too.
+    const chat = ParkedEvents.key(installation.id, chatIdOf(decoded));
     // A chat with parked events parks its new ones behind them, so its messages keep their order.
     // With a full round of dispatches already waiting, a slot cannot come in time: park at once, so
     // the ACK leaves now instead of after the wait.

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { inTransaction } from '../../db/transaction';
 import type { DbOrTx } from '../../db/client';
-import { agent, larkInboundAudit, larkInstallation, larkRegistrationSession, type MemberRole } from '../../db/schema';
+import { agent, larkChat, larkInboundAudit, larkInstallation, larkRegistrationSession, type MemberRole } from '../../db/schema';
 import { forbidden, notFound } from '../../errors';
 import { emitWorkspaceEvent, LARK_INSTALLATION_CHANNEL, notify } from '../../events';
 import { hasRole } from '../../auth/roles';
@@ -67,11 +67,14 @@ export async function listInboundDrops(db: DbOrTx, input: { workspaceId: string;
       id: larkInboundAudit.id,
       reason: larkInboundAudit.dropReason,
       chatId: larkInboundAudit.larkChatId,
+      chatName: larkChat.name,
       eventType: larkInboundAudit.eventType,
       receivedAt: larkInboundAudit.receivedAt,
       micros,
     })
     .from(larkInboundAudit)
+    // The chat's name when the bot learned it: easier to recognize than its id.
+    .leftJoin(larkChat, and(eq(larkChat.installationId, larkInboundAudit.installationId), eq(larkChat.larkChatId, larkInboundAudit.larkChatId)))
     .where(
       and(
         eq(larkInboundAudit.installationId, input.installationId),
@@ -85,7 +88,7 @@ export async function listInboundDrops(db: DbOrTx, input: { workspaceId: string;
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
   return {
-    drops: page.map((r) => ({ reason: r.reason, chat_id: r.chatId, event_type: r.eventType, received_at: r.receivedAt })),
+    drops: page.map((r) => ({ reason: r.reason, chat_id: r.chatId, chat_name: r.chatName, event_type: r.eventType, received_at: r.receivedAt })),
     next_cursor: rows.length > input.limit && last ? encodeLarkDropsCursor({ receivedAtMicros: last.micros, id: String(last.id) }) : null,
   };
 }

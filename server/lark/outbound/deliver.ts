@@ -8,9 +8,12 @@ import { larkOutbox, type OutboxKind } from '../../db/schema';
 import { LarkApiError, LarkHttpClient, type FetchLike } from '../api';
 import { BINDING_TOKEN_TTL_MINUTES, hasLiveBindingPrompt, mintBindingToken } from '../binding/tokens';
 import type { LarkIntegration } from '../integration';
+import type { AppLocale } from '../../../i18n/locales';
+import { resolveBotLocale } from './bot-locale';
 import { OUTBOX_WAKE_CHANNEL, type OutboxBody } from './outbox';
-import { bindingPromptCard, errorCard, renderNotice, renderReply, type RenderedMessage } from './render';
+import { bindingPromptCard, errorCard, renderNotice, renderReply, renderWebQuestion, type RenderedMessage } from './render';
 import { decideRetry, DELIVERY_HOLD_SECONDS, isInternalError } from './retry-policy';
+import { planRunDelivery, withRetryButton, type DeliveryStep } from './run-delivery';
 
 export type DelivererDeps = {
   db: Db;
@@ -40,6 +43,8 @@ type ClaimedRow = {
   partsSent: number;
   createdAt: Date;
   installation: { appId: string; status: string; appSecretCiphertext: string; region: 'feishu' | 'lark' } | null;
+  /** The language the bot speaks, from the workspace's setting and the installation's brand, read with the claim. */
+  locale: AppLocale;
 };
 
 type RawClaimedRow = {
@@ -60,6 +65,7 @@ type RawClaimedRow = {
   installation_status: string | null;
   app_secret_ciphertext: string | null;
   region: 'feishu' | 'lark' | null;
+  lark_locale: string | null;
 };
 
 const toClaimed = (r: RawClaimedRow): ClaimedRow => ({
@@ -78,6 +84,7 @@ const toClaimed = (r: RawClaimedRow): ClaimedRow => ({
   createdAt: new Date(r.created_at),
   installation:
     r.app_id === null ? null : { appId: r.app_id, status: r.installation_status!, appSecretCiphertext: r.app_secret_ciphertext!, region: r.region! },
+  locale: resolveBotLocale(r.lark_locale, r.region),
 });
 
 /**
@@ -92,8 +99,8 @@ async function claimRows(db: Db, which: ReturnType<typeof sql>): Promise<Claimed
       RETURNING o.id, o.workspace_id, o.installation_id, o.kind, o.receive_id_type, o.receive_id, o.reply_to_message_id, o.reply_in_thread,
                 o.lark_open_id, o.body, o.attempts, o.parts_sent, o.created_at, o.next_attempt_at
     )
-    SELECT c.*, i.app_id, i.status AS installation_status, i.app_secret_ciphertext, i.region
-    FROM claimed c LEFT JOIN lark_installation i ON i.id = c.installation_id
+    SELECT c.*, i.app_id, i.status AS installation_status, i.app_secret_ciphertext, i.region, w.lark_locale
+    FROM claimed c LEFT JOIN lark_installation i ON i.id = c.installation_id LEFT JOIN workspace w ON w.id = c.workspace_id
     ORDER BY c.next_attempt_at`);
   return res.rows.map(toClaimed);
 }
@@ -112,15 +119,22 @@ async function renderRow(deps: DelivererDeps, row: ClaimedRow): Promise<Rendered
     case 'agent_reply':
       return renderReply(body.text);
     case 'agent_error':
-      return [errorCard(body)];
+      // Rows written before the workspace setting carry the asker's locale; the setting decides now.
+      return [errorCard({ agentName: body.agentName, reference: body.reference, locale: row.locale })];
     case 'binding_prompt': {
       if (await hasLiveBindingPrompt(deps.db, { installationId: row.installationId, larkOpenId: row.larkOpenId!, exceptOutboxId: row.id })) return 'skip';
       const token = await mintBindingToken(deps.db, deps.integration.box!, { workspaceId: row.workspaceId, installationId: row.installationId, larkOpenId: row.larkOpenId!, outboxId: row.id });
       const url = `${deps.appUrl.replace(/\/+$/, '')}/lark/bind?token=${encodeURIComponent(token)}`;
-      return [bindingPromptCard({ agentName: body.agentName, workspaceName: body.workspaceName, url, ttlMinutes: BINDING_TOKEN_TTL_MINUTES })];
+      return [bindingPromptCard({ agentName: body.agentName, workspaceName: body.workspaceName, url, ttlMinutes: BINDING_TOKEN_TTL_MINUTES, locale: row.locale })];
     }
+    case 'agent_stopped':
+    case 'retract_answer':
+      // Operations on what a run left in Lark, not messages: planRunDelivery carries them out.
+      return [];
+    case 'web_question':
+      return renderWebQuestion(body, row.locale);
     default:
-      return [renderNotice(body)];
+      return [renderNotice(body, row.locale)];
   }
 }
 
@@ -190,30 +204,55 @@ async function attemptDelivery(deps: DelivererDeps, row: ClaimedRow): Promise<{ 
   });
 
   try {
-    const rendered = await renderRow(deps, row);
-    if (rendered === 'skip') return finish('skipped', { code: null, message: 'A binding prompt for this user is still live' });
-    for (let part = row.partsSent; part < rendered.length; part++) {
-      const message = rendered[part];
+    const send = async (message: RenderedMessage, part: number): Promise<string> => {
       const uuid = uuidFor(row.id, part);
       const sent = row.replyToMessageId
         ? await client.reply(row.replyToMessageId, { msgType: message.msgType, content: message.content, replyInThread: row.replyInThread, uuid })
         : message.msgType === 'text'
           ? await client.sendText(row.receiveIdType!, row.receiveId!, message.content.text, { uuid })
           : await client.sendCard(row.receiveIdType!, row.receiveId!, message.content, { uuid });
-      const last = part === rendered.length - 1;
+      return sent.messageId;
+    };
+    // A row of an agent run may close streamed cards and take the typing reaction off around its parts.
+    const plan = await planRunDelivery({ db: deps.db, client, log, locale: row.locale, rowId: row.id, installationId: row.installationId }, row.body, (card, part) =>
+      send({ msgType: 'interactive', content: card }, part),
+    );
+    let steps: DeliveryStep[];
+    if (plan?.steps) {
+      steps = plan.steps;
+    } else {
+      const rendered = await renderRow(deps, row);
+      if (rendered === 'skip') return finish('skipped', { code: null, message: 'A binding prompt for this user is still live' });
+      const retryOf = row.body.kind === 'agent_error' ? row.body.taskId : undefined;
+      steps = rendered.map((message, part) => () =>
+        send(message.msgType === 'interactive' && retryOf ? { ...message, content: withRetryButton(message.content, retryOf, row.locale) } : message, part),
+      );
+    }
+    await plan?.before();
+    for (let part = row.partsSent; part < steps.length; part++) {
+      const messageId = await steps[part]();
+      const last = part === steps.length - 1;
       // One statement per part: its progress, and either the end of the row or a renewed hold for the next part.
       await deps.db
         .update(larkOutbox)
         .set({
           partsSent: part + 1,
-          larkMessageIds: sql`array_append(${larkOutbox.larkMessageIds}, ${sent.messageId})`,
+          ...(messageId !== null && { larkMessageIds: sql`array_append(${larkOutbox.larkMessageIds}, ${messageId})` }),
           ...(last
             ? { status: 'sent' as const, sendingUntil: null, sentAt: sql`now()`, lastErrorCode: null, lastError: null }
             : { sendingUntil: sql`now() + make_interval(secs => ${DELIVERY_HOLD_SECONDS})` }),
         })
         .where(and(eq(larkOutbox.id, row.id), eq(larkOutbox.status, 'pending')));
     }
-    log.info({ parts: rendered.length }, 'lark message delivered');
+    if (steps.length === 0) {
+      await deps.db
+        .update(larkOutbox)
+        .set({ status: 'sent', sendingUntil: null, sentAt: sql`now()`, lastErrorCode: null, lastError: null })
+        .where(and(eq(larkOutbox.id, row.id), eq(larkOutbox.status, 'pending')));
+    }
+    // Taking the typing reaction off is best effort: it does not hold this send's slot.
+    if (plan) void plan.after().catch((err) => log.info({ err }, 'finishing touches after a delivery failed'));
+    log.info({ parts: steps.length }, 'lark message delivered');
     return { status: 'sent', sentAfterMs: Date.now() - row.createdAt.getTime() };
   } catch (err) {
     const code = err instanceof LarkApiError ? err.code : null;

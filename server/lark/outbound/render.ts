@@ -73,13 +73,18 @@ export function splitForLark(text: string, maxBytes: number): string[] {
   return parts.filter((p) => p.length > 0);
 }
 
-export function markdownCard(content: string, header?: { title: string; template?: string }): LarkCard {
+/** A card JSON 2.0 of `elements`, under a plain-text title bar when `header` is given (blue unless told). */
+function card(elements: Array<Record<string, unknown>>, header?: { title: string; template?: string }): LarkCard {
   return {
     schema: '2.0',
     config: { update_multi: true },
     ...(header && { header: { title: { tag: 'plain_text', content: header.title }, template: header.template ?? 'blue' } }),
-    body: { elements: [{ tag: 'markdown', content }] },
+    body: { elements },
   };
+}
+
+export function markdownCard(content: string, header?: { title: string; template?: string }): LarkCard {
+  return card([{ tag: 'markdown', content }], header);
 }
 
 export type RenderedMessage = { msgType: 'text'; content: { text: string } } | { msgType: 'interactive'; content: LarkCard };
@@ -102,8 +107,8 @@ export function renderReply(text: string): RenderedMessage[] {
 }
 
 /**
- * A failed run, as the Lark user sees it: what happened in their language and a reference to give
- * an admin. What went wrong stays in the logs and the admin's view, never in the chat.
+ * A failed run, as the Lark user sees it: what happened in the bot's language and a reference to
+ * give an admin. What went wrong stays in the logs and the admin's view, never in the chat.
  */
 export function errorCard(input: { agentName: string; reference: string; locale?: string | null }): RenderedMessage {
   const t = botText(input.locale);
@@ -117,45 +122,166 @@ export function errorCard(input: { agentName: string; reference: string; locale?
   };
 }
 
-export function bindingPromptCard(input: { agentName: string; workspaceName: string; url: string; ttlMinutes: number }): RenderedMessage {
+/** The card an unlinked Lark user gets: what linking does, and the single-use link (English when no locale is given). */
+export function bindingPromptCard(input: { agentName: string; workspaceName: string; url: string; ttlMinutes: number; locale?: string | null }): RenderedMessage {
+  const t = botText(input.locale);
   return {
     msgType: 'interactive',
-    content: {
-      schema: '2.0',
-      config: { update_multi: true },
-      header: { title: { tag: 'plain_text', content: 'Connect your Larkspur account' }, template: 'blue' },
-      body: {
-        elements: [
-          {
-            tag: 'markdown',
-            content: `To talk to **${escapeLarkMarkdown(input.agentName)}**, link your Lark account to your account in the **${escapeLarkMarkdown(input.workspaceName)}** workspace once. The link works for ${input.ttlMinutes} minutes and only once.`,
-          },
-          { tag: 'button', text: { tag: 'plain_text', content: 'Connect account' }, type: 'primary', behaviors: [{ type: 'open_url', default_url: input.url }] },
-        ],
-      },
-    },
+    content: card(
+      [
+        {
+          tag: 'markdown',
+          content: t('bindingPrompt.body', {
+            agent: escapeLarkMarkdown(input.agentName),
+            workspace: escapeLarkMarkdown(input.workspaceName),
+            minutes: input.ttlMinutes,
+          }),
+        },
+        { tag: 'button', text: { tag: 'plain_text', content: t('bindingPrompt.button') }, type: 'primary', behaviors: [{ type: 'open_url', default_url: input.url }] },
+      ],
+      { title: t('bindingPrompt.title'), template: 'blue' },
+    ),
   };
 }
 
-/** The bot's plain-text notices: what the dispatcher decided to tell the user instead of an agent answer. */
+/**
+ * `/unbind` asks before it acts: the Unlink button calls back with `{a:'unbind', binding}`; ignoring
+ * the card keeps the link.
+ */
+export function unbindConfirmCard(input: { bindingId: string; workspaceName: string; locale?: string | null }): RenderedMessage {
+  const t = botText(input.locale);
+  return {
+    msgType: 'interactive',
+    content: card(
+      [
+        { tag: 'markdown', content: t('unbindConfirm.body', { workspace: escapeLarkMarkdown(input.workspaceName) }) },
+        {
+          tag: 'button',
+          text: { tag: 'plain_text', content: t('unbindConfirm.button') },
+          type: 'danger',
+          behaviors: [{ type: 'callback', value: { a: 'unbind', binding: input.bindingId } }],
+        },
+        { tag: 'markdown', content: t('unbindConfirm.keep') },
+      ],
+      { title: t('unbindConfirm.title'), template: 'orange' },
+    ),
+  };
+}
+
+const textMessage = (text: string): RenderedMessage => ({ msgType: 'text', content: { text } });
+
+/** After `/new`: the conversation starts afresh. */
+export function sessionResetNotice(locale?: string | null): RenderedMessage {
+  return textMessage(botText(locale)('notice.sessionReset'));
+}
+
+/** After `/unbind`: the link to `workspaceName` is gone, or (null) there was none to remove. */
+export function unboundNotice(input: { workspaceName: string | null }, locale?: string | null): RenderedMessage {
+  const t = botText(locale);
+  return textMessage(input.workspaceName === null ? t('notice.notBound') : t('notice.unbound', { workspace: escapeLarkText(input.workspaceName) }));
+}
+
+/** What the bot says when it joins a group: how to ask it, and that each person links once in a direct chat. */
+export function botIntroNotice(input: { agentName: string }, locale?: string | null): RenderedMessage {
+  return textMessage(botText(locale)('intro', { agent: escapeLarkText(input.agentName) }));
+}
+
+/** The commands the bot knows, after the one it did not (`command`, when given). */
+export function commandUsageNotice(input: { command?: string | null }, locale?: string | null): RenderedMessage {
+  const t = botText(locale);
+  // A pasted path or a long word after the slash is shown only in part.
+  const command = input.command?.trim().slice(0, 40);
+  // These exist, but only where they make sense: a person's own conversation with the bot.
+  if (command === '/new' || command === '/unbind') return textMessage(`${t('commandUsage.directOnly', { command })}\n${t('commandUsage.list')}`);
+  return textMessage(command ? `${t('commandUsage.unknown', { command: escapeLarkText(command) })}\n${t('commandUsage.list')}` : t('commandUsage.list'));
+}
+
+/** The bot's notices: what the dispatcher decided to tell the user instead of an agent answer. */
 export type NoticeBody =
   | { kind: 'agent_offline'; agentName: string }
   | { kind: 'agent_archived'; agentName: string }
   | { kind: 'issue_created'; identifier: string; title: string; url: string }
-  | { kind: 'issue_usage' };
+  | { kind: 'issue_usage' }
+  | { kind: 'session_reset' }
+  | { kind: 'unbind_confirm'; bindingId: string; workspaceName: string }
+  | { kind: 'unbound'; workspaceName: string | null }
+  | { kind: 'bot_intro'; agentName: string }
+  | { kind: 'command_usage'; command?: string | null };
 
-export function renderNotice(body: NoticeBody): RenderedMessage {
-  const text = (() => {
-    switch (body.kind) {
-      case 'agent_offline':
-        return `${escapeLarkText(body.agentName)} is offline: it has no runtime configured in Larkspur. Ask its owner to set one up.`;
-      case 'agent_archived':
-        return `${escapeLarkText(body.agentName)} has been archived in Larkspur and no longer answers messages.`;
-      case 'issue_created':
-        return `Created ${body.identifier} — ${escapeLarkText(body.title)}\n${body.url}`;
-      case 'issue_usage':
-        return 'Usage: /issue <title>\nAdd a description on the lines below the title. A bare /issue turns your previous message into the issue.';
+/** A notice in the bot's language (`locale`; English when absent or unknown). */
+export function renderNotice(body: NoticeBody, locale?: string | null): RenderedMessage {
+  const t = botText(locale);
+  switch (body.kind) {
+    case 'agent_offline':
+      return textMessage(t('notice.agentOffline', { agent: escapeLarkText(body.agentName) }));
+    case 'agent_archived':
+      return textMessage(t('notice.agentArchived', { agent: escapeLarkText(body.agentName) }));
+    case 'issue_created':
+      return textMessage(t('notice.issueCreated', { identifier: body.identifier, title: escapeLarkText(body.title), url: body.url }));
+    case 'issue_usage':
+      return textMessage(t('notice.issueUsage'));
+    case 'session_reset':
+      return sessionResetNotice(locale);
+    case 'unbind_confirm':
+      return unbindConfirmCard({ bindingId: body.bindingId, workspaceName: body.workspaceName, locale });
+    case 'unbound':
+      return unboundNotice(body, locale);
+    case 'bot_intro':
+      return botIntroNotice(body, locale);
+    case 'command_usage':
+      return commandUsageNotice(body, locale);
+  }
+}
+
+/**
+ * The words a notice shows, as plain text, for the web chat of the session it was sent in: the same
+ * sentences in the same language, without Lark's escaping (the web shows text as written) and, for
+ * a card, its title and body without markdown.
+ */
+export function noticeText(body: NoticeBody, locale?: string | null): string {
+  const t = botText(locale);
+  switch (body.kind) {
+    case 'agent_offline':
+      return t('notice.agentOffline', { agent: body.agentName });
+    case 'agent_archived':
+      return t('notice.agentArchived', { agent: body.agentName });
+    case 'issue_created':
+      return t('notice.issueCreated', { identifier: body.identifier, title: body.title, url: body.url });
+    case 'issue_usage':
+      return t('notice.issueUsage');
+    case 'session_reset':
+      return t('notice.sessionReset');
+    case 'unbind_confirm':
+      return `${t('unbindConfirm.title')}\n${withoutBold((slot) => t('unbindConfirm.body', { workspace: slot }), body.workspaceName)}`;
+    case 'unbound':
+      return body.workspaceName === null ? t('notice.notBound') : t('notice.unbound', { workspace: body.workspaceName });
+    case 'bot_intro':
+      return t('intro', { agent: body.agentName });
+    case 'command_usage': {
+      const command = body.command?.trim().slice(0, 40);
+      if (command === '/new' || command === '/unbind') return `${t('commandUsage.directOnly', { command })}\n${t('commandUsage.list')}`;
+      return command ? `${t('commandUsage.unknown', { command })}\n${t('commandUsage.list')}` : t('commandUsage.list');
     }
-  })();
-  return { msgType: 'text', content: { text } };
+  }
+}
+
+/**
+ * A message's `**bold**` markers dropped, but not inside the value put into it (a workspace may be
+ * called `**x**`): the value goes in as a placeholder and is put back after.
+ */
+function withoutBold(format: (slot: string) => string, value: string): string {
+  const slot = '\u0000';
+  return format(slot).replaceAll('**', '').replace(slot, () => value);
+}
+
+/**
+ * A question typed in the web chat of a Lark session, posted by the bot in the member's name. Its
+ * text is escaped like any text a person chose (no mention of everyone, no disguised link) and, if
+ * long, split into several messages the way replies are.
+ */
+export function renderWebQuestion(input: { authorName: string; text: string }, locale?: string | null): RenderedMessage[] {
+  const line = botText(locale)('webQuestion', { name: escapeLarkText(input.authorName.replace(/[\r\n\u2028\u2029]+/g, ' ')), text: escapeLarkText(input.text) });
+  return splitForLark(line, TEXT_PART_BYTES)
+    .filter((part) => part.trim().length > 0)
+    .map((part) => textMessage(part));
 }

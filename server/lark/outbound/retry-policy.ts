@@ -15,6 +15,8 @@ export const MAX_DELIVERY_ATTEMPTS = 14;
 export const DELIVERY_HOLD_SECONDS = 20;
 // Lark's IM rate-limit code (the HTTP-level one is a LarkRateLimitError already).
 const IM_RATE_LIMITED = 230020;
+// A person is pressing a button on the card being updated: a moment later it goes through.
+const CARD_IN_INTERACTION = 200810;
 const BACKOFF_CAP_MS = 60_000;
 const MIN_RATE_LIMIT_WAIT_MS = 200;
 
@@ -39,7 +41,7 @@ export function isInternalError(err: unknown): boolean {
 export function decideRetry(err: unknown, attempts: number): RetryDecision {
   const code = err instanceof LarkApiError ? err.code : null;
   const retryable =
-    isInternalError(err) || isRetryableLarkError(err) || code === IM_RATE_LIMITED || (code !== null && TOKEN_INVALID_CODES.has(code));
+    isInternalError(err) || isRetryableLarkError(err) || code === IM_RATE_LIMITED || code === CARD_IN_INTERACTION || (code !== null && TOKEN_INVALID_CODES.has(code));
   if (!retryable) return { retry: false, reason: 'permanent' };
   if (attempts >= MAX_DELIVERY_ATTEMPTS) return { retry: false, reason: 'attempts_exhausted' };
   const delayMs = err instanceof LarkRateLimitError ? Math.max(err.retryAfterMs, MIN_RATE_LIMIT_WAIT_MS) : backoffDelayMs(attempts);

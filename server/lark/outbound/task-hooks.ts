@@ -1,26 +1,92 @@
 import { eq, sql, type SQL } from 'drizzle-orm';
+import type { Logger } from 'pino';
 import type { DbOrTx } from '../../db/client';
-import { agent, chatMessage, user } from '../../db/schema';
+import { agent } from '../../db/schema';
 import { executePrepared } from '../../db/prepared';
-import { taskReference, type AgentTask } from '../../services/tasks';
-import { enqueueOutboxMessage, OUTBOX_COLUMNS, outboxRowValues, type OutboxBody, type OutboxTarget } from './outbox';
+import { taskReference, type AgentTask, type ClaimedTask } from '../../services/tasks';
+import { LarkHttpClient, type FetchLike } from '../api';
+import type { LarkIntegration } from '../integration';
+import { botLocaleFor, streamLabels } from './bot-labels';
+import { enqueueOutboxMessage, OUTBOX_COLUMNS, outboxRowValues, type OutboxBody, type OutboxTarget, type RunTraces, type TypingRef } from './outbox';
 import { replyTargetFor } from './reply-target';
+import { LarkAnswerStream, type StreamTarget } from './stream-card';
+
+/** Follows one run while it works: the answer as it grows, and what is left in Lark when it ends. */
+export type RunObserver = {
+  onText(textSoFar: string): void;
+  /** Ends streaming (waits for the frame in flight) and returns what the final delivery must close or take off. */
+  finish(): Promise<RunTraces>;
+};
 
 export type TaskHooks = {
+  /** What a run needs to know besides its task, read by the claim statement: an expression over the claimed row `c`. */
+  claimContext?: SQL;
+  /** Called when a run starts; null when nothing is to be followed. */
+  startRun?(claimed: ClaimedTask, log: Logger): RunObserver | null;
   /**
    * Read before an answer is stored: what to write with it, as a data-modifying CTE body for the
    * statement that stores it (it may read `message`, the stored answer), or null.
    */
-  answerWrite(db: DbOrTx, task: AgentTask, reply: string): Promise<SQL | null>;
+  answerWrite(db: DbOrTx, task: AgentTask, reply: string, traces?: RunTraces, context?: unknown): Promise<SQL | null>;
+  /** Written with a stopped run's partial answer (a CTE body, run whatever the task's state): hands it to the pending stop or retraction. */
+  stoppedWrite?(task: AgentTask, partial: string, traces: RunTraces): SQL;
   /** Writes that commit with a task's failure. */
-  afterFail(tx: DbOrTx, task: AgentTask): Promise<void>;
+  afterFail(tx: DbOrTx, task: AgentTask, traces?: RunTraces): Promise<void>;
 };
 
+/** What the claim statement reads for a run of a Lark session (see claimContext). */
+type LarkRunContext = {
+  installation_id: string;
+  chat_id: string;
+  message_id: string | null;
+  thread_id: string | null;
+  root_id: string | null;
+  app_id: string;
+  region: 'feishu' | 'lark';
+  secret: string;
+  lark_locale: string;
+  thread_anchor: string | null;
+};
+
+/** The latest Lark message of a session, to reply under when an answer has no Lark question of its own. */
+export const THREAD_ANCHOR = (session: SQL, workspace: SQL) => sql`
+  SELECT x.lark_message_id FROM chat_message cm JOIN lark_inbound_message x ON x.chat_message_id = cm.id
+  WHERE cm.session_id = ${session} AND cm.workspace_id = ${workspace} ORDER BY cm.created_at DESC LIMIT 1`;
+
+const LARK_CLAIM_CONTEXT = sql`(
+  SELECT json_build_object('installation_id', b.installation_id, 'chat_id', b.lark_chat_id, 'message_id', m.lark_message_id,
+    'thread_id', m.lark_thread_id, 'root_id', m.lark_root_id, 'app_id', i.app_id, 'region', i.region, 'secret', i.app_secret_ciphertext,
+    'lark_locale', w.lark_locale,
+    -- A question typed in the web chat of a topic session is answered in the topic: under its latest Lark message.
+    'thread_anchor', CASE WHEN m.lark_message_id IS NULL AND b.lark_thread_id <> '' THEN (${THREAD_ANCHOR(sql`c.session_id`, sql`c.workspace_id`)}) END)
+  FROM lark_chat_session_binding b
+  JOIN lark_installation i ON i.id = b.installation_id AND i.workspace_id = b.workspace_id AND i.status = 'active'
+  JOIN workspace w ON w.id = b.workspace_id
+  LEFT JOIN lark_inbound_message m ON m.chat_message_id = c.trigger_message_id AND m.workspace_id = c.workspace_id
+  WHERE b.chat_session_id = c.session_id AND b.workspace_id = c.workspace_id)`;
+
+function larkContextOf(context: unknown): LarkRunContext | null {
+  const c = context as Partial<LarkRunContext> | null;
+  return c && typeof c.installation_id === 'string' && typeof c.chat_id === 'string' ? (c as LarkRunContext) : null;
+}
+
+/** Where an answer goes; `fromWeb`: its question was typed in the web chat (it has no Lark origin). */
+type LarkTarget = { installationId: string; target: OutboxTarget; fromWeb: boolean };
+
 /** Where a task's answer goes in Lark (one lookup), or null when its session is not a Lark chat (or the bot is gone). */
-async function larkTargetFor(db: DbOrTx, task: AgentTask): Promise<{ installationId: string; target: OutboxTarget } | null> {
-  const res = await executePrepared<{ installation_id: string; chat_id: string; status: string; message_id: string | null; thread_id: string | null; root_id: string | null }>(
+async function larkTargetFor(db: DbOrTx, task: AgentTask): Promise<LarkTarget | null> {
+  const res = await executePrepared<{
+    installation_id: string;
+    chat_id: string;
+    status: string;
+    message_id: string | null;
+    thread_id: string | null;
+    root_id: string | null;
+    thread_anchor: string | null;
+  }>(
     db,
-    sql`SELECT b.installation_id, b.lark_chat_id AS chat_id, i.status, m.lark_message_id AS message_id, m.lark_thread_id AS thread_id, m.lark_root_id AS root_id
+    sql`SELECT b.installation_id, b.lark_chat_id AS chat_id, i.status, m.lark_message_id AS message_id, m.lark_thread_id AS thread_id, m.lark_root_id AS root_id,
+          CASE WHEN m.lark_message_id IS NULL AND b.lark_thread_id <> '' THEN (${THREAD_ANCHOR(sql`b.chat_session_id`, sql`b.workspace_id`)}) END AS thread_anchor
         FROM lark_chat_session_binding b
         JOIN lark_installation i ON i.id = b.installation_id
         LEFT JOIN lark_inbound_message m ON m.chat_message_id = ${task.triggerMessageId}::uuid
@@ -29,37 +95,134 @@ async function larkTargetFor(db: DbOrTx, task: AgentTask): Promise<{ installatio
   const binding = res.rows[0];
   if (!binding || binding.status !== 'active') return null;
   const origin = binding.message_id ? { messageId: binding.message_id, threadId: binding.thread_id, rootId: binding.root_id } : null;
-  return { installationId: binding.installation_id, target: replyTargetFor(binding.chat_id, origin) };
+  if (!origin && binding.thread_anchor) return { installationId: binding.installation_id, target: { replyToMessageId: binding.thread_anchor, replyInThread: true }, fromWeb: true };
+  return { installationId: binding.installation_id, target: replyTargetFor(binding.chat_id, origin), fromWeb: origin === null };
 }
 
-/** The Lark side of finishing a task: its reply (or an error card) joins the same transaction as an outbox row. */
-export function larkTaskHooks(): TaskHooks {
+function targetFromContext(c: LarkRunContext): LarkTarget {
+  const origin = c.message_id ? { messageId: c.message_id, threadId: c.thread_id, rootId: c.root_id } : null;
+  if (!origin && c.thread_anchor) return { installationId: c.installation_id, target: { replyToMessageId: c.thread_anchor, replyInThread: true }, fromWeb: true };
+  return { installationId: c.installation_id, target: replyTargetFor(c.chat_id, origin), fromWeb: origin === null };
+}
+
+/** How long a finishing run waits for its "Typing" reaction request, so the delivery knows what to take off. */
+const TYPING_SETTLE_MS = 2_000;
+
+export type LarkTaskHooksDeps = {
+  db: DbOrTx;
+  integration: LarkIntegration;
+  fetch?: FetchLike;
+  /** Counts card operations of streamed answers (benches, metrics). */
+  onCardOperation?: (op: 'create' | 'send' | 'content') => void;
+  /** Overrides the stream's frame interval (tests). */
+  streamFlushMs?: number;
+};
+
+/**
+ * The Lark side of an agent run: a "Typing" reaction on the question while the agent works, the
+ * answer streaming into a card as it is written, and the final answer (or an error card) written
+ * to the outbox with the task's completion, which closes the cards and takes the reaction off.
+ */
+export function larkTaskHooks(deps?: LarkTaskHooksDeps): TaskHooks {
   const enqueue = async (tx: DbOrTx, task: AgentTask, body: OutboxBody) => {
     const where = await larkTargetFor(tx, task);
     if (!where) return;
-    await enqueueOutboxMessage(tx, { workspaceId: task.workspaceId, installationId: where.installationId, target: where.target, body });
+    const shown: OutboxBody = where.fromWeb && body.kind === 'agent_error' ? { ...body, afterWebQuestion: true } : body;
+    await enqueueOutboxMessage(tx, { workspaceId: task.workspaceId, installationId: where.installationId, target: where.target, body: shown, taskId: task.id });
   };
   return {
-    async answerWrite(db, task, reply) {
-      if (reply.trim().length === 0) return null;
-      const where = await larkTargetFor(db, task);
+    claimContext: LARK_CLAIM_CONTEXT,
+    startRun: deps ? (claimed, log) => observeRun(deps, claimed, log) : undefined,
+    async answerWrite(db, task, reply, traces, context) {
+      if (reply.trim().length === 0 && !traces?.stream && !traces?.typing) return null;
+      const c = larkContextOf(context);
+      const where = c ? targetFromContext(c) : await larkTargetFor(db, task);
       if (!where) return null;
-      const row = { workspaceId: task.workspaceId, installationId: where.installationId, target: where.target, body: { kind: 'agent_reply' as const, text: reply } };
-      // Only with the stored answer, and only while the bot is still connected.
+      const body: OutboxBody = {
+        kind: 'agent_reply',
+        text: reply,
+        ...(traces?.stream && { stream: traces.stream }),
+        ...(traces?.typing && { typing: traces.typing }),
+        ...(where.fromWeb && { afterWebQuestion: true }),
+      };
+      const row = { workspaceId: task.workspaceId, installationId: where.installationId, target: where.target, body, taskId: task.id };
+      // Only with the stored answer (or, for an empty one, a card or reaction to clear), and only while the bot is still connected.
       return sql`INSERT INTO ${OUTBOX_COLUMNS} SELECT * FROM (VALUES ${outboxRowValues(row)}) AS v
-        WHERE EXISTS (SELECT 1 FROM message)
+        WHERE (EXISTS (SELECT 1 FROM message) OR ${reply.trim().length === 0})
           AND EXISTS (SELECT 1 FROM lark_installation WHERE id = ${where.installationId} AND workspace_id = ${task.workspaceId} AND status = 'active')
         RETURNING id`;
     },
-    async afterFail(tx, task) {
+    stoppedWrite(task, partial, traces) {
+      const extra = { text: partial, ...(traces.stream && { stream: traces.stream }), ...(traces.typing && { typing: traces.typing }) };
+      return sql`UPDATE lark_outbox SET body = body || ${JSON.stringify(extra)}::jsonb, next_attempt_at = now()
+        WHERE task_id = ${task.id}::uuid AND status = 'pending' AND kind IN ('agent_stopped', 'retract_answer')
+        RETURNING id`;
+    },
+    async afterFail(tx, task, traces) {
       const [a] = await tx.select({ name: agent.name }).from(agent).where(eq(agent.id, task.agentId));
-      // The asker's language, when their Lark identity is linked to an account that chose one.
-      const [asker] = await tx
-        .select({ locale: user.locale })
-        .from(chatMessage)
-        .innerJoin(user, eq(user.id, chatMessage.authorUserId))
-        .where(eq(chatMessage.id, task.triggerMessageId));
-      await enqueue(tx, task, { kind: 'agent_error', agentName: a?.name ?? 'The agent', reference: taskReference(task.id), locale: asker?.locale ?? null });
+      await enqueue(tx, task, {
+        kind: 'agent_error',
+        agentName: a?.name ?? 'The agent',
+        reference: taskReference(task.id),
+        taskId: task.id,
+        ...(traces?.stream && { stream: traces.stream }),
+        ...(traces?.typing && { typing: traces.typing }),
+      });
+    },
+  };
+}
+
+function observeRun(deps: LarkTaskHooksDeps, claimed: ClaimedTask, log: Logger): RunObserver | null {
+  const c = larkContextOf(claimed.context);
+  if (!c || !c.message_id || !deps.integration.box) return null;
+  let client: LarkHttpClient;
+  try {
+    client = new LarkHttpClient({
+      appId: c.app_id,
+      appSecret: deps.integration.box.open(c.secret),
+      region: c.region,
+      hosts: deps.integration.hosts,
+      fetch: deps.fetch,
+      requestTimeoutMs: deps.integration.httpTimeoutMs,
+      logger: log,
+      installationId: c.installation_id,
+    });
+  } catch (err) {
+    log.warn({ err }, 'cannot open the bot credentials; the answer is sent without streaming');
+    return null;
+  }
+  const messageId = c.message_id;
+  const locale = botLocaleFor(c.lark_locale, c.region);
+  // Best effort and never awaited by the run: a reaction that fails only costs the indicator.
+  const typing: Promise<TypingRef | null> = client
+    .addReaction(messageId, 'Typing')
+    .then((reactionId) => ({ messageId, reactionId }))
+    .catch((err) => {
+      log.info({ err }, 'could not add the typing reaction');
+      return null;
+    });
+  const target: StreamTarget = { replyToMessageId: messageId, replyInThread: Boolean(c.thread_id || c.root_id) };
+  const stream = new LarkAnswerStream({
+    db: deps.db,
+    client,
+    logger: log,
+    workspaceId: claimed.task.workspaceId,
+    installationId: c.installation_id,
+    taskId: claimed.task.id,
+    attempt: claimed.task.attempts,
+    target,
+    labels: streamLabels(locale),
+    flushMs: deps.streamFlushMs,
+    onCardOperation: deps.onCardOperation,
+  });
+  return {
+    onText: (text) => stream.push(text),
+    async finish() {
+      const [ref, reaction] = await Promise.all([
+        stream.end(),
+        Promise.race([typing, new Promise<null>((resolve) => setTimeout(() => resolve(null), TYPING_SETTLE_MS).unref())]),
+      ]);
+      return { stream: ref, typing: reaction };
     },
   };
 }

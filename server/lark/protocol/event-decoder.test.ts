@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeInboundEvent, type DecodedEvent, type InboundMessage } from './event-decoder';
+import { chatIdOf, decodeInboundEvent, eventTypeOf, type DecodedEvent, type InboundMessage } from './event-decoder';
 import { rewriteMentionsForAgent } from './mentions';
 
 type MessageOverrides = Record<string, unknown>;
@@ -55,7 +55,7 @@ function envelope(messageType: string, content: unknown, overrides: MessageOverr
 }
 
 function message(result: DecodedEvent): InboundMessage {
-  if (result.kind !== 'message') throw new Error(`expected a message, got ignore(${result.reason}: ${result.detail ?? ''})`);
+  if (result.kind !== 'message') throw new Error(`expected a message, got ${result.kind === 'ignore' ? `ignore(${result.reason}: ${result.detail ?? ''})` : result.kind}`);
   return result.message;
 }
 
@@ -174,10 +174,10 @@ describe('decodeInboundEvent', () => {
 
   it('ignores v1 envelopes and unknown event types', () => {
     expect(decodeInboundEvent({ uuid: 'x', event: { type: 'message' } })).toMatchObject({ kind: 'ignore', reason: 'unsupported_schema' });
-    expect(decodeInboundEvent(envelope('text', { text: 'x' }, {}, { event_type: 'im.chat.member.bot.added_v1' }))).toMatchObject({
+    expect(decodeInboundEvent(envelope('text', { text: 'x' }, {}, { event_type: 'im.chat.updated_v1' }))).toMatchObject({
       kind: 'ignore',
       reason: 'unsupported_event_type',
-      eventType: 'im.chat.member.bot.added_v1',
+      eventType: 'im.chat.updated_v1',
       eventId: '5e3702a84e847582be8db7fb73283c02',
     });
     expect(decodeInboundEvent(envelope('text', { text: 'x' }, {}, { event_type: 'card.action.trigger' }))).toMatchObject({
@@ -253,6 +253,121 @@ describe('decodeInboundEvent', () => {
         if (result.kind === 'message') expect(typeof result.message.text).toBe('string');
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+// Shaped like the platform's chat events (v2 envelope; the SDK's generated types list the same fields).
+function chatEvent(eventType: string, event: Record<string, unknown>, header: Record<string, unknown> = {}) {
+  return {
+    schema: '2.0',
+    header: { event_id: 'ev_chat_1', event_type: eventType, create_time: '1608725989000', token: 't', app_id: 'cli_9f5343c580712544', tenant_key: '2ca1d211f64f6438', ...header },
+    event,
+  };
+}
+
+const operator = { union_id: 'on_op', user_id: 'op01', open_id: 'ou_op' };
+
+describe('decodeInboundEvent: chat events', () => {
+  it('decodes a recall', () => {
+    const decoded = decodeInboundEvent(
+      JSON.stringify(chatEvent('im.message.recalled_v1', { message_id: 'om_1', chat_id: 'oc_1', recall_time: '1700000000123', recall_type: 'message_owner' })),
+    );
+    expect(decoded).toEqual({
+      kind: 'recall',
+      eventId: 'ev_chat_1',
+      appId: 'cli_9f5343c580712544',
+      messageId: 'om_1',
+      chatId: 'oc_1',
+      recallTime: 1700000000123,
+      recallType: 'message_owner',
+    });
+    expect(eventTypeOf(decoded as Exclude<DecodedEvent, { kind: 'ignore' }>)).toBe('im.message.recalled_v1');
+    expect(chatIdOf(decoded)).toBe('oc_1');
+  });
+
+  it('keeps a recall whose time and type are missing, and refuses one without its message', () => {
+    expect(decodeInboundEvent(chatEvent('im.message.recalled_v1', { message_id: 'om_1', chat_id: 'oc_1', recall_time: 'soon' }))).toMatchObject({
+      kind: 'recall',
+      recallTime: null,
+      recallType: null,
+    });
+    expect(decodeInboundEvent(chatEvent('im.message.recalled_v1', { chat_id: 'oc_1' }))).toMatchObject({
+      kind: 'ignore',
+      reason: 'missing_field',
+      detail: 'event.message_id',
+      eventId: 'ev_chat_1',
+      eventType: 'im.message.recalled_v1',
+    });
+  });
+
+  it('decodes the bot joining and leaving a group', () => {
+    const event = { chat_id: 'oc_team', operator_id: operator, external: false, operator_tenant_key: 'tk', name: 'Team Rocket', i18n_names: { en_us: 'Team Rocket' } };
+    const added = decodeInboundEvent(chatEvent('im.chat.member.bot.added_v1', event));
+    expect(added).toEqual({
+      kind: 'bot_membership',
+      added: true,
+      eventId: 'ev_chat_1',
+      appId: 'cli_9f5343c580712544',
+      chatId: 'oc_team',
+      chatName: 'Team Rocket',
+      operatorOpenId: 'ou_op',
+    });
+    const removed = decodeInboundEvent(chatEvent('im.chat.member.bot.deleted_v1', { chat_id: 'oc_team', operator_id: operator }));
+    expect(removed).toEqual({ kind: 'bot_membership', added: false, eventId: 'ev_chat_1', appId: 'cli_9f5343c580712544', chatId: 'oc_team', chatName: null, operatorOpenId: 'ou_op' });
+    expect(eventTypeOf(added as Exclude<DecodedEvent, { kind: 'ignore' }>)).toBe('im.chat.member.bot.added_v1');
+    expect(eventTypeOf(removed as Exclude<DecodedEvent, { kind: 'ignore' }>)).toBe('im.chat.member.bot.deleted_v1');
+    expect(decodeInboundEvent(chatEvent('im.chat.member.bot.added_v1', { name: 'No chat' }))).toMatchObject({ kind: 'ignore', reason: 'missing_field', detail: 'event.chat_id' });
+  });
+
+  it('decodes a user opening the direct chat', () => {
+    expect(decodeInboundEvent(chatEvent('im.chat.access_event.bot_p2p_chat_entered_v1', { chat_id: 'oc_dm', operator_id: operator, last_message_id: 'om_9' }))).toEqual({
+      kind: 'p2p_entered',
+      eventId: 'ev_chat_1',
+      appId: 'cli_9f5343c580712544',
+      chatId: 'oc_dm',
+      operatorOpenId: 'ou_op',
+    });
+    expect(decodeInboundEvent(chatEvent('im.chat.access_event.bot_p2p_chat_entered_v1', { chat_id: 'oc_dm', operator_id: { user_id: 'x' } }))).toMatchObject({
+      kind: 'ignore',
+      reason: 'missing_field',
+      detail: 'event.operator_id.open_id',
+    });
+  });
+
+  it('needs the event id and the event body', () => {
+    expect(decodeInboundEvent(chatEvent('im.chat.member.bot.deleted_v1', { chat_id: 'oc_1' }, { event_id: '' }))).toMatchObject({ reason: 'missing_field', detail: 'header.event_id' });
+    const noBody = chatEvent('im.message.recalled_v1', {}) as Record<string, unknown>;
+    delete noBody.event;
+    expect(decodeInboundEvent(noBody)).toMatchObject({ reason: 'missing_field', detail: 'event' });
+  });
+
+  it('leaves card actions to the connection: they decode as unsupported here', () => {
+    const press = chatEvent('card.action.trigger', { operator: { open_id: 'ou_op' }, action: { value: { a: 'stop' } }, context: { open_message_id: 'om_1', open_chat_id: 'oc_1' } });
+    expect(decodeInboundEvent(press)).toMatchObject({ kind: 'ignore', reason: 'unsupported_event_type', eventType: 'card.action.trigger' });
+  });
+
+  it('never throws on arbitrary chat-event shapes', () => {
+    const leaf = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.boolean(), fc.dictionary(fc.string(), fc.string()));
+    const arb = fc.record({
+      schema: fc.constant('2.0'),
+      header: fc.record({
+        event_id: leaf,
+        app_id: leaf,
+        event_type: fc.constantFrom('im.message.recalled_v1', 'im.chat.member.bot.added_v1', 'im.chat.member.bot.deleted_v1', 'im.chat.access_event.bot_p2p_chat_entered_v1'),
+      }),
+      event: fc.oneof(
+        fc.record({ chat_id: leaf, message_id: leaf, recall_time: leaf, recall_type: leaf, name: leaf, operator_id: fc.oneof(fc.record({ open_id: leaf }), leaf) }),
+        leaf,
+      ),
+    });
+    fc.assert(
+      fc.property(arb, (value) => {
+        const result = decodeInboundEvent(value);
+        expect(['recall', 'bot_membership', 'p2p_entered', 'ignore']).toContain(result.kind);
+        if (result.kind !== 'ignore') expect(typeof chatIdOf(result)).toBe('string');
+      }),
+      { numRuns: 1000 },
     );
   });
 });

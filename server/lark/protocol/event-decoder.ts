@@ -1,7 +1,11 @@
-// Turns an event long-connection payload (v2 envelope) into a typed inbound message. Never throws:
+// Turns an event long-connection payload (v2 envelope) into a typed inbound event. Never throws:
 // anything it cannot or will not handle becomes an `ignore` verdict with a reason.
 
 export const MESSAGE_RECEIVE_EVENT = 'im.message.receive_v1';
+export const MESSAGE_RECALLED_EVENT = 'im.message.recalled_v1';
+export const BOT_ADDED_EVENT = 'im.chat.member.bot.added_v1';
+export const BOT_DELETED_EVENT = 'im.chat.member.bot.deleted_v1';
+export const P2P_ENTERED_EVENT = 'im.chat.access_event.bot_p2p_chat_entered_v1';
 
 export type LarkChatType = 'p2p' | 'group';
 
@@ -48,9 +52,63 @@ export type IgnoreReason =
   | 'unsupported_chat_type'
   | 'malformed_content';
 
+/** A message of the chat was recalled; `recallType` is who did it (message_owner, group_owner, group_manager, enterprise_manager). */
+export type RecallEvent = {
+  kind: 'recall';
+  eventId: string;
+  appId: string | null;
+  messageId: string;
+  chatId: string;
+  recallTime: number | null;
+  recallType: string | null;
+};
+
+/** The bot was added to (`added`) or removed from a group. */
+export type BotMembershipEvent = {
+  kind: 'bot_membership';
+  added: boolean;
+  eventId: string;
+  appId: string | null;
+  chatId: string;
+  chatName: string | null;
+  operatorOpenId: string | null;
+};
+
+/** A user opened their direct chat with the bot. */
+export type P2pEnteredEvent = { kind: 'p2p_entered'; eventId: string; appId: string | null; chatId: string; operatorOpenId: string };
+
 export type DecodedEvent =
   | { kind: 'message'; message: InboundMessage }
+  | RecallEvent
+  | BotMembershipEvent
+  | P2pEnteredEvent
   | { kind: 'ignore'; reason: IgnoreReason; detail?: string; eventId?: string; eventType?: string };
+
+/** The Lark event type a decoded event came as. */
+export function eventTypeOf(event: Exclude<DecodedEvent, { kind: 'ignore' }>): string {
+  switch (event.kind) {
+    case 'message':
+      return event.message.eventType;
+    case 'recall':
+      return MESSAGE_RECALLED_EVENT;
+    case 'bot_membership':
+      return event.added ? BOT_ADDED_EVENT : BOT_DELETED_EVENT;
+    case 'p2p_entered':
+      return P2P_ENTERED_EVENT;
+  }
+}
+
+/** The chat an event concerns, when it names one (to keep one chat's events in order). */
+export function chatIdOf(event: DecodedEvent): string | null {
+  switch (event.kind) {
+    case 'message':
+      return event.message.chatId;
+    case 'ignore':
+      return null;
+    default:
+      return event.chatId;
+  }
+}
 
 type JsonRecord = Record<string, unknown>;
 
@@ -93,10 +151,30 @@ export function decodeInboundEvent(payload: string | Uint8Array | unknown): Deco
   const eventId = asString(header.event_id) ?? undefined;
   const eventType = asString(header.event_type) ?? undefined;
   const ignore = (reason: IgnoreReason, detail?: string): DecodedEvent => ({ kind: 'ignore', reason, detail, eventId, eventType });
-  if (eventType !== MESSAGE_RECEIVE_EVENT) return ignore('unsupported_event_type', eventType ?? 'none');
+  const known = eventType === MESSAGE_RECEIVE_EVENT || eventType === MESSAGE_RECALLED_EVENT || eventType === BOT_ADDED_EVENT || eventType === BOT_DELETED_EVENT || eventType === P2P_ENTERED_EVENT;
+  // card.action.trigger is answered before events reach this decoder; here it is unsupported like any other type.
+  if (!known) return ignore('unsupported_event_type', eventType ?? 'none');
   if (!eventId) return ignore('missing_field', 'header.event_id');
+  const appId = asString(header.app_id);
 
   const event = asRecord(envelope.event);
+  if (eventType !== MESSAGE_RECEIVE_EVENT) {
+    if (!event) return ignore('missing_field', 'event');
+    const chatId = asString(event.chat_id);
+    if (!chatId) return ignore('missing_field', 'event.chat_id');
+    const operatorOpenId = asString(asRecord(event.operator_id)?.open_id);
+    if (eventType === MESSAGE_RECALLED_EVENT) {
+      const messageId = asString(event.message_id);
+      if (!messageId) return ignore('missing_field', 'event.message_id');
+      return { kind: 'recall', eventId, appId, messageId, chatId, recallTime: asTimestamp(event.recall_time), recallType: asString(event.recall_type) };
+    }
+    if (eventType === P2P_ENTERED_EVENT) {
+      if (!operatorOpenId) return ignore('missing_field', 'event.operator_id.open_id');
+      return { kind: 'p2p_entered', eventId, appId, chatId, operatorOpenId };
+    }
+    const chatName = typeof event.name === 'string' && event.name.trim() !== '' ? event.name : null;
+    return { kind: 'bot_membership', added: eventType === BOT_ADDED_EVENT, eventId, appId, chatId, chatName, operatorOpenId };
+  }
   const message = asRecord(event?.message);
   if (!event || !message) return ignore('missing_field', 'event.message');
   const sender = asRecord(event.sender);
@@ -121,7 +199,7 @@ export function decodeInboundEvent(payload: string | Uint8Array | unknown): Deco
     message: {
       eventId,
       eventType,
-      appId: asString(header.app_id),
+      appId,
       tenantKey: asString(header.tenant_key),
       messageId,
       chatId,

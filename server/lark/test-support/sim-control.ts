@@ -16,6 +16,7 @@ export type SimAppInfo = {
 };
 export type SimDelivery = {
   event_id: string;
+  event_type: string;
   // The frame-level delivery id; the IM message id is im_message_id.
   message_id: string;
   im_message_id?: string;
@@ -25,16 +26,67 @@ export type SimDelivery = {
   // Simulator clock (ms): the delivery's first send follows at once.
   created_at: number;
 };
+export type SimReaction = {
+  reaction_id: string;
+  emoji_type: string;
+  operator: { type: 'user' | 'app'; id: string; name: string };
+  action_time: number;
+};
 export type SimChatMessage = {
   message_id: string;
-  sender: { type: 'user' | 'app'; id: string };
+  sender: { type: 'user' | 'app'; id: string; name: string };
   msg_type: string;
+  // For a card entity message: the entity's current card.
   content: unknown;
+  card_entity: { card_id: string; streaming_mode: boolean; summary: string | null; sequence: number } | null;
   root_id?: string | null;
+  parent_id?: string | null;
   thread_id?: string | null;
-  create_time: string;
+  // Simulator clock (ms).
+  create_time: number;
   updates: unknown[];
+  recalled_at: number | null;
+  recall_type: string | null;
+  reactions: SimReaction[];
 };
+export type SimEventSent = { app_id: string; event_id: string };
+export type SimCardOp = {
+  at: number;
+  kind: 'create' | 'element_content' | 'settings' | 'update' | 'callback_card';
+  sequence: number | null;
+  content_length: number;
+  element_id?: string;
+  uuid?: string;
+  // 0 when applied, else the Lark code the operation was answered with.
+  code: number;
+  // A repeated uuid, answered as before without changing anything.
+  replay?: boolean;
+};
+export type SimCard = {
+  card_id: string;
+  app_id: string;
+  message_id: string | null;
+  card: Record<string, unknown>;
+  streaming_mode: boolean;
+  summary: string | null;
+  sequence: number;
+  created_at: number;
+  updated_at: number;
+  streaming_opened_at: number | null;
+};
+export type SimToast = { type: 'info' | 'success' | 'warning' | 'error'; content?: string; i18n?: Record<string, string> };
+export type SimCardActionResult =
+  | { status: 'open_url'; url: string }
+  | {
+      // answered: the bot ACKed in time and its answer was applied; otherwise the user saw an error.
+      status: 'answered' | 'timeout' | 'rejected';
+      event_id: string;
+      toast: SimToast | null;
+      card: Record<string, unknown> | null;
+      // The decoded `data` of the bot's ACK.
+      response: unknown;
+      error?: string;
+    };
 
 export class SimControl {
   constructor(readonly url: string) {}
@@ -83,8 +135,50 @@ export class SimControl {
     return (await this.request<{ open_id: string }>('GET', `/apps/${appId}/open-id?user_id=${encodeURIComponent(userId)}`)).open_id;
   }
 
-  async createChat(input: { tenant_key: string; name: string; user_ids: string[]; app_ids: string[] }): Promise<string> {
+  // A group seeded with its members (no events). chat_mode 'topic': every top-level message opens a topic.
+  async createChat(input: {
+    tenant_key: string;
+    name: string;
+    user_ids: string[];
+    app_ids: string[];
+    chat_mode?: 'group' | 'topic';
+    group_message_type?: 'chat' | 'thread';
+  }): Promise<string> {
     return (await this.request<{ chat_id: string }>('POST', '/chats', input)).chat_id;
+  }
+
+  // Each bot that joins gets im.chat.member.bot.added_v1 (operator: the named user, else the chat's first user).
+  async addMembers(chatId: string, input: { user_ids?: string[]; app_ids?: string[]; operator_user_id?: string }): Promise<SimEventSent[]> {
+    return (await this.request<{ deliveries: SimEventSent[] }>('POST', `/chats/${chatId}/members`, input)).deliveries;
+  }
+
+  // Each bot removed gets im.chat.member.bot.deleted_v1.
+  async removeMembers(chatId: string, input: { user_ids?: string[]; app_ids?: string[]; operator_user_id?: string }): Promise<SimEventSent[]> {
+    return (await this.request<{ deliveries: SimEventSent[] }>('DELETE', `/chats/${chatId}/members`, input)).deliveries;
+  }
+
+  // The user opens the DM with the bot: im.chat.access_event.bot_p2p_chat_entered_v1.
+  enterP2p(appId: string, userId: string): Promise<{ chat_id: string; deliveries: SimEventSent[] }> {
+    return this.request('POST', '/p2p/enter', { app_id: appId, user_id: userId });
+  }
+
+  // The user recalls their own message: im.message.recalled_v1 to every bot of the chat.
+  recallMessage(messageId: string, userId: string): Promise<{ message_id: string; recall_time: number; deliveries: SimEventSent[] }> {
+    return this.request('POST', `/messages/${messageId}/recall`, { user_id: userId });
+  }
+
+  // The user presses a card button, by its index in document order or by its callback value. Resolves
+  // once the bot's ACK was applied (or the wait ended), with what the user saw.
+  clickCardButton(messageId: string, input: { user_id: string; index: number } | { user_id: string; value: unknown }): Promise<SimCardActionResult> {
+    return this.request('POST', `/messages/${messageId}/card-action`, input);
+  }
+
+  card(cardId: string): Promise<SimCard & { ops: SimCardOp[] }> {
+    return this.request('GET', `/cards/${cardId}`);
+  }
+
+  async cards(appId?: string): Promise<SimCard[]> {
+    return (await this.request<{ cards: SimCard[] }>('GET', `/cards${appId ? `?app_id=${appId}` : ''}`)).cards;
   }
 
   sendMessage(input: {
