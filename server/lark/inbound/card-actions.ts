@@ -3,8 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db, DbOrTx } from '../../db/client';
 import { inTransaction } from '../../db/transaction';
-import { TASK_QUEUED_CHANNEL, workspaceEventNotice } from '../../events';
-import { cancelTask } from '../../services/tasks';
+import { cancelTask, enqueueAgentTask } from '../../services/tasks';
 import { unbindBySelf } from '../binding/unbind';
 import { resolveBotLocale } from '../outbound/bot-locale';
 import { botText } from '../outbound/bot-text';
@@ -89,12 +88,12 @@ async function presserOf(tx: DbOrTx, installation: ActionInstallation, openId: s
   return { userId: r?.user_id ?? null, name: r?.name ?? null, role: r?.role ?? null, locale: r?.lark_locale ?? 'auto', region: r?.region ?? 'lark', workspaceName: r?.workspace_name ?? '' };
 }
 
-type RunRow = { id: string; status: string; session_id: string; agent_id: string; trigger_message_id: string; seq: string; sender_open_id: string | null; lark_message_id: string | null; newer: boolean };
+type RunRow = { id: string; status: string; session_id: string; trigger_message_id: string; sender_open_id: string | null; lark_message_id: string | null; newer: boolean };
 
 async function runOf(tx: DbOrTx, installation: ActionInstallation, taskId: unknown): Promise<RunRow | null> {
   if (typeof taskId !== 'string' || !/^[0-9a-f-]{36}$/i.test(taskId)) return null;
   const res = await tx.execute<RunRow>(sql`
-    SELECT t.id, t.status, t.session_id, t.agent_id, t.trigger_message_id, t.seq, m.sender_open_id, m.lark_message_id,
+    SELECT t.id, t.status, t.session_id, t.trigger_message_id, m.sender_open_id, m.lark_message_id,
       EXISTS (SELECT 1 FROM agent_task n WHERE n.trigger_message_id = t.trigger_message_id AND n.workspace_id = t.workspace_id AND n.seq > t.seq) AS newer
     FROM agent_task t
     LEFT JOIN lark_inbound_message m ON m.chat_message_id = t.trigger_message_id AND m.workspace_id = t.workspace_id AND m.installation_id = ${installation.id}::uuid
@@ -151,17 +150,9 @@ export async function handleCardAction(deps: { db: Db; logger: Logger }, install
         if (!run) return invalid;
         if (!mayControl(run, presser, action.operatorOpenId)) return { toast: { type: 'warning', content: t('toast.notAllowed') } };
         if (run.status !== 'failed' || run.newer) return invalid;
-        await tx.execute(sql`
-          WITH queued AS (
-            INSERT INTO agent_task (workspace_id, agent_id, session_id, trigger_message_id)
-            SELECT ${installation.workspaceId}::uuid, s.agent_id, s.id, ${run.trigger_message_id}::uuid
-            FROM chat_session s JOIN agent a ON a.id = s.agent_id AND a.workspace_id = s.workspace_id
-            WHERE s.id = ${run.session_id}::uuid AND s.workspace_id = ${installation.workspaceId}::uuid AND a.archived_at IS NULL AND a.runtime_kind IS NOT NULL
-            RETURNING id, session_id
-          )
-          SELECT pg_notify(${TASK_QUEUED_CHANNEL}, q.id::text),
-            ${workspaceEventNotice(sql`${installation.workspaceId}::uuid`, sql`json_build_object('type', 'task.updated', 'session_id', q.session_id, 'task_id', q.id, 'status', 'queued')`, sql`q.session_id`)}
-          FROM queued q`);
+        // An agent archived or taken offline since then cannot run it again.
+        const queued = await enqueueAgentTask(tx, { workspaceId: installation.workspaceId, sessionId: run.session_id, triggerMessageId: run.trigger_message_id });
+        if (queued.outcome !== 'enqueued') return invalid;
         deps.logger.info({ taskId: run.id }, 'failed run retried from lark');
         return { toast: { type: 'success', content: t('toast.retrying') } };
       }

@@ -55,10 +55,10 @@ async function closeWithNote(deps: RunDeliveryDeps, card: StreamCardRow, note: s
 async function closeAbandoned(deps: RunDeliveryDeps, cards: StreamCardRow[], keepAttempt: number | null): Promise<void> {
   const t = botText(deps.locale);
   for (const card of cards) {
-    if (card.state !== 'open') continue;
-    // Never shown (its send failed): nothing to tell anyone, only the row to close.
-    if (card.lark_message_id === null) await markCard(deps.db, card.card_id, 'interrupted');
-    else if (card.attempt !== keepAttempt) await closeWithNote(deps, card, t('run.interrupted'), 'interrupted');
+    // The final answer closes the current run's cards that were sent. Every other open card is
+    // closed here, also one without a recorded message: its run may have died right after sending it.
+    if (card.state !== 'open' || (card.attempt === keepAttempt && card.lark_message_id !== null)) continue;
+    await closeWithNote(deps, card, t('run.interrupted'), 'interrupted');
   }
 }
 
@@ -151,8 +151,10 @@ export async function planRunDelivery(
         before: () => closeAbandoned(deps, cards, body.stream?.attempt ?? null),
         steps: [
           async () => {
-            for (const card of current.length > 0 ? current : cards) {
-              const last = card.part === Math.max(...(current.length > 0 ? current : cards).map((c) => c.part));
+            const closing = current.length > 0 ? current : cards;
+            const lastPart = Math.max(...closing.map((c) => c.part));
+            for (const card of closing) {
+              const last = card.part === lastPart;
               const text = parts[card.part];
               if (text === undefined) {
                 await closeWithNote(deps, card, note, 'finished');

@@ -2,6 +2,8 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { DbOrTx } from '../../db/client';
 import { LarkApiError, type LarkCard, type LarkHttpClient } from '../api';
+import type { AppLocale } from '../../../i18n/locales';
+import { botText } from './bot-text';
 import { sanitizeAgentMarkdown } from './lark-markup';
 import { limitCardTables } from './card-tables';
 import { CARD_PART_BYTES, splitForLark } from './render';
@@ -32,6 +34,12 @@ export const CLOSING_SEQUENCE = 2_000_000_000;
 const FRAME_SKIPPED_CODES = new Set([230020, 200810]);
 
 export type StreamLabels = { generating: string; stop: string };
+
+/** The words on a streaming card, in the bot's language. */
+export function streamLabels(locale: AppLocale): StreamLabels {
+  const t = botText(locale);
+  return { generating: t('run.generating'), stop: t('run.stop') };
+}
 
 /** The answer's text as it appears in cards: sanitized, tables within the card limit, split before Lark's 30 KB. */
 export function cardParts(text: string): string[] {

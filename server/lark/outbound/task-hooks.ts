@@ -6,10 +6,10 @@ import { executePrepared } from '../../db/prepared';
 import { taskReference, type AgentTask, type ClaimedTask } from '../../services/tasks';
 import { LarkHttpClient, type FetchLike } from '../api';
 import type { LarkIntegration } from '../integration';
-import { botLocaleFor, streamLabels } from './bot-labels';
+import { resolveBotLocale } from './bot-locale';
 import { enqueueOutboxMessage, OUTBOX_COLUMNS, outboxRowValues, type OutboxBody, type OutboxTarget, type RunTraces, type TypingRef } from './outbox';
 import { replyTargetFor } from './reply-target';
-import { LarkAnswerStream, type StreamTarget } from './stream-card';
+import { LarkAnswerStream, streamLabels, type StreamTarget } from './stream-card';
 
 /** Follows one run while it works: the answer as it grows, and what is left in Lark when it ends. */
 export type RunObserver = {
@@ -73,17 +73,19 @@ function larkContextOf(context: unknown): LarkRunContext | null {
 /** Where an answer goes; `fromWeb`: its question was typed in the web chat (it has no Lark origin). */
 type LarkTarget = { installationId: string; target: OutboxTarget; fromWeb: boolean };
 
+/** What placing an answer needs to know of its session and question: the claim context has it, or one lookup reads it. */
+type PlacementRow = Pick<LarkRunContext, 'installation_id' | 'chat_id' | 'message_id' | 'thread_id' | 'root_id' | 'thread_anchor'>;
+
+/** Where an answer goes: under its Lark question, or, for a question typed in the web chat, in the topic or the chat. */
+function targetOf(r: PlacementRow): LarkTarget {
+  const origin = r.message_id ? { messageId: r.message_id, threadId: r.thread_id, rootId: r.root_id } : null;
+  if (!origin && r.thread_anchor) return { installationId: r.installation_id, target: { replyToMessageId: r.thread_anchor, replyInThread: true }, fromWeb: true };
+  return { installationId: r.installation_id, target: replyTargetFor(r.chat_id, origin), fromWeb: origin === null };
+}
+
 /** Where a task's answer goes in Lark (one lookup), or null when its session is not a Lark chat (or the bot is gone). */
 async function larkTargetFor(db: DbOrTx, task: AgentTask): Promise<LarkTarget | null> {
-  const res = await executePrepared<{
-    installation_id: string;
-    chat_id: string;
-    status: string;
-    message_id: string | null;
-    thread_id: string | null;
-    root_id: string | null;
-    thread_anchor: string | null;
-  }>(
+  const res = await executePrepared<PlacementRow & { status: string }>(
     db,
     sql`SELECT b.installation_id, b.lark_chat_id AS chat_id, i.status, m.lark_message_id AS message_id, m.lark_thread_id AS thread_id, m.lark_root_id AS root_id,
           CASE WHEN m.lark_message_id IS NULL AND b.lark_thread_id <> '' THEN (${THREAD_ANCHOR(sql`b.chat_session_id`, sql`b.workspace_id`)}) END AS thread_anchor
@@ -93,16 +95,7 @@ async function larkTargetFor(db: DbOrTx, task: AgentTask): Promise<LarkTarget | 
         WHERE b.chat_session_id = ${task.sessionId}::uuid AND b.workspace_id = ${task.workspaceId}::uuid`,
   );
   const binding = res.rows[0];
-  if (!binding || binding.status !== 'active') return null;
-  const origin = binding.message_id ? { messageId: binding.message_id, threadId: binding.thread_id, rootId: binding.root_id } : null;
-  if (!origin && binding.thread_anchor) return { installationId: binding.installation_id, target: { replyToMessageId: binding.thread_anchor, replyInThread: true }, fromWeb: true };
-  return { installationId: binding.installation_id, target: replyTargetFor(binding.chat_id, origin), fromWeb: origin === null };
-}
-
-function targetFromContext(c: LarkRunContext): LarkTarget {
-  const origin = c.message_id ? { messageId: c.message_id, threadId: c.thread_id, rootId: c.root_id } : null;
-  if (!origin && c.thread_anchor) return { installationId: c.installation_id, target: { replyToMessageId: c.thread_anchor, replyInThread: true }, fromWeb: true };
-  return { installationId: c.installation_id, target: replyTargetFor(c.chat_id, origin), fromWeb: origin === null };
+  return binding && binding.status === 'active' ? targetOf(binding) : null;
 }
 
 /** How long a finishing run waits for its "Typing" reaction request, so the delivery knows what to take off. */
@@ -136,7 +129,7 @@ export function larkTaskHooks(deps?: LarkTaskHooksDeps): TaskHooks {
     async answerWrite(db, task, reply, traces, context) {
       if (reply.trim().length === 0 && !traces?.stream && !traces?.typing) return null;
       const c = larkContextOf(context);
-      const where = c ? targetFromContext(c) : await larkTargetFor(db, task);
+      const where = c ? targetOf(c) : await larkTargetFor(db, task);
       if (!where) return null;
       const body: OutboxBody = {
         kind: 'agent_reply',
@@ -192,7 +185,7 @@ function observeRun(deps: LarkTaskHooksDeps, claimed: ClaimedTask, log: Logger):
     return null;
   }
   const messageId = c.message_id;
-  const locale = botLocaleFor(c.lark_locale, c.region);
+  const locale = resolveBotLocale(c.lark_locale, c.region);
   // Best effort and never awaited by the run: a reaction that fails only costs the indicator.
   const typing: Promise<TypingRef | null> = client
     .addReaction(messageId, 'Typing')
