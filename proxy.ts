@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { parseFrameAncestors, securityHeaders } from '@/server/http/security-headers';
+import { ATTACHMENT_DOWNLOAD_CSP, isAttachmentDownloadPath, parseFrameAncestors, securityHeaders } from '@/server/http/security-headers';
 
 /** Header carrying the requested path (with its query) to server components, which cannot see the URL. */
 export const REQUEST_PATH_HEADER = 'x-larkspur-path';
@@ -15,6 +15,8 @@ export function proxy(request: NextRequest) {
     frameAncestors: parseFrameAncestors(process.env.FRAME_ANCESTORS),
     dev: process.env.NODE_ENV === 'development',
   });
+  // A download gets its own sandboxed policy rather than the page's (the first one set is the one sent).
+  if (isAttachmentDownloadPath(request.nextUrl.pathname)) policy['Content-Security-Policy'] = ATTACHMENT_DOWNLOAD_CSP;
   const headers = new Headers(request.headers);
   headers.set(REQUEST_PATH_HEADER, `${request.nextUrl.pathname}${request.nextUrl.search}`);
   headers.set('Content-Security-Policy', policy['Content-Security-Policy']!);

@@ -109,6 +109,14 @@ const envSchema = z.object({
   LARK_REGISTRATION_TICK_MS: z.coerce.number().int().min(20).default(1_000),
   LARK_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LARK_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  // The largest image or file the worker downloads from Lark (Lark allows user files up to 100 MB).
+  ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024, { message: 'ATTACHMENT_MAX_BYTES is at most 104857600 (100 MB, Lark\'s own limit)' }).default(20 * 1024 * 1024),
+  // A text-like file (txt, md, csv, json, code) up to this size is given to the agent inline.
+  AGENT_INLINE_FILE_MAX_BYTES: z.coerce.number().int().min(0).max(1024 * 1024).default(64 * 1024),
+  // The recent conversation an @-mention in a group or topic gives the agent: at most this many
+  // messages, none older than this many minutes (whichever is smaller; 0 turns it off).
+  LARK_CONTEXT_MESSAGES: z.coerce.number().int().min(0).max(200).default(20),
+  LARK_CONTEXT_MINUTES: z.coerce.number().int().min(0).max(7 * 24 * 60).default(60),
 }).superRefine(crossCheck);
 
 export type Env = z.infer<typeof envSchema>;

@@ -10,6 +10,7 @@ import {
 } from './cards';
 import { parseJsonObject, type Reply } from './http';
 import { larkError, larkErrorReply, larkFail, larkOk, type LarkError } from './lark-errors';
+import { ownMedia } from './media';
 import type { Call } from './rest';
 import type { CardEntity } from './state';
 
@@ -110,7 +111,7 @@ export function createCard(call: Call): Reply {
   if (typeof data !== 'string' || data === '') return larkFail('field_validation', 'data is required');
   if (type === 'template') return larkFail('cardkit_invalid_param', 'card templates are not available on this platform instance');
   if (type !== 'card_json') return larkFail('cardkit_invalid_param', 'type must be card_json');
-  const parsed = parseEntityCard(data, deps.config.cardTableLimit);
+  const parsed = parseEntityCard(data, deps.config.cardTableLimit, ownMedia(deps.dir, app.appId));
   if ('error' in parsed) return larkErrorReply(parsed.error);
   const now = Date.now();
   const entity: CardEntity = {
@@ -130,7 +131,7 @@ export function createCard(call: Call): Reply {
 }
 
 export function updateElementContent(call: Call): Reply {
-  const { deps, req, params } = call;
+  const { deps, req, params, app } = call;
   const body = parseJsonObject(req.body);
   if (!body) return larkFail('bad_json');
   const { content } = body;
@@ -155,7 +156,7 @@ export function updateElementContent(call: Call): Reply {
     if (!element) return larkError('card_element_failed', `ErrMsg: not find elementID: ${elementId}`);
     if (element.tag !== 'markdown' && element.tag !== 'plain_text') return larkError('card_only_text');
     element.content = content;
-    const error = checkEntityCard(next, deps.config.cardTableLimit);
+    const error = checkEntityCard(next, deps.config.cardTableLimit, ownMedia(deps.dir, app.appId));
     if (error) return error;
     entity.card = next;
     return undefined;
@@ -163,7 +164,7 @@ export function updateElementContent(call: Call): Reply {
 }
 
 export function updateCardSettings(call: Call): Reply {
-  const { deps, req } = call;
+  const { deps, req, app } = call;
   const body = parseJsonObject(req.body);
   if (!body) return larkFail('bad_json');
   const { settings } = body;
@@ -192,7 +193,7 @@ export function updateCardSettings(call: Call): Reply {
     const next: Json = { ...entity.card };
     if (parsed.config) next.config = { ...(isObject(entity.card.config) ? entity.card.config : {}), ...parsed.config };
     if (parsed.card_link) next.card_link = parsed.card_link;
-    const error = checkEntityCard(next, deps.config.cardTableLimit);
+    const error = checkEntityCard(next, deps.config.cardTableLimit, ownMedia(deps.dir, app.appId));
     if (error) return error;
     replaceCard(entity, next, now);
     return undefined;
@@ -200,7 +201,7 @@ export function updateCardSettings(call: Call): Reply {
 }
 
 export function updateCard(call: Call): Reply {
-  const { deps, req } = call;
+  const { deps, req, app } = call;
   const body = parseJsonObject(req.body);
   if (!body) return larkFail('bad_json');
   const card = body.card;
@@ -218,7 +219,7 @@ export function updateCard(call: Call): Reply {
     contentLength: data.length,
   };
   return runCardOp(call, op, (entity, now) => {
-    const parsed = parseEntityCard(data, deps.config.cardTableLimit);
+    const parsed = parseEntityCard(data, deps.config.cardTableLimit, ownMedia(deps.dir, app.appId));
     if ('error' in parsed) return parsed.error;
     expireStreaming(entity, deps.config.streamingTimeoutMs, now);
     replaceCard(entity, parsed.card, now);

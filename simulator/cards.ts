@@ -1,6 +1,7 @@
 import { randomDigits } from './ids';
-import { cardLimitError, checkCard } from './im-content';
+import { cardImageError, cardLimitError, checkCard } from './im-content';
 import { larkError, type LarkError } from './lark-errors';
+import type { OwnMedia } from './media';
 import type { CardEntity } from './state';
 
 // CardKit card entities: what a card holds, what its buttons do, and the per-card protocol state
@@ -17,7 +18,7 @@ export const cardEntityMaxBytes = 30 * 1024;
 export const cardEntityLifetimeMs = 14 * 24 * 60 * 60 * 1000;
 
 /** Parses and checks card JSON 2.0 for an entity (create and full update), in the order Lark reports. */
-export function parseEntityCard(data: string, tableLimit: number): { card: Json } | { error: LarkError } {
+export function parseEntityCard(data: string, tableLimit: number, media: OwnMedia): { card: Json } | { error: LarkError } {
   let card: unknown;
   try {
     card = JSON.parse(data);
@@ -27,15 +28,15 @@ export function parseEntityCard(data: string, tableLimit: number): { card: Json 
   if (!isObject(card)) return { error: larkError('card_generate_failed', 'card data must be a JSON object') };
   if (Object.keys(card).length === 0) return { error: larkError('card_dsl_empty') };
   if (card.schema !== '2.0') return { error: larkError('card_schema_not_v2') };
-  const error = checkEntityCard(card, tableLimit);
+  const error = checkEntityCard(card, tableLimit, media);
   return error ? { error } : { card };
 }
 
-/** Checks a whole card as it would stand after an operation. */
-export function checkEntityCard(card: Json, tableLimit: number): LarkError | undefined {
+/** Checks a whole card as it would stand after an operation (images: the entity's app's own uploads). */
+export function checkEntityCard(card: Json, tableLimit: number, media: OwnMedia): LarkError | undefined {
   if (isObject(card.config) && card.config.update_multi === false) return larkError('card_update_multi_false');
   if (Buffer.byteLength(JSON.stringify(card)) > cardEntityMaxBytes) return larkError('card_too_large');
-  return checkCard(card) ?? cardLimitError(card, tableLimit, true);
+  return checkCard(card) ?? cardLimitError(card, tableLimit, true) ?? cardImageError(card, media);
 }
 
 export const isStreaming = (card: Json) => isObject(card.config) && card.config.streaming_mode === true;

@@ -24,6 +24,11 @@ export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 
 const id = z.string().min(1);
 const name = z.string().trim().min(1).max(100);
+const base64 = z.string().min(1).regex(/^[A-Za-z0-9+/=\s]+$/, 'must be base64');
+const durationMs = z.number().int().min(20).max(600_000);
+
+/** The kinds of message a user can send; exactly one per message. */
+const messageKinds = ['text', 'post', 'image', 'file', 'audio', 'media', 'sticker', 'merge_forward'] as const;
 
 export const schemas = {
   tenant: z.object({ brand: z.enum(brands), name }),
@@ -60,14 +65,35 @@ export const schemas = {
           content: z.array(z.array(z.looseObject({ tag: z.string() }))).min(1),
         })
         .optional(),
+      image: z
+        .object({ sample: z.enum(['screenshot', 'photo']).optional(), data_base64: base64.optional() })
+        .refine((i) => !(i.sample && i.data_base64), 'give sample or data_base64, not both')
+        .optional(),
+      file: z
+        .object({
+          sample: z.enum(['notes', 'csv', 'json', 'pdf']).optional(),
+          data_base64: base64.optional(),
+          file_name: z.string().trim().min(1).max(250).optional(),
+          // A filler of exactly this many bytes (for size limits), generated when read.
+          size_bytes: z.number().int().min(1).max(200 * 1024 * 1024).optional(),
+        })
+        .refine((f) => [f.sample, f.data_base64, f.size_bytes].filter((v) => v !== undefined).length <= 1, 'give at most one of sample, data_base64 or size_bytes')
+        .optional(),
+      audio: z.object({ duration_ms: durationMs.optional(), speech_to_text: z.string().max(10_000).optional() }).optional(),
+      media: z.object({ duration_ms: durationMs.optional() }).optional(),
+      sticker: z.object({}).optional(),
+      merge_forward: z.object({ message_ids: z.array(id).min(1).max(100) }).optional(),
       mentions: z
         .array(z.object({ app_id: id.optional(), user_id: id.optional() }))
         .refine((list) => list.every((m) => !!m.app_id !== !!m.user_id), 'each mention names exactly one app_id or user_id')
         .optional(),
       root_id: id.optional(),
+      reply_to: id.optional(),
     })
     .refine((b) => !!b.app_id !== !!b.chat_id, 'give exactly one of app_id (p2p) or chat_id (group)')
-    .refine((b) => (b.text === undefined) !== (b.post === undefined), 'give exactly one of text or post'),
+    .refine((b) => messageKinds.filter((kind) => b[kind] !== undefined).length === 1, `give exactly one of ${messageKinds.join(', ')}`)
+    .refine((b) => b.mentions === undefined || b.text !== undefined || b.post !== undefined, 'mentions go with text or post')
+    .refine((b) => !(b.root_id && b.reply_to), 'give root_id (a reply in the thread) or reply_to (a quote), not both'),
   fault: z.discriminatedUnion('kind', [
     z.object({
       kind: z.literal('rest_error'),

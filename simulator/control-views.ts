@@ -1,7 +1,9 @@
 import { cardSummary, expireStreaming, isStreaming, type CardRuntime } from './cards';
 import type { SimulatorConfig } from './config';
 import type { Fault } from './faults';
-import type { App, CardEntity, Chat, Directory, Message } from './state';
+import { cardImageKeys } from './im-content';
+import { resourcesOf } from './media';
+import type { App, CardEntity, Chat, Directory, MediaBlob, Message } from './state';
 import type { WsGateway } from './ws';
 
 // What the control API shows of the simulator's state (never app secrets or tokens).
@@ -34,7 +36,44 @@ export function chatView(deps: { dir: Directory }, chat: Chat) {
   };
 }
 
-const parseContent = (content: string): unknown => JSON.parse(content);
+/** Content as JSON where it is JSON (a merge_forward's is plain text). */
+const parseContent = (content: string): unknown => {
+  try {
+    return JSON.parse(content) as unknown;
+  } catch {
+    return content;
+  }
+};
+
+/** An image or file: what it is, never its bytes (`GET /_control/media/:key` has those). */
+export function blobView(blob: MediaBlob) {
+  return {
+    key: blob.key,
+    kind: blob.kind,
+    size: blob.size,
+    file_name: blob.fileName ?? null,
+    content_type: blob.contentType,
+    file_type: blob.fileType ?? null,
+    duration_ms: blob.durationMs ?? null,
+    width: blob.width ?? null,
+    height: blob.height ?? null,
+    owner: blob.owner,
+    created_at: blob.createdAt,
+  };
+}
+
+/** Every image or file key a message names, with the blob's facts (null when unknown). */
+function mediaOf(dir: Directory, message: Message, content: unknown) {
+  const keys = new Map(resourcesOf(message).map((r) => [r.key, r.type as string]));
+  if (message.msgType === 'interactive') for (const key of cardImageKeys(content)) keys.set(key, 'image');
+  // A sticker's key is no resource (it cannot be downloaded), but it is in the message.
+  const sticker = message.msgType === 'sticker' && content && typeof content === 'object' ? (content as { file_key?: unknown }).file_key : undefined;
+  if (typeof sticker === 'string') keys.set(sticker, 'sticker');
+  return [...keys].map(([key, type]) => {
+    const blob = dir.media.get(key);
+    return { key, type, ...(blob ? { size: blob.size, file_name: blob.fileName ?? null, content_type: blob.contentType, owner: blob.owner } : {}) };
+  });
+}
 
 type ViewDeps = { dir: Directory; config: SimulatorConfig };
 
@@ -49,18 +88,21 @@ function entityState(deps: ViewDeps, entity: CardEntity) {
   };
 }
 
-export function messageView(deps: ViewDeps, message: Message) {
+export function messageView(deps: ViewDeps, message: Message): MessageView {
   const { dir } = deps;
   const nameOf = (type: 'user' | 'app', partyId: string) =>
     (type === 'user' ? dir.users.get(partyId)?.name : dir.apps.get(partyId)?.name) ?? partyId;
   const entity = message.cardId ? dir.cards.get(message.cardId) : undefined;
   const card = entity ? entityState(deps, entity) : null;
+  const content = entity ? entity.card : parseContent(message.content);
   return {
     message_id: message.messageId,
     sender: { ...message.sender, name: nameOf(message.sender.type, message.sender.id) },
     msg_type: message.msgType,
     // A card entity message shows the entity's current card.
-    content: entity ? entity.card : parseContent(message.content),
+    content,
+    // The images and files it names (image_key / file_key), so tests see what a bot sent.
+    media: mediaOf(dir, message, content),
     card_entity: card,
     root_id: message.rootId ?? null,
     parent_id: message.parentId ?? null,
@@ -76,8 +118,13 @@ export function messageView(deps: ViewDeps, message: Message) {
       operator: { type: r.operator.type, id: r.operator.id, name: nameOf(r.operator.type, r.operator.id) },
       action_time: r.actionTime,
     })),
+    upper_message_id: message.upperMessageId ?? null,
+    // A merge_forward: the messages it holds.
+    forwarded: (message.forwardedIds ?? []).map((id) => messageView(deps, dir.messages.get(id)!)),
   };
 }
+
+type MessageView = Record<string, unknown> & { forwarded: MessageView[] };
 
 /** A card entity, with its operation log when asked for (times in ms, in the order they came). */
 export function cardView(deps: ViewDeps & { cards: CardRuntime }, entity: CardEntity, withOps: boolean) {

@@ -2,9 +2,10 @@ import type { CardRuntime } from './cards';
 import type { SimulatorConfig } from './config';
 import { addFault } from './control-faults';
 import { ControlError, notFound, parse, schemas } from './control-input';
-import { appView, cardView, chatView, faultView, messageView } from './control-views';
+import { appView, blobView, cardView, chatView, faultView, messageView } from './control-views';
 import type { DeliveryEngine } from './delivery';
 import type { FaultStore } from './faults';
+import { blobStream } from './media';
 import { json, matchPath, type Reply } from './http';
 import type { RateLimiter } from './rate-limit';
 import { RegistrationError, type Registrations } from './registration';
@@ -243,10 +244,35 @@ const routes: Array<{ method: string; pattern: string; handle: Handler }> = [
         chatId: body.chat_id,
         text: body.text,
         post: body.post,
+        image: body.image,
+        file: body.file,
+        audio: body.audio,
+        media: body.media,
+        sticker: body.sticker as Record<string, never> | undefined,
+        mergeForward: body.merge_forward,
         mentions: body.mentions,
         rootId: body.root_id,
+        replyTo: body.reply_to,
       });
       return json(200, result);
+    },
+  },
+  {
+    method: 'GET',
+    pattern: '/media/:key',
+    handle: (deps, _req, p) => {
+      const blob = deps.dir.media.get(p.key);
+      if (!blob) throw notFound(`media ${p.key}`);
+      return { status: 200, stream: blobStream(blob), headers: { 'content-type': blob.contentType, 'content-length': String(blob.size) } };
+    },
+  },
+  {
+    method: 'GET',
+    pattern: '/uploads',
+    handle: (deps, req) => {
+      const app = requireApp(deps, req.query.get('app_id') ?? '');
+      const uploads = [...deps.dir.media.values()].filter((b) => b.owner.type === 'app' && b.owner.id === app.appId);
+      return json(200, { uploads: uploads.map(blobView) });
     },
   },
   {

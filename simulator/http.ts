@@ -1,18 +1,28 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { newLogId } from './ids';
 
-const maxBodyBytes = 2 * 1024 * 1024;
+export const defaultMaxBodyBytes = 2 * 1024 * 1024;
 
-export class BodyTooLargeError extends Error {}
+export class BodyTooLargeError extends Error {
+  constructor(readonly size: number) {
+    super('request body too large');
+  }
+}
 
-export async function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * Reads a request body of at most `maxBytes`. A larger one is read to its end and dropped (so the
+ * client gets the answer instead of a reset connection), then BodyTooLargeError carries its size.
+ */
+export async function readBody(req: IncomingMessage, maxBytes = defaultMaxBodyBytes): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) throw new BodyTooLargeError('request body too large');
-    chunks.push(chunk as Buffer);
+    if (size <= maxBytes) chunks.push(chunk as Buffer);
+    else chunks.length = 0;
   }
+  if (size > maxBytes) throw new BodyTooLargeError(size);
   return Buffer.concat(chunks);
 }
 
@@ -21,6 +31,8 @@ export type Reply = {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** A binary body streamed as it is produced (downloads of any size); `body` is then ignored. */
+  stream?: Readable;
 };
 
 export function json(status: number, body: unknown, headers?: Record<string, string>): Reply {
@@ -29,12 +41,21 @@ export function json(status: number, body: unknown, headers?: Record<string, str
 
 export function writeReply(res: ServerResponse, reply: Reply): void {
   const headers: Record<string, string> = { 'x-tt-logid': newLogId(), ...reply.headers };
+  if (reply.stream) {
+    const stream = reply.stream;
+    res.writeHead(reply.status, headers);
+    stream.on('error', () => res.destroy());
+    res.on('close', () => stream.destroy());
+    stream.pipe(res);
+    return;
+  }
   if (reply.body === undefined) {
     res.writeHead(reply.status, headers).end();
     return;
   }
   if (typeof reply.body === 'string' || Buffer.isBuffer(reply.body)) {
-    res.writeHead(reply.status, { 'content-type': 'text/plain; charset=utf-8', ...headers }).end(reply.body);
+    const length = String(Buffer.byteLength(reply.body));
+    res.writeHead(reply.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': length, ...headers }).end(reply.body);
     return;
   }
   res

@@ -3,6 +3,7 @@ import { cardEntityLifetimeMs } from './cards';
 import { checkContent, isSharedCard, requestBodyLimits, type SupportedMsgType } from './im-content';
 import { parseJsonObject, type Reply } from './http';
 import { larkError, larkErrorReply, larkFail, larkOk, type LarkError } from './lark-errors';
+import { ownMedia } from './media';
 import { appendMessage, type Placement } from './messaging';
 import { recallMessage } from './notify';
 import type { App, CardEntity, Chat, Directory, Message } from './state';
@@ -102,19 +103,19 @@ function resolveReceiver(dir: Directory, app: App, idType: string, id: string): 
 
 type Outgoing = { msgType: SupportedMsgType; content: string; uuid?: string; cardId?: string };
 
-/** Field checks shared by send and reply: required strings, uuid, size, content shape. */
-function readOutgoing(deps: RestDeps, req: OpenApiRequest, body: Record<string, unknown>): Outgoing | LarkError {
+/** Field checks shared by send and reply: required strings, uuid, size, content shape, own media. */
+function readOutgoing(deps: RestDeps, req: OpenApiRequest, app: App, body: Record<string, unknown>): Outgoing | LarkError {
   const { msg_type: msgType, content, uuid } = body;
   if (typeof msgType !== 'string' || msgType === '') return larkError('field_validation', 'msg_type is required');
   if (typeof content !== 'string' || content === '') return larkError('field_validation', 'content is required');
   if (uuid !== undefined && (typeof uuid !== 'string' || uuid.length > 50)) {
     return larkError('field_validation', 'uuid must be a string of at most 50 characters');
   }
-  const checked = checkContent(msgType, content, { tableLimit: deps.config.cardTableLimit, allowEntity: true });
+  const checked = checkContent(msgType, content, { tableLimit: deps.config.cardTableLimit, allowEntity: true, media: ownMedia(deps.dir, app.appId) });
   if (!checked.ok) return checked.error;
   const limit = requestBodyLimits[msgType as SupportedMsgType];
   if (req.body.length > limit) return larkError('content_too_long', `request body exceeds ${limit / 1024} KB`);
-  return { msgType: msgType as SupportedMsgType, content, uuid: uuid || undefined, cardId: checked.cardId };
+  return { msgType: msgType as SupportedMsgType, content: checked.stored, uuid: uuid || undefined, cardId: checked.cardId };
 }
 
 /** A card entity can be sent once, by the app that created it, while it lives. */
@@ -167,7 +168,7 @@ export function sendMessage(call: Call): Reply {
   if (typeof body.receive_id !== 'string' || body.receive_id === '') {
     return larkFail('field_validation', 'receive_id is required');
   }
-  const out = readOutgoing(deps, req, body);
+  const out = readOutgoing(deps, req, app, body);
   if ('code' in out) return larkErrorReply(out);
   const again = replayed(call, out.uuid);
   if (again) return again;
@@ -183,12 +184,13 @@ export function replyToMessage(call: Call): Reply {
   if (body.reply_in_thread !== undefined && typeof body.reply_in_thread !== 'boolean') {
     return larkFail('field_validation', 'reply_in_thread must be a boolean');
   }
-  const out = readOutgoing(deps, req, body);
+  const out = readOutgoing(deps, req, app, body);
   if ('code' in out) return larkErrorReply(out);
   const again = replayed(call, out.uuid);
   if (again) return again;
   const target = deps.dir.messages.get(params.message_id);
   if (!target) return larkFail('invalid_param', 'message_id not found');
+  if (target.upperMessageId !== undefined) return larkFail('invalid_param', 'a message inside a merge_forward cannot be replied to');
   const chat = deps.dir.chats.get(target.chatId)!;
   if (!chat.appIds.has(app.appId)) return larkFail('bot_not_in_chat');
   if (target.recalledAt !== undefined) return larkFail('message_recalled');
@@ -211,7 +213,7 @@ export function patchCard(call: Call): Reply {
   if (req.body.length > requestBodyLimits.interactive) {
     return larkFail('content_too_long', 'request body exceeds 30 KB');
   }
-  const checked = checkContent('interactive', body.content, { tableLimit: deps.config.cardTableLimit });
+  const checked = checkContent('interactive', body.content, { tableLimit: deps.config.cardTableLimit, media: ownMedia(deps.dir, app.appId) });
   if (!checked.ok) return larkErrorReply(checked.error);
   // Only shared cards update: both the card on record and the new one must declare update_multi.
   if (!isSharedCard(JSON.parse(message.content) as Record<string, unknown>) || !isSharedCard(checked.value)) {

@@ -1,15 +1,20 @@
 import { larkError, type LarkError } from './lark-errors';
+import type { OwnMedia } from './media';
 
 type Json = Record<string, unknown>;
 
-export const supportedMsgTypes = ['text', 'interactive', 'post'] as const;
+export const supportedMsgTypes = ['text', 'interactive', 'post', 'image', 'file', 'audio', 'media'] as const;
 export type SupportedMsgType = (typeof supportedMsgTypes)[number];
 
-/** Lark counts the request body: text 150 KB, card and post 30 KB. */
+/** Lark counts the request body: text 150 KB, card and post 30 KB (and so the small media contents). */
 export const requestBodyLimits: Record<SupportedMsgType, number> = {
   text: 150 * 1024,
   interactive: 30 * 1024,
   post: 30 * 1024,
+  image: 30 * 1024,
+  file: 30 * 1024,
+  audio: 30 * 1024,
+  media: 30 * 1024,
 };
 
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -183,6 +188,35 @@ export function cardLimitError(card: Json, tableLimit: number, cardkit = false):
   return undefined;
 }
 
+// Markdown images: `![alt](key)`, optionally `![alt](key "title")` or `<key>`.
+const markdownImage = /!\[[^\]]*\]\(\s*<?([^)\s>]*)>?(?:\s+(?:"[^"]*"|'[^']*'))?\s*\)/g;
+
+/** The images a card names: every `img_key` (img, img_combination, icons, ...) and every markdown image. */
+export function cardImageKeys(card: unknown): string[] {
+  const keys: string[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
+    if (!isObject(node)) return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'img_key') keys.push(typeof value === 'string' ? value : String(value));
+      else if (key === 'content' && typeof value === 'string' && (node.tag === 'markdown' || node.tag === 'lark_md')) {
+        for (const match of value.matchAll(markdownImage)) keys.push(match[1]);
+      } else visit(value);
+    }
+  };
+  visit(card);
+  return keys;
+}
+
+/** A card shows only images the sending app uploaded; an outside URL in markdown fails the whole card. */
+export function cardImageError(card: Json, media: OwnMedia): LarkError | undefined {
+  const bad = cardImageKeys(card).find((key) => !ownImage(media, key));
+  return bad === undefined ? undefined : cardFailed(`ErrCode: 11310; ErrMsg: invalid image key, use an image_key this app uploaded; ErrorValue: ${bad}; `);
+}
+
 /** `{"type":"card","data":{"card_id":"..."}}`: a message showing a CardKit card entity. */
 function entityReference(value: Json): { cardId: string } | { error: LarkError } | undefined {
   if (value.type === 'card') {
@@ -200,7 +234,13 @@ function entityReference(value: Json): { cardId: string } | { error: LarkError }
 
 const postTags = new Set(['text', 'a', 'at', 'img', 'media', 'emotion', 'code_block', 'hr', 'md']);
 
-function checkPostBody(body: unknown, locale: string): LarkError | undefined {
+const ownImage = (media: OwnMedia, key: unknown) => typeof key === 'string' && media(key)?.kind === 'image';
+const ownFile = (media: OwnMedia, key: unknown, fileType?: string) => {
+  const blob = typeof key === 'string' ? media(key) : undefined;
+  return blob?.kind === 'file' && (fileType === undefined || blob.fileType === fileType) ? blob : undefined;
+};
+
+function checkPostBody(body: unknown, locale: string, media: OwnMedia): LarkError | undefined {
   if (!isObject(body)) return invalid(`post.${locale} must be an object`);
   if (body.title !== undefined && typeof body.title !== 'string') return invalid(`post.${locale}.title must be a string`);
   if (!Array.isArray(body.content)) return invalid(`post.${locale}.content must be an array of paragraphs`);
@@ -217,20 +257,53 @@ function checkPostBody(body: unknown, locale: string): LarkError | undefined {
         return invalid(`post.${locale}: a needs href and text`);
       }
       if (node.tag === 'at' && typeof node.user_id !== 'string') return invalid(`post.${locale}: at needs user_id`);
+      // Images and videos in a post are the app's own uploads.
+      if (node.tag === 'img' && !ownImage(media, node.image_key)) return invalid(`post.${locale}: img needs an image_key this app uploaded`);
+      if (node.tag === 'media' && (!ownFile(media, node.file_key, 'mp4') || !ownImage(media, node.image_key))) {
+        return invalid(`post.${locale}: media needs a file_key of an mp4 and an image_key this app uploaded`);
+      }
     }
   }
   return undefined;
 }
 
 /**
+ * A media message's content: its keys must be the app's own uploads of the right kind. Answers the
+ * content as Lark stores it (file name and duration filled in).
+ */
+function checkMediaContent(msgType: 'image' | 'file' | 'audio' | 'media', value: Json, media: OwnMedia): { stored: Json } | { error: LarkError } {
+  const keyError = (what: string) => ({ error: invalid(`${what}; use a key this app uploaded`) });
+  switch (msgType) {
+    case 'image':
+      return ownImage(media, value.image_key) ? { stored: { image_key: value.image_key } } : keyError('invalid image_key');
+    case 'file': {
+      const file = ownFile(media, value.file_key);
+      return file ? { stored: { file_key: file.key, file_name: file.fileName ?? '' } } : keyError('invalid file_key');
+    }
+    case 'audio': {
+      const file = ownFile(media, value.file_key, 'opus');
+      return file ? { stored: { file_key: file.key, duration: file.durationMs ?? 0 } } : keyError('invalid file_key: audio needs an uploaded opus file');
+    }
+    case 'media': {
+      const file = ownFile(media, value.file_key, 'mp4');
+      if (!file) return keyError('invalid file_key: media needs an uploaded mp4 file');
+      if (!ownImage(media, value.image_key)) return keyError('invalid image_key: media needs a cover image');
+      return { stored: { file_key: file.key, image_key: value.image_key, file_name: file.fileName ?? '', duration: file.durationMs ?? 0 } };
+    }
+  }
+}
+
+/**
  * Validates `content` (the JSON string of a send/reply/patch body) for `msgType`. An interactive
- * content may name a card entity instead (`cardId`); the caller checks the entity itself.
+ * content may name a card entity instead (`cardId`); the caller checks the entity itself. `media`
+ * answers the sending app's own uploads: images, files and card images must be among them.
+ * `stored` is the content as Lark keeps it (it differs for media messages).
  */
 export function checkContent(
   msgType: string,
   content: unknown,
-  opts: { tableLimit: number; allowEntity?: boolean } = { tableLimit: 5 },
-): { ok: true; value: Json; cardId?: string } | { ok: false; error: LarkError } {
+  opts: { tableLimit: number; allowEntity?: boolean; media: OwnMedia },
+): { ok: true; value: Json; cardId?: string; stored: string } | { ok: false; error: LarkError } {
   if (!(supportedMsgTypes as readonly string[]).includes(msgType)) {
     return { ok: false, error: invalid(`unsupported msg_type "${msgType}"`) };
   }
@@ -248,20 +321,24 @@ export function checkContent(
     if (typeof value.text !== 'string' || value.text.length === 0) error = invalid('text content needs a non-empty "text"');
   } else if (msgType === 'interactive') {
     const entity = entityReference(value);
-    if (entity && 'cardId' in entity && opts.allowEntity) return { ok: true, value, cardId: entity.cardId };
+    if (entity && 'cardId' in entity && opts.allowEntity) return { ok: true, value, cardId: entity.cardId, stored: content };
     if (entity) return { ok: false, error: 'error' in entity ? entity.error : cardFailed('a card entity cannot be used here') };
-    error = checkCard(value) ?? cardLimitError(value, opts.tableLimit);
-  } else {
+    error = checkCard(value) ?? cardLimitError(value, opts.tableLimit) ?? cardImageError(value, opts.media);
+  } else if (msgType === 'post') {
     const locales = Object.keys(value);
     if (locales.length === 0) error = invalid('post content needs at least one locale, e.g. {"zh_cn":{...}}');
     for (const locale of locales) {
       if (error) break;
       error = /^[a-z]{2}_[a-z]{2}$/.test(locale)
-        ? checkPostBody(value[locale], locale)
+        ? checkPostBody(value[locale], locale, opts.media)
         : invalid(`post content must be keyed by locale, got "${locale}"`);
     }
+  } else {
+    const checked = checkMediaContent(msgType as 'image' | 'file' | 'audio' | 'media', value, opts.media);
+    if ('error' in checked) return { ok: false, error: checked.error };
+    return { ok: true, value: checked.stored, stored: JSON.stringify(checked.stored) };
   }
-  return error ? { ok: false, error } : { ok: true, value };
+  return error ? { ok: false, error } : { ok: true, value, stored: content };
 }
 
 /** A card may be patched only when it says so itself. */

@@ -6,6 +6,7 @@ import type { AckPayload, DeliveryEngine } from './delivery';
 import { buildBotMembershipEvent, buildCardActionEvent, buildP2pEnteredEvent } from './events';
 import { randomHex } from './ids';
 import { checkContent } from './im-content';
+import { ownMedia } from './media';
 import { notifyApps, recallMessage, type Sent } from './notify';
 import type { App, Chat, Directory, Message } from './state';
 
@@ -227,10 +228,12 @@ function applyAnswer(deps: InteractionDeps, message: Message, answer: unknown): 
     return { error: 'card must be {"type":"raw","data":<card JSON>} (templates are not available here)' };
   }
   const data = card.data;
+  // The answer is the card's bot speaking: its images must be that bot's own uploads.
+  const media = ownMedia(deps.dir, message.sender.id);
   const entity = message.cardId ? deps.dir.cards.get(message.cardId) : undefined;
   if (entity) {
     if (data.schema !== '2.0') return { error: 'a card entity shows card JSON 2.0 only' };
-    const error = checkEntityCard(data, deps.config.cardTableLimit);
+    const error = checkEntityCard(data, deps.config.cardTableLimit, media);
     if (error) return { error: error.msg };
     const now = Date.now();
     const wasStreaming = isStreaming(entity.card);
@@ -241,7 +244,7 @@ function applyAnswer(deps: InteractionDeps, message: Message, answer: unknown): 
     deps.cards.log(entity.cardId, { at: now, kind: 'callback_card', sequence: null, content_length: JSON.stringify(data).length, code: 0 });
   } else {
     const content = JSON.stringify(data);
-    const checked = checkContent('interactive', content, { tableLimit: deps.config.cardTableLimit });
+    const checked = checkContent('interactive', content, { tableLimit: deps.config.cardTableLimit, media });
     if (!checked.ok) return { error: checked.error.msg };
     message.content = content;
     message.updates.push(content);

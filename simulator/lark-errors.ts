@@ -60,6 +60,15 @@ const catalog = {
   reaction_page_token_invalid: { code: 231012, status: 400, msg: 'The request has an invalid pageToken.' },
   reaction_user_id_type_invalid: { code: 231014, status: 400, msg: 'user_id_type is invalid.' },
   reaction_repeated: { code: 231015, status: 400, msg: 'Act on reaction failed, repeated request is processing.' },
+  // Images, files and message resources (im/v1/images, im/v1/files, im/v1/messages/:id/resources)
+  resource_invalid_param: { code: 234001, status: 400, msg: 'Invalid request param.' },
+  resource_not_in_message: { code: 234003, status: 400, msg: 'File not in msg.' },
+  resource_app_not_in_chat: { code: 234004, status: 400, msg: 'App not in chat.' },
+  resource_size_exceeds: { code: 234006, status: 400, msg: 'The file size exceeds limit.' },
+  resource_empty: { code: 234010, status: 400, msg: "File's size can't be 0." },
+  image_format_unknown: { code: 234011, status: 400, msg: "Can't recognize the image format." },
+  resource_download_too_large: { code: 234037, status: 400, msg: 'Downloaded file size exceeds limit.' },
+  resource_unsupported_message: { code: 234043, status: 400, msg: 'Unsupported message type.' },
   // Chats (im/v1/chats)
   chat_invalid_param: { code: 232001, status: 400, msg: 'Your request contains an invalid request parameter.' },
   chat_id_invalid: { code: 232006, status: 400, msg: 'Your request specifies a chat_id which is invalid.' },

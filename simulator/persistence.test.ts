@@ -108,6 +108,43 @@ describe('simulator state file', () => {
     expect(self.body.data.user.union_id).toBe(bot.bot_union_id);
   });
 
+  it('keeps small images and files, fillers and merge_forwards across a restart, not blobs over 2 MB', async () => {
+    const first = await start();
+    const control = controlClient(first.url);
+    const tenant = await control.post<{ tenant_key: string }>('/tenants', { brand: 'feishu', name: 'Media Co' });
+    const user = await control.post<{ id: string }>('/users', { tenant_key: tenant.tenant_key, name: 'Ada' });
+    const app = await control.post<{ app_id: string; app_secret: string }>('/apps', { tenant_key: tenant.tenant_key, name: 'Bot' });
+    const { chat_id: chatId } = await control.post<{ chat_id: string }>('/chats', { tenant_key: tenant.tenant_key, name: 'Media', user_ids: [user.id], app_ids: [app.app_id] });
+    const say = (body: Record<string, unknown>) => control.post<{ message_id: string }>('/messages', { user_id: user.id, chat_id: chatId, ...body });
+    const { message_id: image } = await say({ image: { sample: 'screenshot' } });
+    const { message_id: filler } = await say({ file: { size_bytes: 5 * 1024 * 1024 } });
+    const { message_id: large } = await say({ file: { data_base64: Buffer.alloc(2 * 1024 * 1024 + 1, 7).toString('base64'), file_name: 'large.bin' } });
+    const { message_id: forward } = await say({ merge_forward: { message_ids: [image] } });
+    const rowsBefore = (await control.get<{ messages: Array<{ message_id: string; content: Record<string, string> }> }>(`/chats/${chatId}/messages`)).messages;
+    const keyOf = (id: string, field: string) => rowsBefore.find((m) => m.message_id === id)!.content[field];
+    await first.close();
+
+    const second = await start();
+    const token = await tenantToken(`${second.url}/feishu`, app);
+    const download = (id: string, key: string, type: string) =>
+      fetch(`${second.url}/open-apis/im/v1/messages/${id}/resources/${key}?type=${type}`, { headers: { authorization: `Bearer ${token}` } });
+    const png = await download(image, keyOf(image, 'image_key'), 'image');
+    expect(png.status).toBe(200);
+    expect((await png.arrayBuffer()).byteLength).toBeGreaterThan(100);
+    const big = await download(filler, keyOf(filler, 'file_key'), 'file');
+    expect([big.status, big.headers.get('content-length')]).toEqual([200, String(5 * 1024 * 1024)]);
+    await big.arrayBuffer();
+    // Over 2 MB: not in the file, so gone after the restart.
+    const gone = await download(large, keyOf(large, 'file_key'), 'file');
+    expect([gone.status, ((await gone.json()) as { code: number }).code]).toEqual([400, 234003]);
+    const got = await request<{ data: { items: Array<{ upper_message_id?: string }> } }>(`${second.url}/open-apis/im/v1/messages/${forward}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(got.body.data.items.map((i) => i.upper_message_id)).toEqual([undefined, forward]);
+    const saved = await fs.readFile(stateFile, 'utf8');
+    expect(saved.length).toBeLessThan(1024 * 1024);
+  });
+
   it('writes changes shortly after they happen, without waiting for close', async () => {
     const sim = await start();
     await controlClient(sim.url).post('/tenants', { brand: 'lark', name: 'Written early' });

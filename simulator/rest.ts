@@ -6,8 +6,10 @@ import type { SimulatorConfig } from './config';
 import type { DeliveryEngine } from './delivery';
 import type { FaultStore } from './faults';
 import { json, matchPath, parseJsonObject, type Reply } from './http';
+import { getMessage, listMessages } from './history-api';
 import { botInfo, contactUser } from './identity-api';
 import { deleteMessage, patchCard, replyToMessage, sendMessage, type IdempotencyStore } from './im-api';
+import { getMessageResource, uploadFile, uploadImage } from './media-api';
 import { addReaction, deleteReaction, listReactions } from './reactions-api';
 import { larkError, larkErrorReply, larkFail, type LarkError } from './lark-errors';
 import type { RateLimiter } from './rate-limit';
@@ -22,6 +24,8 @@ export type OpenApiRequest = {
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** The body was over what the server reads for this path (uploads: 64 MB); `body` is then empty. */
+  bodyTooLarge?: boolean;
 };
 
 export type RestDeps = {
@@ -84,6 +88,16 @@ function appRateLimit(deps: RestDeps, app: App, routeName: string): Reply | unde
 
 const routes: Route[] = [
   { method: 'POST', pattern: '/open-apis/im/v1/messages', name: 'im.message.create', handle: sendMessage },
+  { method: 'GET', pattern: '/open-apis/im/v1/messages', name: 'im.message.list', handle: listMessages },
+  { method: 'GET', pattern: '/open-apis/im/v1/messages/:message_id', name: 'im.message.get', handle: getMessage },
+  {
+    method: 'GET',
+    pattern: '/open-apis/im/v1/messages/:message_id/resources/:file_key',
+    name: 'im.message.resource.get',
+    handle: getMessageResource,
+  },
+  { method: 'POST', pattern: '/open-apis/im/v1/images', name: 'im.image.create', handle: uploadImage },
+  { method: 'POST', pattern: '/open-apis/im/v1/files', name: 'im.file.create', handle: uploadFile },
   { method: 'POST', pattern: '/open-apis/im/v1/messages/:message_id/reply', name: 'im.message.reply', handle: replyToMessage },
   { method: 'PATCH', pattern: '/open-apis/im/v1/messages/:message_id', name: 'im.message.patch', handle: patchCard },
   { method: 'DELETE', pattern: '/open-apis/im/v1/messages/:message_id', name: 'im.message.delete', handle: deleteMessage },
@@ -108,6 +122,11 @@ const routes: Route[] = [
   { method: 'GET', pattern: '/open-apis/bot/v3/info', name: 'bot.info', handle: botInfo },
   { method: 'GET', pattern: '/open-apis/contact/v3/users/:user_id', name: 'contact.user.get', handle: contactUser },
 ];
+
+/** Uploads may carry up to 30 MB of file: the server reads up to this much for them. */
+export const uploadBodyMaxBytes = 64 * 1024 * 1024;
+export const isUploadPath = (method: string, path: string) =>
+  method === 'POST' && (path === '/open-apis/im/v1/images' || path === '/open-apis/im/v1/files');
 
 export async function handleOpenApi(deps: RestDeps, req: OpenApiRequest): Promise<Reply> {
   if (req.path === '/open-apis/auth/v3/tenant_access_token/internal') {

@@ -5,12 +5,12 @@ import { resolveConfig, type SimulatorOptions } from './config';
 import { handleControl, type ControlDeps } from './control';
 import { DeliveryEngine } from './delivery';
 import { FaultStore } from './faults';
-import { BodyTooLargeError, json, parseJsonObject, readBody, writeReply, type Reply } from './http';
+import { BodyTooLargeError, defaultMaxBodyBytes, json, parseJsonObject, readBody, writeReply, type Reply } from './http';
 import { RateLimiter } from './rate-limit';
 import { Registrations } from './registration';
 import { IdempotencyStore } from './im-api';
 import { persistDirectory, type DirectoryPersistence } from './persistence';
-import { handleOpenApi } from './rest';
+import { handleOpenApi, isUploadPath, uploadBodyMaxBytes } from './rest';
 import { brands, Directory, type Brand } from './state';
 import { TokenStore } from './tokens';
 import { handleUi } from './ui';
@@ -24,6 +24,9 @@ export type Simulator = {
   port: number;
   close(): Promise<void>;
 };
+
+/** A user's own file travels base64 in a control request. */
+const controlBodyMaxBytes = 48 * 1024 * 1024;
 
 /** `/feishu/...` and `/lark/...` are the brand roots; the bare root serves feishu too. */
 function splitBrand(pathname: string): { brand: Brand; rest: string } {
@@ -74,9 +77,22 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const url = new URL(req.url ?? '/', 'http://localhost');
     // URLs handed out (WS endpoint, verification page) follow the address the client used.
     const host = req.headers.host ?? listenAddress;
-    const body = await readBody(req);
+    const { brand, rest } = splitBrand(url.pathname);
+    const upload = rest.startsWith('/open-apis/') && isUploadPath(method, rest);
+    const isControl = url.pathname === '/_control' || url.pathname.startsWith('/_control/');
+    let body: Buffer;
+    let bodyTooLarge = false;
+    try {
+      // Uploads and control requests (a user's own file, base64) may be large; the rest are small.
+      body = await readBody(req, upload ? uploadBodyMaxBytes : isControl ? controlBodyMaxBytes : defaultMaxBodyBytes);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError) || !upload) throw error;
+      // An oversized upload is answered by its endpoint, as Lark does (234006).
+      body = Buffer.alloc(0);
+      bodyTooLarge = true;
+    }
 
-    if (url.pathname === '/_control' || url.pathname.startsWith('/_control/')) {
+    if (isControl) {
       let parsed: unknown;
       if (body.length > 0) {
         try {
@@ -88,14 +104,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return handleControl(controlDeps, { method, path: url.pathname.slice('/_control'.length) || '/', query: url.searchParams, body: parsed });
     }
 
-    const ui = await handleUi(method, url.pathname);
+    const ui = await handleUi(method, url.pathname, dir);
     if (ui) return ui;
 
-    const { brand, rest } = splitBrand(url.pathname);
     if (rest.startsWith('/open-apis/')) {
       return handleOpenApi(
         { dir, tokens, faults, limiter, config, idempotency, cards, delivery },
-        { brand, method, path: rest, query: url.searchParams, headers: req.headers, body },
+        { brand, method, path: rest, query: url.searchParams, headers: req.headers, body, ...(bodyTooLarge ? { bodyTooLarge } : {}) },
       );
     }
     if (rest === '/callback/ws/endpoint' && method === 'POST') {
@@ -127,6 +142,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       });
   });
   server.on('upgrade', (req, socket, head) => ws.handleUpgrade(req, socket, head));
+  // Node's 5 s keep-alive races clients that reuse an idle connection after a pause (a busy test
+  // process building a 30 MB upload): the request meets a closing socket. Gateways keep idle
+  // connections about a minute; so does this.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -84,6 +84,32 @@ export type CardEntity = {
   streamingOpenedAt?: number;
 };
 
+/** An image or file held by the platform: uploaded by an app, or sent by a user. */
+export type MediaBlob = {
+  key: string;
+  /** `sticker`: shown in chats, never downloadable. */
+  kind: 'image' | 'file' | 'sticker';
+  /** The app that uploaded it (only it may send it), or the user who sent it. */
+  owner: Party;
+  size: number;
+  contentType: string;
+  fileName?: string;
+  /** Uploaded files: the declared `file_type` (opus, mp4, pdf, doc, xls, ppt, stream). */
+  fileType?: string;
+  durationMs?: number;
+  width?: number;
+  height?: number;
+  /** The bytes; absent for a filler, whose bytes are generated on every read. */
+  data?: Buffer;
+  filler?: boolean;
+  createdAt: number;
+};
+
+/** Blobs up to this size are written to a state file; larger ones (fillers aside) are not kept. */
+export const persistedBlobMaxBytes = 2 * 1024 * 1024;
+
+type BlobSnapshot = Omit<MediaBlob, 'data'> & { data_base64?: string };
+
 export type Message = {
   messageId: string;
   chatId: string;
@@ -103,6 +129,10 @@ export type Message = {
   recalledAt?: number;
   recallType?: RecallType;
   reactions: Reaction[];
+  /** A message inside a merge_forward: the merge_forward's id. Such a message is in no chat's list. */
+  upperMessageId?: string;
+  /** A merge_forward: the messages it holds, in order. */
+  forwardedIds?: string[];
 };
 
 /** What an open_id stands for: a subject seen from one app's scope. */
@@ -133,6 +163,8 @@ export type DirectorySnapshot = {
   openIds: Array<[string, OpenIdSubject]>;
   /** Absent in files written before card entities existed. */
   cards?: CardEntity[];
+  /** Absent in files written before media existed; large blobs are left out. */
+  media?: BlobSnapshot[];
 };
 
 /**
@@ -146,6 +178,7 @@ export class Directory {
   readonly chats = new Map<string, Chat>();
   readonly messages = new Map<string, Message>();
   readonly cards = new Map<string, CardEntity>();
+  readonly media = new Map<string, MediaBlob>();
   private readonly chatMessages = new Map<string, string[]>();
   private readonly p2pChats = new Map<string, string>();
   private readonly openIds = new Map<string, OpenIdSubject>();
@@ -158,6 +191,7 @@ export class Directory {
     this.chats.clear();
     this.messages.clear();
     this.cards.clear();
+    this.media.clear();
     this.chatMessages.clear();
     this.p2pChats.clear();
     this.openIds.clear();
@@ -175,6 +209,9 @@ export class Directory {
       p2pChats: [...this.p2pChats],
       openIds: [...this.openIds],
       cards: [...this.cards.values()],
+      media: [...this.media.values()]
+        .filter((blob) => blob.filler || blob.size <= persistedBlobMaxBytes)
+        .map(({ data, ...blob }) => ({ ...blob, ...(data ? { data_base64: data.toString('base64') } : {}) })),
     };
   }
 
@@ -194,6 +231,9 @@ export class Directory {
     }
     for (const message of snapshot.messages) this.addMessage({ ...message, reactions: message.reactions ?? [] });
     for (const card of snapshot.cards ?? []) this.cards.set(card.cardId, card);
+    for (const { data_base64: data, ...blob } of snapshot.media ?? []) {
+      this.media.set(blob.key, { ...blob, ...(data !== undefined ? { data: Buffer.from(data, 'base64') } : {}) });
+    }
     for (const [key, chatId] of snapshot.p2pChats) this.p2pChats.set(key, chatId);
     for (const [openId, subject] of snapshot.openIds) this.openIds.set(openId, subject);
   }
@@ -290,7 +330,8 @@ export class Directory {
 
   addMessage(message: Message): void {
     this.messages.set(message.messageId, message);
-    this.chatMessages.get(message.chatId)!.push(message.messageId);
+    // A forwarded copy lives inside its merge_forward, not in its origin chat's list.
+    if (message.upperMessageId === undefined) this.chatMessages.get(message.chatId)!.push(message.messageId);
   }
 
   messagesOf(chatId: string): Message[] {

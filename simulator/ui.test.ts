@@ -1,7 +1,9 @@
 import { Marked } from 'marked';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cardButtons } from './cards';
+import { samples } from './media-samples';
 import { startSimulator, type Simulator } from './server';
+import { controlClient, seedTeamChat } from './test-support';
 
 type Renderer = { messageBody(message: Record<string, unknown>): string; markdown(text: string): string };
 
@@ -174,5 +176,58 @@ describe('web UI', () => {
     const sent = render.messageBody(message('post', { zh_cn: { title: 'Plan', content: [[{ tag: 'code_block', text: '<x>' }]] } }));
     expect(sent).toContain('Plan');
     expect(sent).toContain('<pre><code>&lt;x&gt;</code></pre>');
+  });
+
+  it('renders images, post images and card markdown images by image_key as <img>, and files as chips', () => {
+    const key = 'img_v3_02ab_0123abcd-ef01-2345-6789-abcdef012345g';
+    const image = render.messageBody({ ...message('image', { image_key: key }), media: [{ key, type: 'image', size: 1234 }] });
+    expect(image).toContain(`<img class="msg-image" src="/ui/media/${key}"`);
+    const post = render.messageBody(message('post', { title: '', content: [[{ tag: 'text', text: 'see' }], [{ tag: 'img', image_key: key }]] }));
+    expect(post).toContain(`<img class="post-image" src="/ui/media/${key}"`);
+    const card = render.messageBody(
+      message('interactive', { schema: '2.0', body: { elements: [{ tag: 'markdown', content: `![chart](${key}) and ![x](https://evil.test/x.png)` }, { tag: 'img', img_key: key }] } }),
+    );
+    expect(card).toContain(`<img class="md-image" src="/ui/media/${key}" alt="chart"`);
+    expect(card).toContain(`<img class="card-image" src="/ui/media/${key}"`);
+    expect(card).not.toContain('evil.test');
+    const fileKey = 'file_v3_00ab_0123abcd-ef01-2345-6789-abcdef012345g';
+    const file = render.messageBody({
+      ...message('file', { file_key: fileKey, file_name: 'Q1 <report>.pdf' }),
+      media: [{ key: fileKey, type: 'file', size: 2_621_440, file_name: 'Q1 <report>.pdf' }],
+    });
+    expect(file).toContain('data-testid="sim-file-message"');
+    expect(file).toContain('Q1 &lt;report&gt;.pdf');
+    expect(file).toContain('2.5 MB');
+    expect(file).toContain(`href="/ui/media/${fileKey}"`);
+    const forwarded = render.messageBody({
+      ...message('merge_forward', 'Merged and Forwarded Message'),
+      forwarded: [{ ...message('text', { text: 'inner' }), sender: { name: 'Ada' } }],
+    });
+    expect(forwarded).toContain('data-testid="sim-merge-forward-message"');
+    expect(forwarded).toContain('inner');
+    // A key of another shape is never turned into a URL.
+    expect(render.messageBody(message('image', { image_key: '../../etc/passwd' }))).not.toContain('<img');
+  });
+
+  it('serves stored images and files to the page, and ships the composer’s media controls', async () => {
+    const control = controlClient(sim.url);
+    const { world, chatId } = await seedTeamChat(sim.url, control);
+    await control.post('/messages', { user_id: world.userId, chat_id: chatId, image: { sample: 'photo' } });
+    await control.post('/messages', { user_id: world.userId, chat_id: chatId, file: { sample: 'json' } });
+    const rows = (await control.get<{ messages: Array<{ content: Record<string, string> }> }>(`/chats/${chatId}/messages`)).messages;
+    const image = await fetch(`${sim.url}/ui/media/${rows[0].content.image_key}`);
+    expect([image.status, image.headers.get('content-type')]).toEqual([200, 'image/png']);
+    expect(Buffer.from(await image.arrayBuffer()).equals(samples().photo.data)).toBe(true);
+    const file = await fetch(`${sim.url}/ui/media/${rows[1].content.file_key}`);
+    expect(file.headers.get('content-disposition')).toContain('project.json');
+    expect(await file.text()).toBe(samples().json.data.toString('utf8'));
+    expect((await fetch(`${sim.url}/ui/media/img_v3_unknown`)).status).toBe(404);
+
+    const page = await (await fetch(`${sim.url}/`)).text();
+    for (const id of ['sim-send-image', 'sim-send-file', 'sim-send-audio', 'sim-send-post-image', 'sim-attach-file', 'sim-merge-forward']) {
+      expect(page).toContain(`data-testid="${id}"`);
+    }
+    const app = await (await fetch(`${sim.url}/ui/app.js`)).text();
+    for (const marker of ['data-testid="sim-select-message"', 'data-testid="sim-quote"', 'merge_forward', 'reply_to', 'data_base64']) expect(app).toContain(marker);
   });
 });

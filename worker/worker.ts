@@ -128,6 +128,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       hooks: lark?.taskHooks,
       agentFetch,
       secretBox: integration.box,
+      inputLimits: { inlineFileMaxBytes: config.AGENT_INLINE_FILE_MAX_BYTES },
     },
     shutdown.signal,
   );

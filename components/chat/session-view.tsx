@@ -20,7 +20,9 @@ import { Loading } from '@/components/ui/loading';
 import { useFormatDate } from '@/components/ui/use-format';
 import { useErrorText } from '@/components/ui/use-error-text';
 import { cn } from '@/lib/utils';
+import { AgentContextBlock } from './agent-context';
 import { Composer } from './composer';
+import { MessageAttachments, stripShownAttachmentImages } from './message-attachments';
 import { useAgentMap } from './use-agent-map';
 
 export function SessionView({ sessionId }: { sessionId: string }) {
@@ -261,6 +263,13 @@ function MessageItem({ message, agent, time, fullTime }: { message: ChatMessage;
   const t = useTranslations('chat');
   const mine = message.role === 'user';
   const name = mine ? (message.author?.name ?? t('someone')) : (agent?.name ?? t('unknownAgent'));
+  // What was recalled in Lark stays out of sight, files and context included.
+  const attachments = message.recalled ? [] : (message.attachments ?? []);
+  const own = attachments.filter((a) => a.source === 'message' || a.source === 'agent');
+  const contextual = attachments.filter((a) => a.source === 'quoted' || a.source === 'forwarded');
+  const text = mine ? message.content : stripShownAttachmentImages(message.content, own);
+  // A message that is only an image has no text bubble.
+  const showBubble = message.recalled || text.trim() !== '' || own.length === 0;
   return (
     <li className={cn(rowClassName, mine && 'justify-end')}>
       {mine ? null : <Avatar name={name} color={agent?.avatar_color} size="sm" className={bubbleAvatarClassName} />}
@@ -274,14 +283,18 @@ function MessageItem({ message, agent, time, fullTime }: { message: ChatMessage;
             {time}
           </time>
         </header>
-        <div
-          className={cn(
-            'rounded-2xl px-3 py-2 leading-[1.55] [overflow-wrap:anywhere] whitespace-pre-wrap',
-            mine ? 'rounded-br-sm bg-primary text-primary-foreground' : 'rounded-bl-sm bg-muted text-foreground',
-          )}
-        >
-          {message.recalled ? <em className="opacity-80">{t('recalled')}</em> : message.content}
-        </div>
+        {showBubble ? (
+          <div
+            className={cn(
+              'rounded-2xl px-3 py-2 leading-[1.55] [overflow-wrap:anywhere] whitespace-pre-wrap',
+              mine ? 'rounded-br-sm bg-primary text-primary-foreground' : 'rounded-bl-sm bg-muted text-foreground',
+            )}
+          >
+            {message.recalled ? <em className="opacity-80">{t('recalled')}</em> : text}
+          </div>
+        ) : null}
+        <MessageAttachments attachments={own} align={mine ? 'end' : 'start'} className="mt-1" />
+        {message.recalled ? null : <AgentContextBlock context={message.context} attachments={contextual} className="mt-1" />}
         {message.end_reason === 'stopped' ? <span className="text-xs text-muted-foreground">{t('stopped')}</span> : null}
       </article>
     </li>

@@ -1,10 +1,5 @@
-import { test, expect, type APIRequestContext, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
+import { test, expect, type Locator, type Page } from '@playwright/test';
 import {
-  account,
-  bindToLark,
-  createEchoAgent,
-  createWorkspace,
-  expectConnected,
   fill,
   larkActAs,
   larkMessage,
@@ -13,93 +8,18 @@ import {
   larkOpenDm,
   larkSend,
   larkTranscript,
-  newContext,
-  openLarkClient,
-  setEchoWordDelay,
-  signUp,
+  setUpLiveLark as setUp,
+  openWebConversation,
   sim,
   simUrl,
   t,
-  uid,
-  type Account,
+  webMessage,
 } from './support';
 
 // Conversations that feel alive, as a person sees them: in the Lark client (the simulator's UI) and
 // in the web app. Answers stream into cards and into the web chat, Stop stops one, a recalled
 // question takes its answer with it, a topic is a conversation of its own, and the binding card's
 // button opens the binding page.
-
-type Setup = {
-  id: string;
-  owner: Account;
-  slug: string;
-  agent: string;
-  botName: string;
-  appId: string;
-  tenantName: string;
-  tenantKey: string;
-  /** The owner's Lark account: it approved the install, so it is linked and the bot answers it. */
-  ownerLark: { id: string; name: string };
-  web: Page;
-  lark: Page;
-  contexts: BrowserContext[];
-};
-
-/**
- * A workspace whose echo agent is bound to a bot of an English-speaking (lark brand) tenant, the
- * owner signed in to the web app, and a Lark client acting as the owner's Lark account.
- */
-async function setUp(browser: Browser, baseURL: string | undefined, request: APIRequestContext, options: { wordDelayMs?: number; prefix: string }): Promise<Setup> {
-  const id = uid();
-  const owner = account('owner', id);
-  const slug = `lark-live-${options.prefix.toLowerCase()}-${id}`;
-  const agent = `Echo ${id}`;
-  const tenantName = `Live Co ${id}`;
-  const control = sim(request);
-  const tenant = await control.tenant('lark', tenantName);
-  const ownerLarkName = `Olivia ${id}`;
-  const ownerLark = await control.user(tenant.tenant_key, ownerLarkName);
-
-  const ownerContext = await newContext(browser, baseURL);
-  const web = await ownerContext.newPage();
-  await signUp(web, owner);
-  await createWorkspace(web, { name: `Live ${id}`, slug, prefix: options.prefix });
-  const agentPath = await createEchoAgent(web, slug, agent);
-  if (options.wordDelayMs) await setEchoWordDelay(web, slug, agentPath, options.wordDelayMs);
-  await web.goto(agentPath);
-  const appId = await bindToLark(web, request, agent, ownerLark.id);
-  await expectConnected(request, appId);
-  const botName = ((await control.app(appId)) as unknown as { name: string }).name;
-
-  const client = await openLarkClient(browser);
-  await larkActAs(client.page, ownerLarkName);
-  return {
-    id,
-    owner,
-    slug,
-    agent,
-    botName,
-    appId,
-    tenantName,
-    tenantKey: tenant.tenant_key,
-    ownerLark: { id: ownerLark.id, name: ownerLarkName },
-    web,
-    lark: client.page,
-    contexts: [ownerContext, client.context],
-  };
-}
-
-/** Opens the web chat's conversation whose list entry reads `hasText` (a Lark conversation of `agent`). */
-async function openWebConversation(page: Page, slug: string, agent: string, hasText: string, badge: string) {
-  await page.goto(`/w/${slug}/chat`);
-  const sessions = page.getByRole('navigation', { name: t.chat.sessionsLabel });
-  const link = sessions.getByRole('link').filter({ hasText: agent }).filter({ hasText }).filter({ hasText: badge });
-  await expect(link).toHaveCount(1, { timeout: 30_000 });
-  await link.click();
-  await expect(page).toHaveURL(new RegExp(`/w/${slug}/chat/[0-9a-f-]{36}$`));
-}
-
-const webMessage = (page: Page, from: string) => page.getByRole('article', { name: fill(t.chat.messageFrom, { name: from }), exact: true });
 
 /** What a streaming card in the Lark client shows right now: whether it is generating, and its answer text. */
 async function cardState(card: Locator): Promise<{ generating: boolean; text: string }> {

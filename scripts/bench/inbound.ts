@@ -14,7 +14,8 @@
 // (200 events/s), BENCH_SECONDS (20), BENCH_SATURATION_MESSAGES (3000), BENCH_SATURATION_CONCURRENCY
 // (64), BENCH_MODEL_DELAY_MS (2000), BENCH_MODEL_SECONDS (20), BENCH_BURST_MESSAGES (3000),
 // BENCH_BURST_RATE (550 events/s), BENCH_DRAIN_SECONDS (45), BENCH_WARMUP_SECONDS (120, the longest wait
-// for the warm-up's replies), BENCH_IDLE_SECONDS (3). Worker settings (product defaults when unset):
+// for the warm-up's replies), BENCH_IDLE_SECONDS (3), BENCH_IMAGE_SHARE (0.1: one DM in ten is a post with a
+// screenshot, downloaded after the ACK). Worker settings (product defaults when unset):
 // BENCH_WORKER_CONCURRENCY, BENCH_WORKER_DB_POOL_SIZE, BENCH_DISPATCH_CONCURRENCY. Simulator:
 // BENCH_SIM_MAX_ATTEMPTS (sends per event; Lark's 4 when unset). BENCH_STATEMENTS=1 lists the
 // statements per message.
@@ -56,6 +57,9 @@ const MODEL_SECONDS = setting('BENCH_MODEL_SECONDS', 20);
 /** How fast a streaming answer of the model phase is written: one word per this many ms. */
 const MODEL_WORD_DELAY_MS = Math.round(setting('BENCH_MODEL_WORD_DELAY_MS', 100));
 const BURST_MESSAGES = Math.round(setting('BENCH_BURST_MESSAGES', 3000));
+/** The share of DMs that carry a screenshot (a post: the words and an image), downloaded by the worker after the ACK. */
+const IMAGE_SHARE = Math.min(1, Math.max(0, setting('BENCH_IMAGE_SHARE', 0.1)));
+const IMAGE_EVERY = IMAGE_SHARE > 0 ? Math.max(1, Math.round(1 / IMAGE_SHARE)) : 0;
 // 1,000 runs of 2 s in flight need at least 500 new messages a second: the burst offers a little more.
 const BURST_RATE = setting('BENCH_BURST_RATE', 550);
 const DRAIN_SECONDS = setting('BENCH_DRAIN_SECONDS', 45);
@@ -133,9 +137,16 @@ async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T, i
 const sendAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 /** IM message id -> text of every DM sent, to tell which message a simulator delivery carried. */
 const sentTexts = new Map<string, string>();
+/** IM message ids of the DMs sent with an image. */
+const imageMessages = new Set<string>();
+let dmsSent = 0;
 
-function sendDm(sim: Simulator, chat: Chat, text: string, retried = false): Promise<{ chat_id: string }> {
-  const payload = JSON.stringify({ user_id: chat.simUserId, app_id: chat.appId, text });
+function sendDm(sim: Simulator, chat: Chat, text: string, retried = false, withImage = IMAGE_EVERY > 0 && dmsSent++ % IMAGE_EVERY === 0): Promise<{ chat_id: string }> {
+  const payload = JSON.stringify(
+    withImage
+      ? { user_id: chat.simUserId, app_id: chat.appId, post: { content: [[{ tag: 'text', text }], [{ tag: 'img', sample: 'screenshot' }]] } }
+      : { user_id: chat.simUserId, app_id: chat.appId, text },
+  );
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -154,6 +165,7 @@ function sendDm(sim: Simulator, chat: Chat, text: string, retried = false): Prom
           if (res.statusCode !== 200) return reject(new Error(`POST /_control/messages: ${res.statusCode} ${body}`));
           const sent = JSON.parse(body) as { chat_id: string; message_id: string };
           sentTexts.set(sent.message_id, text);
+          if (withImage) imageMessages.add(sent.message_id);
           chat.chatId ??= sent.chat_id;
           resolve(sent);
         });
@@ -163,7 +175,7 @@ function sendDm(sim: Simulator, chat: Chat, text: string, retried = false): Prom
     req.on('error', (err: NodeJS.ErrnoException) => {
       // A kept-alive socket the server closed for idleness just as it was reused: the request never
       // reached the server, so sending it again cannot duplicate the message.
-      if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) sendDm(sim, chat, text, true).then(resolve, reject);
+      if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) sendDm(sim, chat, text, true, withImage).then(resolve, reject);
       else reject(err);
     });
     req.end(payload);
@@ -863,6 +875,16 @@ try {
 
   console.log(`  sent: ${steadyCount} DMs in ${windowSeconds.toFixed(1)} s = ${offered.toFixed(1)} events/s offered (sender at most ${paced.maxBehind} behind schedule, ${paced.failures} failed sends)`);
   printAcks(steadyAcks, steadyDeliveries, steadyGivenUp);
+  const steadyImageDeliveries = steadyDeliveries.filter((d) => imageMessages.has(d.im_message_id));
+  const steadyImageAcks = ackFigures(steadyImageDeliveries, steadyStart, steadyEnd);
+  const steadyImagesStored = await scalar(
+    `SELECT count(*)::int AS n FROM attachment a JOIN chat_message m ON m.id = a.chat_message_id
+     WHERE a.state = 'stored' AND m.content LIKE 'bench message s%' AND m.created_at >= to_timestamp($1::float8 / 1000)`,
+    [steadyStart],
+  );
+  console.log(
+    `  image messages in the mix: ${steadyImageDeliveries.length} of ${steadyDeliveries.length} deliveries (${(100 * IMAGE_SHARE).toFixed(0)}% asked; BENCH_IMAGE_SHARE), ACK p99 of those ${ms(steadyImageAcks.p99)}, ${steadyImagesStored} images downloaded and stored after the ACK`,
+  );
   console.log(`  worker: ${describeCounters(steadyCountersBefore, steadyCountersAfter)}`);
   console.log(`  ingested during the window: ${ingestedPerSecond.toFixed(1)} messages/s (${ingestedInWindow} user chat_message rows in ${windowSeconds.toFixed(1)} s)`);
   console.log(`  ingested in total: ${steadyIngested.distinct} of ${steadyCount}, duplicates ${steadyDuplicates}, missing ${steadyCount - steadyIngested.distinct}`);

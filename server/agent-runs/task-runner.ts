@@ -20,8 +20,13 @@ import {
   type AgentTask,
   type ClaimedTask,
 } from '../services/tasks';
+import { postgresAttachmentStore, type AttachmentStore } from '../attachments/store';
+import { buildRunHistory, DEFAULT_AGENT_INPUT_LIMITS, type AgentInputLimits } from './agent-input';
+import { materializeAnswer } from './answer-media';
+import type { AgentContext } from '../contract/attachments';
 import { runtimeFor } from './runtime';
 import { RuntimeError } from './runtime/openai';
+import type { AgentRunResult } from './runtime/types';
 import { WebAnswerStream } from './web-stream';
 
 /** A running task's worker renews its heartbeat this often. */
@@ -59,6 +64,10 @@ export type TaskRunnerOptions = {
   agentFetch?: GuardedFetch;
   /** Opens sealed model API keys (LARK_SECRET_KEY); without it only legacy plaintext keys work. */
   secretBox?: SecretBox | null;
+  /** Where attachments' bytes live (default: Postgres). */
+  attachmentStore?: AttachmentStore;
+  /** How much of a question's files and context the runtime is given. */
+  inputLimits?: Partial<AgentInputLimits>;
 };
 
 type RunContext = TaskRunnerOptions & { agentFetch: GuardedFetch };
@@ -190,12 +199,23 @@ async function executeTask(opts: RunContext, claimed: ClaimedTask, run: Run): Pr
   };
   const timeout = AbortSignal.timeout(opts.runtimeTimeoutMs);
   const runSignal = AbortSignal.any([signal, timeout]);
-  let written = '';
-  let reply: string;
+  const store = opts.attachmentStore ?? postgresAttachmentStore;
+  let history;
   try {
-    reply = await runtime.run({
+    history = await prepareHistory(opts, claimed, store, runSignal, log);
+  } catch (err) {
+    await finishObserving();
+    // Database trouble before the run began: the task goes back to the queue, nothing is lost.
+    log.warn({ err }, 'could not read what the run needs; handing the task back');
+    await releaseTask(opts.db, task).catch((e) => log.warn({ err: e }, 'releasing a task failed; the stale-task sweep requeues it'));
+    return;
+  }
+  let written = '';
+  let result: AgentRunResult;
+  try {
+    result = await runtime.run({
       agentName: a.name,
-      history: claimed.history,
+      history,
       signal: runSignal,
       onText: (text) => {
         written = text;
@@ -228,11 +248,37 @@ async function executeTask(opts: RunContext, claimed: ClaimedTask, run: Run): Pr
   }
   const traces = await finishObserving();
   if (run.cancelled) {
-    await handOverStopped(opts, task, reply, traces, log);
+    await handOverStopped(opts, task, typeof result === 'string' ? result : result.text, traces, log);
     return;
   }
   run.storing = true;
-  await storeAnswer(opts, claimed, reply, traces, signal, log);
+  let answer: { text: string; attachmentIds: string[] };
+  try {
+    answer = await materializeAnswer({ db: opts.db, store, fetch: opts.agentFetch, log, signal }, task, result);
+  } catch (err) {
+    log.warn({ err }, 'could not store the files of the answer; handing the task back');
+    await releaseTask(opts.db, task).catch((e) => log.warn({ err: e }, 'releasing a task failed; the stale-task sweep requeues it'));
+    return;
+  }
+  await storeAnswer(opts, claimed, answer, traces, signal, log);
+}
+
+/**
+ * The conversation the runtime is given: what the Lark side fetches first (the question's images
+ * and files, the context around it; each failure degrades to less input, never to no answer), then
+ * the history with its files.
+ */
+async function prepareHistory(opts: RunContext, claimed: ClaimedTask, store: AttachmentStore, signal: AbortSignal, log: Logger) {
+  let context: AgentContext | null = null;
+  if (opts.hooks?.prepareRun) {
+    try {
+      context = await opts.hooks.prepareRun(claimed, log, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      log.warn({ err }, 'could not fetch the attachments or context of the question; the agent runs without them');
+    }
+  }
+  return buildRunHistory(opts.db, store, claimed, context, { ...DEFAULT_AGENT_INPUT_LIMITS, ...opts.inputLimits });
 }
 
 function startObserving(opts: RunContext, claimed: ClaimedTask, log: Logger): RunObserver | null {
@@ -260,13 +306,21 @@ async function handOverStopped(opts: RunContext, task: AgentTask, written: strin
  * Stores a finished run's answer. Database trouble here must not turn a good answer into a failure:
  * retry for a while, and if the answer still cannot be stored, hand the task back to run again.
  */
-async function storeAnswer(opts: TaskRunnerOptions, claimed: ClaimedTask, reply: string, traces: RunTraces, signal: AbortSignal, log: Logger): Promise<void> {
+async function storeAnswer(
+  opts: TaskRunnerOptions,
+  claimed: ClaimedTask,
+  answer: { text: string; attachmentIds: string[] },
+  traces: RunTraces,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
   const { task } = claimed;
+  const reply = answer.text;
   const deadline = Date.now() + COMPLETION_RETRY_MS;
   for (let attempt = 1; ; attempt++) {
     try {
       const alsoWrite = (await opts.hooks?.answerWrite(opts.db, task, reply, traces, claimed.context)) ?? null;
-      const stored = await completeTask(opts.db, { task, reply, alsoWrite });
+      const stored = await completeTask(opts.db, { task, reply, alsoWrite, attachmentIds: answer.attachmentIds });
       if (stored) log.info('task completed');
       else log.warn('task was requeued before its answer was stored; the new run answers');
       return;

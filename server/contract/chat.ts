@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { agentContextSchema, attachmentSchema } from './attachments';
 import { personSchema, timestamp } from './shared';
 
 export const createSessionInput = z.object({
@@ -45,6 +46,10 @@ export const chatMessageSchema = z.object({
   /** 'stopped': an answer cut short by its asker (Stop); it holds what the agent had written. */
   end_reason: z.enum(['stopped']).nullable().optional(),
   author: personSchema.nullable(),
+  /** Images and files sent with the message (or produced by the agent for its answer), in order. */
+  attachments: z.array(attachmentSchema).optional(),
+  /** For a question: what the agent was given around it (quoted message, recent conversation). */
+  context: agentContextSchema.nullable().optional(),
   created_at: timestamp,
 });
 export type ChatMessage = z.infer<typeof chatMessageSchema>;

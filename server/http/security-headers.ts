@@ -47,3 +47,12 @@ export function securityHeaders(o: SecurityHeaderOptions): Record<string, string
     ...(o.appUrl.startsWith('https://') && { 'Strict-Transport-Security': 'max-age=31536000' }),
   };
 }
+
+/**
+ * The policy of an attachment download: nothing in the file may run or load, even if a browser
+ * renders it. Next keeps the first policy set on a response, and the proxy sets it before the route.
+ */
+export const ATTACHMENT_DOWNLOAD_CSP = "default-src 'none'; sandbox";
+
+const ATTACHMENT_DOWNLOAD_PATH = /^\/api\/workspaces\/[^/]+\/attachments\/[^/]+\/?$/;
+export const isAttachmentDownloadPath = (pathname: string) => ATTACHMENT_DOWNLOAD_PATH.test(pathname);

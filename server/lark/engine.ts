@@ -17,6 +17,7 @@ import { runLarkMaintenance, runLarkRetention } from './maintenance';
 import { runOutboxDeliverer } from './outbound/deliver';
 import { countOutboxByStatus } from './outbound/outbox';
 import { larkTaskHooks, type TaskHooks } from './outbound/task-hooks';
+import { postgresAttachmentStore } from '../attachments/store';
 
 /** Outbox sends in flight per worker: each waits on Lark, so many fit; Lark's own rate limits answer with a retry. */
 const OUTBOX_SENDS_IN_FLIGHT = 128;
@@ -117,6 +118,7 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
     metrics,
     concurrency: config.LARK_DISPATCH_CONCURRENCY,
     dispatchBudgetMs: opts.dispatchBudgetMs,
+    nodeId: opts.nodeId,
   });
   const hub = new LarkHub({
     db,
@@ -150,6 +152,10 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
       fetch: opts.fetch ?? outboxHttp!.fetch,
       onCardOperation: (op) => metrics.streamCardOperations.inc({ op }),
       streamFlushMs: opts.streamFlushMs,
+      media: {
+        store: postgresAttachmentStore,
+        limits: { maxBytes: config.ATTACHMENT_MAX_BYTES, contextMessages: config.LARK_CONTEXT_MESSAGES, contextMinutes: config.LARK_CONTEXT_MINUTES },
+      },
     }),
     done: Promise.all(loops).then(() => undefined),
     isRunning: () => hub.isRunning(),

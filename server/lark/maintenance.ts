@@ -87,6 +87,21 @@ export async function purgeInboundAudit(db: Db, days: number, batch = RETENTION_
   );
 }
 
+/**
+ * Files an agent produced for an answer that was never stored (its run crashed or was taken over
+ * after storing them) belong to no message: a day later nobody will store them any more.
+ */
+export async function purgeOrphanAgentFiles(db: Db, batch = RETENTION_BATCH, maxBatches = RETENTION_MAX_BATCHES): Promise<number> {
+  return purgeInBatches(
+    () =>
+      db.execute(sql`
+        DELETE FROM attachment WHERE id IN (
+          SELECT id FROM attachment WHERE chat_message_id IS NULL AND created_at < now() - interval '1 day' LIMIT ${batch})`),
+    batch,
+    maxBatches,
+  );
+}
+
 async function purgeInBatches(deleteBatch: () => Promise<{ rowCount: number | null }>, batch: number, maxBatches: number): Promise<number> {
   let total = 0;
   for (let i = 0; i < maxBatches; i++) {
@@ -101,7 +116,8 @@ async function purgeInBatches(deleteBatch: () => Promise<{ rowCount: number | nu
 export async function runLarkRetention(deps: { db: Db; logger: Logger; outboxDays: number; auditDays: number }): Promise<void> {
   const outbox = await purgeFinishedOutbox(deps.db, deps.outboxDays);
   const audit = await purgeInboundAudit(deps.db, deps.auditDays);
-  deps.logger.info({ outbox, audit }, 'lark retention done');
+  const orphanFiles = await purgeOrphanAgentFiles(deps.db);
+  deps.logger.info({ outbox, audit, orphanFiles }, 'lark retention done');
 }
 
 /** One maintenance pass: purge what has outlived its use, and fill in what install could not learn. */

@@ -2,12 +2,14 @@ import { and, asc, count, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { agent, agentTask, chatMessage, chatSession, larkChatSessionBinding, user, type MemberRole } from '../db/schema';
 import { hasRole } from '../auth/roles';
+import { agentContextSchema, type AgentContext } from '../contract/attachments';
 import type { chatSessionSchema, messagesResponse, sendMessageResponse } from '../contract/chat';
 import type { Payload } from '../contract/shared';
 import { AppError, conflict, notFound } from '../errors';
 import { emitWorkspaceEvent, workspaceEventNotice } from '../events';
 import { enqueueOutboxMessage, type OutboxTarget } from '../lark/outbound/outbox';
 import { THREAD_ANCHOR } from '../lark/outbound/task-hooks';
+import { listMessageAttachments } from './attachments';
 import { enqueueAgentTask, taskReference } from './tasks';
 import { inTransaction } from '../db/transaction';
 import { quotas } from '../env';
@@ -136,6 +138,9 @@ export async function listChatMessages(
     .where(and(eq(agentTask.workspaceId, input.workspaceId), eq(agentTask.sessionId, input.sessionId)))
     .orderBy(desc(agentTask.seq))
     .limit(20);
+  // Most conversations have no attachments at all: their history costs no extra query.
+  const withAttachments = messages.filter((m) => m.message.attachmentCount > 0).map((m) => m.message.id);
+  const attachments = await listMessageAttachments(db, { workspaceId: input.workspaceId, messageIds: withAttachments });
   return {
     messages: messages.map((m) => ({
       id: m.message.id,
@@ -144,6 +149,8 @@ export async function listChatMessages(
       recalled: m.message.recalledAt !== null,
       end_reason: m.message.endReason === 'stopped' ? ('stopped' as const) : null,
       author: m.message.authorUserId ? { id: m.message.authorUserId, name: m.authorName ?? '' } : null,
+      attachments: attachments.get(m.message.id) ?? [],
+      context: storedAgentContext(m.message.agentContext),
       created_at: m.message.createdAt,
     })),
     tasks: tasks.reverse().map((t) => ({
@@ -156,6 +163,13 @@ export async function listChatMessages(
       created_at: t.createdAt,
     })),
   };
+}
+
+/** A question's stored context as the API shows it; a value of another shape is shown as none rather than failing the history. */
+function storedAgentContext(value: unknown): AgentContext | null {
+  if (value == null) return null;
+  const parsed = agentContextSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
 }
 
 /** Appends a user's message to a session and touches the session, in the caller's transaction. */

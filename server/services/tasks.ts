@@ -145,8 +145,8 @@ export async function claimTasks(
     )
     SELECT c.*,
       (SELECT row_to_json(a) FROM agent a WHERE a.id = c.agent_id AND a.workspace_id = c.workspace_id) AS agent,
-      (SELECT json_agg(json_build_object('role', h.role, 'content', h.content) ORDER BY h.created_at)
-         FROM (SELECT m.role, m.content, m.created_at FROM chat_message m
+      (SELECT json_agg(json_build_object('role', h.role, 'content', h.content, 'id', h.id, 'attachments', h.attachment_count) ORDER BY h.created_at)
+         FROM (SELECT m.role, m.content, m.created_at, m.id, m.attachment_count FROM chat_message m
                WHERE m.workspace_id = c.workspace_id AND m.session_id = c.session_id AND m.recalled_at IS NULL
                  AND m.created_at <= (SELECT created_at FROM chat_message WHERE id = c.trigger_message_id)
                ORDER BY m.created_at DESC LIMIT ${HISTORY_LIMIT}) h) AS history,
@@ -206,9 +206,13 @@ export const HISTORY_LIMIT = 200;
  * statement (the Lark reply outbox); it may read `message` (the stored answer's id, none for an
  * empty answer). Returns false when the task was taken away.
  */
-export async function completeTask(db: DbOrTx, input: { task: AgentTask; reply: string; alsoWrite?: SQL | null }): Promise<boolean> {
+export async function completeTask(
+  db: DbOrTx,
+  input: { task: AgentTask; reply: string; alsoWrite?: SQL | null; /** The agent's files, stored for this attempt: they become the answer's. */ attachmentIds?: string[] },
+): Promise<boolean> {
   const { task } = input;
-  const hasReply = input.reply.trim().length > 0;
+  const attachmentIds = input.attachmentIds ?? [];
+  const hasReply = input.reply.trim().length > 0 || attachmentIds.length > 0;
   const ws = sql`${task.workspaceId}::uuid`;
   const session = sql`${task.sessionId}::uuid`;
   const res = await executePrepared(db, sql`
@@ -217,10 +221,18 @@ export async function completeTask(db: DbOrTx, input: { task: AgentTask; reply: 
       WHERE id = ${task.id} AND status = 'running' AND attempts = ${task.attempts}
       RETURNING id
     ), message AS (
-      INSERT INTO chat_message (workspace_id, session_id, role, content)
-      SELECT ${ws}, ${session}, 'assistant', ${input.reply} FROM done WHERE ${hasReply}
+      INSERT INTO chat_message (workspace_id, session_id, role, content, attachment_count)
+      SELECT ${ws}, ${session}, 'assistant', ${input.reply}, ${attachmentIds.length} FROM done WHERE ${hasReply}
       RETURNING id
-    ), touched AS (
+    ),${
+      attachmentIds.length > 0
+        ? sql` files AS (
+      UPDATE attachment SET chat_message_id = (SELECT id FROM message)
+      WHERE workspace_id = ${ws} AND task_id = ${task.id}::uuid AND id = ANY(${sql.param(attachmentIds)}::uuid[]) AND chat_message_id IS NULL AND EXISTS (SELECT 1 FROM message)
+      RETURNING 1
+    ),`
+        : sql``
+    } touched AS (
       UPDATE chat_session SET updated_at = now() WHERE id = ${session} AND workspace_id = ${ws} AND EXISTS (SELECT 1 FROM done)
       RETURNING id
     )${input.alsoWrite ? sql`, also AS (${input.alsoWrite})` : sql``}

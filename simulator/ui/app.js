@@ -10,6 +10,10 @@ const ui = {
   userId: localStorage.getItem('sim.userId') ?? '',
   chatId: localStorage.getItem('sim.chatId') ?? '',
   rootId: null,
+  // A quote (reply_to): the next message replies to this one outside any thread.
+  quoteId: null,
+  // Messages ticked for a merge_forward.
+  selected: new Set(),
   messages: [],
   // Mentions picked from the list: the "@Name" label in the draft and the token the API expects.
   mentions: [],
@@ -117,6 +121,8 @@ async function openChat(chat) {
 function selectChat(chatId) {
   ui.chatId = chatId;
   ui.rootId = null;
+  ui.quoteId = null;
+  ui.selected.clear();
   ui.mentions = [];
   ui.messages = [];
   ui.rendered.transcript = '';
@@ -163,10 +169,16 @@ function messageHtml(message, index) {
   const id = escapeHtml(message.message_id);
   const live = !message.recalled_at;
   const mine = live && message.sender.type === 'user' && message.sender.id === ui.userId;
+  const selectable = live && message.msg_type !== 'merge_forward';
   return `<article class="msg msg-${message.sender.type}${live ? '' : ' msg-recalled'}" data-message="${id}">
-    <div class="meta"><strong>${escapeHtml(message.sender.name)}</strong>${message.sender.type === 'app' ? '<span class="badge">bot</span>' : ''}
+    <div class="meta">${
+      selectable
+        ? `<input type="checkbox" class="select-message" data-select="${id}" data-testid="sim-select-message" aria-label="Select for forwarding"${ui.selected.has(message.message_id) ? ' checked' : ''}>`
+        : ''
+    }<strong>${escapeHtml(message.sender.name)}</strong>${message.sender.type === 'app' ? '<span class="badge">bot</span>' : ''}
       <time>${time(message.create_time)}</time>${edited}
       <span class="actions">
+        ${live ? `<button type="button" class="link" data-quote="${id}" data-testid="sim-quote">Quote</button>` : ''}
         ${live ? `<button type="button" class="link" data-reply="${id}" data-testid="reply-in-thread">Reply in thread</button>` : ''}
         ${mine ? `<button type="button" class="link" data-recall="${id}" data-testid="recall-button">Recall</button>` : ''}
       </span></div>
@@ -184,7 +196,10 @@ function renderTranscript() {
       )}</span>`
     : '<span class="muted">Pick a user and a chat.</span>';
   const enabled = Boolean(chat && currentUser());
-  for (const id of ['draft', 'send', 'mention-picker']) $(id).disabled = !enabled;
+  for (const id of ['draft', 'send', 'mention-picker', 'send-image', 'send-file', 'file-sample', 'send-audio', 'send-post-image', 'attach-file', 'forward-target']) {
+    $(id).disabled = !enabled;
+  }
+  renderForwardControls();
 
   const key = JSON.stringify([ui.chatId, ui.messages]);
   if (key === ui.rendered.transcript) return;
@@ -217,10 +232,27 @@ function renderTranscript() {
   renderMentionPicker();
 }
 
+$('transcript').addEventListener('change', (event) => {
+  const id = event.target.closest('[data-select]')?.dataset.select;
+  if (!id) return;
+  if (event.target.checked) ui.selected.add(id);
+  else ui.selected.delete(id);
+  renderForwardControls();
+});
+
 $('transcript').addEventListener('click', async (event) => {
   const reply = event.target.closest('[data-reply]')?.dataset.reply;
   if (reply) {
     ui.rootId = reply;
+    ui.quoteId = null;
+    renderThreadBanner();
+    $('draft').focus();
+    return;
+  }
+  const quote = event.target.closest('[data-quote]')?.dataset.quote;
+  if (quote) {
+    ui.quoteId = quote;
+    ui.rootId = null;
     renderThreadBanner();
     $('draft').focus();
     return;
@@ -264,12 +296,13 @@ function showToast(toast) {
 
 function renderThreadBanner() {
   const banner = $('thread-banner');
-  const target = ui.messages.find((m) => m.message_id === ui.rootId);
+  const anchor = ui.rootId ?? ui.quoteId;
+  const target = ui.messages.find((m) => m.message_id === anchor);
   banner.hidden = !target;
   if (!target) return;
   banner.replaceChildren(
-    `Replying in thread to ${target.sender.name}: ${excerpt(target)} `,
-    el('button', { type: 'button', class: 'link', onclick: () => ((ui.rootId = null), renderThreadBanner()) }, 'cancel'),
+    `${ui.rootId ? 'Replying in thread to' : 'Quoting'} ${target.sender.name}: ${excerpt(target)} `,
+    el('button', { type: 'button', class: 'link', onclick: () => ((ui.rootId = null), (ui.quoteId = null), renderThreadBanner()) }, 'cancel'),
   );
 }
 
@@ -315,25 +348,107 @@ function draftWithTokens(text) {
   return out;
 }
 
-async function send() {
+const targetOf = (chat) => (chat.type === 'p2p' ? { app_id: chat.app_ids[0] } : { chat_id: chat.chat_id });
+
+/** Sends one message of any kind as the person acting, in the thread or quote being replied to. */
+async function sendMessage(body) {
   const chat = currentChat();
-  const text = $('draft').value;
-  if (!chat || !text.trim()) return;
+  if (!chat) return false;
   $('send-error').textContent = '';
   try {
     await post('/messages', {
       user_id: ui.userId,
-      ...(chat.type === 'p2p' ? { app_id: chat.app_ids[0] } : { chat_id: chat.chat_id }),
-      text: draftWithTokens(text),
-      ...(ui.rootId ? { root_id: ui.rootId } : {}),
+      ...targetOf(chat),
+      ...body,
+      ...(ui.rootId ? { root_id: ui.rootId } : ui.quoteId ? { reply_to: ui.quoteId } : {}),
     });
+    // A quote is for one message; a thread stays open until cancelled.
+    ui.quoteId = null;
+    renderThreadBanner();
+    refresh();
+    return true;
+  } catch (error) {
+    $('send-error').textContent = error.message;
+    return false;
+  }
+}
+
+async function send() {
+  const text = $('draft').value;
+  if (!text.trim()) return;
+  if (await sendMessage({ text: draftWithTokens(text) })) {
     $('draft').value = '';
     ui.mentions = [];
-    refresh();
+  }
+}
+
+$('send-image').addEventListener('click', () => sendMessage({ image: { sample: 'screenshot' } }));
+$('send-file').addEventListener('click', () => sendMessage({ file: { sample: $('file-sample').value || 'notes' } }));
+$('send-audio').addEventListener('click', () => sendMessage({ audio: { duration_ms: 3000 } }));
+$('send-post-image').addEventListener('click', async () => {
+  const text = $('draft').value.trim();
+  const sent = await sendMessage({
+    post: { title: '', content: [[{ tag: 'text', text: text || 'Have a look' }], [{ tag: 'img', sample: 'screenshot' }]] },
+  });
+  if (sent) $('draft').value = '';
+});
+
+const sendableImage = /^image\/(png|jpeg|gif|webp|bmp|tiff|x-icon|vnd\.microsoft\.icon)$/;
+
+/** A file of one's own: images go as image messages, anything else as a file with its name. */
+$('attach-file').addEventListener('change', async (event) => {
+  const input = event.target;
+  const file = input.files?.[0];
+  if (!file) return;
+  const base64 = await new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ''));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+  if (file.size === 0) {
+    $('send-error').textContent = 'That file is empty.';
+  } else {
+    await sendMessage(sendableImage.test(file.type) ? { image: { data_base64: base64 } } : { file: { data_base64: base64, file_name: file.name } });
+  }
+  input.value = '';
+});
+
+function renderForwardControls() {
+  const chat = currentChat();
+  const options = currentUser() ? visibleChats() : [];
+  const select = $('forward-target');
+  const labels = options.map((c) => [c.chat_id, `to ${chatTitle(c)}`]);
+  // Rebuilt only when the chats change, so an open list is not closed under the pointer.
+  if (select.dataset.options !== JSON.stringify(labels)) {
+    const keep = select.value || ui.chatId;
+    select.replaceChildren(...labels.map(([value, label]) => el('option', { value }, label)));
+    select.dataset.options = JSON.stringify(labels);
+    if (options.some((c) => c.chat_id === keep)) select.value = keep;
+  }
+  // Only messages still in this chat's transcript can be forwarded.
+  for (const id of [...ui.selected]) if (!ui.messages.some((m) => m.message_id === id && !m.recalled_at)) ui.selected.delete(id);
+  const button = $('merge-forward');
+  button.disabled = !chat || ui.selected.size === 0;
+  button.textContent = ui.selected.size ? `Forward ${ui.selected.size} selected` : 'Forward selected';
+}
+
+$('merge-forward').addEventListener('click', async () => {
+  const target = byId(ui.state?.chats ?? [], 'chat_id', $('forward-target').value) ?? currentChat();
+  if (!target || ui.selected.size === 0) return;
+  $('send-error').textContent = '';
+  try {
+    // Forwarded in the order they were written, as Lark keeps them.
+    const ids = ui.messages.filter((m) => ui.selected.has(m.message_id)).map((m) => m.message_id);
+    await post('/messages', { user_id: ui.userId, ...targetOf(target), merge_forward: { message_ids: ids } });
+    ui.selected.clear();
+    ui.rendered.transcript = '';
+    if (target.chat_id !== ui.chatId) selectChat(target.chat_id);
+    else refresh();
   } catch (error) {
     $('send-error').textContent = error.message;
   }
-}
+});
 
 $('composer').addEventListener('submit', (event) => {
   event.preventDefault();

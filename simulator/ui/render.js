@@ -19,6 +19,32 @@ function safeHref(href) {
   }
 }
 
+/** Where the page loads a stored image or file from; only keys the simulator hands out. */
+export function mediaUrl(key) {
+  const value = String(key ?? '');
+  return /^(img|file)_v\d+_[A-Za-z0-9_-]+$/.test(value) ? `/ui/media/${value}` : null;
+}
+
+export function formatSize(bytes) {
+  const n = Number(bytes);
+  if (!Number.isFinite(n) || n < 0) return '';
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB'];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value >= 10 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+function imageTag(key, alt, cls = 'msg-image') {
+  const src = mediaUrl(key);
+  if (!src) return `<span class="placeholder">[image${alt ? `: ${escapeHtml(alt)}` : ''}]</span>`;
+  return `<img class="${cls}" src="${escapeHtml(src)}" alt="${escapeHtml(alt ?? '')}" loading="lazy">`;
+}
+
 /**
  * What pressing a card button does, as the simulator decides it (simulator/cards.ts buttonAction):
  * a 2.0 `callback` behavior calls back, else a link opens, else a 1.0 `value` calls back.
@@ -43,7 +69,8 @@ function buttonUrl(button) {
 }
 
 export function createRenderer(Marked) {
-  // Raw HTML in markdown is shown as text, links only for http(s)/mailto, images as their alt text.
+  // Raw HTML in markdown is shown as text, links only for http(s)/mailto, images only by image_key
+  // (as Lark cards show them), anything else as a placeholder.
   const marked = new Marked({
     gfm: true,
     breaks: true,
@@ -56,8 +83,8 @@ export function createRenderer(Marked) {
         const safe = safeHref(href);
         return safe ? `<a href="${escapeHtml(safe)}" target="_blank" rel="noopener noreferrer">${label}</a>` : label;
       },
-      image({ text }) {
-        return `<span class="placeholder">[image${text ? `: ${escapeHtml(text)}` : ''}]</span>`;
+      image({ href, text }) {
+        return imageTag(href, text, 'md-image');
       },
     },
   });
@@ -125,7 +152,7 @@ export function createRenderer(Marked) {
           : `<button type="button" ${attrs} disabled>${textOf(el.text)}</button>`;
       }
       case 'img':
-        return `<span class="placeholder">[image]</span>`;
+        return imageTag(el.img_key, el.alt?.content, 'card-image');
       default:
         return Array.isArray(el.elements)
           ? el.elements.map(cardElement).join('')
@@ -167,6 +194,10 @@ export function createRenderer(Marked) {
         return '<hr>';
       case 'emotion':
         return `<span class="placeholder">:${escapeHtml(node.emoji_type)}:</span>`;
+      case 'img':
+        return imageTag(node.image_key, '', 'post-image');
+      case 'media':
+        return `${imageTag(node.image_key, 'video', 'post-image')}<span class="placeholder">[video]</span>`;
       default:
         return `<span class="placeholder">[${escapeHtml(node.tag)}]</span>`;
     }
@@ -179,11 +210,39 @@ export function createRenderer(Marked) {
     return `${body.title ? `<div class="post-title">${escapeHtml(body.title)}</div>` : ''}${paragraphs.join('')}`;
   }
 
+  function fileChip(message, key, name, icon, extra = '') {
+    const facts = (message.media ?? []).find((m) => m.key === key);
+    const size = facts?.size !== undefined ? formatSize(facts.size) : '';
+    const href = mediaUrl(key);
+    const label = escapeHtml(name || facts?.file_name || key || 'file');
+    return `<div class="file-chip" data-testid="sim-file-message"><span class="file-icon">${icon}</span>${
+      href ? `<a href="${escapeHtml(href)}" download="${label}">${label}</a>` : label
+    }${size ? ` <span class="muted">${escapeHtml(size)}</span>` : ''}${extra}</div>`;
+  }
+
+  const seconds = (ms) => `${Math.max(1, Math.round(Number(ms ?? 0) / 1000))} s`;
+
   /** The body of one transcript message. */
   function messageBody(message) {
     if (message.recalled_at) return '<div class="recalled" data-testid="recalled">This message was recalled.</div>';
     const content = message.content ?? {};
     switch (message.msg_type) {
+      case 'image':
+        return imageTag(content.image_key, 'image');
+      case 'sticker':
+        return imageTag(content.file_key, 'sticker', 'msg-sticker');
+      case 'file':
+        return fileChip(message, content.file_key, content.file_name, '📄');
+      case 'audio': {
+        const speech = content.speech_to_text ? ` <span class="speech">“${escapeHtml(content.speech_to_text)}”</span>` : '';
+        return fileChip(message, content.file_key, `Voice message · ${seconds(content.duration)}`, '🎙', speech);
+      }
+      case 'media':
+        return `${imageTag(content.image_key, 'video cover')}${fileChip(message, content.file_key, content.file_name, '🎬', ` <span class="muted">${seconds(content.duration)}</span>`)}`;
+      case 'merge_forward':
+        return `<div class="forwarded" data-testid="sim-merge-forward-message"><div class="muted">Forwarded messages</div>${(message.forwarded ?? [])
+          .map((child) => `<div class="forwarded-item"><strong>${escapeHtml(child.sender?.name ?? '')}</strong> ${messageBody(child)}</div>`)
+          .join('')}</div>`;
       case 'text':
         return `<div class="text">${withMentions(content.text, message.mentions).replaceAll('\n', '<br>')}</div>`;
       case 'post':

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { chatMessage, larkInstallation } from '@/server/db/schema';
+import { agentTask, attachment, chatMessage, larkInstallation } from '@/server/db/schema';
 import { createTestDatabase, type TestDatabase } from '../db';
 import { seedAgent, seedSession, seedUser, seedWorkspace } from '../seed';
 
@@ -8,7 +8,7 @@ import { seedAgent, seedSession, seedUser, seedWorkspace } from '../seed';
 // workspace's rows, and a second chat message for one Lark message.
 
 let t: TestDatabase;
-type Side = { workspaceId: string; ownerId: string; agentId: string; sessionId: string; messageId: string; installationId: string };
+type Side = { workspaceId: string; ownerId: string; agentId: string; sessionId: string; messageId: string; installationId: string; taskId: string; attachmentId: string };
 let a: Side;
 let b: Side;
 let outsiderId: string;
@@ -23,7 +23,9 @@ async function side(appId: string): Promise<Side> {
     .insert(larkInstallation)
     .values({ workspaceId: ws.id, agentId: agent.id, appId, appSecretCiphertext: 'v1:x', botOpenId: 'ou_bot', installerUserId: owner.id })
     .returning();
-  return { workspaceId: ws.id, ownerId: owner.id, agentId: agent.id, sessionId: session.id, messageId: message.id, installationId: inst.id };
+  const [task] = await t.db.insert(agentTask).values({ workspaceId: ws.id, agentId: agent.id, sessionId: session.id, triggerMessageId: message.id }).returning();
+  const [file] = await t.db.insert(attachment).values({ workspaceId: ws.id, chatMessageId: message.id, kind: 'image' }).returning();
+  return { workspaceId: ws.id, ownerId: owner.id, agentId: agent.id, sessionId: session.id, messageId: message.id, installationId: inst.id, taskId: task.id, attachmentId: file.id };
 }
 
 /** Runs an insert that must fail, and returns the SQLSTATE and the constraint that stopped it. */
@@ -151,6 +153,14 @@ describe('composite foreign keys pin rows to their workspace', () => {
        VALUES ($1, $2, $3, 'feishu', 'v1:x', 'https://x', 5, now() + interval '5 minutes', 'success', $4)`,
       [a.workspaceId, a.agentId, a.ownerId, b.installationId],
     ],
+    ['an attachment of another workspace’s message', `INSERT INTO attachment (workspace_id, chat_message_id, kind, position) VALUES ($1, $2, 'file', 9)`, [a.workspaceId, b.messageId]],
+    ['an agent file of another workspace’s run', `INSERT INTO attachment (workspace_id, task_id, source, kind) VALUES ($1, $2, 'agent', 'file')`, [a.workspaceId, b.taskId]],
+    ['bytes filed under another workspace’s attachment', `INSERT INTO attachment_chunk (attachment_id, workspace_id, seq, bytes) VALUES ($1, $2, 0, '\\x00')`, [b.attachmentId, a.workspaceId]],
+    [
+      'an upload record of another workspace’s bot',
+      `INSERT INTO lark_uploaded_media (installation_id, workspace_id, source_key, kind, lark_key) VALUES ($1, $2, 'attachment:x', 'image', 'img_x')`,
+      [b.installationId, a.workspaceId],
+    ],
   ];
 
   test('every cross-workspace reference is refused with a foreign key violation', async () => {
@@ -188,6 +198,10 @@ describe('composite foreign keys pin rows to their workspace', () => {
         [a.workspaceId, a.ownerId, a.agentId, a.sessionId, a.installationId],
       );
       await client.query(`INSERT INTO issue (workspace_id, number, title, creator_user_id, assignee_user_id) VALUES ($1, 9006, 't', $2, $2)`, [a.workspaceId, a.ownerId]);
+      await client.query(`INSERT INTO attachment (workspace_id, chat_message_id, kind, position) VALUES ($1, $2, 'file', 7)`, [a.workspaceId, a.messageId]);
+      await client.query(`INSERT INTO attachment (workspace_id, task_id, source, kind) VALUES ($1, $2, 'agent', 'file')`, [a.workspaceId, a.taskId]);
+      await client.query(`INSERT INTO attachment_chunk (attachment_id, workspace_id, seq, bytes) VALUES ($1, $2, 0, '\\x00')`, [a.attachmentId, a.workspaceId]);
+      await client.query(`INSERT INTO lark_uploaded_media (installation_id, workspace_id, source_key, kind, lark_key) VALUES ($1, $2, 'attachment:x', 'image', 'img_x')`, [a.installationId, a.workspaceId]);
     } finally {
       await client.query('ROLLBACK');
       client.release();
@@ -204,5 +218,20 @@ describe('one chat message per Lark message', () => {
     expect(await refusal(insert, [second.id, a.workspaceId, a.installationId, larkMessageId])).toEqual({ code: '23505', constraint: 'lark_inbound_message_lark_id_unique' });
     // The key is per bot: another installation may see the same id.
     await t.pool.query(insert, [b.messageId, b.workspaceId, b.installationId, larkMessageId]);
+  });
+});
+
+describe('attachments are consistent', () => {
+  test('a failed attachment names its reason, a stored one its type and size, and neither can lie about it', async () => {
+    const cases: Array<[string, string, unknown[], string]> = [
+      ['failed without a reason', `INSERT INTO attachment (workspace_id, chat_message_id, kind, position, state) VALUES ($1, $2, 'file', 20, 'failed')`, [a.workspaceId, a.messageId], 'attachment_failure_valid'],
+      ['a reason while pending', `INSERT INTO attachment (workspace_id, chat_message_id, kind, position, failure) VALUES ($1, $2, 'file', 21, 'too_large')`, [a.workspaceId, a.messageId], 'attachment_failure_valid'],
+      ['stored without its type', `INSERT INTO attachment (workspace_id, chat_message_id, kind, position, state, size_bytes, stored_at) VALUES ($1, $2, 'file', 22, 'stored', 1, now())`, [a.workspaceId, a.messageId], 'attachment_stored_has_bytes'],
+      ['owned by nothing', `INSERT INTO attachment (workspace_id, kind) VALUES ($1, 'file')`, [a.workspaceId], 'attachment_owner_present'],
+      ['an unknown kind', `INSERT INTO attachment (workspace_id, chat_message_id, kind, position) VALUES ($1, $2, 'hologram', 23)`, [a.workspaceId, a.messageId], 'attachment_kind_valid'],
+      ['an empty chunk', `INSERT INTO attachment_chunk (attachment_id, workspace_id, seq, bytes) VALUES ($1, $2, 5, '')`, [a.attachmentId, a.workspaceId], 'attachment_chunk_size'],
+      ['two attachments in one place', `INSERT INTO attachment (workspace_id, chat_message_id, kind) VALUES ($1, $2, 'file')`, [a.workspaceId, a.messageId], 'attachment_position_unique'],
+    ];
+    for (const [what, text, values, constraint] of cases) expect((await refusal(text, values)).constraint, what).toBe(constraint);
   });
 });

@@ -353,7 +353,7 @@ function envelope(input: { appId: string; messageId: string; chatId?: string; se
 }
 
 describe('dispatcher', () => {
-  const deps = () => ({ db: worker.db, logger: silent, appUrl: 'http://localhost:3999' });
+  const deps = (extra: { nodeId?: string } = {}) => ({ db: worker.db, logger: silent, appUrl: 'http://localhost:3999', ...extra });
 
   test('unknown apps, malformed payloads and revoked installations are dropped with an audit row and ACK 200', async () => {
     const unknown = await dispatchInboundEvent(deps(), { appId: 'cli_0000000000000000', payload: envelope({ appId: 'cli_0000000000000000', messageId: 'om_u1', senderOpenId: 'ou_1', text: 'x' }) });
@@ -398,6 +398,26 @@ describe('dispatcher', () => {
     const later = await dispatchInboundEvent(deps(), { appId: echoBot.appId, payload });
     expect(later).toMatchObject({ ack: 200, result: { outcome: 'ingested' } });
     expect((await userMessagesIn('om_killed_1')).rows).toEqual([{ content: 'survive' }]);
+  });
+
+  test('the claim of a worker node that stopped heartbeating is re-taken at once, a live node\'s is not', async () => {
+    const u = await newLarkUser('Nod');
+    await bind(echoBot, u.id, owner);
+    await t.db.execute(sql`INSERT INTO worker_node (node_id, boot_id, heartbeat_at) VALUES
+      ('node-dead', gen_random_uuid(), now() - interval '30 seconds'), ('node-live', gen_random_uuid(), now())
+      ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at`);
+    const senderOpenId = await openIdOf(sim, echoBot.appId, u.id);
+    // A live node's fresh claim: the redelivery waits (ACK 500).
+    expect('claimed' in (await claimInboundMessage(worker.db, { installationId: echoBot.installationId, messageId: 'om_node_live', nodeId: 'node-live' }))).toBe(true);
+    const waiting = await dispatchInboundEvent(deps({ nodeId: 'node-here' }), { appId: echoBot.appId, payload: envelope({ appId: echoBot.appId, messageId: 'om_node_live', chatId: 'oc_node', senderOpenId, text: 'live' }) });
+    expect(waiting.ack).toBe(500);
+    // A dead node's fresh claim (well under the 20 s staleness): taken over by the redelivery.
+    expect('claimed' in (await claimInboundMessage(worker.db, { installationId: echoBot.installationId, messageId: 'om_node_dead', nodeId: 'node-dead' }))).toBe(true);
+    const taken = await dispatchInboundEvent(deps({ nodeId: 'node-here' }), { appId: echoBot.appId, payload: envelope({ appId: echoBot.appId, messageId: 'om_node_dead', chatId: 'oc_node', senderOpenId, text: 'dead' }) });
+    expect(taken).toMatchObject({ ack: 200, result: { outcome: 'ingested' } });
+    expect((await userMessagesIn('om_node_dead')).rows).toEqual([{ content: 'dead' }]);
+    const [row] = (await t.db.execute<{ claimed_by: string; attempts: number }>(sql`SELECT claimed_by, attempts FROM lark_inbound_message_dedup WHERE message_id = 'om_node_dead'`)).rows;
+    expect(row).toEqual({ claimed_by: 'node-here', attempts: 2 });
   });
 
   test('an infrastructure failure before the durable write releases the claim and asks for redelivery', async () => {

@@ -3,11 +3,11 @@ import { eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SecretBox } from '@/server/crypto/secretbox';
-import { larkBindingToken, larkInboundMessageDedup, larkInstallation } from '@/server/db/schema';
+import { agentTask, attachment, larkBindingToken, larkInboundMessageDedup, larkInstallation } from '@/server/db/schema';
 import type { LarkIntegration } from '@/server/lark/integration';
-import { backfillBotUnionIds, purgeExpiredBindingTokens, purgeInboundDedup } from '@/server/lark/maintenance';
+import { backfillBotUnionIds, purgeExpiredBindingTokens, purgeInboundDedup, purgeOrphanAgentFiles } from '@/server/lark/maintenance';
 import { createTestDatabase, type TestDatabase } from '../db';
-import { seedAgent, seedUser, seedWorkspace } from '../seed';
+import { seedAgent, seedSession, seedUser, seedWorkspace } from '../seed';
 import { startSim, type Sim } from './sim';
 
 let t: TestDatabase;
@@ -86,5 +86,36 @@ describe('periodic jobs', () => {
     expect(await backfillBotUnionIds({ db: t.db, integration, logger })).toBe(1);
     const [after] = await t.db.select().from(larkInstallation).where(eq(larkInstallation.id, denied.row.id));
     expect(after.botUnionId).toBe(denied.info.bot_union_id);
+  });
+});
+
+describe('orphan agent files', () => {
+  test('files of an answer that was never stored are deleted after a day; younger ones and stored answers stay', async () => {
+    const agent = await seedAgent(t.db, { workspaceId: ids.workspaceId, ownerUserId: ids.ownerId });
+    const session = await seedSession(t.db, { workspaceId: ids.workspaceId, agentId: agent.id, creatorUserId: ids.ownerId });
+    const msg = await t.db.execute<{ id: string }>(sql`
+      INSERT INTO chat_message (workspace_id, session_id, role, content) VALUES (${ids.workspaceId}, ${session.id}, 'user', 'q') RETURNING id`);
+    const [task] = await t.db.insert(agentTask).values({ workspaceId: ids.workspaceId, agentId: agent.id, sessionId: session.id, triggerMessageId: msg.rows[0].id }).returning();
+    const file = (age: string, linked: boolean) =>
+      t.db
+        .insert(attachment)
+        .values({
+          workspaceId: ids.workspaceId,
+          taskId: task.id,
+          chatMessageId: linked ? msg.rows[0].id : null,
+          source: 'agent',
+          kind: 'file',
+          fileName: 'x.bin',
+          position: Math.floor(Math.random() * 1e6),
+          createdAt: sql`now() - ${age}::interval`,
+        })
+        .returning({ id: attachment.id });
+    const [old] = await file('2 days', false);
+    const [young] = await file('1 hour', false);
+    const [kept] = await file('3 days', true);
+    expect(await purgeOrphanAgentFiles(t.db)).toBe(1);
+    const left = (await t.db.select({ id: attachment.id }).from(attachment)).map((r) => r.id);
+    expect(left).not.toContain(old.id);
+    expect(left).toEqual(expect.arrayContaining([young.id, kept.id]));
   });
 });

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { blockedEndpointCause, type GuardedFetch } from '../../net/guarded-fetch';
-import type { AgentRuntime } from './types';
+import { turnText } from './turn-text';
+import type { AgentRuntime, ChatTurn } from './types';
 
 /**
  * A failed run, told three ways: `message` is safe to show anyone who can read the chat (what kind
@@ -77,6 +78,20 @@ export function describeFailure(err: unknown, baseUrl: string): RuntimeError {
   return new RuntimeError('The agent run failed', 'unexpected failure while calling the model endpoint', err instanceof Error ? err.message.slice(0, 500) : String(err).slice(0, 500));
 }
 
+/** A turn for the chat completions API: images of a user's message as image parts (vision models), everything else as text. */
+export function toModelMessage(turn: ChatTurn): OpenAI.Chat.ChatCompletionMessageParam {
+  const text = turnText(turn);
+  if (turn.role === 'assistant') return { role: 'assistant', content: text };
+  if (!turn.images?.length) return { role: 'user', content: text };
+  return {
+    role: 'user',
+    content: [
+      { type: 'text', text: text || '(image)' },
+      ...turn.images.map((image) => ({ type: 'image_url' as const, image_url: { url: `data:${image.contentType};base64,${image.dataBase64}` } })),
+    ],
+  };
+}
+
 export function openAiRuntime(endpoint: OpenAiEndpoint, opts: { timeoutMs: number; fetch: GuardedFetch }): AgentRuntime {
   const client = new OpenAI({
     baseURL: endpoint.baseUrl,
@@ -94,7 +109,7 @@ export function openAiRuntime(endpoint: OpenAiEndpoint, opts: { timeoutMs: numbe
     async run({ agentName, history, signal, onText }) {
       const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
         { role: 'system', content: `You are ${agentName}, an AI teammate in a workspace chat. Answer helpfully and concisely.` },
-        ...history.map((t) => ({ role: t.role, content: t.content })),
+        ...history.map(toModelMessage),
       ];
       try {
         if (endpoint.stream) {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { check, foreignKey, index, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { check, foreignKey, index, jsonb, pgTable, smallint, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import type { AgentContext } from '../../contract/attachments';
 import { user } from './auth';
 import { agent } from './agents';
 import { workspace } from './workspaces';
@@ -53,13 +54,20 @@ export const chatMessage = pgTable(
     recalledAt: timestamp({ withTimezone: true }),
     // An answer cut short: 'stopped' when the asker pressed Stop.
     endReason: text(),
+    // How many attachments the message has: history reads them only for messages that have some.
+    attachmentCount: smallint().notNull().default(0),
+    // For a question: what the agent was given around it, fetched once before its first run.
+    agentContext: jsonb().$type<AgentContext>(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    unique('chat_message_id_workspace_unique').on(t.id, t.workspaceId),
     foreignKey({ columns: [t.sessionId, t.workspaceId], foreignColumns: [chatSession.id, chatSession.workspaceId] }).onDelete(
       'cascade',
     ),
     index().on(t.sessionId, t.createdAt),
+    check('chat_message_attachment_count_nonneg', sql`${t.attachmentCount} >= 0`),
+    check('chat_message_context_size', sql`${t.agentContext} IS NULL OR octet_length(${t.agentContext}::text) <= 262144`),
     check('chat_message_role_valid', sql`${t.role} IN ('user', 'assistant')`),
     check('chat_message_end_reason_valid', sql`${t.endReason} IS NULL OR ${t.endReason} IN ('stopped')`),
     // Lark accepts texts up to 150 KB; every message it can deliver must fit.

@@ -7,3 +7,4 @@ export * from './issues';
 export * from './lark';
 export * from './nodes';
 export * from './invitations';
+export * from './attachments';

@@ -160,6 +160,8 @@ export const larkInboundMessageDedup = pgTable(
     processedAt: timestamp({ withTimezone: true }),
     // Claims taken without reaching an outcome: past a bound, the message is dropped, not retried forever.
     attempts: integer().notNull().default(1),
+    // The worker node holding the claim: once that node stops heartbeating, its claim is re-taken at once.
+    claimedBy: text(),
   },
   (t) => [primaryKey({ columns: [t.installationId, t.messageId] }), index().on(t.receivedAt)],
 );
@@ -282,6 +284,10 @@ export const larkInboundMessage = pgTable(
     larkChatId: text().notNull(),
     larkThreadId: text(),
     larkRootId: text(),
+    // The message this one quotes (a reply), fetched for the agent's context.
+    larkParentId: text(),
+    // Lark's msg_type (text, post, image, file, merge_forward, ...).
+    larkMessageType: text(),
     senderOpenId: text().notNull(),
     // The "Typing" reaction the bot put on this message while its answer was being written.
     typingReactionId: text(),

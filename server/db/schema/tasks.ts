@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, check, foreignKey, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, check, foreignKey, index, integer, pgTable, text, timestamp, unique, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { agent } from './agents';
 import { chatMessage, chatSession } from './chat';
 import { taskStatuses } from '../../contract/chat';
@@ -41,6 +41,7 @@ export const agentTask = pgTable(
       'cascade',
     ),
     // At most one running task per session: the schema backs up the in-order claim query.
+    unique('agent_task_id_workspace_unique').on(t.id, t.workspaceId),
     uniqueIndex('agent_task_one_running_per_session').on(t.sessionId).where(sql`${t.status} = 'running'`),
     index('agent_task_queued_seq').on(t.seq).where(sql`${t.status} = 'queued'`),
     // Queued tasks per session in order: the claim asks whether an older one still waits.

@@ -74,6 +74,19 @@ export class LarkNetworkError extends Error {
   }
 }
 
+// A resource larger than the caller accepts: the download stopped there. `sizeBytes` is what Lark
+// announced (Content-Length) or, without that, how far the download got before it stopped.
+export class LarkResourceTooLargeError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`lark ${operation} stopped: the resource is larger than ${limitBytes} bytes`);
+    this.name = 'LarkResourceTooLargeError';
+  }
+}
+
 export const TOKEN_INVALID_CODES: ReadonlySet<number> = new Set([99991663, 99991664, 99991671]);
 export const RATE_LIMIT_CODES: ReadonlySet<number> = new Set([99991400]);
 // 99991672: app scope missing; 99991679: user-granted scope missing; 41050: no authority over the user.

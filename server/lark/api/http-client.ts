@@ -7,6 +7,7 @@ import {
   LarkPermissionError,
   LarkRateLimitError,
   LarkRequestError,
+  LarkResourceTooLargeError,
   PERMISSION_CODES,
   RATE_LIMIT_CODES,
   TOKEN_INVALID_CODES,
@@ -78,6 +79,8 @@ type ApiCall = {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   path: string;
   body?: Record<string, unknown>;
+  /** A multipart body (uploads); built afresh for each attempt. */
+  form?: () => FormData;
 };
 
 function stringOrNull(value: unknown): string | null {
@@ -139,6 +142,69 @@ function toSentMessage(operation: string, response: Record<string, unknown>, htt
     parentId: stringOrNull(data.parent_id),
     threadId: stringOrNull(data.thread_id),
   };
+}
+
+/** Lark's `file_type` of an upload: opus audio, mp4 video, office documents, or `stream` for anything else. */
+export type LarkUploadFileType = 'opus' | 'mp4' | 'pdf' | 'doc' | 'xls' | 'ppt' | 'stream';
+
+/** One message as `im/v1/messages` returns it. */
+export type LarkMessageItem = {
+  messageId: string;
+  msgType: string;
+  /** The message's content JSON string (`body.content`). */
+  content: string;
+  createTime: number | null;
+  chatId: string | null;
+  threadId: string | null;
+  parentId: string | null;
+  rootId: string | null;
+  /** The merged forward this message is part of. */
+  upperMessageId: string | null;
+  deleted: boolean;
+  sender: { id: string | null; idType: string | null; senderType: string | null };
+  mentions: Array<{ key: string; id: string | null; name: string }>;
+};
+
+function toMessageItem(value: unknown): LarkMessageItem | null {
+  const item = recordOrEmpty(value);
+  const messageId = stringOrNull(item.message_id);
+  if (!messageId) return null;
+  const sender = recordOrEmpty(item.sender);
+  const time = Number(item.create_time);
+  return {
+    messageId,
+    msgType: stringOrNull(item.msg_type) ?? 'unknown',
+    content: typeof recordOrEmpty(item.body).content === 'string' ? (recordOrEmpty(item.body).content as string) : '',
+    createTime: Number.isFinite(time) ? time : null,
+    chatId: stringOrNull(item.chat_id),
+    threadId: stringOrNull(item.thread_id),
+    parentId: stringOrNull(item.parent_id),
+    rootId: stringOrNull(item.root_id),
+    upperMessageId: stringOrNull(item.upper_message_id),
+    deleted: item.deleted === true,
+    sender: { id: stringOrNull(sender.id), idType: stringOrNull(sender.id_type), senderType: stringOrNull(sender.sender_type) },
+    mentions: Array.isArray(item.mentions)
+      ? item.mentions.map((m) => {
+          const r = recordOrEmpty(m);
+          return { key: stringOrNull(r.key) ?? '', id: stringOrNull(r.id), name: typeof r.name === 'string' ? r.name : '' };
+        })
+      : [],
+  };
+}
+
+/** The file name of a Content-Disposition header (RFC 5987 `filename*` first). */
+function fileNameOf(header: string | null): string | null {
+  if (!header) return null;
+  const extended = /filename\*\s*=\s*[^']*'[^']*'([^;]+)/i.exec(header);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch {
+      // fall through to the plain form
+    }
+  }
+  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(header);
+  return plain ? plain[1].trim() : null;
 }
 
 // Lark's open platform for one installation (one app). Tokens come from a process-wide cache keyed
@@ -327,6 +393,106 @@ export class LarkHttpClient {
     await this.call({ operation, method: 'DELETE', path: `/open-apis/im/v1/messages/${encodeURIComponent(messageId)}` }, options);
   }
 
+  /**
+   * Downloads what a user sent (`type` image for images, file for files, audio and video), at most
+   * `maxBytes`: a bigger one throws LarkResourceTooLargeError without reading the rest.
+   */
+  async downloadMessageResource(
+    messageId: string,
+    fileKey: string,
+    type: 'image' | 'file',
+    options: LarkCallOptions & { maxBytes: number },
+  ): Promise<{ bytes: Buffer; contentType: string | null; fileName: string | null }> {
+    const operation = 'im.message_resource.get';
+    requireValue(operation, 'message_id', messageId);
+    requireValue(operation, 'file_key', fileKey);
+    const { response, status } = await this.exchange(
+      { operation, method: 'GET', path: `/open-apis/im/v1/messages/${encodeURIComponent(messageId)}/resources/${encodeURIComponent(fileKey)}?type=${type}` },
+      options,
+      { maxBytes: options.maxBytes },
+    );
+    if (!response.bytes) throw new LarkApiError({ operation, code: -1, msg: 'a JSON answer where a file was expected', httpStatus: status });
+    return { bytes: response.bytes, contentType: response.headers.get('content-type'), fileName: fileNameOf(response.headers.get('content-disposition')) };
+  }
+
+  /** One message (`items`: a merged forward comes with its children, which carry `upper_message_id`). */
+  async getMessage(messageId: string, options: LarkCallOptions = {}): Promise<LarkMessageItem[]> {
+    const operation = 'im.message.get';
+    requireValue(operation, 'message_id', messageId);
+    const { body } = await this.call({ operation, method: 'GET', path: `/open-apis/im/v1/messages/${encodeURIComponent(messageId)}?user_id_type=open_id` }, options);
+    const items = recordOrEmpty(body.data).items;
+    return Array.isArray(items) ? items.map(toMessageItem).filter((m): m is LarkMessageItem => m !== null) : [];
+  }
+
+  /** One page of a chat's or topic's history, newest first (`ByCreateTimeDesc`), at most 50. */
+  async listMessages(
+    input: { containerType: 'chat' | 'thread'; containerId: string; pageSize: number; pageToken?: string; startTimeSeconds?: number },
+    options: LarkCallOptions = {},
+  ): Promise<{ items: LarkMessageItem[]; hasMore: boolean; pageToken: string | null }> {
+    const operation = 'im.message.list';
+    requireValue(operation, 'container_id', input.containerId);
+    const query = new URLSearchParams({
+      container_id_type: input.containerType,
+      container_id: input.containerId,
+      sort_type: 'ByCreateTimeDesc',
+      page_size: String(Math.min(50, Math.max(1, input.pageSize))),
+    });
+    if (input.pageToken) query.set('page_token', input.pageToken);
+    if (input.startTimeSeconds !== undefined && input.containerType === 'chat') query.set('start_time', String(input.startTimeSeconds));
+    const { body } = await this.call({ operation, method: 'GET', path: `/open-apis/im/v1/messages?${query}` }, options);
+    const data = recordOrEmpty(body.data);
+    const items = Array.isArray(data.items) ? data.items.map(toMessageItem).filter((m): m is LarkMessageItem => m !== null) : [];
+    return { items, hasMore: data.has_more === true, pageToken: stringOrNull(data.page_token) };
+  }
+
+  /** Uploads an image for messages and cards; returns its image_key. */
+  async uploadImage(bytes: Buffer, options: LarkCallOptions = {}): Promise<string> {
+    const operation = 'im.image.create';
+    if (bytes.length === 0) throw new LarkRequestError(operation, 'image');
+    const form = () => {
+      const data = new FormData();
+      data.set('image_type', 'message');
+      data.set('image', new Blob([new Uint8Array(bytes)]), 'image');
+      return data;
+    };
+    const { body, status } = await this.call({ operation, method: 'POST', path: '/open-apis/im/v1/images', form }, options);
+    const key = stringOrNull(recordOrEmpty(body.data).image_key);
+    if (!key) throw new LarkApiError({ operation, code: -1, msg: 'response without data.image_key', httpStatus: status });
+    return key;
+  }
+
+  /** Uploads a file (at most 30 MB on Lark's side); returns its file_key. */
+  async uploadFile(input: { bytes: Buffer; fileName: string; fileType: LarkUploadFileType; durationMs?: number }, options: LarkCallOptions = {}): Promise<string> {
+    const operation = 'im.file.create';
+    if (input.bytes.length === 0) throw new LarkRequestError(operation, 'file');
+    requireValue(operation, 'file_name', input.fileName);
+    const form = () => {
+      const data = new FormData();
+      data.set('file_type', input.fileType);
+      data.set('file_name', input.fileName);
+      if (input.durationMs !== undefined) data.set('duration', String(Math.round(input.durationMs)));
+      data.set('file', new Blob([new Uint8Array(input.bytes)]), input.fileName);
+      return data;
+    };
+    const { body, status } = await this.call({ operation, method: 'POST', path: '/open-apis/im/v1/files', form }, options);
+    const key = stringOrNull(recordOrEmpty(body.data).file_key);
+    if (!key) throw new LarkApiError({ operation, code: -1, msg: 'response without data.file_key', httpStatus: status });
+    return key;
+  }
+
+  /** Sends an image or file message (`content` names the uploaded key) to a chat or person. */
+  async sendMedia(
+    receiveIdType: LarkReceiveIdType,
+    receiveId: string,
+    msgType: 'image' | 'file' | 'audio' | 'media',
+    content: Record<string, string>,
+    options: LarkSendOptions = {},
+  ): Promise<LarkSentMessage> {
+    requireValue(SEND_OPERATION, 'receive_id', receiveId);
+    if (Object.keys(content).length === 0) throw new LarkRequestError(SEND_OPERATION, 'content');
+    return this.sendMessage(receiveIdType, receiveId, msgType, JSON.stringify(content), options);
+  }
+
   private async sendMessage(
     receiveIdType: LarkReceiveIdType,
     receiveId: string,
@@ -345,24 +511,38 @@ export class LarkHttpClient {
   }
 
   private async call(call: ApiCall, options: LarkCallOptions): Promise<{ body: Record<string, unknown>; status: number }> {
+    const { body, status } = await this.exchange(call, options);
+    return { body: body!, status };
+  }
+
+  /** One API call with the token rules; with `binary`, a non-JSON answer comes back as its bytes. */
+  private async exchange(
+    call: ApiCall,
+    options: LarkCallOptions,
+    binary?: { maxBytes: number },
+  ): Promise<{ body: Record<string, unknown> | null; status: number; response: RawResponse }> {
     for (let attempt = 0; ; attempt += 1) {
       const token = await this.tokenCache.get(this.appId, () => this.fetchTenantToken(), options.signal);
-      const response = await performRequest({
-        operation: call.operation,
-        method: call.method,
-        url: `${this.openBaseUrl}${call.path}`,
-        headers: {
-          Authorization: `Bearer ${token}`,
-          ...(call.body ? { 'Content-Type': 'application/json; charset=utf-8' } : {}),
+      const response = await performRequest(
+        {
+          operation: call.operation,
+          method: call.method,
+          url: `${this.openBaseUrl}${call.path}`,
+          headers: {
+            Authorization: `Bearer ${token}`,
+            ...(call.body ? { 'Content-Type': 'application/json; charset=utf-8' } : {}),
+          },
+          body: call.form ? call.form() : call.body ? JSON.stringify(call.body) : undefined,
+          timeoutMs: options.timeoutMs ?? this.requestTimeoutMs,
+          signal: options.signal,
+          fetch: this.fetchImpl,
         },
-        body: call.body ? JSON.stringify(call.body) : undefined,
-        timeoutMs: options.timeoutMs ?? this.requestTimeoutMs,
-        signal: options.signal,
-        fetch: this.fetchImpl,
-      });
+        binary && { maxBytes: binary.maxBytes, onTooLarge: (size) => new LarkResourceTooLargeError(call.operation, size, binary.maxBytes) },
+      );
+      if (response.bytes) return { body: null, status: response.status, response };
       const body = parseJsonObject(response.text);
       const code = body && typeof body.code === 'number' ? body.code : undefined;
-      if (body && code === 0) return { body, status: response.status };
+      if (body && code === 0) return { body, status: response.status, response };
       if (code !== undefined && TOKEN_INVALID_CODES.has(code) && attempt === 0) {
         this.log.info({ operation: call.operation, code }, 'lark rejected the tenant token; refreshing and retrying once');
         this.tokenCache.invalidate(this.appId, token);

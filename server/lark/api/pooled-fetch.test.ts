@@ -79,3 +79,37 @@ describe('the bootstrap pool', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });
+
+describe('media over the pool', () => {
+  test('a binary answer keeps its bytes, and a multipart upload arrives whole', async () => {
+    const image = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0x10]);
+    let uploaded = Buffer.alloc(0);
+    let uploadType = '';
+    const { base } = await endpoint((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.method === 'GET') {
+          // Lark serves a resource as bytes with the file's own type, text files included.
+          res.writeHead(200, { 'content-type': req.url === '/text' ? 'text/plain' : 'image/png' }).end(req.url === '/text' ? 'plain words' : image);
+          return;
+        }
+        uploaded = Buffer.concat(chunks);
+        uploadType = req.headers['content-type'] ?? '';
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 0, data: { image_key: 'img_v3_x' } }));
+      });
+    });
+    const { fetch } = pool(4);
+    const got = await fetch(`${base}/image`, { method: 'GET' });
+    expect(Buffer.from(await got.arrayBuffer()).equals(image)).toBe(true);
+    const text = await fetch(`${base}/text`, { method: 'GET' });
+    expect(Buffer.from(await text.arrayBuffer()).toString()).toBe('plain words');
+    const form = new FormData();
+    form.set('image_type', 'message');
+    form.set('image', new Blob([new Uint8Array(image)]), 'image');
+    const res = await fetch(`${base}/upload`, { method: 'POST', body: form });
+    expect(JSON.parse(await res.text())).toMatchObject({ data: { image_key: 'img_v3_x' } });
+    expect(uploadType).toMatch(/^multipart\/form-data; boundary=/);
+    expect(uploaded.includes(image)).toBe(true);
+  });
+});

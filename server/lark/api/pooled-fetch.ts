@@ -11,8 +11,11 @@ import type { FetchLike } from './request';
 export function pooledFetch(connections: number): { fetch: FetchLike; close: () => Promise<void> } {
   const dispatcher = new Agent({ connections });
   const fetch: FetchLike = async (url, init) => {
+    // Uploads (multipart) are rare and large: the platform's fetch encodes the form; the pool is for the hot JSON calls.
+    if (init.body instanceof FormData) return globalThis.fetch(url, init);
     let res: Dispatcher.ResponseData;
-    let text: string;
+    let text: string | null = null;
+    let bytes: Buffer | null = null;
     try {
       res = await request(url, {
         method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
@@ -21,7 +24,10 @@ export function pooledFetch(connections: number): { fetch: FetchLike; close: () 
         signal: init.signal ?? undefined,
         dispatcher,
       });
-      text = await res.body.text();
+      // Lark answers JSON (and errors) as text; downloads are bytes.
+      const type = String(res.headers['content-type'] ?? '');
+      if (/json/i.test(type) || res.statusCode >= 400) text = await res.body.text();
+      else bytes = Buffer.from(await res.body.arrayBuffer());
     } catch (err) {
       throw new TypeError('fetch failed', { cause: err });
     }
@@ -29,7 +35,8 @@ export function pooledFetch(connections: number): { fetch: FetchLike; close: () 
     for (const [name, value] of Object.entries(res.headers)) {
       for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
     }
-    return { status: res.statusCode, headers, text: async () => text } as Pick<Response, 'status' | 'headers' | 'text'> as Response;
+    if (bytes) return new Response(new Uint8Array(bytes), { status: res.statusCode, headers });
+    return { status: res.statusCode, headers, text: async () => text ?? '' } as Pick<Response, 'status' | 'headers' | 'text'> as Response;
   };
   return { fetch, close: () => dispatcher.destroy().catch(() => undefined) };
 }

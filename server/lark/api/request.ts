@@ -7,7 +7,7 @@ export type RawRequest = {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | FormData;
   timeoutMs: number;
   signal?: AbortSignal;
   fetch?: FetchLike;
@@ -17,7 +17,15 @@ export type RawResponse = {
   status: number;
   headers: Headers;
   text: string;
+  /** A binary body (performRequest with `binary`), read up to its cap. */
+  bytes?: Buffer;
 };
+
+/**
+ * How a binary answer is read: JSON bodies (Lark's errors) as text, anything else as bytes, at most
+ * `maxBytes` of them (`onTooLarge` decides what to throw; the rest is never read).
+ */
+export type BinaryRead = { maxBytes: number; onTooLarge: (sizeBytes: number) => Error };
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortReason(signal);
@@ -29,7 +37,7 @@ export function abortReason(signal: AbortSignal): unknown {
 
 // One HTTP exchange with a per-call timeout. A caller abort rethrows the signal's reason; a timeout
 // or a transport failure becomes a retryable LarkNetworkError (whose message never holds the URL's query).
-export async function performRequest(request: RawRequest): Promise<RawResponse> {
+export async function performRequest(request: RawRequest, binary?: BinaryRead): Promise<RawResponse> {
   throwIfAborted(request.signal);
   // One controller per call, linked by hand: long-lived caller signals would otherwise collect a
   // dependent signal per request.
@@ -49,10 +57,14 @@ export async function performRequest(request: RawRequest): Promise<RawResponse> 
       body: request.body,
       signal: controller.signal,
     });
+    if (binary && !/json/i.test(response.headers.get('content-type') ?? '') && response.status < 400) {
+      return { status: response.status, headers: response.headers, text: '', bytes: await readCapped(response, binary) };
+    }
     const text = await response.text();
     return { status: response.status, headers: response.headers, text };
   } catch (error) {
     if (request.signal?.aborted) throw abortReason(request.signal);
+    if (binary && error instanceof Error && error.name === 'LarkResourceTooLargeError') throw error;
     if (timedOut) {
       throw new LarkNetworkError(request.operation, `timed out after ${request.timeoutMs} ms`, { timedOut: true });
     }
@@ -79,4 +91,27 @@ export function parseJsonObject(text: string): Record<string, unknown> | null {
   } catch {
     return null;
   }
+}
+
+async function readCapped(response: Response, binary: BinaryRead): Promise<Buffer> {
+  const announced = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(announced) && announced > binary.maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw binary.onTooLarge(announced);
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  if (!response.body) return Buffer.alloc(0);
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > binary.maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw binary.onTooLarge(total);
+    }
+    chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+  }
+  return Buffer.concat(chunks, total);
 }

@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
+import { NODE_STALE_AFTER_MS } from '../../ops/node-registry';
 
 /**
  * A claim older than this with no durable outcome belongs to a worker that died; it may be re-taken.
@@ -49,10 +50,10 @@ export class AbandonedClaims {
  */
 export async function claimInboundMessage(
   db: DbOrTx,
-  input: { installationId: string; messageId: string; abandonedToken?: string | null },
+  input: { installationId: string; messageId: string; abandonedToken?: string | null; nodeId?: string | null },
 ): Promise<InboundClaim> {
   const res = await db.execute<{ claim_token: string; attempts: number }>(
-    claimStatement(sql`SELECT ${input.installationId}::uuid`, input.messageId, input.abandonedToken ?? null),
+    claimStatement(sql`SELECT ${input.installationId}::uuid`, input.messageId, input.abandonedToken ?? null, input.nodeId ?? null),
   );
   const row = res.rows[0];
   if (row) return { claimed: row.claim_token, attempts: row.attempts };
@@ -64,17 +65,23 @@ export async function claimInboundMessage(
 
 /**
  * The claim as one INSERT (for the installation(s) `installationIds` selects), returning the new
- * token and attempt count, or nothing when the message is processed or held by a live claim.
+ * token and attempt count, or nothing when the message is processed or held by a live claim. A
+ * claim is live while it is younger than STALE_CLAIM_SECONDS and its node still heartbeats: the
+ * claim of a worker that was killed mid-dispatch is re-taken as soon as its node is known dead,
+ * before Lark's redeliveries run out.
  */
-export function claimStatement(installationIds: SQL, messageId: string, abandonedToken: string | null): SQL {
+export function claimStatement(installationIds: SQL, messageId: string, abandonedToken: string | null, nodeId: string | null = null): SQL {
   return sql`
-    INSERT INTO lark_inbound_message_dedup (installation_id, message_id, claim_token)
-    SELECT ids.id, ${messageId}, gen_random_uuid() FROM (${installationIds}) AS ids(id)
+    INSERT INTO lark_inbound_message_dedup (installation_id, message_id, claim_token, claimed_by)
+    SELECT ids.id, ${messageId}, gen_random_uuid(), ${nodeId}::text FROM (${installationIds}) AS ids(id)
     ON CONFLICT (installation_id, message_id) DO UPDATE
-      SET received_at = now(), claim_token = gen_random_uuid(), attempts = lark_inbound_message_dedup.attempts + 1
+      SET received_at = now(), claim_token = gen_random_uuid(), attempts = lark_inbound_message_dedup.attempts + 1, claimed_by = EXCLUDED.claimed_by
       WHERE lark_inbound_message_dedup.processed_at IS NULL
         AND (lark_inbound_message_dedup.received_at < now() - make_interval(secs => ${STALE_CLAIM_SECONDS})
-             OR lark_inbound_message_dedup.claim_token = ${abandonedToken}::uuid)
+             OR lark_inbound_message_dedup.claim_token = ${abandonedToken}::uuid
+             OR (lark_inbound_message_dedup.claimed_by IS NOT NULL AND lark_inbound_message_dedup.claimed_by IS DISTINCT FROM ${nodeId}::text
+                 AND NOT EXISTS (SELECT 1 FROM worker_node n WHERE n.node_id = lark_inbound_message_dedup.claimed_by
+                                   AND n.heartbeat_at > now() - make_interval(secs => ${NODE_STALE_AFTER_MS / 1000}))))
     RETURNING claim_token, attempts`;
 }
 

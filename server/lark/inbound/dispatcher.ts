@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db, Tx } from '../../db/client';
 import { chatMessage, chatSession, larkChatSessionBinding, larkInboundMessage, larkInstallation, type LarkDropReason } from '../../db/schema';
@@ -53,6 +53,8 @@ export type DispatcherDeps = {
   budgetMs?: number;
   /** This process's claims that could not be released; a redelivery may re-take them at once. */
   abandoned?: AbandonedClaims;
+  /** This worker's node id: its claims are re-taken at once when the node stops heartbeating. */
+  nodeId?: string;
 };
 
 /** The chat message's own bound (its CHECK); Lark texts are at most 150 KB, so they always fit. */
@@ -134,7 +136,7 @@ export async function dispatchInboundEvent(
   const subject = claimSubjectOf(decoded);
   const routing = subject.routing;
   const abandonedToken = deps.abandoned?.take({ appId: input.appId, messageId: subject.key }) ?? null;
-  const { installation, claim: claimed, context } = await claimWithContext(deps.db, { appId: input.appId, subject, abandonedToken });
+  const { installation, claim: claimed, context } = await claimWithContext(deps.db, { appId: input.appId, subject, abandonedToken, nodeId: deps.nodeId ?? null });
   if (!installation || (subject.appId && subject.appId !== installation.appId)) {
     await recordInboundDrop(deps.db, { installationId: installation?.id ?? null, ...routing, reason: 'invalid_event' });
     return { ack: 200, result: { outcome: 'dropped', reason: 'invalid_event' } };
@@ -232,14 +234,14 @@ type RawInstallation = {
  */
 async function claimWithContext(
   db: Db,
-  input: { appId: string; subject: ClaimSubject; abandonedToken: string | null },
+  input: { appId: string; subject: ClaimSubject; abandonedToken: string | null; nodeId: string | null },
 ): Promise<{ installation: Installation | null; claim: InboundClaim | null; context: DispatchContext | null }> {
   const { subject } = input;
   const res = await executePrepared<DispatchContext & { installation: RawInstallation; claim_token: string | null; attempts: number | null; processed: boolean | null }>(db, sql`
     WITH inst AS (
       SELECT id, app_id, workspace_id, agent_id, status, bot_open_id, bot_union_id, installer_user_id FROM lark_installation WHERE app_id = ${input.appId}
     ), claim AS (
-      ${claimStatement(sql`SELECT id FROM inst WHERE status = 'active' AND (${subject.appId}::text IS NULL OR app_id = ${subject.appId})`, subject.key, input.abandonedToken)}
+      ${claimStatement(sql`SELECT id FROM inst WHERE status = 'active' AND (${subject.appId}::text IS NULL OR app_id = ${subject.appId})`, subject.key, input.abandonedToken, input.nodeId)}
     )
     SELECT row_to_json(inst) AS installation,
       (SELECT claim_token FROM claim) AS claim_token, (SELECT attempts FROM claim) AS attempts,
@@ -307,20 +309,21 @@ async function writeUserMessage(
 ): Promise<DispatchOutcome | null> {
   const ws = sql`${installation.workspaceId}::uuid`;
   const session = sql`${fast.sessionId}::uuid`;
+  const files = message.attachments;
   const res = await executePrepared<{ message_id: string; task_id: string }>(db, sql`
     WITH mark AS (
       UPDATE lark_inbound_message_dedup SET processed_at = now()
       WHERE installation_id = ${claim.installationId} AND message_id = ${claim.messageId} AND claim_token = ${claim.claimToken} AND processed_at IS NULL
       RETURNING 1
     ), message AS (
-      INSERT INTO chat_message (workspace_id, session_id, role, content, author_user_id)
-      SELECT ${ws}, ${session}, 'user', ${fast.content}, ${fast.userId} FROM mark
+      INSERT INTO chat_message (workspace_id, session_id, role, content, author_user_id, attachment_count)
+      SELECT ${ws}, ${session}, 'user', ${fast.content}, ${fast.userId}, ${files.length} FROM mark
       RETURNING id
     ), origin AS (
-      INSERT INTO lark_inbound_message (chat_message_id, workspace_id, installation_id, lark_message_id, lark_chat_id, lark_thread_id, lark_root_id, sender_open_id)
-      SELECT id, ${ws}, ${installation.id}::uuid, ${message.messageId}, ${message.chatId}, ${message.threadId}, ${message.rootId}, ${message.sender.openId} FROM message
+      INSERT INTO lark_inbound_message (chat_message_id, workspace_id, installation_id, lark_message_id, lark_chat_id, lark_thread_id, lark_root_id, lark_parent_id, lark_message_type, sender_open_id)
+      SELECT id, ${ws}, ${installation.id}::uuid, ${message.messageId}, ${message.chatId}, ${message.threadId}, ${message.rootId}, ${message.parentId}, ${message.messageType}, ${message.sender.openId} FROM message
       RETURNING 1
-    ), task AS (
+    ),${files.length > 0 ? sql` files AS (${insertAttachmentsSql(ws, sql`(SELECT id FROM message)`, message)}),` : sql``} task AS (
       INSERT INTO agent_task (workspace_id, agent_id, session_id, trigger_message_id)
       SELECT ${ws}, ${fast.agentId}::uuid, ${session}, id FROM message
       RETURNING id
@@ -339,6 +342,20 @@ async function writeUserMessage(
     FROM message m, task t`);
   const row = res.rows[0];
   return row ? { outcome: 'ingested', chatMessageId: row.message_id, taskId: row.task_id } : null;
+}
+
+/**
+ * The rows of a message's images and files, waiting for the worker to download them after the ACK
+ * (one it can never download, a sticker, is failed at once with its reason). A data-modifying CTE
+ * body or statement.
+ */
+function insertAttachmentsSql(ws: SQL, chatMessageId: SQL, message: InboundMessage): SQL {
+  const rows = message.attachments.map((a, position) => ({ position, kind: a.kind, file_name: a.fileName?.slice(0, 255) || null, duration_ms: a.durationMs, key: a.key, resource_type: a.resourceType }));
+  return sql`INSERT INTO attachment (workspace_id, chat_message_id, source, position, kind, file_name, duration_ms, lark_message_id, lark_file_key, lark_resource_type, state, failure)
+    SELECT ${ws}, ${chatMessageId}, 'message', a.position, a.kind, a.file_name, a.duration_ms, ${message.messageId}, a.key, a.resource_type,
+      CASE WHEN a.resource_type IS NULL THEN 'failed' ELSE 'pending' END, CASE WHEN a.resource_type IS NULL THEN 'not_downloadable' END
+    FROM json_to_recordset(${JSON.stringify(rows)}::json) AS a(position int, kind text, file_name text, duration_ms int, key text, resource_type text)
+    RETURNING 1`;
 }
 
 /** Gives a claim back; when even that fails, remembers it so this process's next redelivery re-takes it. */
@@ -473,8 +490,15 @@ async function processClaimed(
     larkChatId: message.chatId,
     larkThreadId: message.threadId,
     larkRootId: message.rootId,
+    larkParentId: message.parentId,
+    larkMessageType: message.messageType,
     senderOpenId,
   });
+  if (message.attachments.length > 0) {
+    const ws = sql`${installation.workspaceId}::uuid`;
+    await tx.execute(sql`WITH files AS (${insertAttachmentsSql(ws, sql`${chatMsg.id}::uuid`, message)})
+      UPDATE chat_message SET attachment_count = (SELECT count(*) FROM files) WHERE id = ${chatMsg.id}::uuid AND workspace_id = ${ws}`);
+  }
   const outcome = await (async (): Promise<DispatchOutcome> => {
     const target = replyTargetFor(message.chatId, message);
 

@@ -31,6 +31,8 @@ export type IngressOptions = {
   concurrency: number;
   /** Overrides the ACK-path budget (tests). */
   dispatchBudgetMs?: number;
+  /** This worker's node id, recorded on its dispatch claims. */
+  nodeId?: string;
 };
 
 export type Ingress = {
@@ -55,7 +57,7 @@ export function createIngress(opts: IngressOptions): Ingress {
     if (dispatched.result.outcome === 'dropped') opts.metrics.dispatchDrops.inc({ reason: dispatched.result.reason });
   };
   const dispatch = async (input: { appId: string; payload: Uint8Array | string; decoded?: DecodedEvent; backlogId?: number }, budgetMs: number) => {
-    const dispatched = await dispatchInboundEvent({ db: opts.db, logger: log, appUrl: opts.appUrl, budgetMs, abandoned }, input);
+    const dispatched = await dispatchInboundEvent({ db: opts.db, logger: log, appUrl: opts.appUrl, budgetMs, abandoned, nodeId: opts.nodeId }, input);
     record(dispatched);
     return dispatched;
   };

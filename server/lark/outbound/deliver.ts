@@ -9,6 +9,7 @@ import { LarkApiError, LarkHttpClient, type FetchLike } from '../api';
 import { BINDING_TOKEN_TTL_MINUTES, hasLiveBindingPrompt, mintBindingToken } from '../binding/tokens';
 import type { LarkIntegration } from '../integration';
 import type { AppLocale } from '../../../i18n/locales';
+import { answerAttachments, prepareAnswer, type PreparedAnswer } from './answer-media';
 import { resolveBotLocale } from './bot-locale';
 import { OUTBOX_WAKE_CHANNEL, type OutboxBody } from './outbox';
 import { bindingPromptCard, errorCard, renderNotice, renderReply, renderWebQuestion, type RenderedMessage } from './render';
@@ -38,6 +39,8 @@ type ClaimedRow = {
   replyToMessageId: string | null;
   replyInThread: boolean;
   larkOpenId: string | null;
+  /** The agent run the row belongs to. */
+  taskId: string | null;
   body: OutboxBody;
   attempts: number;
   partsSent: number;
@@ -57,6 +60,7 @@ type RawClaimedRow = {
   reply_to_message_id: string | null;
   reply_in_thread: boolean;
   lark_open_id: string | null;
+  task_id: string | null;
   body: OutboxBody;
   attempts: number;
   parts_sent: number;
@@ -78,6 +82,7 @@ const toClaimed = (r: RawClaimedRow): ClaimedRow => ({
   replyToMessageId: r.reply_to_message_id,
   replyInThread: r.reply_in_thread,
   larkOpenId: r.lark_open_id,
+  taskId: r.task_id,
   body: r.body,
   attempts: r.attempts,
   partsSent: r.parts_sent,
@@ -97,7 +102,7 @@ async function claimRows(db: Db, which: ReturnType<typeof sql>): Promise<Claimed
       UPDATE lark_outbox o SET sending_until = now() + make_interval(secs => ${DELIVERY_HOLD_SECONDS}), attempts = o.attempts + 1
       WHERE o.id IN (${which})
       RETURNING o.id, o.workspace_id, o.installation_id, o.kind, o.receive_id_type, o.receive_id, o.reply_to_message_id, o.reply_in_thread,
-                o.lark_open_id, o.body, o.attempts, o.parts_sent, o.created_at, o.next_attempt_at
+                o.lark_open_id, o.task_id, o.body, o.attempts, o.parts_sent, o.created_at, o.next_attempt_at
     )
     SELECT c.*, i.app_id, i.status AS installation_status, i.app_secret_ciphertext, i.region, w.lark_locale
     FROM claimed c LEFT JOIN lark_installation i ON i.id = c.installation_id LEFT JOIN workspace w ON w.id = c.workspace_id
@@ -113,11 +118,11 @@ export function claimDueOutboxRows(db: Db, limit: number): Promise<ClaimedRow[]>
   return claimRows(db, sql`SELECT id FROM lark_outbox WHERE ${claimable} ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`);
 }
 
-async function renderRow(deps: DelivererDeps, row: ClaimedRow): Promise<RenderedMessage[] | 'skip'> {
+async function renderRow(deps: DelivererDeps, row: ClaimedRow, answer: PreparedAnswer | null): Promise<RenderedMessage[] | 'skip'> {
   const body = row.body;
   switch (body.kind) {
     case 'agent_reply':
-      return renderReply(body.text);
+      return answer ? renderReply(answer.text, { imageKeys: answer.imageKeys }) : renderReply(body.text);
     case 'agent_error':
       // Rows written before the workspace setting carry the asker's locale; the setting decides now.
       return [errorCard({ agentName: body.agentName, reference: body.reference, locale: row.locale })];
@@ -139,6 +144,39 @@ async function renderRow(deps: DelivererDeps, row: ClaimedRow): Promise<Rendered
 }
 
 const uuidFor = (rowId: string, part: number) => (part === 0 ? rowId : `${rowId}-${part}`);
+
+/** An answer's text with its images uploaded, and its other attachments as messages (see answer-media.ts). */
+async function prepareRowAnswer(
+  deps: DelivererDeps,
+  row: ClaimedRow,
+  uploader: LarkHttpClient,
+  log: Logger,
+  text: string,
+  sendAs: (msgType: 'text' | 'image' | 'file', content: Record<string, string>, part: number) => Promise<string>,
+): Promise<PreparedAnswer> {
+  const attachments = await answerAttachments(deps.db, { workspaceId: row.workspaceId, taskId: row.taskId! });
+  if (attachments.length === 0) return { text, imageKeys: new Set(), attachmentSteps: [] };
+  return prepareAnswer(
+    {
+      db: deps.db,
+      uploader,
+      log,
+      locale: row.locale,
+      workspaceId: row.workspaceId,
+      installationId: row.installationId,
+      appUrl: deps.appUrl,
+      extendHold: async (seconds) => {
+        await deps.db
+          .update(larkOutbox)
+          .set({ sendingUntil: sql`now() + make_interval(secs => ${seconds})` })
+          .where(and(eq(larkOutbox.id, row.id), eq(larkOutbox.status, 'pending')));
+      },
+      sendMessage: sendAs,
+    },
+    text,
+    attachments,
+  );
+}
 
 /**
  * Delivers one outbox row now (whatever its due time) if it is pending and nobody holds it. Each part carries Lark's idempotency
@@ -197,38 +235,44 @@ async function attemptDelivery(deps: DelivererDeps, row: ClaimedRow): Promise<{ 
     appSecret,
     region: installation.region,
     hosts: deps.integration.hosts,
-    fetch: deps.fetch,
     requestTimeoutMs: deps.integration.httpTimeoutMs,
     logger: log,
     installationId: row.installationId,
+    fetch: deps.fetch,
   });
 
   try {
-    const send = async (message: RenderedMessage, part: number): Promise<string> => {
+    const sendAs = async (msgType: 'text' | 'interactive' | 'image' | 'file', content: Record<string, unknown>, part: number): Promise<string> => {
       const uuid = uuidFor(row.id, part);
-      const sent = row.replyToMessageId
-        ? await client.reply(row.replyToMessageId, { msgType: message.msgType, content: message.content, replyInThread: row.replyInThread, uuid })
-        : message.msgType === 'text'
-          ? await client.sendText(row.receiveIdType!, row.receiveId!, message.content.text, { uuid })
-          : await client.sendCard(row.receiveIdType!, row.receiveId!, message.content, { uuid });
-      return sent.messageId;
+      if (row.replyToMessageId) return (await client.reply(row.replyToMessageId, { msgType, content, replyInThread: row.replyInThread, uuid })).messageId;
+      const to = [row.receiveIdType!, row.receiveId!] as const;
+      if (msgType === 'text') return (await client.sendText(...to, (content as { text: string }).text, { uuid })).messageId;
+      if (msgType === 'interactive') return (await client.sendCard(...to, content, { uuid })).messageId;
+      return (await client.sendMedia(...to, msgType, content as Record<string, string>, { uuid })).messageId;
     };
+    const send = (message: RenderedMessage, part: number) => sendAs(message.msgType, message.content, part);
     // A row of an agent run may close streamed cards and take the typing reaction off around its parts.
     const plan = await planRunDelivery({ db: deps.db, client, log, locale: row.locale, rowId: row.id, installationId: row.installationId }, row.body, (card, part) =>
       send({ msgType: 'interactive', content: card }, part),
     );
+    await plan?.before();
+    // An answer's images are uploaded before its text is split into parts, and its files follow the text.
+    const answer = row.body.kind === 'agent_reply' && row.taskId ? await prepareRowAnswer(deps, row, client, log, row.body.text, sendAs) : null;
     let steps: DeliveryStep[];
     if (plan?.steps) {
-      steps = plan.steps;
+      steps = plan.steps(answer);
     } else {
-      const rendered = await renderRow(deps, row);
+      const rendered = await renderRow(deps, row, answer);
       if (rendered === 'skip') return finish('skipped', { code: null, message: 'A binding prompt for this user is still live' });
       const retryOf = row.body.kind === 'agent_error' ? row.body.taskId : undefined;
       steps = rendered.map((message, part) => () =>
         send(message.msgType === 'interactive' && retryOf ? { ...message, content: withRetryButton(message.content, retryOf, row.locale) } : message, part),
       );
     }
-    await plan?.before();
+    if (answer) {
+      const textParts = steps.length;
+      steps = [...steps, ...answer.attachmentSteps.map((step, i) => () => step(textParts + i))];
+    }
     for (let part = row.partsSent; part < steps.length; part++) {
       const messageId = await steps[part]();
       const last = part === steps.length - 1;

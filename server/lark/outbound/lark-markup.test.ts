@@ -1,6 +1,7 @@
 import fc from 'fast-check';
+import { marked } from 'marked';
 import { describe, expect, test } from 'vitest';
-import { escapeLarkMarkdown, escapeLarkText, neutralizeTextTags, sanitizeAgentMarkdown } from './lark-markup';
+import { escapeLarkMarkdown, escapeLarkText, IMAGE_MARK, neutralizeTextTags, sanitizeAgentMarkdown } from './lark-markup';
 
 const decode = (s: string) => s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
 const ACTIVE_TAG = /<\/?[a-z]/i;
@@ -56,5 +57,70 @@ describe('sanitizeAgentMarkdown', () => {
         expect(out).not.toMatch(/<\/?at\b/i);
       }),
     );
+  });
+});
+
+describe('images in agent markdown', () => {
+  const uploaded = new Set(['img_v3_02ab_uploaded']);
+  const mark = (alt: string) => (alt ? `${IMAGE_MARK} ${alt}` : IMAGE_MARK);
+  /** Every image a markdown parser finds in the text, by target. */
+  const imageTargets = (markdown: string) => {
+    const targets: string[] = [];
+    marked.walkTokens(marked.lexer(markdown), (token) => {
+      if (token.type === 'image') targets.push((token as { href: string }).href);
+    });
+    return targets;
+  };
+
+  test('an uploaded image_key stays an image; an outside URL becomes a link; anything else its alt text', () => {
+    expect(sanitizeAgentMarkdown('see ![chart](img_v3_02ab_uploaded) here', { imageKeys: uploaded })).toBe('see ![chart](img_v3_02ab_uploaded) here');
+    expect(sanitizeAgentMarkdown('![chart](https://example.com/a.png "Title")', { imageKeys: uploaded })).toBe('[chart](https://example.com/a.png)');
+    expect(sanitizeAgentMarkdown('![](https://example.com/a.png)')).toBe('[https://example.com/a.png](https://example.com/a.png)');
+    expect(sanitizeAgentMarkdown('![chart](data:image/png;base64,iVBORw0KGgo=)', { imageKeys: uploaded })).toBe(mark('chart'));
+    expect(sanitizeAgentMarkdown('![chart](attachment:0b8c2f5e-9a3b-4c1d-8e7f-1a2b3c4d5e6f)', { imageKeys: uploaded })).toBe(mark('chart'));
+    // A key nobody uploaded for this answer fails a card like an outside URL would.
+    expect(sanitizeAgentMarkdown('![chart](img_v3_02ab_someone_elses)', { imageKeys: uploaded })).toBe(mark('chart'));
+    expect(sanitizeAgentMarkdown('![](javascript:alert(1))')).toBe(mark(''));
+  });
+
+  test('an image inside alt text or a link label passes the same rule; code keeps its text', () => {
+    expect(imageTargets(sanitizeAgentMarkdown('[![badge](https://ci.example/b.svg)](https://ci.example)'))).toEqual([]);
+    expect(imageTargets(sanitizeAgentMarkdown('![![x](https://e.com/i.png)](img_v3_02ab_uploaded)', { imageKeys: uploaded }))).toEqual(['img_v3_02ab_uploaded']);
+    // Code shows its text: a span as written; a fenced block with an invisible break in any image, in case Lark reads the fence as prose.
+    expect(sanitizeAgentMarkdown('`![a](https://e.com/i.png)`\n~~~\n![b](data:x)\n~~~')).toBe('`![a](https://e.com/i.png)`\n~~~\n!\u200b[b](data:x)\n~~~');
+  });
+
+  test('image syntax that is not an inline image cannot become one', () => {
+    const out = sanitizeAgentMarkdown('![logo][r]\n\n[r]: https://e.com/r.png');
+    expect(out).toContain(`!${'\u200b'}[logo][r]`);
+    expect(imageTargets(out)).toEqual([]);
+    // An escaped mark is not an image: the link after it stays a link.
+    expect(sanitizeAgentMarkdown('\\![a](https://e.com)')).toBe('\\![a](https://e.com)');
+    // Backticks that form no code span (escaped, or lines apart across a paragraph break) shelter nothing.
+    const definition = '[r]: https://e.com/r.png\n\n';
+    expect(imageTargets(sanitizeAgentMarkdown(`${definition}\\\`![r]\``))).toEqual([]);
+    expect(imageTargets(sanitizeAgentMarkdown(`\`a\n\n${definition}![r]\``))).toEqual([]);
+  });
+
+  test('whatever the input, the only image a card can show is an uploaded key', () => {
+    const pieces = [
+      '![', '[', ']', '](', '(', ')', 'https://e.com/i.png', 'data:image/png;base64,iVBO', 'img_v3_02ab_uploaded', 'img_v3_02ab_other',
+      'attachment:0b8c2f5e-9a3b-4c1d-8e7f-1a2b3c4d5e6f', ' ', 'alt', '\n', '\\', '<', '>', '"t"', '`', '```\n', '\n[r]: https://e.com/r.png\n', '![r]', '![r][]',
+      '\n\n', '    ', '> ', '- ', '# ', '~~~\n', '&#33;',
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 30 }), (parts) => {
+        const out = sanitizeAgentMarkdown(parts.join(''), { imageKeys: uploaded });
+        for (const target of imageTargets(out)) expect(target).toBe('img_v3_02ab_uploaded');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('while streaming every image is its alt text with an image mark, a half-written one too', () => {
+    const options = { imagePlaceholders: true, imageKeys: uploaded };
+    expect(sanitizeAgentMarkdown('Here: ![chart](img_v3_02ab_uploaded) and ![](https://e.com/i.png)', options)).toBe(`Here: ${mark('chart')} and ${mark('')}`);
+    expect(sanitizeAgentMarkdown('Here: ![sales chart](data:image/png;base64,iVBORw0KGgoAAAANSUhE', options)).toBe(`Here: ${mark('sales chart')}`);
+    expect(sanitizeAgentMarkdown('Here: ![sales ch', options)).toBe(`Here: ${mark('sales ch')}`);
   });
 });

@@ -19,6 +19,7 @@ describe('containsMarkdown', () => {
     '---',
     '~~gone~~',
     'an *emphasis* here',
+    '![](img_v3_02ab_k)',
   ])('markdown: %j', (t) => {
     expect(containsMarkdown(t)).toBe(true);
   });
@@ -33,6 +34,12 @@ describe('renderReply', () => {
       msgType: 'interactive',
       content: { schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'markdown', content: '**hi**' }] } },
     });
+  });
+
+  test('an answer with an image is a card showing only the uploaded image keys', () => {
+    const [card] = renderReply('![](img_v3_02ab_k) ![x](https://e.com/x.png)', { imageKeys: new Set(['img_v3_02ab_k']) });
+    expect(card.msgType).toBe('interactive');
+    expect(JSON.stringify(card.content)).toContain('![](img_v3_02ab_k) [x](https://e.com/x.png)');
   });
 
   test('long prose is split into several text messages, nothing lost', () => {

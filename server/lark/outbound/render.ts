@@ -1,5 +1,5 @@
 import { botText } from './bot-text';
-import { escapeLarkMarkdown, escapeLarkText, neutralizeTextTags, sanitizeAgentMarkdown } from './lark-markup';
+import { escapeLarkMarkdown, escapeLarkText, neutralizeTextTags, sanitizeAgentMarkdown, type AgentMarkdownOptions } from './lark-markup';
 import type { LarkCard } from '../api';
 
 /** Lark's limits are 150 KB for text and 30 KB for cards, measured on the request; these leave room for JSON escaping. */
@@ -17,6 +17,7 @@ const MARKDOWN_PATTERNS: RegExp[] = [
   /__[^_\n]+__/, // bold
   /(^|[^*])\*[^*\s][^*\n]*\*(?!\*)/, // italic
   /\[[^\]\n]+\]\([^)\s]+\)/, // links
+  /!\[[^\]\n]*\]\([^)\s]+\)/, // images
   /`[^`\n]+`/, // inline code
   /^\s*([-*_])(\s*\1){2,}\s*$/m, // rules
   /~~[^~\n]+~~/, // strikethrough
@@ -91,13 +92,14 @@ export type RenderedMessage = { msgType: 'text'; content: { text: string } } | {
 
 /**
  * An agent's reply: plain text, or markdown cards when it contains markdown; long replies become
- * several messages; empty sends nothing. Either way it cannot carry a Lark tag (see lark-markup.ts).
+ * several messages; empty sends nothing. Either way it cannot carry a Lark tag, and a card shows no
+ * image but the uploaded ones in `options.imageKeys` (see lark-markup.ts).
  */
-export function renderReply(text: string): RenderedMessage[] {
+export function renderReply(text: string, options: AgentMarkdownOptions = {}): RenderedMessage[] {
   if (text.trim().length === 0) return [];
   const visible = (part: string) => part.trim().length > 0;
   if (containsMarkdown(text)) {
-    return splitForLark(sanitizeAgentMarkdown(text), CARD_PART_BYTES)
+    return splitForLark(sanitizeAgentMarkdown(text, options), CARD_PART_BYTES)
       .filter(visible)
       .map((part) => ({ msgType: 'interactive', content: markdownCard(part) }));
   }

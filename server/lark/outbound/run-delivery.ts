@@ -4,18 +4,20 @@ import type { AppLocale } from '../../../i18n/locales';
 import type { Db } from '../../db/client';
 import { isRetryableLarkError, LarkApiError, LarkNetworkError, type LarkCard, type LarkHttpClient } from '../api';
 import { botText } from './bot-text';
+import type { PreparedAnswer } from './answer-media';
 import type { OutboxBody, StreamRef, TypingRef } from './outbox';
 import { markdownCard } from './render';
-import { cardParts, closedCard, CLOSING_SEQUENCE, NOTE_ELEMENT_ID } from './stream-card';
+import { cardParts, closedCard, CLOSING_SEQUENCE, NOTE_ELEMENT_ID, streamingParts } from './stream-card';
 
 /** One message-sized step of a delivery: sends or closes one part and returns the Lark message it left, if any. */
 export type DeliveryStep = () => Promise<string | null>;
 
 /**
  * How a row that belongs to an agent run is delivered: steps counted as parts (none given: the row's
- * ordinary rendering), with work before and after.
+ * ordinary rendering), with work before and after. An answer's steps are made from its prepared
+ * text (images uploaded after `before`, see answer-media.ts).
  */
-export type RunDeliveryPlan = { before: () => Promise<void>; steps?: DeliveryStep[]; after: () => Promise<void> };
+export type RunDeliveryPlan = { before: () => Promise<void>; steps?: (answer: PreparedAnswer | null) => DeliveryStep[]; after: () => Promise<void> };
 
 type StreamCardRow = { id: string; attempt: number; part: number; card_id: string; lark_message_id: string | null; state: string };
 
@@ -82,29 +84,51 @@ async function deleteMessage(deps: RunDeliveryDeps, messageId: string): Promise<
 
 /**
  * The final answer of a streamed run: each part closes the card that streamed it (the whole card is
- * replaced: final text, streaming off, no Stop button), so the card shows exactly the stored answer.
- * A part with no card, or whose card Lark refuses to close, goes out as a message of its own (the
- * refused card is deleted, so the answer is never shown twice).
+ * replaced: final text with its uploaded images, streaming off, no Stop button), so the card shows
+ * exactly the stored answer. A part with no card, or whose card Lark refuses to close, goes out as a
+ * message of its own (the refused card is deleted, so the answer is never shown twice).
  */
-function finalAnswerSteps(deps: RunDeliveryDeps, text: string, stream: StreamRef | null | undefined, cards: StreamCardRow[], send: (card: LarkCard, part: number) => Promise<string>): DeliveryStep[] {
-  const parts = cardParts(text);
+function finalAnswerSteps(
+  deps: RunDeliveryDeps,
+  answer: Pick<PreparedAnswer, 'text' | 'imageKeys'>,
+  stream: StreamRef | null | undefined,
+  cards: StreamCardRow[],
+  send: (card: LarkCard, part: number) => Promise<string>,
+): DeliveryStep[] {
+  const parts = cardParts(answer.text, { imageKeys: answer.imageKeys });
   // A card whose message was never sent (the send failed) shows nothing: its part goes out as a message.
   const mine = stream ? cards.filter((c) => c.attempt === stream.attempt && c.lark_message_id !== null) : [];
-  return parts.map((part, i) => async () => {
-    const card = mine.find((c) => c.part === i);
-    if (!card) return send(markdownCard(part), i);
-    try {
-      await deps.client.replaceCardEntity(card.card_id, { card: closedCard({ text: part }), sequence: CLOSING_SEQUENCE + 2, uuid: `${deps.rowId}-c${i}`.slice(0, 50) });
-      await markCard(deps.db, card.card_id, 'finished');
-      return card.lark_message_id;
-    } catch (err) {
-      if (!isPermanentCardFailure(err)) throw err;
-      deps.log.warn({ err, cardId: card.card_id }, 'lark refused to close a streamed card; sending that part as a message');
-      if (card.lark_message_id) await deleteMessage(deps, card.lark_message_id).catch((e) => deps.log.info({ err: e }, 'could not delete the refused card'));
+  // The streamed text split where the final one does not (images shown as marks while streaming are
+  // longer once uploaded, or shorter): a card beyond the final parts would stay open, so it goes.
+  const extra = mine.filter((c) => c.part >= parts.length && c.state === 'open');
+  const dropExtra = async () => {
+    for (const card of extra) {
+      if (card.lark_message_id) await deleteMessage(deps, card.lark_message_id).catch((err) => deps.log.info({ err }, 'could not delete a streamed card the answer no longer needs'));
       await markCard(deps.db, card.card_id, 'interrupted');
-      return send(markdownCard(part), i);
     }
+  };
+  return parts.map((part, i) => async () => {
+    const sent = await finalPart(deps, part, i, mine, send);
+    if (i === parts.length - 1) await dropExtra();
+    return sent;
   });
+}
+
+/** One part of a streamed answer: the card that streamed it closed with it, or (no card, a refused close) a message of its own. */
+async function finalPart(deps: RunDeliveryDeps, part: string, i: number, mine: StreamCardRow[], send: (card: LarkCard, part: number) => Promise<string>): Promise<string | null> {
+  const card = mine.find((c) => c.part === i);
+  if (!card) return send(markdownCard(part), i);
+  try {
+    await deps.client.replaceCardEntity(card.card_id, { card: closedCard({ text: part }), sequence: CLOSING_SEQUENCE + 2, uuid: `${deps.rowId}-c${i}`.slice(0, 50) });
+    await markCard(deps.db, card.card_id, 'finished');
+    return card.lark_message_id;
+  } catch (err) {
+    if (!isPermanentCardFailure(err)) throw err;
+    deps.log.warn({ err, cardId: card.card_id }, 'lark refused to close a streamed card; sending that part as a message');
+    if (card.lark_message_id) await deleteMessage(deps, card.lark_message_id).catch((e) => deps.log.info({ err: e }, 'could not delete the refused card'));
+    await markCard(deps.db, card.card_id, 'interrupted');
+    return send(markdownCard(part), i);
+  }
 }
 
 /**
@@ -128,7 +152,7 @@ export async function planRunDelivery(
           if (body.afterWebQuestion) await questionFirst(deps);
           await closeAbandoned(deps, cards, body.stream?.attempt ?? null);
         },
-        steps: body.stream ? finalAnswerSteps(deps, body.text, body.stream, cards, send) : undefined,
+        steps: body.stream ? (answer) => finalAnswerSteps(deps, answer ?? { text: body.text, imageKeys: new Set() }, body.stream, cards, send) : undefined,
         after: () => removeTyping(deps, body.typing),
       };
     }
@@ -146,10 +170,11 @@ export async function planRunDelivery(
       const cards = (await streamCardsOf(deps.db, body.taskId)).filter((c) => c.state === 'open');
       const note = body.stoppedBy ? t('run.stoppedBy', { name: body.stoppedBy }) : t('run.stopped');
       const current = body.stream ? cards.filter((c) => c.attempt === body.stream!.attempt) : [];
-      const parts = body.text ? cardParts(body.text) : [];
+      // What the card showed while streaming: nothing of a stopped answer is uploaded.
+      const parts = body.text ? streamingParts(body.text) : [];
       return {
         before: () => closeAbandoned(deps, cards, body.stream?.attempt ?? null),
-        steps: [
+        steps: () => [
           async () => {
             const closing = current.length > 0 ? current : cards;
             const lastPart = Math.max(...closing.map((c) => c.part));
@@ -192,7 +217,7 @@ export async function planRunDelivery(
             UPDATE lark_outbox SET status = 'skipped', last_error = 'The question was recalled'
             WHERE task_id = ${body.taskId}::uuid AND id <> ${deps.rowId}::uuid AND status = 'pending'`);
         },
-        steps: [
+        steps: () => [
           async () => {
             const sent = body.taskId
               ? await deps.db.execute<{ ids: string[] }>(sql`

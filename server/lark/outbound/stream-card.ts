@@ -4,7 +4,7 @@ import type { DbOrTx } from '../../db/client';
 import { LarkApiError, type LarkCard, type LarkHttpClient } from '../api';
 import type { AppLocale } from '../../../i18n/locales';
 import { botText } from './bot-text';
-import { sanitizeAgentMarkdown } from './lark-markup';
+import { sanitizeAgentMarkdown, type AgentMarkdownOptions } from './lark-markup';
 import { limitCardTables } from './card-tables';
 import { CARD_PART_BYTES, splitForLark } from './render';
 
@@ -41,9 +41,17 @@ export function streamLabels(locale: AppLocale): StreamLabels {
   return { generating: t('run.generating'), stop: t('run.stop') };
 }
 
-/** The answer's text as it appears in cards: sanitized, tables within the card limit, split before Lark's 30 KB. */
-export function cardParts(text: string): string[] {
-  return splitForLark(limitCardTables(sanitizeAgentMarkdown(text)), CARD_PART_BYTES).filter((p) => p.trim().length > 0);
+/**
+ * The answer's text as it appears in cards: sanitized (images only by the keys in `options`, or as
+ * placeholders), tables within the card limit, split before Lark's 30 KB.
+ */
+export function cardParts(text: string, options: AgentMarkdownOptions = {}): string[] {
+  return splitForLark(limitCardTables(sanitizeAgentMarkdown(text, options)), CARD_PART_BYTES).filter((p) => p.trim().length > 0);
+}
+
+/** What a card shows while its answer is still written: images are not uploaded yet, so each shows as its alt text with an image mark. */
+export function streamingParts(text: string): string[] {
+  return cardParts(text, { imagePlaceholders: true });
 }
 
 const summaryOf = (text: string) => text.replace(/\s+/g, ' ').trim().slice(0, 100);
@@ -160,14 +168,14 @@ export class LarkAnswerStream {
   }
 
   private pendingText(): boolean {
-    const parts = cardParts(this.text);
+    const parts = streamingParts(this.text);
     return parts.some((p, i) => this.cards[i]?.shown !== p);
   }
 
   private async flush(): Promise<void> {
     if (this.ended || this.failed) return;
     this.lastFlushAt = Date.now();
-    const parts = cardParts(this.text);
+    const parts = streamingParts(this.text);
     try {
       for (let i = 0; i < parts.length; i++) {
         if (this.ended) return;

@@ -1,6 +1,9 @@
 import { eq, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { DbOrTx } from '../../db/client';
+import type { AgentContext } from '../../contract/attachments';
+import type { Db, DbOrTx } from '../../db/client';
+import type { AttachmentStore } from '../../attachments/store';
+import { downloadPendingAttachments, fetchQuestionContext, wantsContext, type QuestionMediaLimits, type QuestionOrigin } from '../inbound/question-media';
 import { agent } from '../../db/schema';
 import { executePrepared } from '../../db/prepared';
 import { taskReference, type AgentTask, type ClaimedTask } from '../../services/tasks';
@@ -21,6 +24,11 @@ export type RunObserver = {
 export type TaskHooks = {
   /** What a run needs to know besides its task, read by the claim statement: an expression over the claimed row `c`. */
   claimContext?: SQL;
+  /**
+   * Before the runtime is called: fetches what the question needs from its source (images and files
+   * it came with, the message it quotes, the conversation around it) and returns its context.
+   */
+  prepareRun?(claimed: ClaimedTask, log: Logger, signal: AbortSignal): Promise<AgentContext | null>;
   /** Called when a run starts; null when nothing is to be followed. */
   startRun?(claimed: ClaimedTask, log: Logger): RunObserver | null;
   /**
@@ -46,6 +54,12 @@ type LarkRunContext = {
   secret: string;
   lark_locale: string;
   thread_anchor: string | null;
+  parent_id: string | null;
+  message_type: string | null;
+  chat_type: 'p2p' | 'group';
+  /** The question's attachment count, and whether its context is stored already. */
+  files: number;
+  create_time: string | null;
 };
 
 /** The latest Lark message of a session, to reply under when an answer has no Lark question of its own. */
@@ -56,7 +70,9 @@ export const THREAD_ANCHOR = (session: SQL, workspace: SQL) => sql`
 const LARK_CLAIM_CONTEXT = sql`(
   SELECT json_build_object('installation_id', b.installation_id, 'chat_id', b.lark_chat_id, 'message_id', m.lark_message_id,
     'thread_id', m.lark_thread_id, 'root_id', m.lark_root_id, 'app_id', i.app_id, 'region', i.region, 'secret', i.app_secret_ciphertext,
-    'lark_locale', w.lark_locale,
+    'lark_locale', w.lark_locale, 'parent_id', m.lark_parent_id, 'message_type', m.lark_message_type, 'chat_type', b.lark_chat_type,
+    'files', (SELECT q.attachment_count FROM chat_message q WHERE q.id = c.trigger_message_id AND q.workspace_id = c.workspace_id),
+    'create_time', (SELECT q.created_at FROM chat_message q WHERE q.id = c.trigger_message_id AND q.workspace_id = c.workspace_id),
     -- A question typed in the web chat of a topic session is answered in the topic: under its latest Lark message.
     'thread_anchor', CASE WHEN m.lark_message_id IS NULL AND b.lark_thread_id <> '' THEN (${THREAD_ANCHOR(sql`c.session_id`, sql`c.workspace_id`)}) END)
   FROM lark_chat_session_binding b
@@ -109,6 +125,8 @@ export type LarkTaskHooksDeps = {
   onCardOperation?: (op: 'create' | 'send' | 'content') => void;
   /** Overrides the stream's frame interval (tests). */
   streamFlushMs?: number;
+  /** Where the question's images and files are stored, and how much context is fetched. */
+  media?: { store: AttachmentStore; limits: QuestionMediaLimits };
 };
 
 /**
@@ -126,6 +144,7 @@ export function larkTaskHooks(deps?: LarkTaskHooksDeps): TaskHooks {
   return {
     claimContext: LARK_CLAIM_CONTEXT,
     startRun: deps ? (claimed, log) => observeRun(deps, claimed, log) : undefined,
+    prepareRun: deps?.media ? (claimed, log, signal) => prepareQuestion(deps, deps.media!, claimed, log, signal) : undefined,
     async answerWrite(db, task, reply, traces, context) {
       if (reply.trim().length === 0 && !traces?.stream && !traces?.typing) return null;
       const c = larkContextOf(context);
@@ -165,12 +184,11 @@ export function larkTaskHooks(deps?: LarkTaskHooksDeps): TaskHooks {
   };
 }
 
-function observeRun(deps: LarkTaskHooksDeps, claimed: ClaimedTask, log: Logger): RunObserver | null {
-  const c = larkContextOf(claimed.context);
-  if (!c || !c.message_id || !deps.integration.box) return null;
-  let client: LarkHttpClient;
+/** The bot's API client for a run; null (logged) when its credentials cannot be opened here. */
+function clientFor(deps: LarkTaskHooksDeps, c: LarkRunContext, log: Logger, what: string): LarkHttpClient | null {
+  if (!deps.integration.box) return null;
   try {
-    client = new LarkHttpClient({
+    return new LarkHttpClient({
       appId: c.app_id,
       appSecret: deps.integration.box.open(c.secret),
       region: c.region,
@@ -181,9 +199,58 @@ function observeRun(deps: LarkTaskHooksDeps, claimed: ClaimedTask, log: Logger):
       installationId: c.installation_id,
     });
   } catch (err) {
-    log.warn({ err }, 'cannot open the bot credentials; the answer is sent without streaming');
+    log.warn({ err }, `cannot open the bot credentials; ${what}`);
     return null;
   }
+}
+
+/**
+ * Before a Lark question runs: its context (quoted message, forwarded bundle, recent group
+ * conversation) is fetched and stored once, then its images and files (and those of the context)
+ * are downloaded. Only questions that have any of these make a call or a statement here.
+ */
+async function prepareQuestion(
+  deps: LarkTaskHooksDeps,
+  media: NonNullable<LarkTaskHooksDeps['media']>,
+  claimed: ClaimedTask,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<AgentContext | null> {
+  const c = larkContextOf(claimed.context);
+  if (!c || !c.message_id) return null;
+  const origin: QuestionOrigin = {
+    workspaceId: claimed.task.workspaceId,
+    sessionId: claimed.task.sessionId,
+    chatMessageId: claimed.task.triggerMessageId,
+    installationId: c.installation_id,
+    appId: c.app_id,
+    messageId: c.message_id,
+    chatId: c.chat_id,
+    chatType: c.chat_type,
+    threadId: c.thread_id,
+    parentId: c.parent_id,
+    messageType: c.message_type,
+    createTimeMs: c.create_time ? Date.parse(c.create_time) : null,
+    agentName: claimed.agent?.name ?? 'The agent',
+  };
+  const context = wantsContext(origin, media.limits);
+  if (!context && !(c.files > 0)) return null;
+  const client = clientFor(deps, c, log, 'the question runs without its files and context');
+  if (!client) return null;
+  const shared = { db: deps.db as Db, client, log, limits: media.limits, signal };
+  const fetched = context ? await fetchQuestionContext(shared, origin) : null;
+  // Files of the context are the question's too; a question with none and no context of files skips the read.
+  if (c.files > 0 || (fetched && (fetched.quoted || fetched.forwarded.length > 0))) {
+    await downloadPendingAttachments({ ...shared, store: media.store }, origin);
+  }
+  return fetched;
+}
+
+function observeRun(deps: LarkTaskHooksDeps, claimed: ClaimedTask, log: Logger): RunObserver | null {
+  const c = larkContextOf(claimed.context);
+  if (!c || !c.message_id) return null;
+  const client = clientFor(deps, c, log, 'the answer is sent without streaming');
+  if (!client) return null;
   const messageId = c.message_id;
   const locale = resolveBotLocale(c.lark_locale, c.region);
   // Best effort and never awaited by the run: a reaction that fails only costs the indicator.

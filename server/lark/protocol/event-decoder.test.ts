@@ -85,6 +85,7 @@ describe('decodeInboundEvent', () => {
       ],
       messageType: 'text',
       text: '@_user_1 please ask @_user_2 to review',
+      attachments: [],
       createTime: 1609073151345,
     });
   });
@@ -133,16 +134,21 @@ describe('decodeInboundEvent', () => {
         'const x = 1;',
         'console.log(x);',
         '```',
-        'screenshot: [Image]',
+        'screenshot: ',
         'https://example.com:SMILE:',
         'before ',
         '```',
         'x',
         '```',
         'after',
-        '---[Video]',
+        '---',
       ].join('\n'),
     );
+    // The post's image and video are its attachments, in order.
+    expect(decoded.attachments).toEqual([
+      { kind: 'image', key: 'img_v2_123', resourceType: 'image', fileName: null, durationMs: null },
+      { kind: 'video', key: 'f', resourceType: 'file', fileName: null, durationMs: null },
+    ]);
     // The mention placeholder resolves like in a text message.
     expect(rewriteMentionsForAgent(decoded.text, decoded.mentions, { unionId: 'on_bot_union', openId: 'ou_bot' }).split('\n')[1]).toBe(
       'see the runbook (https://example.com/runbook) and @Bob',
@@ -155,16 +161,21 @@ describe('decodeInboundEvent', () => {
   });
 
   it.each([
-    ['image', { image_key: 'img_v2_041b28e3' }, '[Image]'],
-    ['file', { file_key: 'file_v2_9d3', file_name: 'report.pdf' }, '[File: report.pdf]'],
-    ['file', { file_key: 'file_v2_9d3' }, '[File]'],
-    ['audio', { file_key: 'file_v2_a1', duration: 2000 }, '[Audio]'],
-    ['media', { file_key: 'file_v2_m1', image_key: 'img_v2_m1', file_name: 'clip.mp4', duration: 2000 }, '[Video]'],
-    ['sticker', { file_key: 'file_v2_s1' }, '[Sticker]'],
-    ['share_chat', { chat_id: 'oc_x' }, '[Unsupported message]'],
-    ['interactive', { elements: [] }, '[Unsupported message]'],
-  ])('renders %s content as a placeholder', (type, content, expected) => {
-    expect(message(decodeInboundEvent(envelope(type, content))).text).toBe(expected);
+    ['image', { image_key: 'img_v2_041b28e3' }, '', [{ kind: 'image', key: 'img_v2_041b28e3', resourceType: 'image', fileName: null, durationMs: null }]],
+    ['file', { file_key: 'file_v2_9d3', file_name: 'report.pdf' }, '', [{ kind: 'file', key: 'file_v2_9d3', resourceType: 'file', fileName: 'report.pdf', durationMs: null }]],
+    ['audio', { file_key: 'file_v2_a1', duration: 2000 }, '', [{ kind: 'audio', key: 'file_v2_a1', resourceType: 'file', fileName: null, durationMs: 2000 }]],
+    ['audio', { file_key: 'file_v2_a1', duration: 2000, speech_to_text: ' ship it on Friday ' }, 'ship it on Friday', [{ kind: 'audio', key: 'file_v2_a1', resourceType: 'file', fileName: null, durationMs: 2000 }]],
+    ['media', { file_key: 'file_v2_m1', image_key: 'img_v2_m1', file_name: 'clip.mp4', duration: 2000 }, '', [{ kind: 'video', key: 'file_v2_m1', resourceType: 'file', fileName: 'clip.mp4', durationMs: 2000 }]],
+    // Stickers cannot be downloaded: no resource type.
+    ['sticker', { file_key: 'file_v2_s1' }, '', [{ kind: 'sticker', key: 'file_v2_s1', resourceType: null, fileName: null, durationMs: null }]],
+    ['merge_forward', { content: 'Merged and Forwarded Message' }, '', []],
+    ['file', { file_name: 'no-key.pdf' }, '', []],
+    ['share_chat', { chat_id: 'oc_x' }, '[Unsupported message]', []],
+    ['interactive', { elements: [] }, '[Unsupported message]', []],
+  ])('reads %s content as its text and attachments', (type, content, text, attachments) => {
+    const decoded = message(decodeInboundEvent(envelope(type, content)));
+    expect(decoded.text).toBe(text);
+    expect(decoded.attachments).toEqual(attachments);
   });
 
   it('ignores malformed JSON payloads', () => {

@@ -24,6 +24,18 @@ export type InboundSender = {
   type: string;
 };
 
+/**
+ * A resource a message carries: `resourceType` is how it is downloaded (`image` or `file`; null when
+ * Lark does not allow downloading it, as for stickers).
+ */
+export type InboundAttachmentRef = {
+  kind: 'image' | 'file' | 'audio' | 'video' | 'sticker';
+  key: string;
+  resourceType: 'image' | 'file' | null;
+  fileName: string | null;
+  durationMs: number | null;
+};
+
 export type InboundMessage = {
   eventId: string;
   eventType: string;
@@ -39,7 +51,10 @@ export type InboundMessage = {
   mentions: InboundMention[];
   messageType: string;
   // Readable text. Mention placeholders (`@_user_N`) are kept; rewriteMentionsForAgent resolves them.
+  // Empty for a message that is only an image or a file: those are its attachments.
   text: string;
+  /** Images, files, audio and video the message carries, in order. */
+  attachments: InboundAttachmentRef[];
   createTime: number | null;
 };
 
@@ -191,8 +206,8 @@ export function decodeInboundEvent(payload: string | Uint8Array | unknown): Deco
   if (!messageType) return ignore('missing_field', 'event.message.message_type');
 
   const mentions = decodeMentions(message.mentions);
-  const text = flattenContent(messageType, message.content, mentions);
-  if (text === null) return ignore('malformed_content', messageType);
+  const decoded = decodeMessageContent(messageType, message.content, new Set(mentions.map((m) => m.key)));
+  if (decoded === null) return ignore('malformed_content', messageType);
 
   return {
     kind: 'message',
@@ -215,7 +230,8 @@ export function decodeInboundEvent(payload: string | Uint8Array | unknown): Deco
       },
       mentions,
       messageType,
-      text,
+      text: decoded.text,
+      attachments: decoded.attachments,
       createTime: asTimestamp(message.create_time) ?? asTimestamp(header.create_time),
     },
   };
@@ -240,8 +256,21 @@ function decodeMentions(value: unknown): InboundMention[] {
   return mentions;
 }
 
-// Returns null when the content of a text-bearing type cannot be read.
-function flattenContent(messageType: string, rawContent: unknown, mentions: InboundMention[]): string | null {
+/** A message's content as text and attachments. */
+export type DecodedContent = { text: string; attachments: InboundAttachmentRef[] };
+
+function ref(kind: InboundAttachmentRef['kind'], key: string | null, resourceType: InboundAttachmentRef['resourceType'], content: JsonRecord | null): InboundAttachmentRef[] {
+  if (!key) return [];
+  const duration = asTimestamp(content?.duration);
+  return [{ kind, key, resourceType, fileName: asString(content?.file_name), durationMs: duration }];
+}
+
+/**
+ * Reads a message's content JSON (as events and `im/v1/messages` carry it): its text, and the
+ * resources it carries. Returns null when the content of a text-bearing type cannot be read.
+ * `mentionKeys`: the placeholders the message's mention list knows (kept for the agent to resolve).
+ */
+export function decodeMessageContent(messageType: string, rawContent: unknown, mentionKeys: ReadonlySet<string>): DecodedContent | null {
   let content: JsonRecord | null = null;
   if (typeof rawContent === 'string') {
     const parsed = parseJson(rawContent);
@@ -249,27 +278,35 @@ function flattenContent(messageType: string, rawContent: unknown, mentions: Inbo
   }
   switch (messageType) {
     case 'text':
-      return content && typeof content.text === 'string' ? content.text : null;
-    case 'post':
-      return content ? flattenPost(content, mentions) : null;
-    case 'image':
-      return '[Image]';
-    case 'file': {
-      const name = asString(content?.file_name);
-      return name ? `[File: ${name}]` : '[File]';
+      return content && typeof content.text === 'string' ? { text: content.text, attachments: [] } : null;
+    case 'post': {
+      if (!content) return null;
+      const attachments: InboundAttachmentRef[] = [];
+      const text = flattenPost(content, mentionKeys, attachments);
+      return text === null ? null : { text, attachments };
     }
-    case 'audio':
-      return '[Audio]';
+    case 'image':
+      return { text: '', attachments: ref('image', asString(content?.image_key), 'image', content) };
+    case 'file':
+      return { text: '', attachments: ref('file', asString(content?.file_key), 'file', content) };
+    case 'audio': {
+      // The recognized words, when Lark sends them, are what the person said.
+      const spoken = typeof content?.speech_to_text === 'string' ? content.speech_to_text.trim() : '';
+      return { text: spoken, attachments: ref('audio', asString(content?.file_key), 'file', content) };
+    }
     case 'media':
-      return '[Video]';
+      return { text: '', attachments: ref('video', asString(content?.file_key), 'file', content) };
     case 'sticker':
-      return '[Sticker]';
+      return { text: '', attachments: ref('sticker', asString(content?.file_key), null, content) };
+    case 'merge_forward':
+      // Its messages are fetched after the ACK (im/v1/messages/:id lists them).
+      return { text: '', attachments: [] };
     default:
-      return '[Unsupported message]';
+      return { text: '[Unsupported message]', attachments: [] };
   }
 }
 
-function flattenPost(content: JsonRecord, mentions: InboundMention[]): string | null {
+function flattenPost(content: JsonRecord, mentionKeys: ReadonlySet<string>, attachments: InboundAttachmentRef[]): string | null {
   let body = content;
   // Received posts have no locale wrapper; sent ones ({"zh_cn": {...}}) may still show up (e.g. forwarded).
   if (!Array.isArray(body.content)) {
@@ -277,18 +314,21 @@ function flattenPost(content: JsonRecord, mentions: InboundMention[]): string | 
     if (!localized) return null;
     body = localized;
   }
-  const mentionKeys = new Set(mentions.map((m) => m.key));
   const lines: string[] = [];
   const title = typeof body.title === 'string' ? body.title.trim() : '';
   if (title) lines.push(title);
   for (const paragraph of body.content as unknown[]) {
     if (!Array.isArray(paragraph)) continue;
-    lines.push(flattenParagraph(paragraph, mentionKeys));
+    const before = attachments.length;
+    const line = flattenParagraph(paragraph, mentionKeys, attachments);
+    // A paragraph that only held an image or a video leaves no blank line behind.
+    if (line === '' && attachments.length > before) continue;
+    lines.push(line);
   }
   return lines.join('\n');
 }
 
-function flattenParagraph(elements: unknown[], mentionKeys: Set<string>): string {
+function flattenParagraph(elements: unknown[], mentionKeys: ReadonlySet<string>, attachments: InboundAttachmentRef[]): string {
   let line = '';
   let afterCodeBlock = false;
   const append = (piece: string) => {
@@ -328,10 +368,10 @@ function flattenParagraph(elements: unknown[], mentionKeys: Set<string>): string
         break;
       }
       case 'img':
-        append('[Image]');
+        attachments.push(...ref('image', asString(element.image_key), 'image', null));
         break;
       case 'media':
-        append('[Video]');
+        attachments.push(...ref('video', asString(element.file_key), 'file', null));
         break;
       case 'emotion': {
         const emoji = asString(element.emoji_type);
