@@ -107,9 +107,8 @@ function historyContent(dir: Directory, message: Message): string {
   return message.content;
 }
 
-export function historyItem(dir: Directory, app: App, message: Message, idType: IdType = 'open_id') {
-  const recalled = message.recalledAt !== undefined;
-  const mentions = recalled ? [] : message.mentions.map((m) => mentionOf(dir, app, m, idType));
+/** What every message item of the open platform says of a message, whoever sent it. */
+export function messageItemFields(message: Message) {
   return {
     message_id: message.messageId,
     ...(message.rootId ? { root_id: message.rootId } : {}),
@@ -118,9 +117,17 @@ export function historyItem(dir: Directory, app: App, message: Message, idType: 
     msg_type: message.msgType,
     create_time: String(message.createTime),
     update_time: String(message.updateTime),
-    deleted: recalled,
+    deleted: message.recalledAt !== undefined,
     updated: message.updates.length > 0,
     chat_id: message.chatId,
+  };
+}
+
+export function historyItem(dir: Directory, app: App, message: Message, idType: IdType = 'open_id') {
+  const recalled = message.recalledAt !== undefined;
+  const mentions = recalled ? [] : message.mentions.map((m) => mentionOf(dir, app, m, idType));
+  return {
+    ...messageItemFields(message),
     sender: senderOf(dir, app, message.sender, idType),
     body: { content: historyContent(dir, message) },
     ...(mentions.length ? { mentions } : {}),

@@ -3,6 +3,7 @@ import { cardEntityLifetimeMs } from './cards';
 import { checkContent, isSharedCard, requestBodyLimits, type SupportedMsgType } from './im-content';
 import { parseJsonObject, type Reply } from './http';
 import { larkError, larkErrorReply, larkFail, larkOk, type LarkError } from './lark-errors';
+import { messageItemFields } from './history-api';
 import { ownMedia } from './media';
 import { appendMessage, type Placement } from './messaging';
 import { recallMessage } from './notify';
@@ -45,16 +46,7 @@ export class IdempotencyStore {
 function messageData(dir: Directory, message: Message) {
   const app = message.sender.type === 'app' ? dir.apps.get(message.sender.id) : undefined;
   return {
-    message_id: message.messageId,
-    ...(message.rootId ? { root_id: message.rootId } : {}),
-    ...(message.parentId ? { parent_id: message.parentId } : {}),
-    ...(message.threadId ? { thread_id: message.threadId } : {}),
-    msg_type: message.msgType,
-    create_time: String(message.createTime),
-    update_time: String(message.updateTime),
-    deleted: message.recalledAt !== undefined,
-    updated: message.updates.length > 0,
-    chat_id: message.chatId,
+    ...messageItemFields(message),
     sender: { id: app?.appId ?? message.sender.id, id_type: 'app_id', sender_type: 'app', tenant_key: app?.tenantKey },
     body: { content: message.content },
   };

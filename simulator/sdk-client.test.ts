@@ -1,9 +1,8 @@
-import { Client, DefaultCache, LoggerLevel } from '@larksuiteoapi/node-sdk';
+import type { Client } from '@larksuiteoapi/node-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from './server';
-import { controlClient, seedWorld, type Control, type World } from './test-support';
+import type { Simulator } from './server';
+import { startSdkWorld, type Control, type World } from './test-support';
 
-const quietLogger = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
 
 const card = (text: string, updateMulti: boolean | undefined) => ({
   schema: '2.0',
@@ -31,23 +30,7 @@ describe('official SDK Client against the simulator', () => {
   let chatId: string;
 
   beforeAll(async () => {
-    sim = await startSimulator();
-    control = controlClient(sim.url);
-    world = await seedWorld(control);
-    ({ chat_id: chatId } = await control.post<{ chat_id: string }>('/chats', {
-      tenant_key: world.tenantKey,
-      name: 'Team',
-      user_ids: [world.userId],
-      app_ids: [world.app.app_id],
-    }));
-    client = new Client({
-      appId: world.app.app_id,
-      appSecret: world.app.app_secret,
-      domain: sim.url,
-      cache: new DefaultCache(),
-      logger: quietLogger,
-      loggerLevel: LoggerLevel.error,
-    });
+    ({ sim, control, world, client, chatId } = await startSdkWorld());
   });
   afterAll(() => sim.close());
 

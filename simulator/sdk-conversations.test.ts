@@ -1,12 +1,11 @@
 import { Client, DefaultCache, EventDispatcher, LoggerLevel, WSClient } from '@larksuiteoapi/node-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from './server';
-import { controlClient, seedWorld, waitFor, type Control, type World } from './test-support';
+import { controlClient, quietSdkLogger, seedWorld, startSdkWorld, waitFor, type Control, type World } from './test-support';
 
 // The official SDK is the referee for request shapes: every conversation feature through its own
 // methods, and a card button answered by its WSClient + EventDispatcher.
 
-const quietLogger = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
 
 type Row = {
   message_id: string;
@@ -35,23 +34,7 @@ describe('official SDK Client: CardKit, reactions, chats, recall', () => {
   const rows = async () => (await control.get<{ messages: Row[] }>(`/chats/${chatId}/messages`)).messages;
 
   beforeAll(async () => {
-    sim = await startSimulator();
-    control = controlClient(sim.url);
-    world = await seedWorld(control);
-    ({ chat_id: chatId } = await control.post<{ chat_id: string }>('/chats', {
-      tenant_key: world.tenantKey,
-      name: 'Team',
-      user_ids: [world.userId],
-      app_ids: [world.app.app_id],
-    }));
-    client = new Client({
-      appId: world.app.app_id,
-      appSecret: world.app.app_secret,
-      domain: sim.url,
-      cache: new DefaultCache(),
-      logger: quietLogger,
-      loggerLevel: LoggerLevel.error,
-    });
+    ({ sim, control, world, client, chatId } = await startSdkWorld());
   });
   afterAll(() => sim.close());
 
@@ -154,7 +137,7 @@ describe('official SDK WSClient answers a card button', () => {
       user_ids: [world.userId],
       app_ids: [world.app.app_id],
     });
-    const http = new Client({ appId: world.app.app_id, appSecret: world.app.app_secret, domain: sim.url, cache: new DefaultCache(), logger: quietLogger, loggerLevel: LoggerLevel.error });
+    const http = new Client({ appId: world.app.app_id, appSecret: world.app.app_secret, domain: sim.url, cache: new DefaultCache(), logger: quietSdkLogger, loggerLevel: LoggerLevel.error });
     const card = {
       schema: '2.0',
       config: { update_multi: true },
@@ -168,13 +151,13 @@ describe('official SDK WSClient answers a card button', () => {
 
     const seen: Array<Record<string, unknown>> = [];
     const stopped = { schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'markdown', content: 'Stopped by you.' }] } };
-    const dispatcher = new EventDispatcher({ logger: quietLogger, loggerLevel: LoggerLevel.error }).register({
+    const dispatcher = new EventDispatcher({ logger: quietSdkLogger, loggerLevel: LoggerLevel.error }).register({
       'card.action.trigger': async (data: Record<string, unknown>) => {
         seen.push(data);
         return { toast: { type: 'success', content: 'Stopping…' }, card: { type: 'raw', data: stopped } };
       },
     } as Record<string, (data: Record<string, unknown>) => Promise<unknown>>);
-    const ws = new WSClient({ appId: world.app.app_id, appSecret: world.app.app_secret, domain: sim.url, logger: quietLogger, loggerLevel: LoggerLevel.error });
+    const ws = new WSClient({ appId: world.app.app_id, appSecret: world.app.app_secret, domain: sim.url, logger: quietSdkLogger, loggerLevel: LoggerLevel.error });
     try {
       void ws.start({ eventDispatcher: dispatcher });
       await waitFor(async () => (await control.get<{ connections: number }>(`/apps/${world.app.app_id}`)).connections === 1, { what: 'the SDK to connect' });

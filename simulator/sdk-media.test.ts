@@ -1,16 +1,15 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, DefaultCache, LoggerLevel } from '@larksuiteoapi/node-sdk';
+import type { Client } from '@larksuiteoapi/node-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samples } from './media-samples';
-import { startSimulator, type Simulator } from './server';
-import { controlClient, seedWorld, type Control, type World } from './test-support';
+import type { Simulator } from './server';
+import { startSdkWorld, type Control, type World } from './test-support';
 
 // The official SDK is the referee for media and history: its uploads (multipart as it builds it),
 // its resource download (a stream written to disk) and its message get and list.
 
-const quietLogger = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
 
 async function larkCode(promise: Promise<unknown>): Promise<number> {
   try {
@@ -38,23 +37,7 @@ describe('official SDK Client: uploads, resources, message get and list', () => 
   let dir: string;
 
   beforeAll(async () => {
-    sim = await startSimulator();
-    control = controlClient(sim.url);
-    world = await seedWorld(control);
-    ({ chat_id: chatId } = await control.post<{ chat_id: string }>('/chats', {
-      tenant_key: world.tenantKey,
-      name: 'Team',
-      user_ids: [world.userId],
-      app_ids: [world.app.app_id],
-    }));
-    client = new Client({
-      appId: world.app.app_id,
-      appSecret: world.app.app_secret,
-      domain: sim.url,
-      cache: new DefaultCache(),
-      logger: quietLogger,
-      loggerLevel: LoggerLevel.error,
-    });
+    ({ sim, control, world, client, chatId } = await startSdkWorld());
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lark-sim-sdk-media-'));
   });
   afterAll(async () => {

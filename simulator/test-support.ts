@@ -1,7 +1,9 @@
 // Helpers for the simulator's own tests: a control API client and a raw event-connection client
 // built on this folder's pbbp2 codec (for scenarios the official SDK cannot drive).
+import { Client, DefaultCache, LoggerLevel } from '@larksuiteoapi/node-sdk';
 import { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame, FrameMethod, headerValue, type Frame } from './frames';
+import { startSimulator, type Simulator } from './server';
 
 export type HttpResult<T = Record<string, unknown>> = { status: number; body: T; headers: Headers };
 
@@ -190,4 +192,32 @@ export class RawEventClient {
   close(): void {
     this.socket?.terminate();
   }
+}
+
+/** A logger for the official SDK that keeps test output clean. */
+export const quietSdkLogger = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
+
+/**
+ * A simulator with a seeded tenant, user and bot, a group chat of the two, and the official SDK's
+ * Client for the bot: the peer the SDK tests check the simulator against.
+ */
+export async function startSdkWorld(): Promise<{ sim: Simulator; control: Control; world: World; client: Client; chatId: string }> {
+  const sim = await startSimulator();
+  const control = controlClient(sim.url);
+  const world = await seedWorld(control);
+  const { chat_id: chatId } = await control.post<{ chat_id: string }>('/chats', {
+    tenant_key: world.tenantKey,
+    name: 'Team',
+    user_ids: [world.userId],
+    app_ids: [world.app.app_id],
+  });
+  const client = new Client({
+    appId: world.app.app_id,
+    appSecret: world.app.app_secret,
+    domain: sim.url,
+    cache: new DefaultCache(),
+    logger: quietSdkLogger,
+    loggerLevel: LoggerLevel.error,
+  });
+  return { sim, control, world, client, chatId };
 }

@@ -39,6 +39,14 @@ import { enableStatementTracking, readStatements, resetStatements, STATEMENT_TRA
 import { describeBackends, describeUsage, LOOP_SAMPLE_MS, measureUsage, postmasterPid, processMemory, sampleBackends, type PhaseUsage } from './usage';
 import { setting } from './settings';
 
+/** BENCH_IMAGE_SHARE: 0 (text only) to 1 (every DM with an image); 0.1 when unset. */
+function imageShare(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 0.1;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`BENCH_IMAGE_SHARE must be a number from 0 to 1, got ${raw}`);
+  return value;
+}
+
 function optionalSetting(name: string): number | undefined {
   const value = setting(name, Number.NaN);
   return Number.isNaN(value) ? undefined : Math.round(value);
@@ -58,7 +66,7 @@ const MODEL_SECONDS = setting('BENCH_MODEL_SECONDS', 20);
 const MODEL_WORD_DELAY_MS = Math.round(setting('BENCH_MODEL_WORD_DELAY_MS', 100));
 const BURST_MESSAGES = Math.round(setting('BENCH_BURST_MESSAGES', 3000));
 /** The share of DMs that carry a screenshot (a post: the words and an image), downloaded by the worker after the ACK. */
-const IMAGE_SHARE = Math.min(1, Math.max(0, setting('BENCH_IMAGE_SHARE', 0.1)));
+const IMAGE_SHARE = imageShare(process.env.BENCH_IMAGE_SHARE);
 const IMAGE_EVERY = IMAGE_SHARE > 0 ? Math.max(1, Math.round(1 / IMAGE_SHARE)) : 0;
 // 1,000 runs of 2 s in flight need at least 500 new messages a second: the burst offers a little more.
 const BURST_RATE = setting('BENCH_BURST_RATE', 550);

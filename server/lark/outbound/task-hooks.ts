@@ -71,14 +71,14 @@ const LARK_CLAIM_CONTEXT = sql`(
   SELECT json_build_object('installation_id', b.installation_id, 'chat_id', b.lark_chat_id, 'message_id', m.lark_message_id,
     'thread_id', m.lark_thread_id, 'root_id', m.lark_root_id, 'app_id', i.app_id, 'region', i.region, 'secret', i.app_secret_ciphertext,
     'lark_locale', w.lark_locale, 'parent_id', m.lark_parent_id, 'message_type', m.lark_message_type, 'chat_type', b.lark_chat_type,
-    'files', (SELECT q.attachment_count FROM chat_message q WHERE q.id = c.trigger_message_id AND q.workspace_id = c.workspace_id),
-    'create_time', (SELECT q.created_at FROM chat_message q WHERE q.id = c.trigger_message_id AND q.workspace_id = c.workspace_id),
+    'files', q.attachment_count, 'create_time', q.created_at,
     -- A question typed in the web chat of a topic session is answered in the topic: under its latest Lark message.
     'thread_anchor', CASE WHEN m.lark_message_id IS NULL AND b.lark_thread_id <> '' THEN (${THREAD_ANCHOR(sql`c.session_id`, sql`c.workspace_id`)}) END)
   FROM lark_chat_session_binding b
   JOIN lark_installation i ON i.id = b.installation_id AND i.workspace_id = b.workspace_id AND i.status = 'active'
   JOIN workspace w ON w.id = b.workspace_id
   LEFT JOIN lark_inbound_message m ON m.chat_message_id = c.trigger_message_id AND m.workspace_id = c.workspace_id
+  LEFT JOIN chat_message q ON q.id = c.trigger_message_id AND q.workspace_id = c.workspace_id
   WHERE b.chat_session_id = c.session_id AND b.workspace_id = c.workspace_id)`;
 
 function larkContextOf(context: unknown): LarkRunContext | null {
