@@ -1,8 +1,7 @@
 import type { Client } from '@larksuiteoapi/node-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from './server';
-import { startSdkWorld, type Control, type World } from './test-support';
-
+import { larkCode, startSdkWorld, type Control, type World } from './test-support';
 
 const card = (text: string, updateMulti: boolean | undefined) => ({
   schema: '2.0',
@@ -12,15 +11,6 @@ const card = (text: string, updateMulti: boolean | undefined) => ({
 });
 
 type Transcript = { messages: Array<{ message_id: string; msg_type: string; content: unknown; updates: unknown[] }> };
-
-async function larkCode(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as { response?: { data?: { code?: number } } }).response?.data?.code ?? -1;
-  }
-  return 0;
-}
 
 describe('official SDK Client against the simulator', () => {
   let sim: Simulator;

@@ -1,11 +1,10 @@
 import { Client, DefaultCache, EventDispatcher, LoggerLevel, WSClient } from '@larksuiteoapi/node-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from './server';
-import { controlClient, quietSdkLogger, seedWorld, startSdkWorld, waitFor, type Control, type World } from './test-support';
+import { larkCode, controlClient, quietSdkLogger, seedWorld, startSdkWorld, waitFor, type Control, type World } from './test-support';
 
 // The official SDK is the referee for request shapes: every conversation feature through its own
 // methods, and a card button answered by its WSClient + EventDispatcher.
-
 
 type Row = {
   message_id: string;
@@ -14,15 +13,6 @@ type Row = {
   recalled_at: number | null;
   reactions: Array<{ emoji_type: string }>;
 };
-
-async function larkCode(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise;
-  } catch (error) {
-    return (error as { response?: { data?: { code?: number } } }).response?.data?.code ?? -1;
-  }
-  return 0;
-}
 
 describe('official SDK Client: CardKit, reactions, chats, recall', () => {
   let sim: Simulator;

@@ -5,28 +5,10 @@ import type { Client } from '@larksuiteoapi/node-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samples } from './media-samples';
 import type { Simulator } from './server';
-import { startSdkWorld, type Control, type World } from './test-support';
+import { larkCode, startSdkWorld, type Control, type World } from './test-support';
 
 // The official SDK is the referee for media and history: its uploads (multipart as it builds it),
 // its resource download (a stream written to disk) and its message get and list.
-
-
-async function larkCode(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise;
-  } catch (error) {
-    const data = (error as { response?: { data?: unknown } }).response?.data;
-    if (data && typeof (data as { code?: unknown }).code === 'number') return (data as { code: number }).code;
-    // A download's error body arrives as a stream.
-    if (data && typeof (data as AsyncIterable<Buffer>)[Symbol.asyncIterator] === 'function') {
-      let text = '';
-      for await (const chunk of data as AsyncIterable<Buffer>) text += chunk.toString();
-      return (JSON.parse(text) as { code: number }).code;
-    }
-    return -1;
-  }
-  return 0;
-}
 
 describe('official SDK Client: uploads, resources, message get and list', () => {
   let sim: Simulator;

@@ -221,3 +221,21 @@ export async function startSdkWorld(): Promise<{ sim: Simulator; control: Contro
   });
   return { sim, control, world, client, chatId };
 }
+
+/** The Lark code an official SDK call ended with: 0 when it succeeded, -1 when the answer had none. */
+export async function larkCode(promise: Promise<unknown>): Promise<number> {
+  try {
+    await promise;
+  } catch (error) {
+    const data = (error as { response?: { data?: unknown } }).response?.data;
+    if (data && typeof (data as { code?: unknown }).code === 'number') return (data as { code: number }).code;
+    // A download's error body arrives as a stream.
+    if (data && typeof (data as AsyncIterable<Buffer>)[Symbol.asyncIterator] === 'function') {
+      let text = '';
+      for await (const chunk of data as AsyncIterable<Buffer>) text += chunk.toString();
+      return (JSON.parse(text) as { code: number }).code;
+    }
+    return -1;
+  }
+  return 0;
+}

@@ -5,6 +5,7 @@ import { storeAttachmentBytes } from '../attachments/ingest';
 import { INLINE_IMAGE_TYPES, sniffContentType } from '../attachments/sniff';
 import type { AttachmentStore } from '../attachments/store';
 import type { GuardedFetch } from '../net/guarded-fetch';
+import { readBodyCapped } from '../net/read-capped';
 import type { AgentRunResult } from './runtime/types';
 import type { AgentTask } from '../services/tasks';
 
@@ -33,24 +34,11 @@ function decodeDataUrl(url: string): Buffer | null {
 /** Fetches an image the agent linked, through the guarded fetch (public addresses only, no redirects), within the image limit. */
 async function fetchImage(fetch: GuardedFetch, url: string, signal: AbortSignal): Promise<Buffer | null> {
   const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(IMAGE_FETCH_TIMEOUT_MS)]) });
-  if (!res.ok || !res.body) {
+  if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);
     return null;
   }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > ANSWER_IMAGE_MAX_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(Buffer.from(value));
-  }
-  return Buffer.concat(chunks);
+  return readBodyCapped(res, ANSWER_IMAGE_MAX_BYTES, () => new Error('the image is larger than an answer may carry')).catch(() => null);
 }
 
 function fileNameFor(alt: string, contentType: string, index: number): string {

@@ -22,7 +22,16 @@ export async function storeAttachmentBytes(
     await store.put(tx, { workspaceId: input.workspaceId, attachmentId: input.attachmentId }, input.bytes);
     const [row] = await tx
       .update(attachment)
-      .set({ state: 'stored', failure: null, contentType, sizeBytes: input.bytes.length, storedAt: sql`now()`, storage: store.kind })
+      .set({
+        state: 'stored',
+        failure: null,
+        contentType,
+        sizeBytes: input.bytes.length,
+        storedAt: sql`now()`,
+        storage: store.kind,
+        // A name the download brought (Content-Disposition) fills in one the message did not carry.
+        fileName: sql`COALESCE(${attachment.fileName}, ${input.fileName?.slice(0, 255) || null}::text)`,
+      })
       .where(and(eq(attachment.workspaceId, input.workspaceId), eq(attachment.id, input.attachmentId)))
       .returning({ messageId: attachment.chatMessageId });
     if (row?.messageId && input.sessionId) await emitWorkspaceEvent(tx, input.workspaceId, { type: 'chat.message.updated', session_id: input.sessionId, message_id: row.messageId });

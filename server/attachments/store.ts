@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client';
 import { ATTACHMENT_CHUNK_BYTES, attachmentChunk } from '../db/schema';
 
@@ -38,8 +38,7 @@ export const postgresAttachmentStore: AttachmentStore = {
       const [row] = await db
         .select({ bytes: attachmentChunk.bytes })
         .from(attachmentChunk)
-        .where(and(eq(attachmentChunk.workspaceId, ref.workspaceId), eq(attachmentChunk.attachmentId, ref.attachmentId), eq(attachmentChunk.seq, seq)))
-        .orderBy(asc(attachmentChunk.seq));
+        .where(and(eq(attachmentChunk.workspaceId, ref.workspaceId), eq(attachmentChunk.attachmentId, ref.attachmentId), eq(attachmentChunk.seq, seq)));
       if (!row) return;
       yield row.bytes;
     }

@@ -1,3 +1,4 @@
+import { readBodyCapped } from '../../net/read-capped';
 import { LarkNetworkError } from './errors';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -58,7 +59,7 @@ export async function performRequest(request: RawRequest, binary?: BinaryRead): 
       signal: controller.signal,
     });
     if (binary && !/json/i.test(response.headers.get('content-type') ?? '') && response.status < 400) {
-      return { status: response.status, headers: response.headers, text: '', bytes: await readCapped(response, binary) };
+      return { status: response.status, headers: response.headers, text: '', bytes: await readBodyCapped(response, binary.maxBytes, binary.onTooLarge) };
     }
     const text = await response.text();
     return { status: response.status, headers: response.headers, text };
@@ -91,27 +92,4 @@ export function parseJsonObject(text: string): Record<string, unknown> | null {
   } catch {
     return null;
   }
-}
-
-async function readCapped(response: Response, binary: BinaryRead): Promise<Buffer> {
-  const announced = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (Number.isFinite(announced) && announced > binary.maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw binary.onTooLarge(announced);
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  if (!response.body) return Buffer.alloc(0);
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > binary.maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw binary.onTooLarge(total);
-    }
-    chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
-  }
-  return Buffer.concat(chunks, total);
 }

@@ -80,9 +80,6 @@ export async function downloadPendingAttachments(
       try {
         const file = await deps.client.downloadMessageResource(row.larkMessageId, row.larkFileKey, row.larkResourceType, { maxBytes: deps.limits.maxBytes, signal: deps.signal });
         await storeAttachmentBytes(deps.db, deps.store, { ...ref, bytes: file.bytes, fileName: row.fileName ?? file.fileName });
-        if (!row.fileName && file.fileName) {
-          await deps.db.update(attachment).set({ fileName: file.fileName.slice(0, 255) }).where(and(eq(attachment.workspaceId, question.workspaceId), eq(attachment.id, row.id)));
-        }
         stored++;
         break;
       } catch (err) {
@@ -207,14 +204,14 @@ export async function fetchQuestionContext(
   context.forwarded = forwarded.map((m) => toContext(m, { source: 'forwarded' }));
   context.recent = recent.map((m) => toContext(m));
 
-  await deps.db.transaction(async (tx) => {
+  const storedHere = await deps.db.transaction(async (tx) => {
     const [row] = await tx
       .update(chatMessage)
       .set({ agentContext: context })
       .where(and(eq(chatMessage.workspaceId, origin.workspaceId), eq(chatMessage.id, origin.chatMessageId), sql`${chatMessage.agentContext} IS NULL`))
       .returning({ id: chatMessage.id });
     // Another run stored it first: that one stands, with its files.
-    if (!row) return;
+    if (!row) return false;
     if (files.length > 0) {
       const rows = files.map((f, i) => ({
         workspaceId: origin.workspaceId,
@@ -237,7 +234,9 @@ export async function fetchQuestionContext(
         .where(and(eq(chatMessage.workspaceId, origin.workspaceId), eq(chatMessage.id, origin.chatMessageId)));
     }
     await emitWorkspaceEvent(tx, origin.workspaceId, { type: 'chat.message.updated', session_id: origin.sessionId, message_id: origin.chatMessageId });
+    return true;
   });
+  if (storedHere) return context;
   const [stored] = await deps.db
     .select({ context: chatMessage.agentContext })
     .from(chatMessage)
