@@ -33,14 +33,31 @@ export function IssuesPage() {
   const router = useRouter();
   const pathname = usePathname();
   const searchParams = useSearchParams();
-  // Filters live in the URL, so a filtered list can be reloaded, shared and navigated back to.
-  const filters = filtersFromParams(new URLSearchParams(searchParams.toString()));
+  // Filters are mirrored into the URL, so a filtered list can be reloaded, shared and navigated
+  // back to. The state, not the URL, is what a change builds on: the router applies a replace
+  // later, and a second change made before it lands must not undo the first.
+  const urlQuery = searchParams.toString();
+  const [filters, setFilterState] = useState(() => filtersFromParams(new URLSearchParams(urlQuery)));
+  // Queries this page wrote that the URL has not shown yet; any other URL is a navigation to follow.
+  const [written, setWritten] = useState<string[]>([]);
+  const [lastUrlQuery, setLastUrlQuery] = useState(urlQuery);
+  if (urlQuery !== lastUrlQuery) {
+    setLastUrlQuery(urlQuery);
+    const ours = written.indexOf(urlQuery);
+    if (ours >= 0) setWritten(written.slice(ours + 1));
+    else {
+      setWritten([]);
+      setFilterState(filtersFromParams(new URLSearchParams(urlQuery)));
+    }
+  }
   const filtered = Boolean(filters.status || filters.assignee);
   const issues = useIssueList(workspace.id, filters);
   const [creating, setCreating] = useState(false);
 
   const setFilters = (next: IssueFilters) => {
+    setFilterState(next);
     const query = filtersToQuery(next);
+    setWritten((queries) => [...queries, query]);
     router.replace(query ? `${pathname}?${query}` : pathname, { scroll: false });
   };
 
