@@ -591,6 +591,15 @@ try {
   const pool = probePool;
   const db = createDb(pool);
   const scalar = async (text: string, values: unknown[] = []) => Number((await pool.query(text, values)).rows[0]?.n ?? 0);
+  /** How long each agent answer written since `since` waited in the outbox until it was sent. */
+  const outboxDeliveryTimes = async (since: number): Promise<number[]> =>
+    (
+      await pool.query<{ ms: number }>(
+        `SELECT (extract(epoch FROM sent_at - created_at) * 1000)::float8 AS ms FROM lark_outbox
+         WHERE kind = 'agent_reply' AND status = 'sent' AND created_at >= to_timestamp($1::float8 / 1000)`,
+        [since],
+      )
+    ).rows.map((r) => r.ms);
 
   const simOptions: SimulatorOptions = {
     port: 0,
@@ -855,11 +864,7 @@ try {
   // Reply latency, end to end: the user's message and the bot's answer in the simulator transcript.
   const steadyTranscript = await readTranscripts(simUrl, chats, 's');
   const steadyReplies = replyFigures(steadyTranscript, steadyCount - paced.failures);
-  const outboxRows = await pool.query<{ ms: number }>(
-    `SELECT (extract(epoch FROM sent_at - created_at) * 1000)::float8 AS ms FROM lark_outbox
-     WHERE kind = 'agent_reply' AND status = 'sent' AND created_at >= to_timestamp($1::float8 / 1000)`,
-    [steadyStart],
-  );
+  const outboxTimes = await outboxDeliveryTimes(steadyStart);
   const throughput = await pool.query<{ tasks_per_s: number | null; outbox_per_s: number | null }>(
     `SELECT
        (SELECT count(*) / nullif(extract(epoch FROM max(finished_at) - min(started_at)), 0) FROM agent_task
@@ -905,7 +910,7 @@ try {
   console.log(`  drain: ${describeDrain(steadyDrain, 'the last send')}`);
   console.log(`  task queue wait (queued -> started): ${distribution(steadyTasks.wait)}`);
   console.log(`  task run (started -> finished): ${distribution(steadyTasks.run)}`);
-  console.log(`  outbox delivery (lark_outbox created -> sent): ${distribution(outboxRows.rows.map((r) => r.ms))}`);
+  console.log(`  outbox delivery (lark_outbox created -> sent): ${distribution(outboxTimes)}`);
   console.log(`  reply latency (user message -> bot reply in the simulator): ${distribution(steadyReplies.latencies)}; ${steadyReplies.unanswered} unanswered`);
   console.log(`  replies: ${steadyTranscript.replyTimes.length} bot replies quote ${steadyTranscript.repliedAt.size} distinct messages of ${steadyCount} (${steadyReplies.extra} quote a message that already had its answer)`);
   const rate = (x: number | null) => (x === null ? 'n/a' : `${x.toFixed(1)}/s`);
@@ -1018,6 +1023,7 @@ try {
   const modelCount = Math.max(1, Math.round(RATE * MODEL_SECONDS));
   console.log(`\nmodel latency: ${modelCount} DMs at ${RATE} events/s over ${CHATS} chats, every agent answering after ${MODEL_DELAY_MS} ms…`);
   const modelCountersBefore = await scrapeWorker(workerPort);
+  await resetStatements(pool);
   const endModelUsage = await measureUsage(pids);
   const endModelSampling = sampleBackends(pool, WORKER_APP_NAME);
   const modelSent = await sendPaced(sim, chats, 'm', modelCount, RATE);
@@ -1025,6 +1031,7 @@ try {
   const modelBackends = await endModelSampling();
   const modelWindowScrape = await scrapeWorker(workerPort);
   const modelDrain = await drain('m', modelCount, modelSent.start, DRAIN_SECONDS);
+  const modelQueries = await readStatements(pool);
   await assertWorkerRunning(running, 'the model latency phase');
   const modelCountersAfter = await scrapeWorker(workerPort);
   const modelDeliveries = await deliveriesSince(simUrl, appIds, modelSent.start);
@@ -1047,10 +1054,15 @@ try {
   console.log(`  drain: ${describeDrain(modelDrain, 'the last send')}`);
   console.log(`  task queue wait (queued -> started): ${distribution(modelTasks.wait)}`);
   console.log(`  task run (started -> finished, the simulated model included): ${distribution(modelTasks.run)}${modelDelayHonoured ? '' : ` — shorter than the ${MODEL_DELAY_MS} ms delay: the simulated latency was NOT in effect`}`);
-  console.log(`  reply latency (user message -> bot reply in the simulator): ${distribution(modelReplies.latencies)}; ${modelReplies.unanswered} unanswered`);
+  console.log(`  answer delivery (lark_outbox created -> sent, the streamed card closed with it): ${distribution(await outboxDeliveryTimes(modelSent.start))}`);
+  console.log(`  reply latency (user message -> bot reply in the simulator; a streamed answer when its card is closed): ${distribution(modelReplies.latencies)}; ${modelReplies.unanswered} unanswered`);
+  console.log(
+    `  round trips per ingested message, full lifecycle with streaming: ${(modelQueries.total / Math.max(1, modelIngested.rows)).toFixed(1)} (${modelQueries.total} statements from the worker, background included; ${sources(modelQueries, modelIngested.rows)})`,
+  );
   console.log(`  replies: ${modelTranscript.replyTimes.length} bot replies quote ${modelTranscript.repliedAt.size} distinct messages of ${modelCount} (${modelReplies.extra} quote a message that already had its answer)`);
   console.log(`  resources during the window (${modelUsage.seconds.toFixed(1)} s): ${describeUsage(modelUsage)}; ${describeLoopLag(modelWindowScrape)}; load average ${loadAverage()}`);
   console.log(`  ${describeBackends(modelBackends, workerPoolSize)}`);
+  printStatements('over the model phase', modelQueries, modelIngested.rows);
 
   goal(
     `p99 reply latency < model latency + ${GOAL_MODEL_OVERHEAD_MS} ms with a ${GOAL_MODEL_DELAY_MS} ms model at ${GOAL_ACK_RATE} events/s`,

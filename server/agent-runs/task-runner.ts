@@ -319,7 +319,7 @@ async function storeAnswer(
   const deadline = Date.now() + COMPLETION_RETRY_MS;
   for (let attempt = 1; ; attempt++) {
     try {
-      const alsoWrite = (await opts.hooks?.answerWrite(opts.db, task, reply, traces, claimed.context)) ?? null;
+      const alsoWrite = (await opts.hooks?.answerWrite(opts.db, task, reply, { ...traces, agentFiles: answer.attachmentIds.length }, claimed.context)) ?? null;
       const stored = await completeTask(opts.db, { task, reply, alsoWrite, attachmentIds: answer.attachmentIds });
       if (stored) log.info('task completed');
       else log.warn('task was requeued before its answer was stored; the new run answers');

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { DbOrTx } from '../db/client';
 import { workspaceEventNotice } from '../events';
 import type { AgentTask } from '../services/tasks';
+import { StatementGroup } from '../db/statement-group';
 
 /** The web chat gets a running answer's new text at most this often, the same pace as a Lark card. */
 export const WEB_STREAM_FLUSH_MS = 250;
@@ -48,20 +49,13 @@ export class WebAnswerStream {
     const from = this.sent;
     const added = this.text.slice(from);
     if (added.length === 0 || this.ended) return;
-    const pieces: SQLPiece[] = [];
-    for (let at = 0; at < added.length; at += PIECE_CHARS) pieces.push({ offset: from + at, text: added.slice(at, at + PIECE_CHARS) });
+    const deltas = webDeltas(this.db);
+    const pieces: Array<Promise<void>> = [];
+    for (let at = 0; at < added.length; at += PIECE_CHARS) {
+      pieces.push(deltas.submit({ workspaceId: this.task.workspaceId, sessionId: this.task.sessionId, taskId: this.task.id, offset: from + at, text: added.slice(at, at + PIECE_CHARS) }));
+    }
     this.sent = this.text.length;
-    const ws = sql`${this.task.workspaceId}::uuid`;
-    const session = sql`${this.task.sessionId}::uuid`;
-    const notices = sql.join(
-      pieces.map(
-        (p) =>
-          sql`${workspaceEventNotice(ws, sql`json_build_object('type', 'task.delta', 'session_id', ${session}, 'task_id', ${this.task.id}::uuid, 'offset', ${p.offset}::int, 'text', ${p.text}::text)`, session)}`,
-      ),
-      sql`, `,
-    );
-    this.flushing = this.db
-      .execute(sql`SELECT ${notices}`)
+    this.flushing = Promise.all(pieces)
       .then(() => undefined)
       .catch((err) => this.log.debug({ err }, 'a streamed frame did not reach the web chat'))
       .finally(() => {
@@ -71,4 +65,29 @@ export class WebAnswerStream {
   }
 }
 
-type SQLPiece = { offset: number; text: string };
+type Delta = { workspaceId: string; sessionId: string; taskId: string; offset: number; text: string };
+
+const byDb = new WeakMap<object, StatementGroup<Delta>>();
+
+/**
+ * The task.delta notices of every answer running in this process, sent together: hundreds of runs
+ * streaming at once cost one statement per round trip, not one each.
+ */
+function webDeltas(db: DbOrTx): StatementGroup<Delta> {
+  let group = byDb.get(db);
+  if (!group) {
+    group = new StatementGroup<Delta>(async (deltas) => {
+      const event = sql`json_build_object('type', 'task.delta', 'session_id', d.session_id, 'task_id', d.task_id, 'offset', d.piece_offset, 'text', d.piece)`;
+      await db.execute(sql`
+        SELECT count(${workspaceEventNotice(sql`d.workspace_id`, event, sql`d.session_id`)}) FROM (
+          SELECT * FROM unnest(${sql.param(deltas.map((d) => d.workspaceId))}::uuid[], ${sql.param(deltas.map((d) => d.sessionId))}::uuid[],
+            ${sql.param(deltas.map((d) => d.taskId))}::uuid[], ${sql.param(deltas.map((d) => d.offset))}::int[], ${sql.param(deltas.map((d) => d.text))}::text[])
+            WITH ORDINALITY AS u(workspace_id, session_id, task_id, piece_offset, piece, n)
+          ORDER BY n
+        ) AS d`);
+      return deltas.map(() => undefined);
+    }, 200);
+    byDb.set(db, group);
+  }
+  return group;
+}

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as redeem from '@/app/api/lark/binding/redeem/route';
@@ -562,12 +563,18 @@ describe('faults', () => {
       await tx.update(larkOutbox).set({ nextAttemptAt: sql`now() + interval '1 hour'` }).where(eq(larkOutbox.id, id));
       return id;
     });
-    let updates = 0;
+    let progressWrites = 0;
     // Lark accepts the send; recording its progress then fails, as during a database blip.
+    const dialect = new PgDialect();
     const flaky = new Proxy(worker.db, {
       get(target, prop, receiver) {
-        if (prop === 'update' && ++updates === 1) throw new Error('terminating connection due to administrator command');
-        return Reflect.get(target, prop, receiver);
+        if (prop !== 'execute') return Reflect.get(target, prop, receiver);
+        return (query: SQL) => {
+          if (/^\s*UPDATE lark_outbox o SET\s+parts_sent/.test(dialect.sqlToQuery(query).sql) && ++progressWrites === 1) {
+            return Promise.reject(new Error('terminating connection due to administrator command'));
+          }
+          return target.execute(query);
+        };
       },
     });
     const result = await deliverOutboxRow({ db: flaky, integration, logger: silent, appUrl: 'http://localhost:3999' }, outboxId);

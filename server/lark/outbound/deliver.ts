@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { sleep, Wakeup } from '../../async/abortable';
 import type { Db } from '../../db/client';
 import { executePrepared } from '../../db/prepared';
+import { StatementGroup } from '../../db/statement-group';
 import type { PgListener } from '../../db/listen';
 import { larkOutbox, type OutboxKind } from '../../db/schema';
 import { LarkApiError, LarkHttpClient, type FetchLike } from '../api';
@@ -27,6 +28,37 @@ export type DelivererDeps = {
 };
 
 export type DeliveryResult = 'sent' | 'failed' | 'skipped' | 'retry_scheduled' | 'busy';
+
+type PartSent = { rowId: string; part: number; messageId: string | null; last: boolean };
+
+const progressByDb = new WeakMap<object, StatementGroup<PartSent>>();
+
+/**
+ * A part's progress, as one statement with the parts other rows sent meanwhile: the part count, its
+ * message, and either the end of the row or a renewed hold for its next part.
+ */
+function outboxProgress(db: Db): StatementGroup<PartSent> {
+  let group = progressByDb.get(db);
+  if (!group) {
+    group = new StatementGroup<PartSent>(async (parts) => {
+      await db.execute(sql`
+        UPDATE lark_outbox o SET
+          parts_sent = p.part + 1,
+          lark_message_ids = CASE WHEN p.message_id IS NULL THEN o.lark_message_ids ELSE array_append(o.lark_message_ids, p.message_id) END,
+          status = CASE WHEN p.last THEN 'sent' ELSE o.status END,
+          sending_until = CASE WHEN p.last THEN NULL ELSE now() + make_interval(secs => ${DELIVERY_HOLD_SECONDS}) END,
+          sent_at = CASE WHEN p.last THEN now() ELSE o.sent_at END,
+          last_error_code = CASE WHEN p.last THEN NULL ELSE o.last_error_code END,
+          last_error = CASE WHEN p.last THEN NULL ELSE o.last_error END
+        FROM unnest(${sql.param(parts.map((p) => p.rowId))}::uuid[], ${sql.param(parts.map((p) => p.part))}::int[],
+          ${sql.param(parts.map((p) => p.messageId))}::text[], ${sql.param(parts.map((p) => p.last))}::boolean[]) AS p(id, part, message_id, last)
+        WHERE o.id = p.id AND o.status = 'pending'`);
+      return parts.map(() => undefined);
+    });
+    progressByDb.set(db, group);
+  }
+  return group;
+}
 
 /** An outbox row held by this deliverer, with what sending needs of its installation. */
 type ClaimedRow = {
@@ -154,7 +186,9 @@ async function prepareRowAnswer(
   text: string,
   sendAs: (msgType: 'text' | 'image' | 'file', content: Record<string, string>, part: number) => Promise<string>,
 ): Promise<PreparedAnswer> {
-  const attachments = await answerAttachments(deps.db, { workspaceId: row.workspaceId, taskId: row.taskId! });
+  // The run counted its files when it stored the answer: none means nothing to look up.
+  const counted = row.body.kind === 'agent_reply' ? row.body.agentFiles : undefined;
+  const attachments = counted === 0 ? [] : await answerAttachments(deps.db, { workspaceId: row.workspaceId, taskId: row.taskId! });
   if (attachments.length === 0) return { text, imageKeys: new Set(), attachmentSteps: [] };
   return prepareAnswer(
     {
@@ -273,20 +307,10 @@ async function attemptDelivery(deps: DelivererDeps, row: ClaimedRow): Promise<{ 
       const textParts = steps.length;
       steps = [...steps, ...answer.attachmentSteps.map((step, i) => () => step(textParts + i))];
     }
+    const progress = outboxProgress(deps.db);
     for (let part = row.partsSent; part < steps.length; part++) {
       const messageId = await steps[part]();
-      const last = part === steps.length - 1;
-      // One statement per part: its progress, and either the end of the row or a renewed hold for the next part.
-      await deps.db
-        .update(larkOutbox)
-        .set({
-          partsSent: part + 1,
-          ...(messageId !== null && { larkMessageIds: sql`array_append(${larkOutbox.larkMessageIds}, ${messageId})` }),
-          ...(last
-            ? { status: 'sent' as const, sendingUntil: null, sentAt: sql`now()`, lastErrorCode: null, lastError: null }
-            : { sendingUntil: sql`now() + make_interval(secs => ${DELIVERY_HOLD_SECONDS})` }),
-        })
-        .where(and(eq(larkOutbox.id, row.id), eq(larkOutbox.status, 'pending')));
+      await progress.submit({ rowId: row.id, part, messageId, last: part === steps.length - 1 });
     }
     if (steps.length === 0) {
       await deps.db

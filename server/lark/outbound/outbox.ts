@@ -22,6 +22,8 @@ export type RunTraces = {
   typing?: TypingRef | null;
   /** The question was typed in the web chat: it is posted to Lark first, and this waits for it. */
   afterWebQuestion?: boolean;
+  /** How many files the agent made for the answer; when 0 the delivery does not look for any (unset: it looks). */
+  agentFiles?: number;
 };
 
 export type OutboxBody =

@@ -8,6 +8,7 @@ import type { PreparedAnswer } from './answer-media';
 import type { OutboxBody, StreamRef, TypingRef } from './outbox';
 import { markdownCard } from './render';
 import { cardParts, closedCard, CLOSING_SEQUENCE, NOTE_ELEMENT_ID, streamingParts } from './stream-card';
+import { streamCardRows, type StreamCardRow } from './stream-card-rows';
 
 /** One message-sized step of a delivery: sends or closes one part and returns the Lark message it left, if any. */
 export type DeliveryStep = () => Promise<string | null>;
@@ -19,7 +20,6 @@ export type DeliveryStep = () => Promise<string | null>;
  */
 export type RunDeliveryPlan = { before: () => Promise<void>; steps?: (answer: PreparedAnswer | null) => DeliveryStep[]; after: () => Promise<void> };
 
-type StreamCardRow = { id: string; attempt: number; part: number; card_id: string; lark_message_id: string | null; state: string };
 
 export type RunDeliveryDeps = { db: Db; client: LarkHttpClient; log: Logger; locale: AppLocale; rowId: string; installationId: string };
 
@@ -31,15 +31,12 @@ function isPermanentCardFailure(err: unknown): boolean {
   return err instanceof LarkApiError && !isRetryableLarkError(err) && err.code !== 230020 && err.code !== 200810 && !(err instanceof LarkNetworkError);
 }
 
-async function streamCardsOf(db: Db, taskId: string): Promise<StreamCardRow[]> {
-  const res = await db.execute<StreamCardRow>(
-    sql`SELECT id, attempt, part, card_id, lark_message_id, state FROM lark_stream_card WHERE task_id = ${taskId}::uuid ORDER BY attempt, part`,
-  );
-  return res.rows;
+function streamCardsOf(db: Db, taskId: string): Promise<StreamCardRow[]> {
+  return streamCardRows(db).ofTask(taskId);
 }
 
-async function markCard(db: Db, cardId: string, state: 'finished' | 'interrupted'): Promise<void> {
-  await db.execute(sql`UPDATE lark_stream_card SET state = ${state}, closed_at = now() WHERE card_id = ${cardId} AND state = 'open'`);
+function markCard(db: Db, cardId: string, state: 'finished' | 'interrupted'): Promise<void> {
+  return streamCardRows(db).close(cardId, state);
 }
 
 /** Ends a card's streaming with a status line under what it shows (interrupted, stopped). Best effort: the answer does not depend on it. */

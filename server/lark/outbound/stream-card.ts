@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { streamCardRows } from './stream-card-rows';
 import type { Logger } from 'pino';
 import type { DbOrTx } from '../../db/client';
 import { LarkApiError, type LarkCard, type LarkHttpClient } from '../api';
@@ -198,9 +198,8 @@ export class LarkAnswerStream {
     const cardId = await d.client.createCardEntity(streamingCard({ text, taskId: d.taskId, labels: d.labels }));
     this.count('create');
     // The row comes first: a card someone can see always has a row that lets it be closed.
-    await d.db.execute(sql`
-      INSERT INTO lark_stream_card (workspace_id, installation_id, task_id, attempt, part, card_id)
-      VALUES (${d.workspaceId}::uuid, ${d.installationId}::uuid, ${d.taskId}::uuid, ${d.attempt}, ${part}, ${cardId})`);
+    const rows = streamCardRows(d.db);
+    await rows.add({ workspaceId: d.workspaceId, installationId: d.installationId, taskId: d.taskId, attempt: d.attempt, part, cardId });
     this.rows++;
     const sent = await d.client.reply(
       d.target.replyToMessageId,
@@ -208,7 +207,7 @@ export class LarkAnswerStream {
     );
     this.count('send');
     this.cards[part] = { part, cardId, sequence: 0, shown: text };
-    await d.db.execute(sql`UPDATE lark_stream_card SET lark_message_id = ${sent.messageId} WHERE card_id = ${cardId}`);
+    await rows.sent(cardId, sent.messageId);
   }
 
   private async update(card: StreamCard, text: string): Promise<void> {

@@ -156,6 +156,7 @@ export function larkTaskHooks(deps?: LarkTaskHooksDeps): TaskHooks {
         ...(traces?.stream && { stream: traces.stream }),
         ...(traces?.typing && { typing: traces.typing }),
         ...(where.fromWeb && { afterWebQuestion: true }),
+        ...(traces?.agentFiles !== undefined && { agentFiles: traces.agentFiles }),
       };
       const row = { workspaceId: task.workspaceId, installationId: where.installationId, target: where.target, body, taskId: task.id };
       // Only with the stored answer (or, for an empty one, a card or reaction to clear), and only while the bot is still connected.
