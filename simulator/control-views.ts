@@ -118,6 +118,7 @@ export function messageView(deps: ViewDeps, message: Message): MessageView {
       operator: { type: r.operator.type, id: r.operator.id, name: nameOf(r.operator.type, r.operator.id) },
       action_time: r.actionTime,
     })),
+    reactions_added: message.reactionsAdded ?? 0,
     upper_message_id: message.upperMessageId ?? null,
     // A merge_forward: the messages it holds.
     forwarded: (message.forwardedIds ?? []).map((id) => messageView(deps, dir.messages.get(id)!)),

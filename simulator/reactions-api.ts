@@ -74,6 +74,7 @@ export function addReaction(call: Call): Reply {
   if (message.reactions.some(mine)) return larkFail('reaction_repeated');
   const reaction: Reaction = { reactionId: newReactionId(), emojiType, operator: { type: 'app', id: app.appId }, actionTime: Date.now() };
   message.reactions.push(reaction);
+  message.reactionsAdded = (message.reactionsAdded ?? 0) + 1;
   return larkOk({ data: reactionView(deps.dir, app, reaction) });
 }
 

@@ -129,6 +129,8 @@ export type Message = {
   recalledAt?: number;
   recallType?: RecallType;
   reactions: Reaction[];
+  /** Reactions ever added to it (removed ones included), for tests that a reaction never showed. */
+  reactionsAdded?: number;
   /** A message inside a merge_forward: the merge_forward's id. Such a message is in no chat's list. */
   upperMessageId?: string;
   /** A merge_forward: the messages it holds, in order. */

@@ -150,6 +150,34 @@ describe('streaming answers', () => {
     await waitFor(async () => (await lark.transcript(sent.chat_id)).find((m) => m.message_id === sent.message_id)?.reactions.length === 0, 10_000, 'typing reaction removed');
   });
 
+  test('an answer that comes at once is sent without the typing reaction ever showing', async () => {
+    const bot = await newBot('Quick', { kind: 'echo' });
+    const ada = await linkedUser(bot, 'Ada');
+    const sent = await lark.dm(bot, ada.id, 'quick one');
+    const task = await waitFor(async () => {
+      const tk = await taskOf(sent.message_id);
+      return tk?.status === 'completed' && tk;
+    }, 15_000, 'completion');
+    await outboxSettled(task.id);
+    expect(await lark.botMessages(sent.chat_id)).toHaveLength(1);
+    const question = (await lark.transcript(sent.chat_id)).find((m) => m.message_id === sent.message_id);
+    expect(question?.reactions_added).toBe(0);
+  });
+
+  test('an answer that takes a moment gets the typing reaction, and it is taken off with the answer', async () => {
+    const bot = await newBot('Thinker', { kind: 'echo', delayMs: 1500 });
+    const bo = await linkedUser(bot, 'Bo');
+    const sent = await lark.dm(bot, bo.id, 'think first');
+    await waitFor(async () => (await lark.transcript(sent.chat_id)).find((m) => m.message_id === sent.message_id)?.reactions.some((r) => r.emoji_type === 'Typing'), 10_000, 'typing reaction');
+    const task = await waitFor(async () => {
+      const tk = await taskOf(sent.message_id);
+      return tk?.status === 'completed' && tk;
+    }, 15_000, 'completion');
+    await outboxSettled(task.id);
+    await waitFor(async () => (await lark.transcript(sent.chat_id)).find((m) => m.message_id === sent.message_id)?.reactions.length === 0, 10_000, 'typing reaction removed');
+    expect((await lark.transcript(sent.chat_id)).find((m) => m.message_id === sent.message_id)?.reactions_added).toBe(1);
+  });
+
   test('a 40 KB answer arrives complete across cards, each within the card limit', async () => {
     model.mode = 'long';
     const bot = await newBot('Writer', { kind: 'openai' });

@@ -29,6 +29,8 @@ export type SimMessage = {
   thread_id: string | null;
   recalled_at: number | string | null;
   reactions: Array<{ emoji_type: string; operator: { type: string; id: string } }>;
+  /** Reactions ever added, removed ones included. */
+  reactions_added: number;
   /** The images and files the message names (image_key / file_key), with what the simulator stores for them. */
   media: Array<{ key: string; type: string; size?: number; file_name?: string | null; content_type?: string }>;
 };

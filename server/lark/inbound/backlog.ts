@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
+import { StatementGroup } from '../../db/statement-group';
 
 /** Wakes backlog processors when an event was parked. */
 export const LARK_BACKLOG_CHANNEL = 'larkspur_lark_backlog';
@@ -12,15 +13,37 @@ export const BACKLOG_HOLD_RENEW_MS = 5_000;
 
 export type BacklogEvent = { id: number; installationId: string; appId: string; payload: string; attempts: number };
 
-/** Parks an event durably, in one statement with the wake-up of the processors, so it can be ACKed now and dispatched when a slot frees up. Returns its id. */
-export async function parkInboundEvent(db: DbOrTx, input: { installationId: string; appId: string; payload: string }): Promise<number> {
-  const res = await db.execute<{ id: string }>(sql`
-    WITH parked AS (
-      INSERT INTO lark_inbound_backlog (installation_id, app_id, payload) VALUES (${input.installationId}, ${input.appId}, ${input.payload})
-      RETURNING id
-    )
-    SELECT id, pg_notify(${LARK_BACKLOG_CHANNEL}, '') FROM parked`);
-  return Number(res.rows[0].id);
+type ParkInput = { installationId: string; appId: string; payload: string };
+
+const parkingByDb = new WeakMap<object, StatementGroup<ParkInput, number>>();
+
+/**
+ * Parks an event durably, in one statement with the wake-up of the processors, so it can be ACKed
+ * now and dispatched when a slot frees up. Returns its id. Events parked at the same moment (a
+ * burst, when every slot is busy) share the statement.
+ */
+export function parkInboundEvent(db: DbOrTx, input: ParkInput): Promise<number> {
+  let group = parkingByDb.get(db);
+  if (!group) {
+    group = new StatementGroup<ParkInput, number>(async (events) => {
+      // Ids come from a sequence, taken in the order rows are inserted: ordered, they match the input.
+      const res = await db.execute<{ id: string }>(sql`
+        WITH input AS (
+          SELECT * FROM unnest(${sql.param(events.map((e) => e.installationId))}::uuid[], ${sql.param(events.map((e) => e.appId))}::text[],
+            ${sql.param(events.map((e) => e.payload))}::text[]) WITH ORDINALITY AS u(installation_id, app_id, payload, n)
+        ), parked AS (
+          INSERT INTO lark_inbound_backlog (installation_id, app_id, payload)
+          SELECT installation_id, app_id, payload FROM input ORDER BY n
+          RETURNING id
+        ), woken AS (
+          SELECT pg_notify(${LARK_BACKLOG_CHANNEL}, '')
+        )
+        SELECT id FROM parked, woken ORDER BY id`);
+      return res.rows.map((r) => Number(r.id));
+    });
+    parkingByDb.set(db, group);
+  }
+  return group.submit(input);
 }
 
 /** Which of these parked events still exist (not yet dispatched by anyone). */

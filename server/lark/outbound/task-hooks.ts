@@ -116,6 +116,8 @@ async function larkTargetFor(db: DbOrTx, task: AgentTask): Promise<LarkTarget | 
 
 /** How long a finishing run waits for its "Typing" reaction request, so the delivery knows what to take off. */
 const TYPING_SETTLE_MS = 2_000;
+/** A run still working after this long gets the typing reaction on its question. */
+export const TYPING_AFTER_MS = 500;
 
 export type LarkTaskHooksDeps = {
   db: DbOrTx;
@@ -125,6 +127,8 @@ export type LarkTaskHooksDeps = {
   onCardOperation?: (op: 'create' | 'send' | 'content') => void;
   /** Overrides the stream's frame interval (tests). */
   streamFlushMs?: number;
+  /** Overrides how long a run works before its question gets the typing reaction (tests). */
+  typingAfterMs?: number;
   /** Where the question's images and files are stored, and how much context is fetched. */
   media?: { store: AttachmentStore; limits: QuestionMediaLimits };
 };
@@ -254,14 +258,24 @@ function observeRun(deps: LarkTaskHooksDeps, claimed: ClaimedTask, log: Logger):
   if (!client) return null;
   const messageId = c.message_id;
   const locale = resolveBotLocale(c.lark_locale, c.region);
-  // Best effort and never awaited by the run: a reaction that fails only costs the indicator.
-  const typing: Promise<TypingRef | null> = client
-    .addReaction(messageId, 'Typing')
-    .then((reactionId) => ({ messageId, reactionId }))
-    .catch((err) => {
-      log.info({ err }, 'could not add the typing reaction');
-      return null;
-    });
+  // Best effort and never awaited by the run: a reaction that fails only costs the indicator. It is
+  // put on only once the run has taken a moment: an answer that comes at once needs no indicator,
+  // and a reaction that appears and vanishes in the same instant only flickers.
+  let typingTimer: NodeJS.Timeout | null = null;
+  let settleTyping: (ref: TypingRef | null) => void = () => {};
+  const typing = new Promise<TypingRef | null>((resolve) => {
+    settleTyping = resolve;
+    typingTimer = setTimeout(() => {
+      typingTimer = null;
+      client
+        .addReaction(messageId, 'Typing')
+        .then((reactionId) => resolve({ messageId, reactionId }))
+        .catch((err) => {
+          log.info({ err }, 'could not add the typing reaction');
+          resolve(null);
+        });
+    }, deps.typingAfterMs ?? TYPING_AFTER_MS);
+  });
   const target: StreamTarget = { replyToMessageId: messageId, replyInThread: Boolean(c.thread_id || c.root_id) };
   const stream = new LarkAnswerStream({
     db: deps.db,
@@ -279,6 +293,11 @@ function observeRun(deps: LarkTaskHooksDeps, claimed: ClaimedTask, log: Logger):
   return {
     onText: (text) => stream.push(text),
     async finish() {
+      if (typingTimer) {
+        clearTimeout(typingTimer);
+        typingTimer = null;
+        settleTyping(null);
+      }
       const [ref, reaction] = await Promise.all([
         stream.end(),
         Promise.race([typing, new Promise<null>((resolve) => setTimeout(() => resolve(null), TYPING_SETTLE_MS).unref())]),
