@@ -16,7 +16,7 @@ export async function startWorkerProcess(env: Record<string, string | undefined>
   const log = await fs.open(logPath, 'a');
   try {
     // Next's types make NODE_ENV a required key of ProcessEnv; the worker does not read it.
-    const child = spawn(process.execPath, ['--conditions=react-server', '--import', 'tsx', 'worker/main.ts'], {
+    const child = spawn(process.execPath, [...(process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_WORKER_CPU_PROF] : []), '--conditions=react-server', '--import', 'tsx', 'worker/main.ts'], {
       cwd: repoRoot,
       env: env as NodeJS.ProcessEnv,
       stdio: ['ignore', log.fd, log.fd],

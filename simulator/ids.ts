@@ -1,9 +1,20 @@
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 
+// Random bytes drawn in blocks: one draw per id cost a system call each, and the simulator makes
+// several ids for every message and reply it handles.
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
 export function randomHex(length: number): string {
-  return randomBytes(Math.ceil(length / 2))
-    .toString('hex')
-    .slice(0, length);
+  const bytes = Math.ceil(length / 2);
+  if (poolAt + bytes > pool.length) {
+    pool = randomBytes(Math.max(POOL_BYTES, bytes));
+    poolAt = 0;
+  }
+  const hex = pool.toString('hex', poolAt, poolAt + bytes).slice(0, length);
+  poolAt += bytes;
+  return hex;
 }
 
 const alphanumeric = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';

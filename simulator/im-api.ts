@@ -32,10 +32,15 @@ export class IdempotencyStore {
 
   set(appId: string, uuid: string, messageId: string): void {
     const now = Date.now();
-    if (this.entries.size > 10_000) {
-      for (const [key, entry] of this.entries) if (now - entry.at > idempotencyWindowMs) this.entries.delete(key);
+    const key = `${appId}|${uuid}`;
+    // Entries stay in the order they were written (a rewritten key moves to the end), so the
+    // expired ones are all at the front: pruning stops at the first live one.
+    this.entries.delete(key);
+    for (const [old, entry] of this.entries) {
+      if (now - entry.at <= idempotencyWindowMs) break;
+      this.entries.delete(old);
     }
-    this.entries.set(`${appId}|${uuid}`, { messageId, at: now });
+    this.entries.set(key, { messageId, at: now });
   }
 
   clear(): void {
