@@ -18,7 +18,7 @@
 // screenshot, downloaded after the ACK). Worker settings (product defaults when unset):
 // BENCH_WORKER_CONCURRENCY, BENCH_WORKER_DB_POOL_SIZE, BENCH_DISPATCH_CONCURRENCY. Simulator:
 // BENCH_SIM_MAX_ATTEMPTS (sends per event; Lark's 4 when unset). BENCH_STATEMENTS=1 lists the
-// statements per message.
+// statements per message. BENCH_WORKER_CPU_PROF=<dir> writes a CPU profile of the worker there when it stops.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
