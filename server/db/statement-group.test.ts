@@ -53,3 +53,25 @@ test('no more than the maximum goes in one statement', async () => {
   await Promise.all([1, 2, 3, 4, 5].map((i) => group.submit(i)));
   expect(sent).toEqual([2, 2, 1]);
 });
+
+test('a statement that never answers fails its items after the timeout, and the items behind it go out', async () => {
+  const sent: number[][] = [];
+  const group = new StatementGroup<number, number>(
+    (items) => {
+      sent.push(items);
+      // The first statement hangs, as on a connection gone silent.
+      return sent.length === 1 ? new Promise<number[]>(() => {}) : Promise.resolve(items);
+    },
+    500,
+    50,
+  );
+  const hung = [group.submit(1), group.submit(2)];
+  await new Promise((resolve) => setImmediate(resolve));
+  const behind = group.submit(3);
+  const settled = await Promise.allSettled(hung);
+  expect(settled.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  expect((settled[0] as PromiseRejectedResult).reason.message).toBe('a grouped statement did not answer within 50 ms');
+  expect(await behind).toBe(3);
+  // No item-by-item retry of a statement that hung.
+  expect(sent).toEqual([[1, 2], [3]]);
+});

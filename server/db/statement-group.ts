@@ -7,8 +7,19 @@
  *
  * `run` gets the items in submission order and returns one result per item, in the same order. A
  * statement that fails for a group is tried again for each item alone, so one bad item fails only
- * its own submitter.
+ * its own submitter. A statement that has not answered within `timeoutMs` (a connection gone
+ * silent) fails its items and no longer holds back the ones behind it.
  */
+/** How long a grouped statement may take before the group gives up on it and goes on. */
+export const STATEMENT_GROUP_TIMEOUT_MS = 15_000;
+
+export class StatementGroupTimeout extends Error {
+  constructor(ms: number) {
+    super(`a grouped statement did not answer within ${ms} ms`);
+    this.name = 'StatementGroupTimeout';
+  }
+}
+
 type Waiting<Item, Result> = { item: Item; resolve: (r: Result) => void; reject: (err: unknown) => void };
 
 export class StatementGroup<Item, Result = void> {
@@ -21,6 +32,7 @@ export class StatementGroup<Item, Result = void> {
   constructor(
     private readonly run: (items: Item[]) => Promise<Result[]>,
     private readonly maxItems = 500,
+    private readonly timeoutMs = STATEMENT_GROUP_TIMEOUT_MS,
   ) {}
 
   submit(item: Item): Promise<Result> {
@@ -56,7 +68,10 @@ export class StatementGroup<Item, Result = void> {
       const results = await this.execute(batch.map((b) => b.item));
       batch.forEach((b, i) => b.resolve(results[i]));
     } catch (err) {
-      if (batch.length === 1) return batch[0].reject(err);
+      if (batch.length === 1 || err instanceof StatementGroupTimeout) {
+        for (const b of batch) b.reject(err);
+        return;
+      }
       for (const b of batch) {
         try {
           b.resolve((await this.execute([b.item]))[0]);
@@ -70,7 +85,11 @@ export class StatementGroup<Item, Result = void> {
   private async execute(items: Item[]): Promise<Result[]> {
     this.stats.statements++;
     this.stats.items += items.length;
-    const results = await this.run(items);
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StatementGroupTimeout(this.timeoutMs)), this.timeoutMs);
+    });
+    const results = await Promise.race([this.run(items), silent]).finally(() => clearTimeout(timer));
     if (results.length !== items.length) throw new Error(`a grouped statement returned ${results.length} results for ${items.length} items`);
     return results;
   }

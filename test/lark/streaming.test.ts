@@ -87,6 +87,19 @@ async function taskOf(larkMessageId: string) {
 const answersIn = (sessionId: string) =>
   t.db.select().from(chatMessage).where(and(eq(chatMessage.sessionId, sessionId), eq(chatMessage.role, 'assistant')));
 
+/** The question's task once it completed and its outbox rows were delivered. */
+async function answered(larkMessageId: string, timeoutMs: number) {
+  const task = await waitFor(async () => {
+    const tk = await taskOf(larkMessageId);
+    return tk?.status === 'completed' && tk;
+  }, timeoutMs, 'completion');
+  await outboxSettled(task.id);
+  return task;
+}
+
+/** The question as Lark shows it now (its reactions). */
+const questionNow = async (sent: { chat_id: string; message_id: string }) => (await lark.transcript(sent.chat_id)).find((m) => m.message_id === sent.message_id);
+
 async function outboxSettled(taskId: string) {
   await waitFor(async () => {
     const res = await t.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM lark_outbox WHERE task_id = ${taskId}::uuid AND status = 'pending'`);
@@ -116,7 +129,7 @@ describe('streaming answers', () => {
     const question = 'tell me about the seven bridges of the old town and the river that runs below them all year';
     const sent = await lark.dm(bot, li.id, question);
     // While the agent works, the question wears the bot's Typing reaction.
-    await waitFor(async () => (await lark.transcript(sent.chat_id)).find((m) => m.message_id === sent.message_id)?.reactions.some((r) => r.emoji_type === 'Typing' && r.operator.type === 'app'), 10_000, 'typing reaction');
+    await waitFor(async () => (await questionNow(sent))?.reactions.some((r) => r.emoji_type === 'Typing' && r.operator.type === 'app'), 10_000, 'typing reaction');
     const live = await streamingCardIn(sent.chat_id);
     expect(live.card_entity?.summary).toBe('Generating…');
     const task = await taskOf(sent.message_id);
@@ -147,20 +160,16 @@ describe('streaming answers', () => {
     expect(ops.every((o) => o.code === 0)).toBe(true);
 
     // The reaction is off once the answer is complete.
-    await waitFor(async () => (await lark.transcript(sent.chat_id)).find((m) => m.message_id === sent.message_id)?.reactions.length === 0, 10_000, 'typing reaction removed');
+    await waitFor(async () => (await questionNow(sent))?.reactions.length === 0, 10_000, 'typing reaction removed');
   });
 
   test('an answer that comes at once is sent without the typing reaction ever showing', async () => {
     const bot = await newBot('Quick', { kind: 'echo' });
     const ada = await linkedUser(bot, 'Ada');
     const sent = await lark.dm(bot, ada.id, 'quick one');
-    const task = await waitFor(async () => {
-      const tk = await taskOf(sent.message_id);
-      return tk?.status === 'completed' && tk;
-    }, 15_000, 'completion');
-    await outboxSettled(task.id);
+    await answered(sent.message_id, 15_000);
     expect(await lark.botMessages(sent.chat_id)).toHaveLength(1);
-    const question = (await lark.transcript(sent.chat_id)).find((m) => m.message_id === sent.message_id);
+    const question = await questionNow(sent);
     expect(question?.reactions_added).toBe(0);
   });
 
@@ -168,14 +177,10 @@ describe('streaming answers', () => {
     const bot = await newBot('Thinker', { kind: 'echo', delayMs: 1500 });
     const bo = await linkedUser(bot, 'Bo');
     const sent = await lark.dm(bot, bo.id, 'think first');
-    await waitFor(async () => (await lark.transcript(sent.chat_id)).find((m) => m.message_id === sent.message_id)?.reactions.some((r) => r.emoji_type === 'Typing'), 10_000, 'typing reaction');
-    const task = await waitFor(async () => {
-      const tk = await taskOf(sent.message_id);
-      return tk?.status === 'completed' && tk;
-    }, 15_000, 'completion');
-    await outboxSettled(task.id);
-    await waitFor(async () => (await lark.transcript(sent.chat_id)).find((m) => m.message_id === sent.message_id)?.reactions.length === 0, 10_000, 'typing reaction removed');
-    expect((await lark.transcript(sent.chat_id)).find((m) => m.message_id === sent.message_id)?.reactions_added).toBe(1);
+    await waitFor(async () => (await questionNow(sent))?.reactions.some((r) => r.emoji_type === 'Typing'), 10_000, 'typing reaction');
+    await answered(sent.message_id, 15_000);
+    await waitFor(async () => (await questionNow(sent))?.reactions.length === 0, 10_000, 'typing reaction removed');
+    expect((await questionNow(sent))?.reactions_added).toBe(1);
   });
 
   test('a 40 KB answer arrives complete across cards, each within the card limit', async () => {
@@ -183,11 +188,7 @@ describe('streaming answers', () => {
     const bot = await newBot('Writer', { kind: 'openai' });
     const mei = await linkedUser(bot, 'Mei');
     const sent = await lark.dm(bot, mei.id, 'write me something long');
-    const task = await waitFor(async () => {
-      const tk = await taskOf(sent.message_id);
-      return tk?.status === 'completed' && tk;
-    }, 30_000, 'completion');
-    await outboxSettled(task.id);
+    const task = await answered(sent.message_id, 30_000);
     const bots = await lark.botMessages(sent.chat_id);
     expect(bots.length).toBeGreaterThanOrEqual(2);
     expect(bots.every((m) => m.msg_type === 'interactive' && m.card_entity?.streaming_mode !== true)).toBe(true);
@@ -205,11 +206,7 @@ describe('streaming answers', () => {
     const live = await streamingCardIn(sent.chat_id);
     const fault = await sim.control<{ id: string }>('POST', '/faults', { kind: 'rest_error', app_id: bot.appId, path: '/cardkit/v1/cards/', code: 230099, http_status: 400, msg: 'card failed', count: -1 });
     try {
-      const task = await waitFor(async () => {
-        const tk = await taskOf(sent.message_id);
-        return tk?.status === 'completed' && tk;
-      }, 20_000, 'completion');
-      await outboxSettled(task.id);
+      await answered(sent.message_id, 20_000);
       const shown = (await lark.botMessages(sent.chat_id)).filter((m) => !m.recalled_at);
       expect(shown).toHaveLength(1);
       expect(shown[0].message_id).not.toBe(live.message_id);
@@ -232,11 +229,7 @@ describe('a card that could not be sent', () => {
     try {
       const question = 'some words to make the answer stream for a little while please';
       const sent = await lark.dm(bot, eve.id, question);
-      const task = await waitFor(async () => {
-        const tk = await taskOf(sent.message_id);
-        return tk?.status === 'completed' && tk;
-      }, 20_000, 'completion');
-      await outboxSettled(task.id);
+      const task = await answered(sent.message_id, 20_000);
       const shown = await lark.botMessages(sent.chat_id);
       expect(shown).toHaveLength(1);
       const text = shown[0].msg_type === 'text' ? (shown[0].content as { text: string }).text : cardText(shown[0].content);
