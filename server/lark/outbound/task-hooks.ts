@@ -127,8 +127,6 @@ export type LarkTaskHooksDeps = {
   onCardOperation?: (op: 'create' | 'send' | 'content') => void;
   /** Overrides the stream's frame interval (tests). */
   streamFlushMs?: number;
-  /** Overrides how long a run works before its question gets the typing reaction (tests). */
-  typingAfterMs?: number;
   /** Where the question's images and files are stored, and how much context is fetched. */
   media?: { store: AttachmentStore; limits: QuestionMediaLimits };
 };
@@ -274,7 +272,7 @@ function observeRun(deps: LarkTaskHooksDeps, claimed: ClaimedTask, log: Logger):
           log.info({ err }, 'could not add the typing reaction');
           resolve(null);
         });
-    }, deps.typingAfterMs ?? TYPING_AFTER_MS);
+    }, TYPING_AFTER_MS);
   });
   const target: StreamTarget = { replyToMessageId: messageId, replyInThread: Boolean(c.thread_id || c.root_id) };
   const stream = new LarkAnswerStream({
