@@ -109,6 +109,8 @@ const envSchema = z.object({
   LARK_REGISTRATION_TICK_MS: z.coerce.number().int().min(20).default(1_000),
   LARK_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   LARK_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  // Connections of the ACK path's own pool: dispatch never waits behind agent runs and deliveries for one.
+  LARK_DISPATCH_DB_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(8),
   // The largest image or file the worker downloads from Lark (Lark allows user files up to 100 MB).
   ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024, { message: 'ATTACHMENT_MAX_BYTES is at most 104857600 (100 MB, Lark\'s own limit)' }).default(20 * 1024 * 1024),
   // A text-like file (txt, md, csv, json, code) up to this size is given to the agent inline.

@@ -49,6 +49,10 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   // worker look cut off from the database and drop its Lark connections.
   const beatPool = createPool(config.DATABASE_URL, 1);
   const beatDb = createDb(beatPool);
+  // The ACK path has connections of its own, so a busy shared pool (hundreds of runs storing
+  // answers, deliveries recording progress) never holds an ACK back.
+  const dispatchPool = createPool(config.DATABASE_URL, config.LARK_DISPATCH_DB_POOL_SIZE);
+  const dispatchDb = createDb(dispatchPool);
   const listener = new PgListener({ connectionString: config.DATABASE_URL, logger: log.child({ part: 'listener' }) });
   const shutdown = new AbortController();
   const metrics = createWorkerMetrics();
@@ -75,6 +79,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     await listener.close();
     await pool.end();
     await beatPool.end();
+    await dispatchPool.end();
     throw err;
   }
 
@@ -86,6 +91,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     await listener.close();
     await pool.end();
     await beatPool.end();
+    await dispatchPool.end();
     throw err;
   }
   // Cut off from the database for a while, this worker closes its Lark connections before any
@@ -96,6 +102,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     lark = await startLarkEngine(
       {
         db,
+        dispatchDb,
         listener,
         config,
         integration,
@@ -155,6 +162,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         await agentFetch.close().catch(() => undefined);
         await pool.end();
         await beatPool.end();
+        await dispatchPool.end();
       })();
       return stopping;
     },

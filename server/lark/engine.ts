@@ -31,6 +31,8 @@ export const DB_GAUGE_REFRESH_MS = 30_000;
 
 export type LarkEngineOptions = {
   db: Db;
+  /** The ACK path's connections (dispatch, parking, the backlog); the shared pool when not given. */
+  dispatchDb?: Db;
   listener: PgListener;
   config: Env;
   integration: LarkIntegration;
@@ -111,7 +113,7 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
   loops.push(runDbGaugeRefresher({ db, metrics, logger: log.child({ loop: 'metrics' }), intervalMs: opts.gaugeRefreshMs ?? DB_GAUGE_REFRESH_MS }, signal));
 
   const ingress = createIngress({
-    db,
+    db: opts.dispatchDb ?? db,
     listener,
     logger: log.child({ loop: 'lark-dispatch' }),
     appUrl: config.APP_URL,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import type { Pool, PoolClient } from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { SecretBox } from '@/server/crypto/secretbox';
@@ -26,6 +27,8 @@ beforeAll(async () => {
     // One dispatch at a time: a burst must overflow into the backlog.
     LARK_DISPATCH_CONCURRENCY: '1',
     WORKER_POLL_INTERVAL_MS: '100',
+    // A small shared pool, so a test can take every connection of it.
+    WORKER_DB_POOL_SIZE: '4',
   };
   resetEnvForTests();
   worker = await startWorker({
@@ -43,11 +46,12 @@ afterAll(async () => {
   await t?.drop();
 });
 
-test('a burst beyond the dispatch slots is parked, ACKed at once, and ingested exactly once', async () => {
+/** A connected bot with `userCount` Lark users linked to the workspace owner. */
+async function connectedBot(name: string, userCount: number) {
   const owner = await seedUser(t.db);
   const ws = await seedWorkspace(t.db, owner.id);
-  const tenant = (await sim.control('POST', '/tenants', { brand: 'feishu', name: 'Burst' })).tenant_key;
-  const app = await sim.control('POST', '/apps', { tenant_key: tenant, name: 'Burst bot' });
+  const tenant = (await sim.control('POST', '/tenants', { brand: 'feishu', name })).tenant_key;
+  const app = await sim.control('POST', '/apps', { tenant_key: tenant, name: `${name} bot` });
   const info = await sim.control('GET', `/apps/${app.app_id}`);
   const agent = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: owner.id });
   const [inst] = await t.db
@@ -56,11 +60,16 @@ test('a burst beyond the dispatch slots is parked, ACKed at once, and ingested e
     .returning();
   worker.hub!.requestSweep();
   await waitFor(async () => (await sim.control('GET', `/apps/${app.app_id}`)).connections === 1, 10_000, 'connected');
-  const users = await Promise.all(Array.from({ length: 4 }, (_, i) => sim.control('POST', '/users', { tenant_key: tenant, name: `U${i}` })));
+  const users = await Promise.all(Array.from({ length: userCount }, (_, i) => sim.control('POST', '/users', { tenant_key: tenant, name: `U${i}` })));
   for (const u of users) {
     const { open_id } = await sim.control('GET', `/apps/${app.app_id}/open-id?user_id=${u.id}`);
     await t.db.insert(larkUserBinding).values({ workspaceId: ws.id, installationId: inst.id, userId: owner.id, larkOpenId: open_id });
   }
+  return { app, users };
+}
+
+test('a burst beyond the dispatch slots is parked, ACKed at once, and ingested exactly once', async () => {
+  const { app, users } = await connectedBot('Burst', 4);
   const sent = await Promise.all(Array.from({ length: 40 }, (_, i) => sim.control('POST', '/messages', { user_id: users[i % 4].id, app_id: app.app_id, text: `burst ${i}` })));
   await waitFor(async () => {
     const rows = await t.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM chat_message WHERE content LIKE 'burst %'`);
@@ -77,4 +86,30 @@ test('a burst beyond the dispatch slots is parked, ACKed at once, and ingested e
   const metrics = await (await fetch(`http://127.0.0.1:${worker.opsPort}/metrics`)).text();
   const parked = Number(/^larkspur_lark_dispatch_outcomes_total\{outcome="parked"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
   expect(parked).toBeGreaterThan(0);
+});
+
+test('with every connection of the shared pool taken, a DM is still ACKed at once and stored; it is answered once they are back', async () => {
+  const { app, users } = await connectedBot('Busy', 1);
+  const shared = (worker.db as unknown as { $client: Pool }).$client;
+  const held: PoolClient[] = [];
+  for (let i = 0; i < 4; i++) held.push(await shared.connect());
+  let sent: { message_id: string; chat_id: string };
+  try {
+    expect(shared.totalCount).toBe(4);
+    sent = await sim.control('POST', '/messages', { user_id: users[0].id, app_id: app.app_id, text: 'while the pool is busy' });
+    await waitFor(async () => {
+      const rows = await t.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM chat_message WHERE content = 'while the pool is busy'`);
+      return rows.rows[0].n === 1;
+    }, 10_000, 'stored');
+    const { deliveries } = await sim.control('GET', `/deliveries?app_id=${app.app_id}`);
+    const ours = deliveries.find((d: { im_message_id: string }) => d.im_message_id === sent.message_id);
+    expect(ours).toMatchObject({ attempts: 1, status: 'acked' });
+    expect(ours.acks[0].code).toBe(200);
+  } finally {
+    for (const c of held) c.release();
+  }
+  await waitFor(async () => {
+    const { messages } = await sim.control('GET', `/chats/${sent.chat_id}/messages`);
+    return messages.some((m: { sender: { type: string }; content: unknown }) => m.sender.type === 'app' && JSON.stringify(m.content).includes('while the pool is busy'));
+  }, 15_000, 'answered');
 });
