@@ -46,6 +46,11 @@ export class IdempotencyStore {
   clear(): void {
     this.entries.clear();
   }
+
+  /** Entries held, expired ones not yet pruned included. */
+  get size(): number {
+    return this.entries.size;
+  }
 }
 
 function messageData(dir: Directory, message: Message) {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { DbOrTx } from '../db/client';
 import { workspaceEventNotice } from '../events';
 import type { AgentTask } from '../services/tasks';
-import { StatementGroup } from '../db/statement-group';
+import { perDb, StatementGroup } from '../db/statement-group';
 
 /** The web chat gets a running answer's new text at most this often, the same pace as a Lark card. */
 export const WEB_STREAM_FLUSH_MS = 250;
@@ -67,16 +67,13 @@ export class WebAnswerStream {
 
 type Delta = { workspaceId: string; sessionId: string; taskId: string; offset: number; text: string };
 
-const byDb = new WeakMap<object, StatementGroup<Delta>>();
-
 /**
  * The task.delta notices of every answer running in this process, sent together: hundreds of runs
  * streaming at once cost one statement per round trip, not one each.
  */
-function webDeltas(db: DbOrTx): StatementGroup<Delta> {
-  let group = byDb.get(db);
-  if (!group) {
-    group = new StatementGroup<Delta>(async (deltas) => {
+const webDeltas = perDb(
+  (db: DbOrTx) =>
+    new StatementGroup<Delta>(async (deltas) => {
       const event = sql`json_build_object('type', 'task.delta', 'session_id', d.session_id, 'task_id', d.task_id, 'offset', d.piece_offset, 'text', d.piece)`;
       await db.execute(sql`
         SELECT count(${workspaceEventNotice(sql`d.workspace_id`, event, sql`d.session_id`)}) FROM (
@@ -86,8 +83,5 @@ function webDeltas(db: DbOrTx): StatementGroup<Delta> {
           ORDER BY n
         ) AS d`);
       return deltas.map(() => undefined);
-    }, 200);
-    byDb.set(db, group);
-  }
-  return group;
-}
+    }, 200),
+);

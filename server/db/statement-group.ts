@@ -1,15 +1,3 @@
-/**
- * Many small statements of one kind sent as one (group commit). An item submitted while no
- * statement of the group is in flight goes out on the next turn of the event loop, with whatever
- * else was submitted in that turn; items submitted while one is in flight wait for it and go out
- * together after it. At low load every item is a statement of its own, at once; under load the
- * statement count stops growing with the load, and no item waits longer than one round trip more.
- *
- * `run` gets the items in submission order and returns one result per item, in the same order. A
- * statement that fails for a group is tried again for each item alone, so one bad item fails only
- * its own submitter. A statement that has not answered within `timeoutMs` (a connection gone
- * silent) fails its items and no longer holds back the ones behind it.
- */
 /** How long a grouped statement may take before the group gives up on it and goes on. */
 export const STATEMENT_GROUP_TIMEOUT_MS = 15_000;
 
@@ -22,6 +10,18 @@ export class StatementGroupTimeout extends Error {
 
 type Waiting<Item, Result> = { item: Item; resolve: (r: Result) => void; reject: (err: unknown) => void };
 
+/**
+ * Many small statements of one kind sent as one (group commit). An item submitted while no
+ * statement of the group is in flight goes out on the next turn of the event loop, with whatever
+ * else was submitted in that turn; items submitted while one is in flight wait for it and go out
+ * together after it. At low load every item is a statement of its own, at once; under load the
+ * statement count stops growing with the load, and no item waits longer than one round trip more.
+ *
+ * `run` gets the items in submission order and returns one result per item, in the same order. A
+ * statement that fails for a group is tried again for each item alone, so one bad item fails only
+ * its own submitter. A statement that has not answered within `timeoutMs` (a connection gone
+ * silent) fails its items and no longer holds back the ones behind it.
+ */
 export class StatementGroup<Item, Result = void> {
   private queue: Array<Waiting<Item, Result>> = [];
   private running = false;
@@ -93,4 +93,20 @@ export class StatementGroup<Item, Result = void> {
     if (results.length !== items.length) throw new Error(`a grouped statement returned ${results.length} results for ${items.length} items`);
     return results;
   }
+}
+
+/**
+ * One value per database handle, made on first use: every stream and delivery of a worker shares
+ * its pool's groups, while another pool (a test's, the ACK path's) gets groups of its own.
+ */
+export function perDb<Db extends object, T>(make: (db: Db) => T): (db: Db) => T {
+  const byDb = new WeakMap<Db, T>();
+  return (db) => {
+    let value = byDb.get(db);
+    if (value === undefined) {
+      value = make(db);
+      byDb.set(db, value);
+    }
+    return value;
+  };
 }

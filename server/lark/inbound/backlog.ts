@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
-import { StatementGroup } from '../../db/statement-group';
+import { perDb, StatementGroup } from '../../db/statement-group';
 
 /** Wakes backlog processors when an event was parked. */
 export const LARK_BACKLOG_CHANNEL = 'larkspur_lark_backlog';
@@ -15,17 +15,10 @@ export type BacklogEvent = { id: number; installationId: string; appId: string; 
 
 type ParkInput = { installationId: string; appId: string; payload: string };
 
-const parkingByDb = new WeakMap<object, StatementGroup<ParkInput, number>>();
-
-/**
- * Parks an event durably, in one statement with the wake-up of the processors, so it can be ACKed
- * now and dispatched when a slot frees up. Returns its id. Events parked at the same moment (a
- * burst, when every slot is busy) share the statement.
- */
-export function parkInboundEvent(db: DbOrTx, input: ParkInput): Promise<number> {
-  let group = parkingByDb.get(db);
-  if (!group) {
-    group = new StatementGroup<ParkInput, number>(async (events) => {
+/** The parking statement of a pool: events parked at the same moment share it. */
+const parking = perDb(
+  (db: DbOrTx) =>
+    new StatementGroup<ParkInput, number>(async (events) => {
       // Ids come from a sequence, taken in the order rows are inserted: ordered, they match the input.
       const res = await db.execute<{ id: string }>(sql`
         WITH input AS (
@@ -40,10 +33,16 @@ export function parkInboundEvent(db: DbOrTx, input: ParkInput): Promise<number> 
         )
         SELECT id FROM parked, woken ORDER BY id`);
       return res.rows.map((r) => Number(r.id));
-    });
-    parkingByDb.set(db, group);
-  }
-  return group.submit(input);
+    }),
+);
+
+/**
+ * Parks an event durably, in one statement with the wake-up of the processors, so it can be ACKed
+ * now and dispatched when a slot frees up. Returns its id. Events parked at the same moment (a
+ * burst, when every slot is busy) share the statement.
+ */
+export function parkInboundEvent(db: DbOrTx, input: ParkInput): Promise<number> {
+  return parking(db).submit(input);
 }
 
 /** Which of these parked events still exist (not yet dispatched by anyone). */

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { sleep, Wakeup } from '../../async/abortable';
 import type { Db } from '../../db/client';
 import { executePrepared } from '../../db/prepared';
-import { StatementGroup } from '../../db/statement-group';
+import { perDb, StatementGroup } from '../../db/statement-group';
 import type { PgListener } from '../../db/listen';
 import { larkOutbox, type OutboxKind } from '../../db/schema';
 import { LarkApiError, LarkHttpClient, type FetchLike } from '../api';
@@ -31,16 +31,13 @@ export type DeliveryResult = 'sent' | 'failed' | 'skipped' | 'retry_scheduled' |
 
 type PartSent = { rowId: string; part: number; messageId: string | null; last: boolean };
 
-const progressByDb = new WeakMap<object, StatementGroup<PartSent>>();
-
 /**
  * A part's progress, as one statement with the parts other rows sent meanwhile: the part count, its
  * message, and either the end of the row or a renewed hold for its next part.
  */
-function outboxProgress(db: Db): StatementGroup<PartSent> {
-  let group = progressByDb.get(db);
-  if (!group) {
-    group = new StatementGroup<PartSent>(async (parts) => {
+const outboxProgress = perDb(
+  (db: Db) =>
+    new StatementGroup<PartSent>(async (parts) => {
       await db.execute(sql`
         UPDATE lark_outbox o SET
           parts_sent = p.part + 1,
@@ -54,11 +51,8 @@ function outboxProgress(db: Db): StatementGroup<PartSent> {
           ${sql.param(parts.map((p) => p.messageId))}::text[], ${sql.param(parts.map((p) => p.last))}::boolean[]) AS p(id, part, message_id, last)
         WHERE o.id = p.id AND o.status = 'pending'`);
       return parts.map(() => undefined);
-    });
-    progressByDb.set(db, group);
-  }
-  return group;
-}
+    }),
+);
 
 /** An outbox row held by this deliverer, with what sending needs of its installation. */
 type ClaimedRow = {

@@ -20,7 +20,6 @@ export type DeliveryStep = () => Promise<string | null>;
  */
 export type RunDeliveryPlan = { before: () => Promise<void>; steps?: (answer: PreparedAnswer | null) => DeliveryStep[]; after: () => Promise<void> };
 
-
 export type RunDeliveryDeps = { db: Db; client: LarkHttpClient; log: Logger; locale: AppLocale; rowId: string; installationId: string };
 
 // Already gone: the card or message was deleted, or the question recalled. Nothing left to do to it.

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
-import { StatementGroup } from '../../db/statement-group';
+import { perDb, StatementGroup } from '../../db/statement-group';
 
 /** A streamed card as the final delivery sees it. */
 export type StreamCardRow = { id: string; attempt: number; part: number; card_id: string; lark_message_id: string | null; state: string };
@@ -76,14 +76,5 @@ export class StreamCardRows {
   }
 }
 
-const byDb = new WeakMap<object, StreamCardRows>();
-
 /** The rows of the process that shares `db` (its pool): streams and deliveries of one worker group together. */
-export function streamCardRows(db: DbOrTx): StreamCardRows {
-  let rows = byDb.get(db);
-  if (!rows) {
-    rows = new StreamCardRows(db);
-    byDb.set(db, rows);
-  }
-  return rows;
-}
+export const streamCardRows = perDb((db: DbOrTx) => new StreamCardRows(db));
