@@ -111,6 +111,8 @@ const envSchema = z.object({
   LARK_DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   // Connections of the ACK path's own pool: dispatch never waits behind agent runs and deliveries for one.
   LARK_DISPATCH_DB_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(8),
+  // The Lark connections and the ACK path run on a thread of their own, off the loop of agent runs and deliveries.
+  LARK_ACK_THREAD: z.enum(['true', 'false'], { message: 'LARK_ACK_THREAD must be true or false' }).default('true').transform((v) => v === 'true'),
   // The largest image or file the worker downloads from Lark (Lark allows user files up to 100 MB).
   ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024, { message: 'ATTACHMENT_MAX_BYTES is at most 104857600 (100 MB, Lark\'s own limit)' }).default(20 * 1024 * 1024),
   // A text-like file (txt, md, csv, json, code) up to this size is given to the agent inline.

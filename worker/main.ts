@@ -15,7 +15,7 @@ async function main() {
   const log = logger();
   const nodeId = config.NODE_ID ?? `${os.hostname()}-${process.pid}`;
   await applyMigrations(config.DATABASE_URL);
-  const worker = await startWorker({ config, integration: larkIntegration(), nodeId, logger: log });
+  const worker = await startWorker({ config, integration: larkIntegration(), nodeId, logger: log, ackThread: config.LARK_ACK_THREAD });
   log.info({ nodeId, opsPort: worker.opsPort }, 'worker started');
 
   let stoppingSince = 0;

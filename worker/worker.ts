@@ -7,6 +7,7 @@ import { createDb, createPool, type Db } from '../server/db/client';
 import { PgListener } from '../server/db/listen';
 import { SHUTDOWN_MARGIN_MS, type Env } from '../server/env';
 import type { FetchLike } from '../server/lark/api';
+import type { AckThread } from '../server/lark/ack-thread/client';
 import { startLarkEngine, type LarkEngine } from '../server/lark/engine';
 import type { LarkHub, HubConfig } from '../server/lark/hub/hub';
 import type { LarkIntegration } from '../server/lark/integration';
@@ -27,11 +28,15 @@ export type WorkerOptions = {
   opsPort?: number;
   /** How often the gauges counted in the database refresh (tests); the engine's default otherwise. */
   gaugeRefreshMs?: number;
+  /** The connections and the ACK path on a thread of their own (LARK_ACK_THREAD); the worker process sets it. */
+  ackThread?: boolean;
 };
 
 export type RunningWorker = {
   db: Db;
   hub: LarkHub | null;
+  /** The ACK thread, when the worker runs one (fault tests end it). */
+  ackThread: AckThread | null;
   metrics: WorkerMetrics;
   opsPort: number;
   /** Stops every loop (bounded) and closes the pool. */
@@ -113,6 +118,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         hubConfig: opts.hubConfig,
         dispatchBudgetMs: opts.dispatchBudgetMs,
         gaugeRefreshMs: opts.gaugeRefreshMs,
+        ackThread: opts.ackThread,
       },
       shutdown.signal,
     );
@@ -145,6 +151,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   return {
     db,
     hub: lark?.hub ?? null,
+    ackThread: lark?.ackThread ?? null,
     metrics,
     opsPort: ops.port,
     done,

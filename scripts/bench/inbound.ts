@@ -16,7 +16,7 @@
 // BENCH_BURST_RATE (550 events/s), BENCH_DRAIN_SECONDS (45), BENCH_WARMUP_SECONDS (120, the longest wait
 // for the warm-up's replies), BENCH_IDLE_SECONDS (3), BENCH_IMAGE_SHARE (0.1: one DM in ten is a post with a
 // screenshot, downloaded after the ACK). Worker settings (product defaults when unset):
-// BENCH_WORKER_CONCURRENCY, BENCH_WORKER_DB_POOL_SIZE, BENCH_DISPATCH_CONCURRENCY. Simulator:
+// BENCH_WORKER_CONCURRENCY, BENCH_WORKER_DB_POOL_SIZE, BENCH_DISPATCH_CONCURRENCY, BENCH_DISPATCH_DB_POOL_SIZE. Simulator:
 // BENCH_SIM_MAX_ATTEMPTS (sends per event; Lark's 4 when unset). BENCH_STATEMENTS=1 lists the
 // statements per message. BENCH_WORKER_CPU_PROF=<dir> writes a CPU profile of the worker there when it stops.
 import { randomBytes } from 'node:crypto';
@@ -78,6 +78,7 @@ const IDLE_SECONDS = setting('BENCH_IDLE_SECONDS', 3);
 const WORKER_CONCURRENCY = optionalSetting('BENCH_WORKER_CONCURRENCY');
 const WORKER_DB_POOL_SIZE = optionalSetting('BENCH_WORKER_DB_POOL_SIZE');
 const DISPATCH_CONCURRENCY = optionalSetting('BENCH_DISPATCH_CONCURRENCY');
+const DISPATCH_DB_POOL_SIZE = optionalSetting('BENCH_DISPATCH_DB_POOL_SIZE');
 const SIM_MAX_ATTEMPTS = optionalSetting('BENCH_SIM_MAX_ATTEMPTS');
 const LIST_STATEMENTS = process.env.BENCH_STATEMENTS === '1';
 
@@ -693,6 +694,7 @@ try {
     ...(WORKER_CONCURRENCY !== undefined && { WORKER_CONCURRENCY: String(WORKER_CONCURRENCY) }),
     ...(WORKER_DB_POOL_SIZE !== undefined && { WORKER_DB_POOL_SIZE: String(WORKER_DB_POOL_SIZE) }),
     ...(DISPATCH_CONCURRENCY !== undefined && { LARK_DISPATCH_CONCURRENCY: String(DISPATCH_CONCURRENCY) }),
+    ...(DISPATCH_DB_POOL_SIZE !== undefined && { LARK_DISPATCH_DB_POOL_SIZE: String(DISPATCH_DB_POOL_SIZE) }),
   };
   const workerConfig = parseEnv(workerEnv);
   // As startWorker sizes its pool.
@@ -713,7 +715,7 @@ try {
   console.log(`machine: ${os.cpus().length} cores, load average ${loadAverage()} (1 / 5 / 15 min) before the run; other work on the machine shows up in every latency`);
   console.log(
     `worker: pid ${running.pid}, ${INSTALLATIONS} connections open ${((Date.now() - connectStarted) / 1000).toFixed(1)} s after spawn, RSS ${startMemory?.rssMiB.toFixed(0) ?? '?'} MiB ` +
-      `(task concurrency ${workerConfig.WORKER_CONCURRENCY}, dispatch concurrency ${workerConfig.LARK_DISPATCH_CONCURRENCY}, pool ${workerPoolSize})`,
+      `(task concurrency ${workerConfig.WORKER_CONCURRENCY}, dispatch concurrency ${workerConfig.LARK_DISPATCH_CONCURRENCY}, pool ${workerPoolSize}, dispatch pool ${workerConfig.LARK_DISPATCH_DB_POOL_SIZE})`,
   );
   console.log(
     `simulator: ACK timeout ${simConfig.ackTimeoutMs} ms, up to ${simConfig.maxDeliveryAttempts} sends per event, redelivery n after ${simConfig.redeliveryBackoffMs} ms × n` +

@@ -7,7 +7,9 @@ import { createJobQueue, MAINTENANCE_QUEUE, RETENTION_QUEUE } from '../jobs/queu
 import type { WorkerMetrics } from '../ops/metrics';
 import type { FetchLike } from './api';
 import { pooledFetch } from './api/pooled-fetch';
+import { createAckThread, type AckThread } from './ack-thread/client';
 import { LarkHub, hubConfigFromEnv, type HubConfig } from './hub/hub';
+import type { AckSent } from './protocol/connector';
 import { runChatNameFetcher } from './inbound/chat-names';
 import { createIngress } from './inbound/ingress';
 import { countRegistrationSessionsByStatus } from './install/registration-sessions';
@@ -47,10 +49,18 @@ export type LarkEngineOptions = {
   streamFlushMs?: number;
   /** Overrides DB_GAUGE_REFRESH_MS (tests). */
   gaugeRefreshMs?: number;
+  /**
+   * Runs the connections and the ACK path (dispatch, parking, the backlog) on a thread of their own
+   * with their own pool (ack-thread/). The thread loads the TypeScript sources, so it is for the
+   * worker process; in-process callers (tests) keep them on the calling thread with `dispatchDb`.
+   */
+  ackThread?: boolean;
 };
 
 export type LarkEngine = {
   hub: LarkHub;
+  /** The thread the connections and the ACK path run on, when they do (`ackThread`). */
+  ackThread: AckThread | null;
   /** Writes that commit with an agent task's outcome: its answer to Lark. */
   taskHooks: TaskHooks;
   /** Resolves when every loop has ended (after the signal aborted). */
@@ -112,33 +122,55 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
 
   loops.push(runDbGaugeRefresher({ db, metrics, logger: log.child({ loop: 'metrics' }), intervalMs: opts.gaugeRefreshMs ?? DB_GAUGE_REFRESH_MS }, signal));
 
-  const ingress = createIngress({
-    db: opts.dispatchDb ?? db,
-    listener,
-    logger: log.child({ loop: 'lark-dispatch' }),
-    appUrl: config.APP_URL,
-    metrics,
-    concurrency: config.LARK_DISPATCH_CONCURRENCY,
-    dispatchBudgetMs: opts.dispatchBudgetMs,
-    nodeId: opts.nodeId,
-  });
-  const hub = new LarkHub({
+  const hubOptions = {
     db,
     listener,
     nodeId: opts.nodeId,
     integration,
     logger: log.child({ loop: 'lark-hub' }),
     config: { ...hubConfigFromEnv(config), ...opts.hubConfig },
-    onAck: (ack) => {
+    onAck: (ack: AckSent) => {
       metrics.acks.inc({ code: String(ack.code) });
       metrics.ackLatency.observe(ack.bizRtMs / 1000);
     },
-    route: ingress.route,
-  });
-  loops.push(ingress.runBacklog(signal));
+  };
+  let hub: LarkHub;
+  let ackThread: AckThread | null = null;
+  if (opts.ackThread) {
+    ackThread = createAckThread({
+      data: {
+        databaseUrl: config.DATABASE_URL,
+        poolSize: config.LARK_DISPATCH_DB_POOL_SIZE,
+        logLevel: log.level,
+        appUrl: config.APP_URL,
+        nodeId: opts.nodeId,
+        concurrency: config.LARK_DISPATCH_CONCURRENCY,
+        dispatchBudgetMs: opts.dispatchBudgetMs,
+      },
+      logger: log,
+      metrics,
+    });
+    hub = new LarkHub({ ...hubOptions, connect: ackThread.connect });
+    // The hub has ended its connections when run() returns; the thread's backlog and pool go after them.
+    const thread = ackThread;
+    loops.push(hub.run(signal).then(() => thread.stop(config.LARK_HUB_SHUTDOWN_TIMEOUT_MS)));
+  } else {
+    const ingress = createIngress({
+      db: opts.dispatchDb ?? db,
+      listener,
+      logger: log.child({ loop: 'lark-dispatch' }),
+      appUrl: config.APP_URL,
+      metrics,
+      concurrency: config.LARK_DISPATCH_CONCURRENCY,
+      dispatchBudgetMs: opts.dispatchBudgetMs,
+      nodeId: opts.nodeId,
+    });
+    hub = new LarkHub({ ...hubOptions, route: ingress.route });
+    loops.push(ingress.runBacklog(signal));
+    loops.push(hub.run(signal));
+  }
   // Group names for session titles and the drops table, looked up off the ACK path.
   loops.push(runChatNameFetcher({ db, integration, logger: log.child({ loop: 'lark-chat-names' }), fetch: opts.fetch }, signal));
-  loops.push(hub.run(signal));
   loops.push(
     runRegistrationPoller(
       { db, listener, integration, logger: log.child({ loop: 'lark-registration' }), tickMs: config.LARK_REGISTRATION_TICK_MS, fetch: opts.fetch },
@@ -148,6 +180,7 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
 
   return {
     hub,
+    ackThread,
     taskHooks: larkTaskHooks({
       db,
       integration,

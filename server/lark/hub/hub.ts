@@ -36,7 +36,7 @@ const STATE_FLUSH_GAP_MS = 1_000;
  * 1,000 (and never floods the host with simultaneous connects), while 1,000 bootstraps still take
  * only about eight round trips.
  */
-const BOOTSTRAP_CONNECTIONS = 128;
+export const BOOTSTRAP_CONNECTIONS = 128;
 /** Sweep this long after a foreign lease's expiry, so its CAS sees it expired. */
 const EXPIRY_MARGIN_MS = 100;
 
@@ -71,6 +71,8 @@ export type ConnectInput = {
   handler: DeliveryHandler;
   onStatus: (status: ConnectorStatus) => void;
   onAck?: (ack: AckSent) => void;
+  /** A connection that routes its events itself (the ACK thread) reports how many it received. */
+  onEventsReceived?: (count: number, lastEventAt: number) => void;
   /** The hub's logger: the connection adds the bot's appId and installationId itself. */
   logger: Logger;
 };
@@ -87,8 +89,11 @@ export type HubOptions = {
   logger: Logger;
   config: HubConfig;
   connect?: ConnectFn;
-  /** Decides every event's ACK; there is no default, so no event is ever dropped by omission. */
-  route: DeliveryRouter;
+  /**
+   * Decides every event's ACK; there is no default, so no event is ever dropped by omission. Only a
+   * `connect` that routes its events itself (the ACK thread) goes without one.
+   */
+  route?: DeliveryRouter;
   /** Called after every renewal statement (benchmarks count statements per tick). */
   onRenewTick?: (held: number) => void;
   /** Called for every ACK written (metrics). */
@@ -167,8 +172,8 @@ export class LarkHub {
 
   constructor(private readonly opts: HubOptions) {
     this.connect = opts.connect ?? connectWith(this.bootstrap.fetch);
-    if (typeof opts.route !== 'function') throw new Error('LarkHub needs a route: every event must get a deliberate ACK');
-    this.route = opts.route;
+    if (typeof opts.route !== 'function' && !opts.connect) throw new Error('LarkHub needs a route: every event must get a deliberate ACK');
+    this.route = opts.route ?? (async () => 'retry');
   }
 
   private running = false;
@@ -422,6 +427,10 @@ export class LarkHub {
             if (status.lastEventAt) sup.lastEventAt = new Date(status.lastEventAt);
           },
           onAck: this.opts.onAck,
+          onEventsReceived: (count, lastEventAt) => {
+            this.eventsReceived += count;
+            sup.lastEventAt = new Date(lastEventAt);
+          },
           logger: this.opts.logger,
         },
         signal,

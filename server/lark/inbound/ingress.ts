@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
 import type { PgListener } from '../../db/listen';
-import type { WorkerMetrics } from '../../ops/metrics';
 import { ConcurrencyGate } from '../../async/concurrency-gate';
 import type { DeliveryRouter } from '../hub/hub';
 import { ParkedEvents, parkInboundEvent } from './backlog';
@@ -21,12 +20,19 @@ const DISPATCH_MIN_BUDGET_MS = 300;
 /** Parked events were already ACKed: their dispatch has no 3 s deadline, only a generous bound. */
 const BACKLOG_DISPATCH_BUDGET_MS = 15_000;
 
+/** The counters the ingress keeps: the worker's own, or ones that report to it from the ACK thread. */
+export type IngressMetrics = {
+  eventsReceived: { inc(): void };
+  dispatchOutcomes: { inc(labels: { outcome: string }): void };
+  dispatchDrops: { inc(labels: { reason: string }): void };
+};
+
 export type IngressOptions = {
   db: Db;
   listener: PgListener;
   logger: Logger;
   appUrl: string;
-  metrics: WorkerMetrics;
+  metrics: IngressMetrics;
   /** Dispatches in flight per worker; past it, events are parked. */
   concurrency: number;
   /** Overrides the ACK-path budget (tests). */
