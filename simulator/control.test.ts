@@ -37,6 +37,20 @@ describe('control API', () => {
   const raw = (method: string, path: string, body?: unknown) =>
     request<{ error: { code: string; message: string } }>(`${sim.url}/_control${path}`, { method, body });
 
+  it('answers in-process control requests as it answers them over HTTP, and acts on them the same', async () => {
+    const tenant = await sim.controlInProcess('POST', '/tenants', { brand: 'feishu', name: 'Inproc' });
+    expect(tenant.status).toBe(200);
+    const tenantKey = (tenant.body as { tenant_key: string }).tenant_key;
+    const user = (await sim.controlInProcess('POST', '/users', { tenant_key: tenantKey, name: 'Ida' })).body as { id: string };
+    // The user made in-process is there over HTTP too.
+    const overHttp = await control.get<{ open_id: string }>(`/apps/${(await control.post<{ app_id: string }>('/apps', { tenant_key: tenantKey, name: 'Bot' })).app_id}/open-id?user_id=${user.id}`);
+    expect(overHttp.open_id).toMatch(/^ou_/);
+    const bad = await sim.controlInProcess('POST', '/messages', { user_id: user.id, text: 'no target' });
+    const badOverHttp = await raw('POST', '/messages', { user_id: user.id, text: 'no target' });
+    expect(bad).toEqual({ status: badOverHttp.status, body: badOverHttp.body });
+    expect((await sim.controlInProcess('GET', '/nowhere')).status).toBe(404);
+  });
+
   it('rejects bad input with {error:{code,message}} and changes nothing', async () => {
     const tenant = await control.post<{ tenant_key: string }>('/tenants', { brand: 'feishu', name: 'Acme' });
     const user = await control.post<{ id: string }>('/users', { tenant_key: tenant.tenant_key, name: 'Ada' });

@@ -117,7 +117,14 @@ const box = new SecretBox(key);
 
 // ---- simulator control API ----
 
+// The load generator shares the simulator's process: its requests skip HTTP, which would otherwise
+// take the machine's CPU from the worker and PostgreSQL under test.
 async function control<T>(base: string, method: string, route: string, body?: unknown): Promise<T> {
+  if (sim && base === sim.url) {
+    const reply = await sim.controlInProcess(method, route, body);
+    if (reply.status >= 400) throw new Error(`${method} ${route}: ${reply.status} ${JSON.stringify(reply.body)}`);
+    return reply.body as T;
+  }
   const res = await fetch(`${base}/_control${route}`, {
     method,
     headers: body === undefined ? undefined : { 'content-type': 'application/json' },

@@ -25,6 +25,17 @@ describe('SecretBox', () => {
     }
   });
 
+  test('an opened secret is remembered for its own ciphertext only: tampered text still fails after it', () => {
+    const sealed = box.seal('remembered');
+    expect(box.open(sealed)).toBe('remembered');
+    expect(box.open(sealed)).toBe('remembered');
+    const raw = Buffer.from(sealed.slice(3), 'base64');
+    raw[raw.length - 1] ^= 0x01;
+    expect(() => box.open(`v1:${raw.toString('base64')}`)).toThrow(SecretBoxError);
+    // Another box with another key never sees this box's memory.
+    expect(() => new SecretBox(randomBytes(32)).open(sealed)).toThrow(/authentication/);
+  });
+
   test('another key cannot open it', () => {
     const other = new SecretBox(randomBytes(32));
     expect(() => other.open(box.seal('x'))).toThrow(/authentication/);

@@ -12,8 +12,12 @@ export class SecretBoxError extends Error {}
  * a random nonce per message. Tampered or foreign ciphertext fails to open instead of decrypting to
  * garbage.
  */
+/** Opened ciphertexts remembered per box: every agent run and delivery opens its bot's app secret. */
+const OPENED_CACHE_SIZE = 1024;
+
 export class SecretBox {
   private readonly key: Buffer;
+  private readonly opened = new Map<string, string>();
 
   constructor(key: Buffer) {
     if (key.length !== 32) throw new SecretBoxError('The secret key must be exactly 32 bytes');
@@ -44,6 +48,16 @@ export class SecretBox {
   }
 
   open(sealed: string): string {
+    const known = this.opened.get(sealed);
+    if (known !== undefined) return known;
+    const plaintext = this.decrypt(sealed);
+    // Only what authenticated is remembered; the oldest entry makes room.
+    if (this.opened.size >= OPENED_CACHE_SIZE) this.opened.delete(this.opened.keys().next().value as string);
+    this.opened.set(sealed, plaintext);
+    return plaintext;
+  }
+
+  private decrypt(sealed: string): string {
     const [version, payload] = sealed.split(':', 2);
     if (version !== VERSION || !payload) throw new SecretBoxError('Unknown ciphertext format');
     const raw = Buffer.from(payload, 'base64');

@@ -218,7 +218,9 @@ export class LarkHttpClient {
   private readonly rateLimitFallbackWaitMs: number;
   private readonly fetchImpl?: FetchLike;
   private readonly tokenCache: TenantTokenCache;
-  private readonly log: Logger;
+  private readonly logBase: Logger | undefined;
+  private readonly installationId: string | undefined;
+  private logChild: Logger | undefined;
 
   constructor(options: LarkHttpClientOptions) {
     this.appId = options.appId;
@@ -229,11 +231,18 @@ export class LarkHttpClient {
     this.rateLimitFallbackWaitMs = options.rateLimitFallbackWaitMs ?? LARK_DEFAULTS.http.rateLimitFallbackWaitMs;
     this.fetchImpl = options.fetch;
     this.tokenCache = options.tokenCache ?? sharedTenantTokenCache;
-    this.log = (options.logger ?? rootLogger()).child({
+    this.logBase = options.logger;
+    this.installationId = options.installationId;
+  }
+
+  // Made on first use: most clients never log, and a child logger is not free (one client per run and delivery).
+  private get log(): Logger {
+    this.logChild ??= (this.logBase ?? rootLogger()).child({
       component: 'lark-http',
-      appId: options.appId,
-      ...(options.installationId ? { installationId: options.installationId } : {}),
+      appId: this.appId,
+      ...(this.installationId ? { installationId: this.installationId } : {}),
     });
+    return this.logChild;
   }
 
   async sendText(receiveIdType: LarkReceiveIdType, receiveId: string, text: string, options: LarkSendOptions = {}): Promise<LarkSentMessage> {

@@ -7,8 +7,17 @@ import zhHans from '../../../locales/zh-Hans.json';
 
 const messages: Record<AppLocale, typeof en> = { en, 'zh-Hans': zhHans, ja, ko };
 
+const makeTranslator = (locale: AppLocale) => createTranslator({ locale, messages: messages[locale], namespace: 'bot' });
+// One translator per language, made once: every answer and notice asks for one.
+const translators = new Map<AppLocale, ReturnType<typeof makeTranslator>>();
+
 /** The bot's words in the reader's language (the locale of their Larkspur account), English otherwise. */
 export function botText(locale: string | null | undefined) {
   const chosen = isAppLocale(locale) ? locale : defaultLocale;
-  return createTranslator({ locale: chosen, messages: messages[chosen], namespace: 'bot' });
+  let translator = translators.get(chosen);
+  if (!translator) {
+    translator = makeTranslator(chosen);
+    translators.set(chosen, translator);
+  }
+  return translator;
 }

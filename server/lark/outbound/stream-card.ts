@@ -36,9 +36,16 @@ const FRAME_SKIPPED_CODES = new Set([230020, 200810]);
 export type StreamLabels = { generating: string; stop: string };
 
 /** The words on a streaming card, in the bot's language. */
+const labelsByLocale = new Map<AppLocale, StreamLabels>();
+
 export function streamLabels(locale: AppLocale): StreamLabels {
-  const t = botText(locale);
-  return { generating: t('run.generating'), stop: t('run.stop') };
+  let labels = labelsByLocale.get(locale);
+  if (!labels) {
+    const t = botText(locale);
+    labels = { generating: t('run.generating'), stop: t('run.stop') };
+    labelsByLocale.set(locale, labels);
+  }
+  return labels;
 }
 
 /**
