@@ -76,10 +76,23 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> | undefin
   }
 }
 
+// Every request is matched against every route: patterns are split once, and a path once per request.
+const patternSegments = new Map<string, string[]>();
+let lastPath = '';
+let lastPathSegments = [''];
+
 /** Matches `/a/:b/c` patterns; returns the named segments or undefined. */
 export function matchPath(pattern: string, path: string): Record<string, string> | undefined {
-  const want = pattern.split('/');
-  const got = path.split('/');
+  let want = patternSegments.get(pattern);
+  if (!want) {
+    want = pattern.split('/');
+    patternSegments.set(pattern, want);
+  }
+  if (path !== lastPath) {
+    lastPath = path;
+    lastPathSegments = path.split('/');
+  }
+  const got = lastPathSegments;
   if (want.length !== got.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < want.length; i++) {

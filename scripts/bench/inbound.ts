@@ -18,7 +18,7 @@
 // screenshot, downloaded after the ACK). Worker settings (product defaults when unset):
 // BENCH_WORKER_CONCURRENCY, BENCH_WORKER_DB_POOL_SIZE, BENCH_DISPATCH_CONCURRENCY, BENCH_DISPATCH_DB_POOL_SIZE. Simulator:
 // BENCH_SIM_MAX_ATTEMPTS (sends per event; Lark's 4 when unset). BENCH_STATEMENTS=1 lists the
-// statements per message. BENCH_WORKER_CPU_PROF=<dir> writes a CPU profile of the worker there when it stops.
+// statements per message (and tracks their planning, which slows the server). BENCH_WORKER_CPU_PROF=<dir> writes a CPU profile of the worker there when it stops.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -35,7 +35,7 @@ import { resolveConfig, type SimulatorOptions } from '../../simulator/config';
 import { startSimulator, type Simulator } from '../../simulator/server';
 import { ensureDatabase, freePort, startEmbeddedPostgres, type EmbeddedServer } from '../embedded-postgres';
 import { isRunning, logSummary, logTail, startWorkerProcess, stopWorkerProcess, type WorkerProcess } from '../worker-process';
-import { enableStatementTracking, readStatements, resetStatements, STATEMENT_TRACKING_FLAGS, type StatementWindow } from './query-counter';
+import { enableStatementTracking, readStatements, resetStatements, statementTrackingFlags, type StatementWindow } from './query-counter';
 import { describeBackends, describeUsage, LOOP_SAMPLE_MS, measureUsage, postmasterPid, processMemory, sampleBackends, type PhaseUsage } from './usage';
 import { setting } from './settings';
 
@@ -578,7 +578,7 @@ process.on('exit', () => {
 try {
   const benchStarted = Date.now();
   const dataDir = path.join(dir, 'pg');
-  pg = await startEmbeddedPostgres({ dataDir, persistent: false, extraFlags: STATEMENT_TRACKING_FLAGS });
+  pg = await startEmbeddedPostgres({ dataDir, persistent: false, extraFlags: statementTrackingFlags(LIST_STATEMENTS) });
   await ensureDatabase(pg.url('postgres'), 'bench');
   const url = pg.url('bench');
   await applyMigrations(url);
@@ -927,7 +927,7 @@ try {
   console.log(`  resources during the window (${steadyUsage.seconds.toFixed(1)} s): ${describeUsage(steadyUsage)}; ${describeLoopLag(steadyWindowScrape)}; load average ${loadAverage()}`);
   console.log(`  CPU per ingested message over the full lifecycle (${lifecycleSeconds.toFixed(1)} s): ${cpuPerMessage(lifecycleUsage, steadyIngested.rows)}`);
   console.log(
-    `  PostgreSQL time per ingested message over the full lifecycle: ${(steadyLifecycleQueries.totalMs / Math.max(1, steadyIngested.rows)).toFixed(2)} ms executing the worker's statements (lock waits included), ${(steadyLifecycleQueries.planMs / Math.max(1, steadyIngested.rows)).toFixed(2)} ms planning them (parse and protocol not counted)`,
+    `  PostgreSQL time per ingested message over the full lifecycle: ${(steadyLifecycleQueries.totalMs / Math.max(1, steadyIngested.rows)).toFixed(2)} ms executing the worker's statements (lock waits included), ${LIST_STATEMENTS ? `${(steadyLifecycleQueries.planMs / Math.max(1, steadyIngested.rows)).toFixed(2)} ms planning them` : 'planning not tracked (BENCH_STATEMENTS=1 tracks it)'} (parse and protocol not counted)`,
   );
   console.log(`  ${describeBackends(steadyBackends, workerPoolSize)}`);
   printStatements('over the full steady lifecycle', steadyLifecycleQueries, Math.max(1, steadyIngested.rows));

@@ -5,7 +5,18 @@ import type pg from 'pg';
 // benchmark's own probes connect as a role of their own and are left out by that.
 
 /** Server settings that load pg_stat_statements; it can only be loaded when the server starts. */
-export const STATEMENT_TRACKING_FLAGS = ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all', '-c', 'pg_stat_statements.track_planning=on'];
+export function statementTrackingFlags(trackPlanning: boolean): string[] {
+  return [
+    '-c',
+    'shared_preload_libraries=pg_stat_statements',
+    '-c',
+    'pg_stat_statements.track=all',
+    // Planning statistics make every backend running the same statement contend for its entry
+    // (PostgreSQL documents the penalty): the measuring would slow what is measured.
+    '-c',
+    `pg_stat_statements.track_planning=${trackPlanning ? 'on' : 'off'}`,
+  ];
+}
 
 export type StatementStats = { label: string; calls: number; totalMs: number; planMs: number };
 
