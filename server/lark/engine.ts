@@ -28,6 +28,8 @@ const OUTBOX_POLL_MS = 1_000;
 const MAINTENANCE_CRON = '*/15 * * * *';
 // Hourly, off the quarter hours the maintenance pass runs on.
 const RETENTION_CRON = '7 * * * *';
+/** How long the ACK thread may take to end its backlog and pool before it is terminated. */
+const ACK_THREAD_STOP_TIMEOUT_MS = 3_000;
 /** How often the gauges counted in the database are refreshed: a scrape serves the last values, so N scrapes cost no query. */
 export const DB_GAUGE_REFRESH_MS = 30_000;
 
@@ -151,9 +153,11 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
       metrics,
     });
     hub = new LarkHub({ ...hubOptions, connect: ackThread.connect });
-    // The hub has ended its connections when run() returns; the thread's backlog and pool go after them.
+    // The hub has ended its connections when run() returns; the thread's backlog and pool go after
+    // them. Dispatches in flight end within their 2 s budget, so the thread stops well inside the
+    // worker's shutdown deadline.
     const thread = ackThread;
-    loops.push(hub.run(signal).then(() => thread.stop(config.LARK_HUB_SHUTDOWN_TIMEOUT_MS)));
+    loops.push(hub.run(signal).then(() => thread.stop(ACK_THREAD_STOP_TIMEOUT_MS)));
   } else {
     const ingress = createIngress({
       db: opts.dispatchDb ?? db,
