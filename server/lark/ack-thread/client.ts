@@ -25,6 +25,16 @@ type Pending = { input: ConnectInput; resolve: (exit: ConnectorExit) => void };
 
 const threadUrl = new URL('./thread-entry.mjs', import.meta.url);
 
+/**
+ * The thread's Node options: it resolves imports for the server as the worker process does
+ * (`server-only` among them), and is profiled when the process is. Anything else the process was
+ * started with (`--inspect`, V8 flags) is the process's alone, and a thread refuses to start with it.
+ */
+export function threadExecArgv(processArgv: readonly string[]): string[] {
+  const kept = processArgv.filter((arg) => arg.startsWith('--conditions=') || arg.startsWith('--cpu-prof'));
+  return kept.includes('--conditions=react-server') ? kept : [...kept, '--conditions=react-server'];
+}
+
 function fromWire(exit: WireExit): ConnectorExit {
   if (exit.reason !== 'bootstrap_failed') return exit;
   const { error, ...rest } = exit;
@@ -98,9 +108,7 @@ export function createAckThread(opts: AckThreadOptions): AckThread {
   };
 
   const start = (): Worker => {
-    // The thread resolves imports for the server, as the worker process does (`server-only` among them).
-    const execArgv = process.execArgv.includes('--conditions=react-server') ? process.execArgv : [...process.execArgv, '--conditions=react-server'];
-    const worker = new Worker(threadUrl, { workerData: opts.data, execArgv });
+    const worker = new Worker(threadUrl, { workerData: opts.data, execArgv: threadExecArgv(process.execArgv) });
     worker.on('message', onMessage);
     worker.on('error', (err) => log.error({ err }, 'the ACK thread failed'));
     worker.on('exit', (code) => {
@@ -120,7 +128,13 @@ export function createAckThread(opts: AckThreadOptions): AckThread {
       if (stopped || signal.aborted) {
         return Promise.resolve({ reason: 'aborted', clientConfig: DEFAULT_CLIENT_CONFIG, connectedAt: null, endedAt: Date.now(), eventsHandled: 0 });
       }
-      thread ??= start();
+      try {
+        thread ??= start();
+      } catch (err) {
+        // A thread that cannot start is a failed dial: the hub backs off and tries again.
+        log.error({ err }, 'the ACK thread could not start');
+        return Promise.resolve(lostExit('the ACK thread could not start'));
+      }
       const worker = thread;
       const id = nextId++;
       return new Promise<ConnectorExit>((resolve) => {
