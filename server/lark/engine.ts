@@ -152,6 +152,8 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
       logger: log,
       metrics,
     });
+    // Loaded before the hub connects anyone: the thread's start-up is not any bot's first event's wait.
+    await ackThread.warmUp();
     hub = new LarkHub({ ...hubOptions, connect: ackThread.connect });
     // The hub has ended its connections when run() returns; the thread's backlog and pool go after
     // them. Dispatches in flight end within their 2 s budget, so the thread stops well inside the

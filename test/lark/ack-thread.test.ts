@@ -101,6 +101,18 @@ test('DMs are ACKed on their first delivery, stored once and answered, and the w
   expect(worker.hub!.stats().eventsReceived).toBeGreaterThanOrEqual(8);
 });
 
+test('the thread is up before the first bot connects, and warming it up again waits for nothing', async () => {
+  // Started with the worker: a second warm-up finds it loaded and resolves at once, with no thread to wait for.
+  let warmed = false;
+  const warming = worker.ackThread!.warmUp().then(() => {
+    warmed = true;
+  });
+  await Promise.resolve();
+  await Promise.resolve();
+  expect(warmed).toBe(true);
+  await warming;
+});
+
 test('when the ACK thread dies, its bots reconnect into a new one and their next messages are stored and answered', async () => {
   const { app, user } = await connectedBot('Crash');
   await worker.ackThread!.kill();

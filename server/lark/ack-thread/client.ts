@@ -17,6 +17,11 @@ export type AckThread = {
   connect: ConnectFn;
   /** Ends every connection and the backlog in the thread, then the thread (terminated after `timeoutMs`). */
   stop(timeoutMs: number): Promise<void>;
+  /**
+   * Starts the thread ahead of the first connection and resolves once it has loaded (or failed to:
+   * the first connection then tries again), so no bot's first events wait for it.
+   */
+  warmUp(): Promise<void>;
   /** Ends the thread at once, as a crash would (fault tests); the hub reconnects into a new one. */
   kill(): Promise<void>;
 };
@@ -66,6 +71,12 @@ export function createAckThread(opts: AckThreadOptions): AckThread {
   let onStopped: (() => void) | null = null;
   let nextId = 1;
   const pending = new Map<number, Pending>();
+  const readyWaiters = new Set<() => void>();
+  let threadReady = false;
+  const wakeReadyWaiters = () => {
+    for (const resolve of readyWaiters) resolve();
+    readyWaiters.clear();
+  };
 
   const settle = (id: number, exit: ConnectorExit) => {
     const entry = pending.get(id);
@@ -103,6 +114,8 @@ export function createAckThread(opts: AckThreadOptions): AckThread {
         onStopped?.();
         break;
       case 'ready':
+        threadReady = true;
+        wakeReadyWaiters();
         break;
     }
   };
@@ -112,7 +125,11 @@ export function createAckThread(opts: AckThreadOptions): AckThread {
     worker.on('message', onMessage);
     worker.on('error', (err) => log.error({ err }, 'the ACK thread failed'));
     worker.on('exit', (code) => {
-      if (thread === worker) thread = null;
+      if (thread === worker) {
+        thread = null;
+        threadReady = false;
+      }
+      wakeReadyWaiters();
       onStopped?.();
       if (pending.size === 0) return;
       if (!stopped) log.error({ code, connections: pending.size }, 'the ACK thread exited; its connections reconnect');
@@ -151,6 +168,17 @@ export function createAckThread(opts: AckThreadOptions): AckThread {
         signal.addEventListener('abort', onAbort, { once: true });
         send(worker, { type: 'connect', id, installation: input.installation, appSecret: input.appSecret, openBaseUrl: input.openBaseUrl });
       });
+    },
+    warmUp() {
+      if (stopped) return Promise.resolve();
+      if (thread && threadReady) return Promise.resolve();
+      try {
+        thread ??= start();
+      } catch (err) {
+        log.error({ err }, 'the ACK thread could not start');
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => readyWaiters.add(resolve));
     },
     async kill() {
       await thread?.terminate();
