@@ -56,8 +56,9 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const beatDb = createDb(beatPool);
   // The ACK path has connections of its own, so a busy shared pool (hundreds of runs storing
   // answers, deliveries recording progress) never holds an ACK back.
-  const dispatchPool = createPool(config.DATABASE_URL, config.LARK_DISPATCH_DB_POOL_SIZE);
-  const dispatchDb = createDb(dispatchPool);
+  // On the ACK thread, the thread opens this pool itself.
+  const dispatchPool = opts.ackThread ? null : createPool(config.DATABASE_URL, config.LARK_DISPATCH_DB_POOL_SIZE);
+  const dispatchDb = dispatchPool ? createDb(dispatchPool) : undefined;
   const listener = new PgListener({ connectionString: config.DATABASE_URL, logger: log.child({ part: 'listener' }) });
   const shutdown = new AbortController();
   const metrics = createWorkerMetrics();
@@ -84,7 +85,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     await listener.close();
     await pool.end();
     await beatPool.end();
-    await dispatchPool.end();
+    await dispatchPool?.end();
     throw err;
   }
 
@@ -96,7 +97,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     await listener.close();
     await pool.end();
     await beatPool.end();
-    await dispatchPool.end();
+    await dispatchPool?.end();
     throw err;
   }
   // Cut off from the database for a while, this worker closes its Lark connections before any
@@ -169,7 +170,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         await agentFetch.close().catch(() => undefined);
         await pool.end();
         await beatPool.end();
-        await dispatchPool.end();
+        await dispatchPool?.end();
       })();
       return stopping;
     },

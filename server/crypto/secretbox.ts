@@ -7,14 +7,14 @@ const TAG_BYTES = 16;
 
 export class SecretBoxError extends Error {}
 
+/** Opened ciphertexts remembered per box: every agent run and delivery opens its bot's app secret. */
+const OPENED_CACHE_SIZE = 1024;
+
 /**
  * Authenticated encryption for secrets at rest (Lark app secrets, device codes): AES-256-GCM with
  * a random nonce per message. Tampered or foreign ciphertext fails to open instead of decrypting to
  * garbage.
  */
-/** Opened ciphertexts remembered per box: every agent run and delivery opens its bot's app secret. */
-const OPENED_CACHE_SIZE = 1024;
-
 export class SecretBox {
   private readonly key: Buffer;
   private readonly opened = new Map<string, string>();

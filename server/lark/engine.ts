@@ -9,7 +9,7 @@ import type { FetchLike } from './api';
 import { pooledFetch } from './api/pooled-fetch';
 import { createAckThread, type AckThread } from './ack-thread/client';
 import { LarkHub, hubConfigFromEnv, type HubConfig } from './hub/hub';
-import type { AckSent } from './protocol/connector';
+import type { AckCount } from './ack-thread/messages';
 import { runChatNameFetcher } from './inbound/chat-names';
 import { createIngress } from './inbound/ingress';
 import { countRegistrationSessionsByStatus } from './install/registration-sessions';
@@ -53,8 +53,7 @@ export type LarkEngineOptions = {
   gaugeRefreshMs?: number;
   /**
    * Runs the connections and the ACK path (dispatch, parking, the backlog) on a thread of their own
-   * with their own pool (ack-thread/). The thread loads the TypeScript sources, so it is for the
-   * worker process; in-process callers (tests) keep them on the calling thread with `dispatchDb`.
+   * with their own pool (ack-thread/); otherwise they run on the calling thread with `dispatchDb`.
    */
   ackThread?: boolean;
 };
@@ -124,6 +123,10 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
 
   loops.push(runDbGaugeRefresher({ db, metrics, logger: log.child({ loop: 'metrics' }), intervalMs: opts.gaugeRefreshMs ?? DB_GAUGE_REFRESH_MS }, signal));
 
+  const recordAck = (ack: AckCount) => {
+    metrics.acks.inc({ code: String(ack.code) });
+    metrics.ackLatency.observe(ack.bizRtMs / 1000);
+  };
   const hubOptions = {
     db,
     listener,
@@ -131,10 +134,7 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
     integration,
     logger: log.child({ loop: 'lark-hub' }),
     config: { ...hubConfigFromEnv(config), ...opts.hubConfig },
-    onAck: (ack: AckSent) => {
-      metrics.acks.inc({ code: String(ack.code) });
-      metrics.ackLatency.observe(ack.bizRtMs / 1000);
-    },
+    onAck: recordAck,
   };
   let hub: LarkHub;
   let ackThread: AckThread | null = null;
@@ -151,6 +151,7 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
       },
       logger: log,
       metrics,
+      onAck: recordAck,
     });
     // Loaded before the hub connects anyone: the thread's start-up is not any bot's first event's wait.
     await ackThread.warmUp();

@@ -48,7 +48,7 @@ export type LarkHarnessOptions = {
 /** How an agent runs (default: the echo runtime). */
 export type AgentRuntime = Pick<Parameters<typeof seedAgent>[1], 'runtimeKind' | 'runtimeConfig'>;
 
-type WorkerExtras = { nodeId: string } & Pick<WorkerOptions, 'fetch' | 'gaugeRefreshMs'>;
+type WorkerExtras = { nodeId: string } & Pick<WorkerOptions, 'fetch' | 'gaugeRefreshMs' | 'ackThread'>;
 
 export type LarkHarness = Awaited<ReturnType<typeof startLarkHarness>>;
 

@@ -4,12 +4,14 @@ import type { WorkerMetrics } from '../../ops/metrics';
 import type { ConnectFn, ConnectInput } from '../hub/hub';
 import { DEFAULT_CLIENT_CONFIG, LarkBootstrapError } from '../protocol/bootstrap';
 import type { ConnectorExit } from '../protocol/connector';
-import type { AckThreadData, FromAckThread, ToAckThread, WireExit } from './messages';
+import type { AckCount, AckThreadData, FromAckThread, ToAckThread, WireExit } from './messages';
 
 export type AckThreadOptions = {
   data: AckThreadData;
   logger: Logger;
-  metrics: Pick<WorkerMetrics, 'eventsReceived' | 'dispatchOutcomes' | 'dispatchDrops' | 'acks' | 'ackLatency'>;
+  metrics: Pick<WorkerMetrics, 'eventsReceived' | 'dispatchOutcomes' | 'dispatchDrops'>;
+  /** Every ACK the thread wrote, as the hub reports its own (metrics). */
+  onAck: (ack: AckCount) => void;
 };
 
 export type AckThread = {
@@ -60,8 +62,9 @@ const lostExit = (detail: string): ConnectorExit => ({
 
 /**
  * Runs the Lark connections and the ACK path on a thread of their own (ack-thread/thread.ts). The
- * thread starts with the first connection; one that dies ends its connections as failed dials, so
- * the hub reconnects them into a fresh thread after its usual backoff.
+ * thread starts with `warmUp` (or, after one died, with the next connection); one that dies ends
+ * its connections as failed dials, so the hub reconnects them into a fresh thread after its usual
+ * backoff.
  */
 export function createAckThread(opts: AckThreadOptions): AckThread {
   const log = opts.logger.child({ part: 'ack-thread' });
@@ -105,10 +108,7 @@ export function createAckThread(opts: AckThreadOptions): AckThread {
           else if (name === 'dispatchOutcomes') metrics.dispatchOutcomes.inc({ outcome: label }, count);
           else metrics.dispatchDrops.inc({ reason: label }, count);
         }
-        for (const ack of message.acks) {
-          metrics.acks.inc({ code: String(ack.code) });
-          metrics.ackLatency.observe(ack.bizRtMs / 1000);
-        }
+        for (const ack of message.acks) opts.onAck(ack);
         break;
       case 'stopped':
         onStopped?.();
@@ -140,19 +140,25 @@ export function createAckThread(opts: AckThreadOptions): AckThread {
 
   const send = (worker: Worker, message: ToAckThread) => worker.postMessage(message);
 
+  /** The running thread, started when there is none; null when it cannot start (logged). */
+  const ensureThread = (): Worker | null => {
+    try {
+      thread ??= start();
+      return thread;
+    } catch (err) {
+      log.error({ err }, 'the ACK thread could not start');
+      return null;
+    }
+  };
+
   return {
     connect(input, signal) {
       if (stopped || signal.aborted) {
         return Promise.resolve({ reason: 'aborted', clientConfig: DEFAULT_CLIENT_CONFIG, connectedAt: null, endedAt: Date.now(), eventsHandled: 0 });
       }
-      try {
-        thread ??= start();
-      } catch (err) {
-        // A thread that cannot start is a failed dial: the hub backs off and tries again.
-        log.error({ err }, 'the ACK thread could not start');
-        return Promise.resolve(lostExit('the ACK thread could not start'));
-      }
-      const worker = thread;
+      const worker = ensureThread();
+      // A thread that cannot start is a failed dial: the hub backs off and tries again.
+      if (!worker) return Promise.resolve(lostExit('the ACK thread could not start'));
       const id = nextId++;
       return new Promise<ConnectorExit>((resolve) => {
         const onAbort = () => {
@@ -172,12 +178,7 @@ export function createAckThread(opts: AckThreadOptions): AckThread {
     warmUp() {
       if (stopped) return Promise.resolve();
       if (thread && threadReady) return Promise.resolve();
-      try {
-        thread ??= start();
-      } catch (err) {
-        log.error({ err }, 'the ACK thread could not start');
-        return Promise.resolve();
-      }
+      if (!ensureThread()) return Promise.resolve();
       return new Promise<void>((resolve) => readyWaiters.add(resolve));
     },
     async kill() {

@@ -1,6 +1,6 @@
 import type { ActiveInstallation } from '../hub/leases';
 import type { BootstrapErrorKind } from '../protocol/bootstrap';
-import type { ConnectorExit, ConnectorExitReason, ConnectorStatus } from '../protocol/connector';
+import type { AckSent, ConnectorExit, ConnectorExitReason, ConnectorStatus } from '../protocol/connector';
 
 /** What the ACK thread is started with: it reads no settings of its own. */
 export type AckThreadData = {
@@ -28,7 +28,7 @@ export type WireExit =
       'reason' | 'error'
     >);
 
-export type AckCount = { code: number; bizRtMs: number };
+export type AckCount = Pick<AckSent, 'code' | 'bizRtMs'>;
 
 export type FromAckThread =
   | { type: 'ready' }

@@ -35,9 +35,9 @@ const FRAME_SKIPPED_CODES = new Set([230020, 200810]);
 
 export type StreamLabels = { generating: string; stop: string };
 
-/** The words on a streaming card, in the bot's language. */
 const labelsByLocale = new Map<AppLocale, StreamLabels>();
 
+/** The words on a streaming card, in the bot's language (made once per language). */
 export function streamLabels(locale: AppLocale): StreamLabels {
   let labels = labelsByLocale.get(locale);
   if (!labels) {
