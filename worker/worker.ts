@@ -57,6 +57,11 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   // The ACK path has connections of its own, so a busy shared pool (hundreds of runs storing
   // answers, deliveries recording progress) never holds an ACK back.
   // On the ACK thread, the thread opens this pool itself.
+  // The loops that feed work (task claims and heartbeats, outbox claims) issue one statement at a
+  // time each and have connections of their own: behind a pool busy with the work they started,
+  // they would start the next work late, and the lateness would feed on itself.
+  const claimPool = createPool(config.DATABASE_URL, 3);
+  const claimDb = createDb(claimPool);
   const dispatchPool = opts.ackThread ? null : createPool(config.DATABASE_URL, config.LARK_DISPATCH_DB_POOL_SIZE);
   const dispatchDb = dispatchPool ? createDb(dispatchPool) : undefined;
   const listener = new PgListener({ connectionString: config.DATABASE_URL, logger: log.child({ part: 'listener' }) });
@@ -85,6 +90,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     await listener.close();
     await pool.end();
     await beatPool.end();
+    await claimPool.end();
     await dispatchPool?.end();
     throw err;
   }
@@ -97,6 +103,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     await listener.close();
     await pool.end();
     await beatPool.end();
+    await claimPool.end();
     await dispatchPool?.end();
     throw err;
   }
@@ -109,6 +116,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       {
         db,
         dispatchDb,
+        claimDb,
         listener,
         config,
         integration,
@@ -132,6 +140,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const tasks = runTaskRunner(
     {
       db,
+      claimDb,
       listener,
       workerId: opts.nodeId,
       logger: log.child({ loop: 'tasks' }),
@@ -170,6 +179,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         await agentFetch.close().catch(() => undefined);
         await pool.end();
         await beatPool.end();
+        await claimPool.end();
         await dispatchPool?.end();
       })();
       return stopping;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { and, eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createDb, createPool } from '../db/client';
 import { agentTask, chatMessage } from '../db/schema';
 import { parseEndpointAllowlist } from '../net/endpoint-allowlist';
 import { createGuardedFetch } from '../net/guarded-fetch';
@@ -334,5 +335,31 @@ describe('faults', () => {
     expect((await tasksOf(c.ws.id))[0].attempts).toBe(2);
     const assistant = await t.db.select().from(chatMessage).where(and(eq(chatMessage.sessionId, c.s.id), eq(chatMessage.role, 'assistant')));
     expect(assistant).toHaveLength(1);
+  });
+});
+
+describe('claims on connections of their own', () => {
+  test('a runner whose shared pool is taken up by the work it started still claims the next tasks', async () => {
+    const u = await seedUser(t.db);
+    const ws = await seedWorkspace(t.db, u.id);
+    const a = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: u.id });
+    const sessions = await Promise.all(Array.from({ length: 3 }, () => seedSession(t.db, { workspaceId: ws.id, agentId: a.id, creatorUserId: u.id })));
+    // The shared pool's only connection is held, as by runs storing their answers under load.
+    const busyPool = createPool(t.url, 1);
+    const held = await busyPool.connect();
+    const stop = new AbortController();
+    const runner = runTaskRunner(runnerOptions('worker-claims', { db: createDb(busyPool), claimDb: t.db }), stop.signal);
+    try {
+      for (const [n, s] of sessions.entries()) await sendUserMessage(ws.id, s.id, u.id, `q${n}`);
+      await waitUntil(async () => (await tasksOf(ws.id)).every((x) => x.status === 'running'));
+      expect((await tasksOf(ws.id)).map((x) => x.claimedBy)).toEqual(['worker-claims', 'worker-claims', 'worker-claims']);
+      // Once the pool frees up, the runs store their answers.
+      held.release();
+      await waitUntil(async () => (await tasksOf(ws.id)).every((x) => x.status === 'completed'));
+    } finally {
+      stop.abort();
+      await runner;
+      await busyPool.end();
+    }
   });
 });

@@ -42,6 +42,11 @@ const COMPLETION_RETRY_MS = 30_000;
 
 export type TaskRunnerOptions = {
   db: Db;
+  /**
+   * Claims and heartbeats go through this (default `db`): the worker gives it connections of their
+   * own, so hundreds of runs storing answers never hold back the claim that starts the next runs.
+   */
+  claimDb?: Db;
   listener: PgListener;
   workerId: string;
   logger: Logger;
@@ -118,7 +123,7 @@ export async function runTaskRunner(opts: TaskRunnerOptions, signal: AbortSignal
       const want = Math.min(free, CLAIM_BATCH);
       let claimed: ClaimedTask[];
       try {
-        claimed = await claimTasks(opts.db, opts.workerId, want, opts.workspaceFairShare, opts.hooks?.claimContext);
+        claimed = await claimTasks(opts.claimDb ?? opts.db, opts.workerId, want, opts.workspaceFairShare, opts.hooks?.claimContext);
       } catch (err) {
         opts.logger.error({ err }, 'claiming tasks failed');
         await sleep(opts.pollIntervalMs, signal);
@@ -160,7 +165,7 @@ async function runHeartbeat(opts: TaskRunnerOptions, runs: Map<string, Run>, tim
     if (signal.aborted) break;
     const current = [...runs.values()];
     try {
-      const held = await heartbeatTasks(opts.db, { workerId: opts.workerId, tasks: current.map((r) => r.task) });
+      const held = await heartbeatTasks(opts.claimDb ?? opts.db, { workerId: opts.workerId, tasks: current.map((r) => r.task) });
       for (const run of current) {
         // A run storing its answer may have just completed its task: not a sign of a requeue.
         if (held.has(run.task.id) || !runs.has(run.task.id) || run.storing) continue;
@@ -171,7 +176,7 @@ async function runHeartbeat(opts: TaskRunnerOptions, runs: Map<string, Run>, tim
       opts.logger.warn({ err }, 'task heartbeat failed; runs continue and their completion is fenced');
     }
     try {
-      const requeued = await requeueStaleTasks(opts.db, timing.staleAfterMs);
+      const requeued = await requeueStaleTasks(opts.claimDb ?? opts.db, timing.staleAfterMs);
       if (requeued > 0) opts.logger.warn({ requeued }, 'requeued tasks whose worker stopped heartbeating');
     } catch (err) {
       opts.logger.warn({ err }, 'requeueing stale tasks failed; trying again next beat');

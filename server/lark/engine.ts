@@ -21,8 +21,8 @@ import { countOutboxByStatus } from './outbound/outbox';
 import { larkTaskHooks, type TaskHooks } from './outbound/task-hooks';
 import { postgresAttachmentStore } from '../attachments/store';
 
-/** Outbox sends in flight per worker: each waits on Lark, so many fit; Lark's own rate limits answer with a retry. */
-const OUTBOX_SENDS_IN_FLIGHT = 128;
+/** Outbox sends in flight per worker: each waits on Lark (a streamed answer closes its card and takes its reaction off), so many fit; Lark's own rate limits answer with a retry. */
+const OUTBOX_SENDS_IN_FLIGHT = 512;
 /** How often an idle deliverer looks for scheduled retries and rows whose sender died; new rows wake it at once. */
 const OUTBOX_POLL_MS = 1_000;
 const MAINTENANCE_CRON = '*/15 * * * *';
@@ -37,6 +37,8 @@ export type LarkEngineOptions = {
   db: Db;
   /** The ACK path's connections (dispatch, parking, the backlog); the shared pool when not given. */
   dispatchDb?: Db;
+  /** Outbox claims (see runOutboxDeliverer); the shared pool when not given. */
+  claimDb?: Db;
   listener: PgListener;
   config: Env;
   integration: LarkIntegration;
@@ -92,6 +94,7 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
     runOutboxDeliverer(
       {
         db,
+        claimDb: opts.claimDb,
         listener,
         integration,
         logger: outboxLog,

@@ -342,6 +342,8 @@ async function attemptDelivery(deps: DelivererDeps, row: ClaimedRow): Promise<{ 
 
 export type OutboxDelivererOptions = DelivererDeps & {
   listener: PgListener;
+  /** Claims go through this (default `db`), so sends recording their progress never hold back the next claim. */
+  claimDb?: Db;
   /** Sends in flight at once; claims never take more than what is free. */
   maxInFlight: number;
   /** How often an idle deliverer looks for rows that became due (scheduled retries, handed-back holds). */
@@ -372,7 +374,7 @@ export async function runOutboxDeliverer(opts: OutboxDelivererOptions, signal: A
       const want = Math.min(free, CLAIM_BATCH);
       let rows: ClaimedRow[];
       try {
-        rows = await claimDueOutboxRows(opts.db, want);
+        rows = await claimDueOutboxRows(opts.claimDb ?? opts.db, want);
       } catch (err) {
         opts.logger.warn({ err }, 'claiming outbox rows failed; trying again shortly');
         await sleep(opts.pollIntervalMs, signal);
