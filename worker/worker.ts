@@ -54,14 +54,14 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   // worker look cut off from the database and drop its Lark connections.
   const beatPool = createPool(config.DATABASE_URL, 1);
   const beatDb = createDb(beatPool);
-  // The ACK path has connections of its own, so a busy shared pool (hundreds of runs storing
-  // answers, deliveries recording progress) never holds an ACK back.
-  // On the ACK thread, the thread opens this pool itself.
   // The loops that feed work (task claims and heartbeats, outbox claims) issue one statement at a
   // time each and have connections of their own: behind a pool busy with the work they started,
   // they would start the next work late, and the lateness would feed on itself.
   const claimPool = createPool(config.DATABASE_URL, 3);
   const claimDb = createDb(claimPool);
+  // The ACK path has connections of its own, so a busy shared pool (hundreds of runs storing
+  // answers, deliveries recording progress) never holds an ACK back.
+  // On the ACK thread, the thread opens this pool itself.
   const dispatchPool = opts.ackThread ? null : createPool(config.DATABASE_URL, config.LARK_DISPATCH_DB_POOL_SIZE);
   const dispatchDb = dispatchPool ? createDb(dispatchPool) : undefined;
   const listener = new PgListener({ connectionString: config.DATABASE_URL, logger: log.child({ part: 'listener' }) });

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../db/client';
 import type { AttachmentFailure } from '../contract/attachments';
 import { ATTACHMENT_CHUNK_BYTES, attachment } from '../db/schema';
@@ -15,67 +15,52 @@ export type AttachmentRow = typeof attachment.$inferSelect;
 export async function storeAttachmentBytes(
   db: Db,
   store: AttachmentStore,
-  input: { workspaceId: string; attachmentId: string; bytes: Buffer; fileName?: string | null; sessionId?: string | null },
+  input: StoredBytes,
 ): Promise<{ contentType: string; sizeBytes: number }> {
   const contentType = await sniffContentType(input.bytes, input.fileName ?? null);
   const stored = { contentType, sizeBytes: input.bytes.length };
   if (store.kind === 'postgres' && input.bytes.length <= ATTACHMENT_CHUNK_BYTES) {
     // Nearly every image and most files fit one chunk: one statement, no transaction, so a busy
     // worker never holds a connection idle between the writes of a transaction.
-    await storeOneChunk(db, input, stored);
+    const ws = sql`${input.workspaceId}::uuid`;
+    const id = sql`${input.attachmentId}::uuid`;
+    await db.execute(sql`
+      WITH chunk AS (
+        INSERT INTO attachment_chunk (attachment_id, workspace_id, seq, bytes)
+        SELECT ${id}, ${ws}, 0, ${input.bytes}::bytea WHERE ${input.bytes.length} > 0
+        ON CONFLICT (attachment_id, seq) DO UPDATE SET bytes = EXCLUDED.bytes
+        RETURNING 1
+      ), rest AS (
+        -- What an earlier, longer copy left beyond the first chunk (all of it for an empty file).
+        DELETE FROM attachment_chunk WHERE workspace_id = ${ws} AND attachment_id = ${id} AND seq >= (SELECT count(*) FROM chunk)
+        RETURNING 1
+      ), ${markStored(input, stored, store.kind)}`);
     return stored;
   }
   await db.transaction(async (tx) => {
     await store.put(tx, { workspaceId: input.workspaceId, attachmentId: input.attachmentId }, input.bytes);
-    const [row] = await tx
-      .update(attachment)
-      .set({
-        state: 'stored',
-        failure: null,
-        contentType,
-        sizeBytes: input.bytes.length,
-        storedAt: sql`now()`,
-        storage: store.kind,
-        // A name the download brought (Content-Disposition) fills in one the message did not carry.
-        fileName: sql`COALESCE(${attachment.fileName}, ${input.fileName?.slice(0, 255) || null}::text)`,
-      })
-      .where(and(eq(attachment.workspaceId, input.workspaceId), eq(attachment.id, input.attachmentId)))
-      .returning({ messageId: attachment.chatMessageId });
-    if (row?.messageId && input.sessionId) await emitWorkspaceEvent(tx, input.workspaceId, { type: 'chat.message.updated', session_id: input.sessionId, message_id: row.messageId });
+    await tx.execute(sql`WITH ${markStored(input, stored, store.kind)}`);
   });
   return stored;
 }
 
-/** The bytes (at most one chunk: none for an empty file), the stored mark and the event, in one statement. */
-async function storeOneChunk(
-  db: Db,
-  input: { workspaceId: string; attachmentId: string; bytes: Buffer; fileName?: string | null; sessionId?: string | null },
-  stored: { contentType: string; sizeBytes: number },
-): Promise<void> {
+type StoredBytes = { workspaceId: string; attachmentId: string; bytes: Buffer; fileName?: string | null; sessionId?: string | null };
+
+/** The end of a statement that marks the attachment stored and tells the message's live views. */
+function markStored(input: StoredBytes, stored: { contentType: string; sizeBytes: number }, storage: AttachmentStore['kind']): SQL {
   const ws = sql`${input.workspaceId}::uuid`;
-  const id = sql`${input.attachmentId}::uuid`;
   const event = input.sessionId
     ? workspaceEventNotice(ws, sql`json_build_object('type', 'chat.message.updated', 'session_id', ${input.sessionId}::uuid, 'message_id', m.chat_message_id)`, sql`${input.sessionId}::uuid`)
     : sql`NULL`;
-  await db.execute(sql`
-    WITH chunk AS (
-      INSERT INTO attachment_chunk (attachment_id, workspace_id, seq, bytes)
-      SELECT ${id}, ${ws}, 0, ${input.bytes}::bytea WHERE ${input.bytes.length} > 0
-      ON CONFLICT (attachment_id, seq) DO UPDATE SET bytes = EXCLUDED.bytes
-      RETURNING 1
-    ), rest AS (
-      -- What an earlier, longer copy left beyond the first chunk (all of it for an empty file).
-      DELETE FROM attachment_chunk WHERE workspace_id = ${ws} AND attachment_id = ${id} AND seq >= (SELECT count(*) FROM chunk)
-      RETURNING 1
-    ), marked AS (
+  return sql`marked AS (
       UPDATE attachment SET state = 'stored', failure = NULL, content_type = ${stored.contentType}, size_bytes = ${stored.sizeBytes},
-        stored_at = now(), storage = 'postgres',
+        stored_at = now(), storage = ${storage},
         -- A name the download brought (Content-Disposition) fills in one the message did not carry.
         file_name = COALESCE(file_name, ${input.fileName?.slice(0, 255) || null}::text)
-      WHERE workspace_id = ${ws} AND id = ${id}
+      WHERE workspace_id = ${ws} AND id = ${input.attachmentId}::uuid
       RETURNING chat_message_id
     )
-    SELECT ${event} FROM marked m WHERE m.chat_message_id IS NOT NULL`);
+    SELECT ${event} FROM marked m WHERE m.chat_message_id IS NOT NULL`;
 }
 
 /** Ends an attachment that can never be downloaded: the agent and the web chat see why. */
