@@ -8,7 +8,8 @@ import { agentTask, chatMessage } from '../db/schema';
 import { parseEndpointAllowlist } from '../net/endpoint-allowlist';
 import { createGuardedFetch } from '../net/guarded-fetch';
 import { appendUserMessage } from '../services/chat';
-import { claimNextTask, completeTask, enqueueAgentTask, requeueStaleTasks } from '../services/tasks';
+import { TASK_CANCELLED_CHANNEL } from '../events';
+import { cancelTask, claimNextTask, completeTask, enqueueAgentTask, requeueStaleTasks } from '../services/tasks';
 import { createTestDatabase, type TestDatabase } from '../../test/db';
 import { losingFirstExecuteAnswer, TASK_CLAIM_MARKER } from '../../test/faults';
 import { seedAgent, seedSession, seedUser, seedWorkspace } from '../../test/seed';
@@ -360,6 +361,36 @@ describe('claims on connections of their own', () => {
       stop.abort();
       await runner;
       await busyPool.end();
+    }
+  });
+});
+
+describe('a stop whose notice never arrives', () => {
+  test('the heartbeat finds the task cancelled and the run hands over what it wrote', async () => {
+    const u = await seedUser(t.db);
+    const ws = await seedWorkspace(t.db, u.id);
+    const a = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: u.id, runtimeConfig: { wordDelayMs: 200 } });
+    const s = await seedSession(t.db, { workspaceId: ws.id, agentId: a.id, creatorUserId: u.id });
+    // The listener drops the cancel notice, as a notice lost with a connection would be.
+    const deaf = Object.assign(Object.create(t.listener) as typeof t.listener, {
+      subscribe: (channel: string, sub: Parameters<typeof t.listener.subscribe>[1]) => (channel === TASK_CANCELLED_CHANNEL ? () => {} : t.listener.subscribe(channel, sub)),
+    });
+    const stop = new AbortController();
+    const runner = runTaskRunner(runnerOptions('worker-deaf', { listener: deaf, heartbeatMs: 100 }), stop.signal);
+    try {
+      const { outcome } = await sendUserMessage(ws.id, s.id, u.id, 'one two three four five six seven eight nine ten');
+      if (outcome.outcome !== 'enqueued') throw new Error('not enqueued');
+      await waitUntil(async () => (await tasksOf(ws.id))[0]?.status === 'running');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await cancelTask(t.db, { workspaceId: ws.id, taskId: outcome.task.id, reason: 'stopped' })).toMatchObject({ previousStatus: 'running' });
+      await waitUntil(async () => (await t.db.select().from(chatMessage).where(and(eq(chatMessage.sessionId, s.id), eq(chatMessage.role, 'assistant')))).length > 0);
+      const [answer] = await t.db.select().from(chatMessage).where(and(eq(chatMessage.sessionId, s.id), eq(chatMessage.role, 'assistant')));
+      expect(answer.endReason).toBe('stopped');
+      expect(answer.content.length).toBeGreaterThan(0);
+      expect('You said: "one two three four five six seven eight nine ten"'.startsWith(answer.content)).toBe(true);
+    } finally {
+      stop.abort();
+      await runner;
     }
   });
 });

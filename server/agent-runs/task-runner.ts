@@ -165,11 +165,14 @@ async function runHeartbeat(opts: TaskRunnerOptions, runs: Map<string, Run>, tim
     if (signal.aborted) break;
     const current = [...runs.values()];
     try {
-      const held = await heartbeatTasks(opts.claimDb ?? opts.db, { workerId: opts.workerId, tasks: current.map((r) => r.task) });
+      const { held, cancelled } = await heartbeatTasks(opts.claimDb ?? opts.db, { workerId: opts.workerId, tasks: current.map((r) => r.task) });
       for (const run of current) {
         // A run storing its answer may have just completed its task: not a sign of a requeue.
         if (held.has(run.task.id) || !runs.has(run.task.id) || run.storing) continue;
-        opts.logger.warn({ taskId: run.task.id }, 'task was requeued while running here; stopping this run');
+        if (cancelled.has(run.task.id)) {
+          // Stopped or recalled, and the beat came before the notice: the run hands over what it wrote, as on the notice.
+          run.cancelled = true;
+        } else opts.logger.warn({ taskId: run.task.id }, 'task was requeued while running here; stopping this run');
         run.controller.abort();
       }
     } catch (err) {

@@ -287,16 +287,27 @@ export async function requeueStaleTasks(db: DbOrTx, staleAfterMs: number): Promi
 
 /**
  * Renews the heartbeat of the tasks this worker runs; returns the ids it still holds (a task
- * missing from the answer was requeued and may already run elsewhere: its run should stop).
+ * missing from them was requeued and may already run elsewhere: its run should stop) and, among the
+ * others, those that were cancelled (their run stops too, but hands over what it wrote).
  */
-export async function heartbeatTasks(db: DbOrTx, input: { workerId: string; tasks: AgentTask[] }): Promise<Set<string>> {
-  if (input.tasks.length === 0) return new Set();
-  const res = await db.execute<{ id: string }>(sql`
-    UPDATE agent_task t SET heartbeat_at = now()
-    FROM unnest(${sql.param(input.tasks.map((x) => x.id))}::uuid[], ${sql.param(input.tasks.map((x) => x.attempts))}::int[]) AS h(id, attempts)
-    WHERE t.id = h.id AND t.attempts = h.attempts AND t.status = 'running' AND t.claimed_by = ${input.workerId}
-    RETURNING t.id`);
-  return new Set(res.rows.map((r) => r.id));
+export async function heartbeatTasks(db: DbOrTx, input: { workerId: string; tasks: AgentTask[] }): Promise<{ held: Set<string>; cancelled: Set<string> }> {
+  if (input.tasks.length === 0) return { held: new Set(), cancelled: new Set() };
+  const res = await db.execute<{ id: string; held: boolean }>(sql`
+    WITH h AS (
+      SELECT * FROM unnest(${sql.param(input.tasks.map((x) => x.id))}::uuid[], ${sql.param(input.tasks.map((x) => x.attempts))}::int[]) AS h(id, attempts)
+    ), beat AS (
+      UPDATE agent_task t SET heartbeat_at = now()
+      FROM h
+      WHERE t.id = h.id AND t.attempts = h.attempts AND t.status = 'running' AND t.claimed_by = ${input.workerId}
+      RETURNING t.id
+    )
+    SELECT id, true AS held FROM beat
+    UNION ALL
+    SELECT t.id, false FROM agent_task t JOIN h ON t.id = h.id AND t.attempts = h.attempts WHERE t.status = 'cancelled'`);
+  return {
+    held: new Set(res.rows.filter((r) => r.held).map((r) => r.id)),
+    cancelled: new Set(res.rows.filter((r) => !r.held).map((r) => r.id)),
+  };
 }
 
 export type CancelReason = 'stopped' | 'recalled';
