@@ -132,7 +132,8 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   try {
     if (embedded) {
       await ensureDatabase(embedded.url('postgres'), 'larkspur');
-      baseEnv.DATABASE_URL = embedded.url('larkspur');
+      // Web and worker run on this machine: its Unix socket saves them the loopback TCP stack.
+      baseEnv.DATABASE_URL = embedded.socketUrl('larkspur');
     }
     baseEnv.PORT = String(opts.port);
     // One worker per data dir and machine: a stable id lets a restarted worker take back its own

@@ -580,7 +580,7 @@ try {
   const dataDir = path.join(dir, 'pg');
   pg = await startEmbeddedPostgres({ dataDir, persistent: false, extraFlags: statementTrackingFlags(LIST_STATEMENTS) });
   await ensureDatabase(pg.url('postgres'), 'bench');
-  const url = pg.url('bench');
+  const url = pg.socketUrl('bench');
   await applyMigrations(url);
   const pgPid = await postmasterPid(dataDir);
   const admin = createPool(url, 1);
