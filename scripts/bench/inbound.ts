@@ -22,7 +22,6 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -148,54 +147,22 @@ async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T, i
   );
 }
 
-// The load generator uses plain keep-alive http: cheaper per request than fetch, and it shares its
-// event loop with the simulator.
-const sendAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 /** IM message id -> text of every DM sent, to tell which message a simulator delivery carried. */
 const sentTexts = new Map<string, string>();
 /** IM message ids of the DMs sent with an image. */
 const imageMessages = new Set<string>();
 let dmsSent = 0;
 
-function sendDm(sim: Simulator, chat: Chat, text: string, retried = false, withImage = IMAGE_EVERY > 0 && dmsSent++ % IMAGE_EVERY === 0): Promise<{ chat_id: string }> {
-  const payload = JSON.stringify(
-    withImage
-      ? { user_id: chat.simUserId, app_id: chat.appId, post: { content: [[{ tag: 'text', text }], [{ tag: 'img', sample: 'screenshot' }]] } }
-      : { user_id: chat.simUserId, app_id: chat.appId, text },
-  );
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port: sim.port,
-        path: '/_control/messages',
-        method: 'POST',
-        agent: sendAgent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 200) return reject(new Error(`POST /_control/messages: ${res.statusCode} ${body}`));
-          const sent = JSON.parse(body) as { chat_id: string; message_id: string };
-          sentTexts.set(sent.message_id, text);
-          if (withImage) imageMessages.add(sent.message_id);
-          chat.chatId ??= sent.chat_id;
-          resolve(sent);
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      // A kept-alive socket the server closed for idleness just as it was reused: the request never
-      // reached the server, so sending it again cannot duplicate the message.
-      if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) sendDm(sim, chat, text, true, withImage).then(resolve, reject);
-      else reject(err);
-    });
-    req.end(payload);
-  });
+/** A Lark user's DM, posted as the simulator's control API takes it, in process (see `control`). */
+async function sendDm(sim: Simulator, chat: Chat, text: string, withImage = IMAGE_EVERY > 0 && dmsSent++ % IMAGE_EVERY === 0): Promise<{ chat_id: string }> {
+  const body = withImage
+    ? { user_id: chat.simUserId, app_id: chat.appId, post: { content: [[{ tag: 'text', text }], [{ tag: 'img', sample: 'screenshot' }]] } }
+    : { user_id: chat.simUserId, app_id: chat.appId, text };
+  const sent = await control<{ chat_id: string; message_id: string }>(sim.url, 'POST', '/messages', body);
+  sentTexts.set(sent.message_id, text);
+  if (withImage) imageMessages.add(sent.message_id);
+  chat.chatId ??= sent.chat_id;
+  return sent;
 }
 
 type Sent = { start: number; end: number; failures: number; maxBehind: number };
@@ -1176,7 +1143,6 @@ try {
   console.log(`bench time: ${((Date.now() - benchStarted) / 1000).toFixed(0)} s`);
 } finally {
   if (worker) console.log(`worker ${await stopWorkerProcess(worker)}`);
-  sendAgent.destroy();
   if (sim) await sim.close().catch(() => {});
   if (probePool) await probePool.end().catch(() => {});
   if (pg) await pg.stop().catch(() => {});
