@@ -20,9 +20,10 @@ export async function startWorkerProcess(env: Record<string, string | undefined>
       cwd: repoRoot,
       env: env as NodeJS.ProcessEnv,
       stdio: ['ignore', log.fd, log.fd],
-      // A session of its own, as a process manager starts a service. Linux shares the CPU between
-      // sessions (autogroups), and every PostgreSQL backend is one: a worker left in its starter's
-      // session would split one share with the benchmark's simulator and load generator.
+      // A session of its own, as a process manager starts a service. With autogroup scheduling (on
+      // where this runs), Linux shares the CPU between sessions, and every PostgreSQL backend is one:
+      // a worker left in its starter's session would split one share with the benchmark's simulator
+      // and load generator.
       detached: true,
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
