@@ -60,7 +60,8 @@ export async function startEmbeddedPostgres(opts: {
 }): Promise<EmbeddedServer> {
   const port = opts.port ?? (await freePort());
   const dataDir = path.resolve(opts.dataDir);
-  const socketDir = Buffer.byteLength(path.join(dataDir, `.s.PGSQL.${port}.lock`)) <= MAX_SOCKET_PATH_BYTES ? dataDir : null;
+  // node-postgres takes a host that starts with "/" for a socket directory: none on Windows.
+  const socketDir = process.platform !== 'win32' && Buffer.byteLength(path.join(dataDir, `.s.PGSQL.${port}.lock`)) <= MAX_SOCKET_PATH_BYTES ? dataDir : null;
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: USER,
