@@ -58,10 +58,13 @@ async function storedWithFiles(larkMessageId: string) {
         .where(eq(larkInboundMessage.larkMessageId, larkMessageId));
       if (!m) return null;
       // Its run has begun answering: everything it fetched first is stored.
-      const done = await t.db.execute(sql`SELECT 1 FROM agent_task WHERE trigger_message_id = ${m.id}::uuid AND status IN ('completed', 'failed')`);
+      const done = await t.db.execute<{ status: string; attempts: number; error: string | null }>(
+        sql`SELECT status, attempts, error FROM agent_task WHERE trigger_message_id = ${m.id}::uuid AND status IN ('completed', 'failed')`,
+      );
       if (done.rows.length === 0) return null;
       const files = await t.db.select().from(attachment).where(eq(attachment.chatMessageId, m.id)).orderBy(asc(attachment.source), asc(attachment.position));
-      return { ...m, files };
+      // How its run ended, to tell an answer without context from a run that failed.
+      return { ...m, files, run: done.rows[0] };
     },
     20_000,
     `${larkMessageId} stored with its files`,
@@ -216,6 +219,7 @@ describe('context', () => {
     const notes = await sim.control('POST', '/messages', { user_id: b.id, chat_id: chatId, file: { sample: 'notes' } });
     const asked = await sim.control('POST', '/messages', { user_id: a.id, chat_id: chatId, text: `@{app:${echoBot.appId}} what do you think of this?`, reply_to: notes.message_id });
     const stored = await storedWithFiles(asked.message_id);
+    expect(stored.context, `the question's context, stored by its run (${JSON.stringify(stored.run)})`).not.toBeNull();
     const context = stored.context as AgentContext;
     // Only the last CONTEXT_MESSAGES before the question, oldest first.
     expect(context.recent_scope).toBe('chat');
