@@ -91,11 +91,11 @@ export async function startEmbeddedPostgres(opts: {
   }
   await server.start();
   runningDataDirs.add(dataDir);
+  const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
   return {
     port,
-    url: (database) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
-    socketUrl: (database) =>
-      socketDir ? `postgres://${USER}:${PASSWORD}@localhost:${port}/${database}?host=${encodeURIComponent(socketDir)}` : `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    url,
+    socketUrl: (database) => (socketDir ? `postgres://${USER}:${PASSWORD}@localhost:${port}/${database}?host=${encodeURIComponent(socketDir)}` : url(database)),
     stop: async () => {
       await server.stop();
       runningDataDirs.delete(dataDir);
