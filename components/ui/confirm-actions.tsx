@@ -5,9 +5,11 @@ import { authClient } from '@/components/auth/auth-client';
 import { signInPath } from '@/components/auth/next-path';
 import { cn } from '@/lib/utils';
 import { Button, type ButtonProps } from './button';
+import { useHydrated } from './use-hydrated';
 
 // The buttons of the pages that act on a link only once its visitor confirms (an invitation, a
-// Lark binding): full width, stacked under the card's text.
+// Lark binding): full width, stacked under the card's text. Both stay disabled until React owns the
+// page: these pages are opened from a link, and a click before hydration would otherwise be lost.
 
 /** The confirming button; while `pending` it is disabled and says so. */
 export function ConfirmButton({
@@ -18,8 +20,9 @@ export function ConfirmButton({
   disabled,
   ...props
 }: Omit<ButtonProps, 'asChild'> & { pending: boolean; pendingLabel: ReactNode }) {
+  const hydrated = useHydrated();
   return (
-    <Button type="button" className={cn('h-9 w-full', className)} disabled={pending || disabled} {...props}>
+    <Button type="button" className={cn('h-9 w-full', className)} disabled={!hydrated || pending || disabled} {...props}>
       {pending ? pendingLabel : children}
     </Button>
   );
@@ -38,6 +41,7 @@ export function SwitchAccountButton({
   className?: string;
 }) {
   const [pending, setPending] = useState(false);
+  const hydrated = useHydrated();
   async function switchAccount() {
     setPending(true);
     try {
@@ -47,7 +51,7 @@ export function SwitchAccountButton({
     }
   }
   return (
-    <Button type="button" variant={variant} className={cn('h-9 w-full', className)} disabled={pending} onClick={() => void switchAccount()}>
+    <Button type="button" variant={variant} className={cn('h-9 w-full', className)} disabled={!hydrated || pending} onClick={() => void switchAccount()}>
       {children}
     </Button>
   );
