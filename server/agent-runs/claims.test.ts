@@ -1,4 +1,7 @@
+import type { SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { DbOrTx } from '../db/client';
+import { toQuery } from '../db/prepared';
 import { appendUserMessage } from '../services/chat';
 import { claimTasks, enqueueAgentTask, HISTORY_LIMIT } from '../services/tasks';
 import { createTestDatabase, type TestDatabase } from '../../test/db';
@@ -58,4 +61,63 @@ test('a claimed run sees the most recent turns up to its trigger, oldest first',
   expect(claimed.history).toHaveLength(HISTORY_LIMIT);
   expect(claimed.history[claimed.history.length - 1].content).toBe('trigger');
   expect(claimed.history[0].content).toBe(`m${6}`);
+});
+
+/** The claim statement claimTasks would send, captured instead of run. */
+async function claimStatement(workerId: string, limit: number) {
+  let captured: SQL | undefined;
+  const capturing = { execute: async (query: SQL) => ((captured = query), { rows: [] }) } as unknown as DbOrTx;
+  await claimTasks(capturing, workerId, limit);
+  if (!captured) throw new Error('no claim statement');
+  return toQuery(captured);
+}
+
+/** Buffers the claim touches, run for real and rolled back. */
+async function claimBuffers(limit: number): Promise<number> {
+  const { sql: text, params } = await claimStatement('w-explain', limit);
+  const client = await t.pool.connect();
+  try {
+    await client.query('BEGIN');
+    const res = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, params);
+    const [{ Plan: plan }] = res.rows[0]['QUERY PLAN'] as [{ Plan: { 'Shared Hit Blocks': number; 'Shared Read Blocks': number } }];
+    return plan['Shared Hit Blocks'] + plan['Shared Read Blocks'];
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+}
+
+test("a claim's work does not grow with the runs in flight, whatever the planner's statistics say", async () => {
+  const u = await seedUser(t.db);
+  const ws = await seedWorkspace(t.db, u.id);
+  const a = await seedAgent(t.db, { workspaceId: ws.id, ownerUserId: u.id });
+  // Sessions with a question each; `running` of them already being answered, 40 waiting.
+  const addChats = async (count: number, status: 'running' | 'queued' | 'completed') => {
+    await t.pool.query(
+      `WITH s AS (
+         INSERT INTO chat_session (workspace_id, agent_id, creator_user_id, title)
+         SELECT $1, $2, $3, 'load ' || g FROM generate_series(1, $4) g RETURNING id
+       ), m AS (
+         INSERT INTO chat_message (workspace_id, session_id, role, content) SELECT $1, s.id, 'user', 'hi' FROM s RETURNING id, session_id
+       )
+       INSERT INTO agent_task (workspace_id, agent_id, session_id, trigger_message_id, status, attempts, claimed_by, started_at, heartbeat_at)
+       SELECT $1, $2, m.session_id, m.id, $5, CASE WHEN $5 = 'queued' THEN 0 ELSE 1 END,
+              CASE WHEN $5 = 'running' THEN 'w-busy' END, CASE WHEN $5 = 'running' THEN now() END, CASE WHEN $5 = 'running' THEN now() END
+       FROM m`,
+      [ws.id, a.id, u.id, count, status],
+    );
+  };
+  // The statistics describe the table as it was before the load: every task long finished, so
+  // running and queued ones look rare.
+  await addChats(3000, 'completed');
+  await t.pool.query('ANALYZE agent_task');
+  await addChats(100, 'running');
+  await addChats(40, 'queued');
+  const few = await claimBuffers(32);
+  await addChats(900, 'running');
+  const many = await claimBuffers(32);
+  // Ten times the runs in flight: the fair-share count reads more of its index (about 230 buffers
+  // here); the claim's own probes stay the same. Scanning every running task for each candidate
+  // added about 900, and grows with each one.
+  expect(many - few).toBeLessThan(400);
 });

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createDb, createPool } from '../db/client';
@@ -9,7 +9,7 @@ import { parseEndpointAllowlist } from '../net/endpoint-allowlist';
 import { createGuardedFetch } from '../net/guarded-fetch';
 import { appendUserMessage } from '../services/chat';
 import { TASK_CANCELLED_CHANNEL } from '../events';
-import { cancelTask, claimNextTask, completeTask, enqueueAgentTask, requeueStaleTasks } from '../services/tasks';
+import { cancelTask, claimNextTask, completeTask, enqueueAgentTask, heartbeatTasks, requeueStaleTasks } from '../services/tasks';
 import { createTestDatabase, type TestDatabase } from '../../test/db';
 import { losingFirstExecuteAnswer, TASK_CLAIM_MARKER } from '../../test/faults';
 import { seedAgent, seedSession, seedUser, seedWorkspace } from '../../test/seed';
@@ -288,6 +288,60 @@ describe('faults', () => {
     expect(await completeTask(t.db, { task: second!, reply: 'the answer' })).toBe(true);
     const assistant = await t.db.select().from(chatMessage).where(and(eq(chatMessage.sessionId, c.s.id), eq(chatMessage.role, 'assistant')));
     expect(assistant.map((m) => m.content)).toEqual(['the answer']);
+  });
+
+  test("a runner's beat keeps its long runs alive by one row of its own; once that row goes stale, the runs are requeued", async () => {
+    const c = await echoChat();
+    const id = await claimAs('w-long', (await sendUserMessage(c.ws.id, c.s.id, c.u.id, 'a long question')).outcome);
+    const [task] = await t.db.select().from(agentTask).where(eq(agentTask.id, id));
+    await t.pool.query(`UPDATE agent_task SET heartbeat_at = now() - interval '1 hour', started_at = now() - interval '1 hour' WHERE id = $1`, [id]);
+    const { held } = await heartbeatTasks(t.db, { workerId: 'w-long', tasks: [task], staleAfterMs: 1000 });
+    expect([...held]).toEqual([id]);
+    // The beat renewed the runner, not the task.
+    const row = async () => (await t.pool.query(`SELECT status, heartbeat_at < now() - interval '1 minute' AS old FROM agent_task WHERE id = $1`, [id])).rows[0];
+    expect(await row()).toEqual({ status: 'running', old: true });
+    expect(await requeueStaleTasks(t.db, 1000)).toBe(0);
+    expect((await row()).status).toBe('running');
+
+    await t.pool.query(`UPDATE task_runner SET heartbeat_at = now() - interval '1 hour' WHERE runner_id = 'w-long'`);
+    expect(await requeueStaleTasks(t.db, 1000)).toBeGreaterThanOrEqual(1);
+    expect((await row()).status).toBe('queued');
+  });
+
+  test('a beat neither waits for nor holds back a run storing its answer', async () => {
+    const c = await echoChat();
+    const id = await claimAs('w-storing', (await sendUserMessage(c.ws.id, c.s.id, c.u.id, 'hello')).outcome);
+    const [task] = await t.db.select().from(agentTask).where(eq(agentTask.id, id));
+    // The completion holds the task's row while it commits.
+    const storing = await t.pool.connect();
+    try {
+      await storing.query('BEGIN');
+      await storing.query(`UPDATE agent_task SET finished_at = now() WHERE id = $1`, [id]);
+      const beat = await t.db.transaction(async (tx) => {
+        await tx.execute(sql`SET LOCAL lock_timeout = '500ms'`);
+        return heartbeatTasks(tx, { workerId: 'w-storing', tasks: [task], staleAfterMs: 1000 });
+      });
+      // Reported held: the row is only read, so the lock the completion holds is no obstacle.
+      expect([...beat.held]).toEqual([id]);
+      await storing.query('COMMIT');
+    } finally {
+      storing.release();
+    }
+  });
+
+  test("a beat requeues its runner's own running tasks it no longer runs, but never a claim still on its way", async () => {
+    const lost = await echoChat();
+    const fresh = await echoChat();
+    const lostId = await claimAs('w-forgetful', (await sendUserMessage(lost.ws.id, lost.s.id, lost.u.id, 'claimed, then the run ended unrecorded')).outcome);
+    const freshId = await claimAs('w-forgetful', (await sendUserMessage(fresh.ws.id, fresh.s.id, fresh.u.id, 'claimed a moment ago')).outcome);
+    await t.pool.query(`UPDATE agent_task SET started_at = now() - interval '1 minute', heartbeat_at = now() - interval '1 minute' WHERE id = $1`, [lostId]);
+    const { held, cancelled } = await heartbeatTasks(t.db, { workerId: 'w-forgetful', tasks: [], staleAfterMs: 5000 });
+    expect([held.size, cancelled.size]).toEqual([0, 0]);
+    const statuses = await t.pool.query(`SELECT id, status, claimed_by FROM agent_task WHERE id = ANY($1::uuid[]) ORDER BY status`, [[lostId, freshId]]);
+    expect(statuses.rows).toEqual([
+      { id: lostId, status: 'queued', claimed_by: null },
+      { id: freshId, status: 'running', claimed_by: 'w-forgetful' },
+    ]);
   });
 
   test('a transient failure while storing the answer does not fail a successful run', async () => {

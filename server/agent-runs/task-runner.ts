@@ -29,9 +29,9 @@ import { RuntimeError } from './runtime/openai';
 import type { AgentRunResult } from './runtime/types';
 import { WebAnswerStream } from './web-stream';
 
-/** A running task's worker renews its heartbeat this often. */
+/** A runner renews its heartbeat (one row, however many runs it has) this often. */
 export const TASK_HEARTBEAT_MS = 2_000;
-/** A running task whose heartbeat is older than this belongs to a dead worker and is requeued. */
+/** A running task whose runner's heartbeat is older than this belongs to a dead worker and is requeued. */
 export const TASK_STALE_AFTER_MS = 10_000;
 /** Tasks claimed per statement at most. */
 const CLAIM_BATCH = 32;
@@ -158,14 +158,18 @@ export async function runTaskRunner(opts: TaskRunnerOptions, signal: AbortSignal
   }
 }
 
-/** Renews this worker's running tasks, stops runs whose task was taken away, and requeues dead workers' tasks. */
+/** Renews this runner's heartbeat, stops runs whose task was taken away, and requeues dead workers' tasks. */
 async function runHeartbeat(opts: TaskRunnerOptions, runs: Map<string, Run>, timing: { heartbeatMs: number; staleAfterMs: number }, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {
     await sleep(timing.heartbeatMs, signal);
     if (signal.aborted) break;
     const current = [...runs.values()];
     try {
-      const { held, cancelled } = await heartbeatTasks(opts.claimDb ?? opts.db, { workerId: opts.workerId, tasks: current.map((r) => r.task) });
+      const { held, cancelled } = await heartbeatTasks(opts.claimDb ?? opts.db, {
+        workerId: opts.workerId,
+        tasks: current.map((r) => r.task),
+        staleAfterMs: timing.staleAfterMs,
+      });
       for (const run of current) {
         // A run storing its answer may have just completed its task: not a sign of a requeue.
         if (held.has(run.task.id) || !runs.has(run.task.id) || run.storing) continue;

@@ -55,10 +55,13 @@ export const DEFAULT_WORKSPACE_FAIR_SHARE = 200;
  * older one of it queued.
  */
 function runnable(which: SQL, limit: number): SQL {
+  // OFFSET 0 keeps each NOT EXISTS a per-row probe of its session's partial index. As an anti join,
+  // the planner (when its statistics still describe a small table) scans every running task per
+  // candidate instead, and a claim costs tens of milliseconds once hundreds of runs are in flight.
   return sql`SELECT t.id, t.seq FROM agent_task t
     WHERE t.status = 'queued' AND ${which}
-      AND NOT EXISTS (SELECT 1 FROM agent_task r WHERE r.session_id = t.session_id AND r.status = 'running')
-      AND NOT EXISTS (SELECT 1 FROM agent_task q WHERE q.session_id = t.session_id AND q.status = 'queued' AND q.seq < t.seq)
+      AND NOT EXISTS (SELECT 1 FROM agent_task r WHERE r.session_id = t.session_id AND r.status = 'running' OFFSET 0)
+      AND NOT EXISTS (SELECT 1 FROM agent_task q WHERE q.session_id = t.session_id AND q.status = 'queued' AND q.seq < t.seq OFFSET 0)
     ORDER BY t.seq
     LIMIT ${limit}
     -- Locked where they are chosen, so a task another worker holds is skipped and the next one taken,
@@ -272,41 +275,61 @@ export async function failTask(
 
 /**
  * Requeues running tasks whose worker stopped heartbeating (it died or lost the database), so their
- * chats move on. Their old holder can no longer finish them: completion is fenced by the claim.
+ * chats move on: neither the task's claim nor its runner's row (task_runner) was renewed within
+ * `staleAfterMs`. Their old holder can no longer finish them: completion is fenced by the claim.
  */
 export async function requeueStaleTasks(db: DbOrTx, staleAfterMs: number): Promise<number> {
   const res = await db.execute(sql`
     WITH stale AS (
-      UPDATE agent_task SET status = 'queued', claimed_by = NULL, started_at = NULL, heartbeat_at = NULL
-      WHERE status = 'running' AND COALESCE(heartbeat_at, started_at) < now() - make_interval(secs => ${staleAfterMs / 1000})
-      RETURNING id
+      UPDATE agent_task t SET status = 'queued', claimed_by = NULL, started_at = NULL, heartbeat_at = NULL
+      WHERE t.status = 'running' AND COALESCE(t.heartbeat_at, t.started_at) < now() - make_interval(secs => ${staleAfterMs / 1000})
+        AND NOT EXISTS (
+          SELECT 1 FROM task_runner r
+          WHERE r.runner_id = t.claimed_by AND r.heartbeat_at >= now() - make_interval(secs => ${staleAfterMs / 1000}))
+      RETURNING t.id
     )
     SELECT pg_notify(${TASK_QUEUED_CHANNEL}, id::text) FROM stale`);
   return res.rowCount ?? 0;
 }
 
 /**
- * Renews the heartbeat of the tasks this worker runs; returns the ids it still holds (a task
- * missing from them was requeued and may already run elsewhere: its run should stop) and, among the
- * others, those that were cancelled (their run stops too, but hands over what it wrote).
+ * One beat of a runner, in one statement: renews its row in task_runner (which keeps all its running
+ * tasks alive), requeues its own running tasks it no longer runs (a run that ended without storing
+ * its outcome, or a claim whose answer was lost; only those claimed more than `staleAfterMs` ago, so
+ * a claim still on its way is never taken), and reports which of `tasks` it still holds (a task
+ * missing from them was requeued and may already run elsewhere: its run should stop) and which were
+ * cancelled (their run stops too, but hands over what it wrote). The running tasks themselves are
+ * only read: a beat never waits for, nor holds back, a run storing its answer.
  */
-export async function heartbeatTasks(db: DbOrTx, input: { workerId: string; tasks: AgentTask[] }): Promise<{ held: Set<string>; cancelled: Set<string> }> {
-  if (input.tasks.length === 0) return { held: new Set(), cancelled: new Set() };
-  const res = await db.execute<{ id: string; held: boolean }>(sql`
-    WITH h AS (
-      SELECT * FROM unnest(${sql.param(input.tasks.map((x) => x.id))}::uuid[], ${sql.param(input.tasks.map((x) => x.attempts))}::int[]) AS h(id, attempts)
-    ), beat AS (
-      UPDATE agent_task t SET heartbeat_at = now()
-      FROM h
-      WHERE t.id = h.id AND t.attempts = h.attempts AND t.status = 'running' AND t.claimed_by = ${input.workerId}
+export async function heartbeatTasks(
+  db: DbOrTx,
+  input: { workerId: string; tasks: AgentTask[]; staleAfterMs: number },
+): Promise<{ held: Set<string>; cancelled: Set<string> }> {
+  const ids = input.tasks.map((x) => x.id);
+  const res = await db.execute<{ id: string; held: boolean | null }>(sql`
+    WITH beat AS (
+      INSERT INTO task_runner (runner_id, heartbeat_at) VALUES (${input.workerId}, now())
+      ON CONFLICT (runner_id) DO UPDATE SET heartbeat_at = now()
+      RETURNING 1
+    ), orphaned AS (
+      UPDATE agent_task t SET status = 'queued', claimed_by = NULL, started_at = NULL, heartbeat_at = NULL
+      WHERE t.status = 'running' AND t.claimed_by = ${input.workerId} AND t.id <> ALL(${sql.param(ids)}::uuid[])
+        AND t.started_at < now() - make_interval(secs => ${input.staleAfterMs / 1000})
       RETURNING t.id
+    ), h AS (
+      SELECT * FROM unnest(${sql.param(ids)}::uuid[], ${sql.param(input.tasks.map((x) => x.attempts))}::int[]) AS h(id, attempts)
     )
-    SELECT id, true AS held FROM beat
+    SELECT t.id, t.status = 'running' AND t.claimed_by = ${input.workerId} AS held
+    FROM agent_task t JOIN h ON t.id = h.id AND t.attempts = h.attempts
+    WHERE t.status IN ('running', 'cancelled')
     UNION ALL
-    SELECT t.id, false FROM agent_task t JOIN h ON t.id = h.id AND t.attempts = h.attempts WHERE t.status = 'cancelled'`);
+    SELECT NULL, pg_notify(${TASK_QUEUED_CHANNEL}, o.id::text) IS NULL FROM orphaned o
+    UNION ALL
+    SELECT NULL, NULL FROM beat`);
+  const rows = res.rows.filter((r) => r.id !== null);
   return {
-    held: new Set(res.rows.filter((r) => r.held).map((r) => r.id)),
-    cancelled: new Set(res.rows.filter((r) => !r.held).map((r) => r.id)),
+    held: new Set(rows.filter((r) => r.held).map((r) => r.id)),
+    cancelled: new Set(rows.filter((r) => !r.held).map((r) => r.id)),
   };
 }
 

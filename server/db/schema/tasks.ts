@@ -27,7 +27,8 @@ export const agentTask = pgTable(
     claimedBy: text(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp({ withTimezone: true }),
-    // Renewed by the running worker; a running task whose heartbeat stopped belongs to a dead worker.
+    // Set when claimed. Afterwards the runner renews its own row (task_runner), not each task's: a
+    // running task is stale once both this and its runner's heartbeat are old.
     heartbeatAt: timestamp({ withTimezone: true }),
     // What went wrong, for logs and admins; `error` is what users see.
     errorDetail: text(),
@@ -55,4 +56,18 @@ export const agentTask = pgTable(
     check('agent_task_cancel_reason_valid', sql`(${t.status} = 'cancelled') = (${t.cancelReason} IS NOT NULL) AND (${t.cancelReason} IS NULL OR ${t.cancelReason} IN ('stopped', 'recalled'))`),
     check('agent_task_failed_has_error', sql`${t.status} <> 'failed' OR ${t.error} IS NOT NULL`),
   ],
+);
+
+/**
+ * One row per task runner (its worker id): renewed on every beat, one row however many runs it has
+ * in flight. Running tasks of a runner whose row went stale belong to a dead worker and are
+ * requeued; per-task renewals would lock every running row and hold back the completions.
+ */
+export const taskRunner = pgTable(
+  'task_runner',
+  {
+    runnerId: text().primaryKey(),
+    heartbeatAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check('task_runner_id_len', sql`char_length(${t.runnerId}) BETWEEN 1 AND 200`)],
 );
