@@ -9,7 +9,7 @@ import { parseEndpointAllowlist } from '../net/endpoint-allowlist';
 import { createGuardedFetch } from '../net/guarded-fetch';
 import { appendUserMessage } from '../services/chat';
 import { TASK_CANCELLED_CHANNEL } from '../events';
-import { cancelTask, claimNextTask, completeTask, enqueueAgentTask, heartbeatTasks, requeueStaleTasks } from '../services/tasks';
+import { cancelTask, claimNextTask, completeTask, enqueueAgentTask, heartbeatTasks, requeueStaleTasks, RUNNER_ROW_KEPT_MS } from '../services/tasks';
 import { createTestDatabase, type TestDatabase } from '../../test/db';
 import { losingFirstExecuteAnswer, TASK_CLAIM_MARKER } from '../../test/faults';
 import { seedAgent, seedSession, seedUser, seedWorkspace } from '../../test/seed';
@@ -303,9 +303,16 @@ describe('faults', () => {
     expect(await requeueStaleTasks(t.db, 1000)).toBe(0);
     expect((await row()).status).toBe('running');
 
-    await t.pool.query(`UPDATE task_runner SET heartbeat_at = now() - interval '1 hour' WHERE runner_id = 'w-long'`);
+    await t.pool.query(`UPDATE task_runner SET heartbeat_at = now() - interval '1 minute' WHERE runner_id = 'w-long'`);
     expect(await requeueStaleTasks(t.db, 1000)).toBeGreaterThanOrEqual(1);
     expect((await row()).status).toBe('queued');
+
+    // Long gone, the runner's row is dropped; a live runner's row stays.
+    await heartbeatTasks(t.db, { workerId: 'w-alive', tasks: [], staleAfterMs: 1000 });
+    await t.pool.query(`UPDATE task_runner SET heartbeat_at = now() - make_interval(secs => $1) WHERE runner_id = 'w-long'`, [RUNNER_ROW_KEPT_MS / 1000 + 60]);
+    await requeueStaleTasks(t.db, 1000);
+    const runners = await t.pool.query(`SELECT runner_id FROM task_runner WHERE runner_id IN ('w-long', 'w-alive')`);
+    expect(runners.rows.map((r) => r.runner_id)).toEqual(['w-alive']);
   });
 
   test('a beat neither waits for nor holds back a run storing its answer', async () => {

@@ -273,6 +273,9 @@ export async function failTask(
   });
 }
 
+/** How long the row of a runner that stopped heartbeating is kept. */
+export const RUNNER_ROW_KEPT_MS = 3_600_000;
+
 /**
  * Requeues running tasks whose worker stopped heartbeating (it died or lost the database), so their
  * chats move on: neither the task's claim nor its runner's row (task_runner) was renewed within
@@ -280,7 +283,11 @@ export async function failTask(
  */
 export async function requeueStaleTasks(db: DbOrTx, staleAfterMs: number): Promise<number> {
   const res = await db.execute(sql`
-    WITH stale AS (
+    WITH forgotten AS (
+      -- A row this old says no more than no row: a runner of a process long gone (worker ids
+      -- change with every process) is dropped, so the table does not grow with every restart.
+      DELETE FROM task_runner WHERE heartbeat_at < now() - make_interval(secs => ${Math.max(RUNNER_ROW_KEPT_MS, staleAfterMs) / 1000})
+    ), stale AS (
       UPDATE agent_task t SET status = 'queued', claimed_by = NULL, started_at = NULL, heartbeat_at = NULL
       WHERE t.status = 'running' AND COALESCE(t.heartbeat_at, t.started_at) < now() - make_interval(secs => ${staleAfterMs / 1000})
         AND NOT EXISTS (
