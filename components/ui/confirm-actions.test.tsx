@@ -5,6 +5,9 @@ import { renderToString } from 'react-dom/server';
 import { describe, expect, test } from 'vitest';
 import { ConfirmButton, SwitchAccountButton } from './confirm-actions';
 
+// Tells React that updates are wrapped in act(), so it flushes them before the test looks.
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
 // A link's page arrives as server HTML; a click that lands before React attaches its handlers does
 // nothing, so the buttons must not look clickable until then.
 describe('the confirming buttons', () => {
@@ -27,7 +30,6 @@ describe('the confirming buttons', () => {
       ['Switch', true],
     ]);
 
-    (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
     let root: ReturnType<typeof hydrateRoot> | undefined;
     await act(async () => {
       root = hydrateRoot(container, ui);

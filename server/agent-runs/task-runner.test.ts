@@ -315,7 +315,7 @@ describe('faults', () => {
     expect(runners.rows.map((r) => r.runner_id)).toEqual(['w-alive']);
   });
 
-  test('a beat neither waits for nor holds back a run storing its answer', async () => {
+  test('a beat does not wait for a run storing its answer, and reports its task held', async () => {
     const c = await echoChat();
     const id = await claimAs('w-storing', (await sendUserMessage(c.ws.id, c.s.id, c.u.id, 'hello')).outcome);
     const [task] = await t.db.select().from(agentTask).where(eq(agentTask.id, id));

@@ -273,6 +273,9 @@ export async function failTask(
   });
 }
 
+/** A running task put back in the queue, unclaimed (the sweep and a runner's beat). */
+const BACK_TO_QUEUE = sql`status = 'queued', claimed_by = NULL, started_at = NULL, heartbeat_at = NULL`;
+
 /** How long the row of a runner that stopped heartbeating is kept. */
 export const RUNNER_ROW_KEPT_MS = 3_600_000;
 
@@ -288,7 +291,7 @@ export async function requeueStaleTasks(db: DbOrTx, staleAfterMs: number): Promi
       -- change with every process) is dropped, so the table does not grow with every restart.
       DELETE FROM task_runner WHERE heartbeat_at < now() - make_interval(secs => ${Math.max(RUNNER_ROW_KEPT_MS, staleAfterMs) / 1000})
     ), stale AS (
-      UPDATE agent_task t SET status = 'queued', claimed_by = NULL, started_at = NULL, heartbeat_at = NULL
+      UPDATE agent_task t SET ${BACK_TO_QUEUE}
       WHERE t.status = 'running' AND COALESCE(t.heartbeat_at, t.started_at) < now() - make_interval(secs => ${staleAfterMs / 1000})
         AND NOT EXISTS (
           SELECT 1 FROM task_runner r
@@ -313,13 +316,13 @@ export async function heartbeatTasks(
   input: { workerId: string; tasks: AgentTask[]; staleAfterMs: number },
 ): Promise<{ held: Set<string>; cancelled: Set<string> }> {
   const ids = input.tasks.map((x) => x.id);
-  const res = await db.execute<{ id: string; held: boolean | null }>(sql`
+  // Data-modifying CTEs run whether or not the result reads them; the beat's result is the tasks.
+  const res = await db.execute<{ id: string | null; held: boolean }>(sql`
     WITH beat AS (
       INSERT INTO task_runner (runner_id, heartbeat_at) VALUES (${input.workerId}, now())
       ON CONFLICT (runner_id) DO UPDATE SET heartbeat_at = now()
-      RETURNING 1
     ), orphaned AS (
-      UPDATE agent_task t SET status = 'queued', claimed_by = NULL, started_at = NULL, heartbeat_at = NULL
+      UPDATE agent_task t SET ${BACK_TO_QUEUE}
       WHERE t.status = 'running' AND t.claimed_by = ${input.workerId} AND t.id <> ALL(${sql.param(ids)}::uuid[])
         AND t.started_at < now() - make_interval(secs => ${input.staleAfterMs / 1000})
       RETURNING t.id
@@ -330,10 +333,8 @@ export async function heartbeatTasks(
     FROM agent_task t JOIN h ON t.id = h.id AND t.attempts = h.attempts
     WHERE t.status IN ('running', 'cancelled')
     UNION ALL
-    SELECT NULL, pg_notify(${TASK_QUEUED_CHANNEL}, o.id::text) IS NULL FROM orphaned o
-    UNION ALL
-    SELECT NULL, NULL FROM beat`);
-  const rows = res.rows.filter((r) => r.id !== null);
+    SELECT NULL, pg_notify(${TASK_QUEUED_CHANNEL}, o.id::text) IS NULL FROM orphaned o`);
+  const rows = res.rows.filter((r): r is { id: string; held: boolean } => r.id !== null);
   return {
     held: new Set(rows.filter((r) => r.held).map((r) => r.id)),
     cancelled: new Set(rows.filter((r) => !r.held).map((r) => r.id)),
