@@ -1,4 +1,9 @@
 // @vitest-environment happy-dom
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { NextIntlClientProvider } from 'next-intl';
+import { act } from 'react';
+import { hydrateRoot } from 'react-dom/client';
+import { renderToString } from 'react-dom/server';
 import { afterEach, describe, expect, test } from 'vitest';
 import en from '@/locales/en.json';
 import { click, render, scriptFetch, waitUntil, type Rendered } from '@/test/dom';
@@ -57,5 +62,30 @@ describe('the invitation card', () => {
     );
     expect(button(container, t.accept)).toBeUndefined();
     expect(button(container, t.switchAccount)).toBeDefined();
+  });
+
+  test('nothing moves when the page comes alive: the expiry line is held in the server HTML and filled in on hydration', async () => {
+    const ui = (
+      <QueryClientProvider client={new QueryClient()}>
+        <NextIntlClientProvider locale="en" messages={en} timeZone="UTC">
+          <InvitationCard {...base} viewer={null} />
+        </NextIntlClientProvider>
+      </QueryClientProvider>
+    );
+    const container = document.createElement('div');
+    container.innerHTML = renderToString(ui);
+    document.body.append(container);
+    const layout = () => [...container.firstElementChild!.children].map((el) => el.tagName);
+    const before = layout();
+    const expires = () => container.querySelector('[data-testid="invitation-expires"]')?.textContent;
+    expect(expires()).toBe('\u00a0');
+    let root: ReturnType<typeof hydrateRoot> | undefined;
+    await act(async () => {
+      root = hydrateRoot(container, ui);
+    });
+    expect(layout()).toEqual(before);
+    expect(expires()).toContain('2026');
+    await act(async () => root?.unmount());
+    container.remove();
   });
 });

@@ -34,7 +34,8 @@ export function InvitationCard({ token, workspace, inviterName, role, email, exp
   const t = useTranslations('invitation');
   const tRoles = useTranslations('roles');
   const format = useFormatDate();
-  // Dates use the browser's time zone, so they appear once React owns the page.
+  // Dates use the browser's time zone, so they appear once React owns the page; their line is held
+  // from the start, so the buttons below do not move under a pointer (or a test) as it arrives.
   const hydrated = useHydrated();
   const here = invitationPath(token);
   const roleName = tRoles(role);
@@ -49,7 +50,9 @@ export function InvitationCard({ token, workspace, inviterName, role, email, exp
       </p>
       <p className="text-muted-foreground">{t('about')}</p>
       {email ? <p className="text-muted-foreground">{t('forEmail', { email })}</p> : null}
-      {hydrated ? <p className="text-muted-foreground">{t('expires', { date: format.dateTime(expiresAt) })}</p> : null}
+      <p className="text-muted-foreground" data-testid="invitation-expires">
+        {hydrated ? t('expires', { date: format.dateTime(expiresAt) }) : '\u00a0'}
+      </p>
       {viewer === null ? (
         <>
           <p className="text-muted-foreground">{t('signedOut')}</p>
