@@ -323,7 +323,7 @@ describe('faults', () => {
     const storing = await t.pool.connect();
     try {
       await storing.query('BEGIN');
-      await storing.query(`UPDATE agent_task SET finished_at = now() WHERE id = $1`, [id]);
+      await storing.query(`UPDATE agent_task SET error = error WHERE id = $1`, [id]);
       const beat = await t.db.transaction(async (tx) => {
         await tx.execute(sql`SET LOCAL lock_timeout = '500ms'`);
         return heartbeatTasks(tx, { workerId: 'w-storing', tasks: [task], staleAfterMs: 1000 });

@@ -55,13 +55,17 @@ export const DEFAULT_WORKSPACE_FAIR_SHARE = 200;
  * older one of it queued.
  */
 function runnable(which: SQL, limit: number): SQL {
-  // OFFSET 0 keeps each NOT EXISTS a per-row probe of its session's partial index. As an anti join,
-  // the planner (when its statistics still describe a small table) scans every running task per
-  // candidate instead, and a claim costs tens of milliseconds once hundreds of runs are in flight.
+  // One probe of the session's unfinished tasks (a running one, or an older queued one), on an index
+  // whose predicate (finished_at IS NULL) no other query implies. With probes on status = 'running'
+  // or 'queued', the planner weighed every partial index on that status alike whenever its
+  // statistics showed few such rows (as after a quiet hour), took one with no session in it, and
+  // scanned every running task per candidate. OFFSET 0 keeps the probe per row, not an anti join.
   return sql`SELECT t.id, t.seq FROM agent_task t
     WHERE t.status = 'queued' AND ${which}
-      AND NOT EXISTS (SELECT 1 FROM agent_task r WHERE r.session_id = t.session_id AND r.status = 'running' OFFSET 0)
-      AND NOT EXISTS (SELECT 1 FROM agent_task q WHERE q.session_id = t.session_id AND q.status = 'queued' AND q.seq < t.seq OFFSET 0)
+      AND NOT EXISTS (
+        SELECT 1 FROM agent_task o
+        WHERE o.session_id = t.session_id AND o.finished_at IS NULL AND (o.status = 'running' OR o.seq < t.seq)
+        OFFSET 0)
     ORDER BY t.seq
     LIMIT ${limit}
     -- Locked where they are chosen, so a task another worker holds is skipped and the next one taken,
@@ -131,7 +135,7 @@ export async function claimTasks(
       SELECT (SELECT a.workspace_id FROM agent_task a WHERE a.status = 'queued' AND a.workspace_id > w.workspace_id ORDER BY a.workspace_id LIMIT 1)
       FROM queued_workspaces w WHERE w.workspace_id IS NOT NULL
     ), busy AS MATERIALIZED (
-      SELECT workspace_id FROM agent_task WHERE status = 'running' GROUP BY workspace_id HAVING count(*) >= ${fairShare}
+      SELECT workspace_id FROM agent_task WHERE status = 'running' AND finished_at IS NULL GROUP BY workspace_id HAVING count(*) >= ${fairShare}
     ), under_share AS (
       -- Each workspace under its share offers its oldest runnable tasks; the oldest of all are taken.
       SELECT c.id, c.seq FROM queued_workspaces w
@@ -139,7 +143,14 @@ export async function claimTasks(
       WHERE w.workspace_id IS NOT NULL AND w.workspace_id NOT IN (SELECT workspace_id FROM busy)
       ORDER BY c.seq
       LIMIT ${limit}
-    ), over_share AS (${runnable(sql`t.workspace_id IN (SELECT workspace_id FROM busy)`, limit)}),
+    ), over_share AS (
+      -- The same per-workspace index walk for the workspaces past their share: the queue's one index
+      -- for waiting tasks has the workspace first, so the planner has no second one to mistake for it.
+      SELECT c.id, c.seq FROM busy b
+      CROSS JOIN LATERAL (${runnable(sql`t.workspace_id = b.workspace_id`, limit)}) c
+      ORDER BY c.seq
+      LIMIT ${limit}
+    ),
     claimed AS (
       UPDATE agent_task SET status = 'running', started_at = now(), heartbeat_at = now(), attempts = attempts + 1, claimed_by = ${workerId}
       -- The second list is read only when the first falls short.
@@ -292,7 +303,7 @@ export async function requeueStaleTasks(db: DbOrTx, staleAfterMs: number): Promi
       DELETE FROM task_runner WHERE heartbeat_at < now() - make_interval(secs => ${Math.max(RUNNER_ROW_KEPT_MS, staleAfterMs) / 1000})
     ), stale AS (
       UPDATE agent_task t SET ${BACK_TO_QUEUE}
-      WHERE t.status = 'running' AND COALESCE(t.heartbeat_at, t.started_at) < now() - make_interval(secs => ${staleAfterMs / 1000})
+      WHERE t.status = 'running' AND t.finished_at IS NULL AND COALESCE(t.heartbeat_at, t.started_at) < now() - make_interval(secs => ${staleAfterMs / 1000})
         AND NOT EXISTS (
           SELECT 1 FROM task_runner r
           WHERE r.runner_id = t.claimed_by AND r.heartbeat_at >= now() - make_interval(secs => ${staleAfterMs / 1000}))
@@ -323,7 +334,7 @@ export async function heartbeatTasks(
       ON CONFLICT (runner_id) DO UPDATE SET heartbeat_at = now()
     ), orphaned AS (
       UPDATE agent_task t SET ${BACK_TO_QUEUE}
-      WHERE t.status = 'running' AND t.claimed_by = ${input.workerId} AND t.id <> ALL(${sql.param(ids)}::uuid[])
+      WHERE t.status = 'running' AND t.finished_at IS NULL AND t.claimed_by = ${input.workerId} AND t.id <> ALL(${sql.param(ids)}::uuid[])
         AND t.started_at < now() - make_interval(secs => ${input.staleAfterMs / 1000})
       RETURNING t.id
     ), h AS (

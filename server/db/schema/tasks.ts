@@ -41,19 +41,24 @@ export const agentTask = pgTable(
     foreignKey({ columns: [t.sessionId, t.workspaceId], foreignColumns: [chatSession.id, chatSession.workspaceId] }).onDelete(
       'cascade',
     ),
-    // At most one running task per session: the schema backs up the in-order claim query.
     unique('agent_task_id_workspace_unique').on(t.id, t.workspaceId),
-    uniqueIndex('agent_task_one_running_per_session').on(t.sessionId).where(sql`${t.status} = 'running'`),
-    index('agent_task_queued_seq').on(t.seq).where(sql`${t.status} = 'queued'`),
-    // Queued tasks per session in order: the claim asks whether an older one still waits.
-    index('agent_task_queued_session_seq').on(t.sessionId, t.seq).where(sql`${t.status} = 'queued'`),
+    // The indexes on running and unfinished tasks also say finished_at IS NULL, which only the queries
+    // scanning for such tasks repeat. On status alone, statistics taken while few tasks ran made
+    // them look empty, cheaper than the primary key, and a task's own update read every running one.
+    // At most one running task per session: the schema backs up the in-order claim query.
+    uniqueIndex('agent_task_one_running_per_session').on(t.sessionId).where(sql`${t.status} = 'running' AND ${t.finishedAt} IS NULL`),
+    // A session's unfinished tasks: the claim asks whether one runs or an older one waits. Keyed on
+    // finished_at so that only that probe matches it (see runnable() in services/tasks.ts).
+    index('agent_task_unfinished_session_seq').on(t.sessionId, t.seq).where(sql`${t.finishedAt} IS NULL`),
     // Queued tasks per workspace in order: the fair-share claim visits each workspace's queue head.
+    // The only index on queued tasks, so the planner cannot trade it for one without the workspace.
     index('agent_task_queued_workspace_seq').on(t.workspaceId, t.seq).where(sql`${t.status} = 'queued'`),
     // Running tasks per workspace, for the fair-share claim.
-    index('agent_task_running_workspace').on(t.workspaceId).where(sql`${t.status} = 'running'`),
+    index('agent_task_running_workspace').on(t.workspaceId).where(sql`${t.status} = 'running' AND ${t.finishedAt} IS NULL`),
     index().on(t.sessionId, t.seq),
     check('agent_task_status_valid', sql`${t.status} IN ('queued', 'running', 'completed', 'failed', 'cancelled')`),
     check('agent_task_cancel_reason_valid', sql`(${t.status} = 'cancelled') = (${t.cancelReason} IS NOT NULL) AND (${t.cancelReason} IS NULL OR ${t.cancelReason} IN ('stopped', 'recalled'))`),
+    check('agent_task_finished_when_done', sql`(${t.status} IN ('queued', 'running')) = (${t.finishedAt} IS NULL)`),
     check('agent_task_failed_has_error', sql`${t.status} <> 'failed' OR ${t.error} IS NOT NULL`),
   ],
 );
