@@ -35,7 +35,7 @@ import { startSimulator, type Simulator } from '../../simulator/server';
 import { ensureDatabase, freePort, startEmbeddedPostgres, type EmbeddedServer } from '../embedded-postgres';
 import { isRunning, logSummary, logTail, startWorkerProcess, stopWorkerProcess, type WorkerProcess } from '../worker-process';
 import { enableStatementTracking, readStatements, resetStatements, statementTrackingFlags, type StatementWindow } from './query-counter';
-import { describeBackends, describeUsage, LOOP_SAMPLE_MS, measureUsage, postmasterPid, processMemory, sampleBackends, type PhaseUsage } from './usage';
+import { describeBackends, describeUsage, LOOP_SAMPLE_MS, measureUsage, postmasterPid, processMemory, memoryPerRun, sampleBackends, type PhaseUsage } from './usage';
 import { setting } from './settings';
 
 /** BENCH_IMAGE_SHARE: 0 (text only) to 1 (every DM with an image); 0.1 when unset. */
@@ -351,18 +351,42 @@ function describeCounters(beforeScrape: WorkerScrape, afterScrape: WorkerScrape)
   return `events received ${delta('events_received')}; dispatch outcomes: ${group('dispatch_outcomes')}; ACK codes: ${group('acks')}`;
 }
 
-type RunSample = { at: number; running: number; rssMiB: number | null };
+type RunSample = { at: number; running: number; rssMiB: number | null; heapMiB: number | null };
 
 /** Agent runs in flight (tasks the worker holds as running) and the worker's RSS, every `intervalMs`. */
-function sampleRuns(probe: Pick<ReturnType<typeof createPool>, 'query'>, workerPid: number, intervalMs = 100): () => Promise<RunSample[]> {
+/** The worker's JavaScript heap in use (its main thread, where the runs live), from its metrics. */
+async function workerHeapMiB(port: number): Promise<number | null> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const m = /^larkspur_worker_nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+    return m ? Number(m[1]) / 1024 / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Per second of samples: the runs in flight on average, and the least heap in use (what survived the last collection). */
+function heapFloorBySecond(samples: RunSample[]): Array<{ running: number; mib: number | null }> {
+  const seconds = new Map<number, { runs: number[]; floor: number | null }>();
+  for (const s of samples) {
+    const key = Math.floor(s.at / 1000);
+    const bucket = seconds.get(key) ?? { runs: [], floor: null };
+    bucket.runs.push(s.running);
+    if (s.heapMiB !== null) bucket.floor = bucket.floor === null ? s.heapMiB : Math.min(bucket.floor, s.heapMiB);
+    seconds.set(key, bucket);
+  }
+  return [...seconds.values()].map((b) => ({ running: b.runs.reduce((a, r) => a + r, 0) / b.runs.length, mib: b.floor }));
+}
+
+function sampleRuns(probe: Pick<ReturnType<typeof createPool>, 'query'>, workerPid: number, workerPort: number, intervalMs = 100): () => Promise<RunSample[]> {
   const samples: RunSample[] = [];
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
       const started = Date.now();
       const { rows } = await probe.query<{ n: number }>(`SELECT count(*)::int AS n FROM agent_task WHERE status = 'running'`);
-      const memory = await processMemory(workerPid);
-      samples.push({ at: started, running: rows[0].n, rssMiB: memory?.rssMiB ?? null });
+      const [memory, heapMiB] = await Promise.all([processMemory(workerPid), workerHeapMiB(workerPort)]);
+      samples.push({ at: started, running: rows[0].n, rssMiB: memory?.rssMiB ?? null, heapMiB });
       await sleep(Math.max(0, intervalMs - (Date.now() - started)));
     }
   })();
@@ -1060,7 +1084,7 @@ try {
   const rssBefore = (await processMemory(running.pid))?.rssMiB ?? Number.NaN;
   await resetStatements(pool);
   const endBurstUsage = await measureUsage(pids);
-  const endRunSampling = sampleRuns(pool, running.pid);
+  const endRunSampling = sampleRuns(pool, running.pid, workerPort);
   const burstSent = await sendPaced(sim, chats, 'b', BURST_MESSAGES, BURST_RATE);
   const burstDrain = await drain('b', BURST_MESSAGES - burstSent.failures, burstSent.start, DRAIN_SECONDS);
   const runSamples = await endRunSampling();
@@ -1076,7 +1100,7 @@ try {
   const burstTranscript = await readTranscripts(simUrl, chats, 'b');
   const burstReplies = replyFigures(burstTranscript, BURST_MESSAGES - burstSent.failures);
 
-  let peak: RunSample = { at: burstSent.start, running: 0, rssMiB: null };
+  let peak: RunSample = { at: burstSent.start, running: 0, rssMiB: null, heapMiB: null };
   let atGoalMs = 0;
   for (let i = 0; i < runSamples.length; i++) {
     const s = runSamples[i];
@@ -1086,10 +1110,16 @@ try {
   const replyTimes = [...burstTranscript.replyTimes].sort((a, b) => a - b);
   const replySpan = replyTimes.length > 1 ? (replyTimes[replyTimes.length - 1] - replyTimes[0]) / 1000 : Number.NaN;
   const repliesPerSecond = replyTimes.length / replySpan;
-  // A garbage collection between the two samples can give back more than the runs hold: then the
-  // difference says nothing about a run, and no figure is printed.
-  const rssGrowthMiB = peak.rssMiB !== null ? peak.rssMiB - rssBefore : Number.NaN;
-  const memoryPerRunKiB = peak.running > 0 && rssGrowthMiB >= 0 ? (rssGrowthMiB * 1024) / peak.running : Number.NaN;
+  // Two samples (before, at the peak) are at the mercy of a garbage collection in between, and RSS
+  // hardly ever gives memory back. The heap in use saws up and down with every collection; its floor
+  // (the least in each second) is what is alive. The slope of that floor over the runs in flight,
+  // across the rise and fall, is what a run holds; a fit that explains little is not printed.
+  const memoryFit = memoryPerRun(heapFloorBySecond(runSamples));
+  const memoryPerRunKiB = memoryFit.kibPerRun;
+  // Whatever the fit says, no run holds more than the whole worker divided by the runs at the peak.
+  const memoryBoundKiB = peak.running > 0 && peak.rssMiB !== null ? (peak.rssMiB * 1024) / peak.running : Number.NaN;
+  const describeRunMemory = () =>
+    `${Number.isFinite(memoryPerRunKiB) ? `${memoryPerRunKiB.toFixed(1)} KiB per run, ` : ''}at most ${Number.isFinite(memoryBoundKiB) ? memoryBoundKiB.toFixed(0) : 'n/a'} KiB per run (the whole worker over its runs)`;
   const burstRunP50 = percentile([...burstTasks.run].sort((a, b) => a - b), 50);
   const burstDelayHonoured = burstRunP50 >= MODEL_DELAY_MS - 5;
   const burstWindow = (burstSent.end - burstSent.start) / 1000;
@@ -1110,7 +1140,7 @@ try {
       `reply latency ${distribution(burstReplies.latencies)}; ${burstReplies.unanswered} unanswered`,
   );
   console.log(
-    `  memory: worker RSS ${rssBefore.toFixed(0)} MiB before, ${peak.rssMiB?.toFixed(0) ?? '?'} MiB at the peak of runs = ${Number.isFinite(memoryPerRunKiB) ? `${memoryPerRunKiB.toFixed(1)} KiB` : 'n/a (RSS fell: a garbage collection ran in between)'} per run in flight`,
+    `  memory: worker RSS ${rssBefore.toFixed(0)} MiB before, ${peak.rssMiB?.toFixed(0) ?? '?'} MiB at the peak of runs; ${describeRunMemory()}; the slope of the heap's floor over runs in flight across ${memoryFit.samples} seconds ${Number.isFinite(memoryPerRunKiB) ? `fits with r² ${memoryFit.r2.toFixed(2)}` : `explains too little (r² ${memoryFit.r2.toFixed(2)}): a run's share is below what the collections move`}`,
   );
   console.log(`  resources (${burstUsage.seconds.toFixed(1)} s, sends and drain): ${describeUsage(burstUsage)}; ${describeLoopLag(burstCountersAfter)}; load average ${loadAverage()}`);
   printStatements('during the burst', burstQueries, Math.max(1, BURST_MESSAGES));
@@ -1125,7 +1155,7 @@ try {
       MODEL_DELAY_MS >= GOAL_MODEL_DELAY_MS &&
       burstDelayHonoured,
     `peak ${peak.running} runs (${(atGoalMs / 1000).toFixed(1)} s at >= ${GOAL_RUNS_IN_FLIGHT}), ACK p99 ${ms(burstAcks.p99)}, ${repliesPerSecond.toFixed(1)} replies/s, ` +
-      `${Number.isFinite(memoryPerRunKiB) ? memoryPerRunKiB.toFixed(1) : 'n/a'} KiB per run` +
+      `${describeRunMemory()}` +
       `${enoughChats ? '' : `; only ${burstChats} chats (BENCH_USERS_PER_INSTALLATION × BENCH_INSTALLATIONS must reach ${GOAL_RUNS_IN_FLIGHT})`}` +
       `${burstDelayHonoured ? '' : '; the delay was not in effect'}${delayNote}`,
   );

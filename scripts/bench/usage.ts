@@ -238,3 +238,24 @@ export function describeBackends(s: BackendSample, workerPoolSize: number): stri
     `connections: ${connections || 'none'}; the worker's pool allows ${workerPoolSize}, its listeners come on top`
   );
 }
+
+/** Least-squares slope of the worker's memory (MiB) over its runs in flight, in KiB per run; NaN when the fit explains under a quarter of the variation or slopes down. */
+export function memoryPerRun(samples: Array<{ running: number; mib: number | null }>): { kibPerRun: number; r2: number; samples: number } {
+  const points = samples.filter((s): s is { running: number; mib: number } => s.mib !== null);
+  const n = points.length;
+  if (n < 3) return { kibPerRun: Number.NaN, r2: 0, samples: n };
+  const meanX = points.reduce((a, p) => a + p.running, 0) / n;
+  const meanY = points.reduce((a, p) => a + p.mib, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (const p of points) {
+    sxy += (p.running - meanX) * (p.mib - meanY);
+    sxx += (p.running - meanX) ** 2;
+    syy += (p.mib - meanY) ** 2;
+  }
+  if (sxx === 0 || syy === 0) return { kibPerRun: Number.NaN, r2: 0, samples: n };
+  const slope = sxy / sxx;
+  const r2 = (sxy * sxy) / (sxx * syy);
+  return { kibPerRun: slope > 0 && r2 >= 0.25 ? slope * 1024 : Number.NaN, r2, samples: n };
+}
