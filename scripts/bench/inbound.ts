@@ -384,7 +384,8 @@ function sampleRuns(probe: Pick<ReturnType<typeof createPool>, 'query'>, workerP
   const loop = (async () => {
     while (!stopped) {
       const started = Date.now();
-      const { rows } = await probe.query<{ n: number }>(`SELECT count(*)::int AS n FROM agent_task WHERE status = 'running'`);
+      // finished_at IS NULL: the predicate of the index on running tasks (the probe reads it, not the table).
+      const { rows } = await probe.query<{ n: number }>(`SELECT count(*)::int AS n FROM agent_task WHERE status = 'running' AND finished_at IS NULL`);
       const [memory, heapMiB] = await Promise.all([processMemory(workerPid), workerHeapMiB(workerPort)]);
       samples.push({ at: started, running: rows[0].n, rssMiB: memory?.rssMiB ?? null, heapMiB });
       await sleep(Math.max(0, intervalMs - (Date.now() - started)));
@@ -734,7 +735,7 @@ try {
       await pool.query<Backlog>(
         `SELECT
            $1::int - (SELECT count(DISTINCT content) FROM chat_message WHERE role = 'user' AND content LIKE $2)::int AS missing,
-           (SELECT count(*) FROM agent_task WHERE status IN ('queued', 'running'))::int AS tasks,
+           (SELECT count(*) FROM agent_task WHERE finished_at IS NULL)::int AS tasks,
            (SELECT count(*) FROM lark_outbox WHERE status = 'pending')::int AS outbox`,
         [sent, `bench message ${prefix}%`],
       )
@@ -815,7 +816,7 @@ try {
   const calibrationStart = Date.now();
   await Promise.all(calibrationChats.map((c, i) => sendDm(sim!, c, messageText('c', i))));
   const calibrated = await waitUntil(async () => {
-    const tasks = await scalar(`SELECT count(*)::int AS n FROM agent_task WHERE status IN ('queued', 'running')`);
+    const tasks = await scalar(`SELECT count(*)::int AS n FROM agent_task WHERE finished_at IS NULL`);
     return tasks === 0 && (await sentReplies()) >= repliesBefore + calibrationChats.length;
   }, 60_000, 50);
   const calibration = await readStatements(pool);
