@@ -1141,7 +1141,7 @@ try {
       `reply latency ${distribution(burstReplies.latencies)}; ${burstReplies.unanswered} unanswered`,
   );
   console.log(
-    `  memory: worker RSS ${rssBefore.toFixed(0)} MiB before, ${peak.rssMiB?.toFixed(0) ?? '?'} MiB at the peak of runs; ${describeRunMemory()}; the slope of the heap's floor over runs in flight across ${memoryFit.samples} seconds ${Number.isFinite(memoryPerRunKiB) ? `fits with r² ${memoryFit.r2.toFixed(2)}` : `explains too little (r² ${memoryFit.r2.toFixed(2)}): a run's share is below what the collections move`}`,
+    `  memory: worker RSS ${rssBefore.toFixed(0)} MiB before, ${peak.rssMiB?.toFixed(0) ?? '?'} MiB at the peak of runs; ${describeRunMemory()}; the slope of the heap's floor over runs in flight across ${memoryFit.samples} seconds ${Number.isFinite(memoryPerRunKiB) ? `fits with r² ${memoryFit.r2.toFixed(2)}` : memoryFit.falls ? `falls as the runs rise (r² ${memoryFit.r2.toFixed(2)}): a run's share is below what the collections move` : `explains too little (r² ${memoryFit.r2.toFixed(2)}): a run's share is below what the collections move`}`,
   );
   console.log(`  resources (${burstUsage.seconds.toFixed(1)} s, sends and drain): ${describeUsage(burstUsage)}; ${describeLoopLag(burstCountersAfter)}; load average ${loadAverage()}`);
   printStatements('during the burst', burstQueries, Math.max(1, BURST_MESSAGES));

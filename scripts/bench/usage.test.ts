@@ -16,6 +16,7 @@ test('memory per run is the slope of memory over runs in flight, whatever a coll
 test('no figure when memory does not follow the runs, or falls as they rise', () => {
   const falling = Array.from({ length: 20 }, (_, i) => ({ running: i * 50, mib: 500 - i }));
   expect(memoryPerRun(falling).kibPerRun).toBeNaN();
+  expect(memoryPerRun(falling).falls).toBe(true);
   const flat = Array.from({ length: 20 }, (_, i) => ({ running: i * 50, mib: 500 }));
   expect(memoryPerRun(flat).kibPerRun).toBeNaN();
   expect(memoryPerRun([{ running: 1, mib: 1 }, { running: 2, mib: null }]).kibPerRun).toBeNaN();

@@ -240,10 +240,10 @@ export function describeBackends(s: BackendSample, workerPoolSize: number): stri
 }
 
 /** Least-squares slope of the worker's memory (MiB) over its runs in flight, in KiB per run; NaN when the fit explains under a quarter of the variation or slopes down. */
-export function memoryPerRun(samples: Array<{ running: number; mib: number | null }>): { kibPerRun: number; r2: number; samples: number } {
+export function memoryPerRun(samples: Array<{ running: number; mib: number | null }>): { kibPerRun: number; r2: number; samples: number; falls: boolean } {
   const points = samples.filter((s): s is { running: number; mib: number } => s.mib !== null);
   const n = points.length;
-  if (n < 3) return { kibPerRun: Number.NaN, r2: 0, samples: n };
+  if (n < 3) return { kibPerRun: Number.NaN, r2: 0, samples: n, falls: false };
   const meanX = points.reduce((a, p) => a + p.running, 0) / n;
   const meanY = points.reduce((a, p) => a + p.mib, 0) / n;
   let sxy = 0;
@@ -254,8 +254,8 @@ export function memoryPerRun(samples: Array<{ running: number; mib: number | nul
     sxx += (p.running - meanX) ** 2;
     syy += (p.mib - meanY) ** 2;
   }
-  if (sxx === 0 || syy === 0) return { kibPerRun: Number.NaN, r2: 0, samples: n };
+  if (sxx === 0 || syy === 0) return { kibPerRun: Number.NaN, r2: 0, samples: n, falls: false };
   const slope = sxy / sxx;
   const r2 = (sxy * sxy) / (sxx * syy);
-  return { kibPerRun: slope > 0 && r2 >= 0.25 ? slope * 1024 : Number.NaN, r2, samples: n };
+  return { kibPerRun: slope > 0 && r2 >= 0.25 ? slope * 1024 : Number.NaN, r2, samples: n, falls: slope <= 0 };
 }
