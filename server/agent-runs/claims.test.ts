@@ -1,10 +1,8 @@
-import type { SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { DbOrTx } from '../db/client';
-import { toQuery } from '../db/prepared';
 import { appendUserMessage } from '../services/chat';
 import { claimTasks, enqueueAgentTask, HISTORY_LIMIT } from '../services/tasks';
 import { createTestDatabase, type TestDatabase } from '../../test/db';
+import { analyzedPlan, capturedStatement, planNodes, seedTaskChats, type PlanNode } from '../../test/plans';
 import { seedAgent, seedSession, seedUser, seedWorkspace } from '../../test/seed';
 
 // Its own database: claims take from every workspace, so no other test's tasks may be queued.
@@ -63,50 +61,10 @@ test('a claimed run sees the most recent turns up to its trigger, oldest first',
   expect(claimed.history[0].content).toBe(`m${6}`);
 });
 
-/** The claim statement claimTasks would send, captured instead of run. */
-async function claimStatement(workerId: string, limit: number) {
-  let captured: SQL | undefined;
-  const capturing = { execute: async (query: SQL) => ((captured = query), { rows: [] }) } as unknown as DbOrTx;
-  await claimTasks(capturing, workerId, limit);
-  if (!captured) throw new Error('no claim statement');
-  return toQuery(captured);
-}
-
-type PlanNode = {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Actual Loops': number;
-  'Actual Rows': number;
-  'Rows Removed by Filter'?: number;
-  'Shared Hit Blocks': number;
-  'Shared Read Blocks': number;
-  Plans?: PlanNode[];
-};
-
-function* nodes(plan: PlanNode): Generator<PlanNode> {
-  yield plan;
-  for (const child of plan.Plans ?? []) yield* nodes(child);
-}
-
-/** The claim's plan, run for real (EXPLAIN ANALYZE) and rolled back. */
-async function claimPlan(db: TestDatabase, limit: number): Promise<PlanNode> {
-  const { sql: text, params } = await claimStatement('w-explain', limit);
-  const client = await db.pool.connect();
-  try {
-    await client.query('BEGIN');
-    const res = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${text}`, params);
-    return (res.rows[0]['QUERY PLAN'] as [{ Plan: PlanNode }])[0].Plan;
-  } finally {
-    await client.query('ROLLBACK');
-    client.release();
-  }
-}
-
 /** The tasks a per-candidate scan of agent_task reads on average, kept or filtered out: one session's worth when right. */
 function widestProbe(plan: PlanNode): number {
   let widest = 0;
-  for (const n of nodes(plan)) {
+  for (const n of planNodes(plan)) {
     if (n['Relation Name'] !== 'agent_task' || n['Actual Loops'] < 2) continue;
     widest = Math.max(widest, (n['Actual Rows'] + (n['Rows Removed by Filter'] ?? 0)) / n['Actual Loops']);
   }
@@ -120,32 +78,17 @@ test("a claim's work does not grow with the runs in flight, whatever the planner
     const u = await seedUser(own.db);
     const ws = await seedWorkspace(own.db, u.id);
     const a = await seedAgent(own.db, { workspaceId: ws.id, ownerUserId: u.id });
-    // Sessions with a question each: finished ones, ones being answered, and waiting ones.
-    const addChats = async (count: number, status: 'running' | 'queued' | 'completed') => {
-      await own.pool.query(
-        `WITH s AS (
-           INSERT INTO chat_session (workspace_id, agent_id, creator_user_id, title)
-           SELECT $1, $2, $3, 'load ' || g FROM generate_series(1, $4) g RETURNING id
-         ), m AS (
-           INSERT INTO chat_message (workspace_id, session_id, role, content) SELECT $1, s.id, 'user', 'hi' FROM s RETURNING id, session_id
-         )
-         INSERT INTO agent_task (workspace_id, agent_id, session_id, trigger_message_id, status, attempts, claimed_by, started_at, heartbeat_at, finished_at)
-         SELECT $1, $2, m.session_id, m.id, $5, CASE WHEN $5 = 'queued' THEN 0 ELSE 1 END,
-                CASE WHEN $5 = 'running' THEN 'w-busy' END, CASE WHEN $5 = 'running' THEN now() END, CASE WHEN $5 = 'running' THEN now() END,
-                CASE WHEN $5 = 'completed' THEN now() END
-         FROM m`,
-        [ws.id, a.id, u.id, count, status],
-      );
-    };
+    const owner = { workspaceId: ws.id, agentId: a.id, userId: u.id };
+    const claimPlan = async () => analyzedPlan(own.pool, await capturedStatement((db) => claimTasks(db, 'w-explain', 32)));
     // The statistics describe the table as it was before the load: every task long finished, so
     // running and queued ones look rare, and every partial index on them looks empty.
-    await addChats(3000, 'completed');
+    await seedTaskChats(own.pool, owner, 3000, 'completed');
     await own.pool.query('ANALYZE agent_task');
-    await addChats(100, 'running');
-    await addChats(40, 'queued');
-    const few = await claimPlan(own, 32);
-    await addChats(900, 'running');
-    const many = await claimPlan(own, 32);
+    await seedTaskChats(own.pool, owner, 100, 'running');
+    await seedTaskChats(own.pool, owner, 40, 'queued');
+    const few = await claimPlan();
+    await seedTaskChats(own.pool, owner, 900, 'running');
+    const many = await claimPlan();
     const buffers = (plan: PlanNode) => plan['Shared Hit Blocks'] + plan['Shared Read Blocks'];
     // Each candidate's probe reads its own session's tasks, not every running one (1,000 here).
     expect(widestProbe(few)).toBeLessThan(5);
