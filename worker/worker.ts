@@ -37,6 +37,8 @@ export type RunningWorker = {
   hub: LarkHub | null;
   /** The ACK thread, when the worker runs one (fault tests end it). */
   ackThread: AckThread | null;
+  /** The ACK path's dispatch pool when it runs on this thread (tests take its connections). */
+  dispatchDb: Db | null;
   metrics: WorkerMetrics;
   opsPort: number;
   /** Stops every loop (bounded) and closes the pool. */
@@ -64,6 +66,12 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   // On the ACK thread, the thread opens this pool itself.
   const dispatchPool = opts.ackThread ? null : createPool(config.DATABASE_URL, config.LARK_DISPATCH_DB_POOL_SIZE);
   const dispatchDb = dispatchPool ? createDb(dispatchPool) : undefined;
+  // Parking relieves a full dispatch pool, so it must not queue behind it: one connection of its own.
+  const parkingPool = opts.ackThread ? null : createPool(config.DATABASE_URL, 1);
+  const parkingDb = parkingPool ? createDb(parkingPool) : undefined;
+  const endPools = async () => {
+    for (const p of [pool, beatPool, claimPool, dispatchPool, parkingPool]) await p?.end();
+  };
   const listener = new PgListener({ connectionString: config.DATABASE_URL, logger: log.child({ part: 'listener' }) });
   const shutdown = new AbortController();
   const metrics = createWorkerMetrics();
@@ -88,10 +96,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     });
   } catch (err) {
     await listener.close();
-    await pool.end();
-    await beatPool.end();
-    await claimPool.end();
-    await dispatchPool?.end();
+    await endPools();
     throw err;
   }
 
@@ -101,10 +106,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   } catch (err) {
     await ops.close();
     await listener.close();
-    await pool.end();
-    await beatPool.end();
-    await claimPool.end();
-    await dispatchPool?.end();
+    await endPools();
     throw err;
   }
   // Cut off from the database for a while, this worker closes its Lark connections before any
@@ -116,6 +118,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       {
         db,
         dispatchDb,
+        parkingDb,
         claimDb,
         listener,
         config,
@@ -162,6 +165,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     db,
     hub: lark?.hub ?? null,
     ackThread: lark?.ackThread ?? null,
+    dispatchDb: dispatchDb ?? null,
     metrics,
     opsPort: ops.port,
     done,
@@ -177,10 +181,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         await listener.close();
         await lark?.close(Math.max(500, stopBy - Date.now())).catch((err) => log.warn({ err }, 'job queue did not stop cleanly'));
         await agentFetch.close().catch(() => undefined);
-        await pool.end();
-        await beatPool.end();
-        await claimPool.end();
-        await dispatchPool?.end();
+        await endPools();
       })();
       return stopping;
     },

@@ -35,8 +35,10 @@ export const DB_GAUGE_REFRESH_MS = 30_000;
 
 export type LarkEngineOptions = {
   db: Db;
-  /** The ACK path's connections (dispatch, parking, the backlog); the shared pool when not given. */
+  /** The ACK path's connections (dispatch and the backlog); the shared pool when not given. */
   dispatchDb?: Db;
+  /** The ACK path's parking connection, apart from the dispatch pool it relieves; `dispatchDb` when not given. */
+  parkingDb?: Db;
   /** Outbox claims (see runOutboxDeliverer); the shared pool when not given. */
   claimDb?: Db;
   listener: PgListener;
@@ -167,6 +169,7 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
   } else {
     const ingress = createIngress({
       db: opts.dispatchDb ?? db,
+      parkingDb: opts.parkingDb,
       listener,
       logger: log.child({ loop: 'lark-dispatch' }),
       appUrl: config.APP_URL,

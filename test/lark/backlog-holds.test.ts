@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ConcurrencyGate } from '@/server/async/concurrency-gate';
 import { larkInstallation } from '@/server/db/schema';
-import { BACKLOG_HOLD_RENEW_MS, BACKLOG_HOLD_SECONDS, ParkedEvents, parkInboundEvent } from '@/server/lark/inbound/backlog';
+import { BACKLOG_HOLD_RENEW_MS, BACKLOG_HOLD_SECONDS, parkInboundEvent } from '@/server/lark/inbound/backlog';
 import { runBacklogProcessor } from '@/server/lark/inbound/backlog-processor';
 import { STALE_CLAIM_SECONDS } from '@/server/lark/inbound/dedup';
 import { createTestDatabase, type TestDatabase } from '../db';
@@ -40,7 +40,7 @@ test("a dead processor's parked events come back within seconds: short holds, re
       listener: t.listener,
       gate: new ConcurrencyGate(2),
       logger: pino({ level: 'silent' }),
-      parked: new ParkedEvents(),
+      parked: new Set(),
       tickMs: 50,
       // A dispatch that outlasts a renewal period.
       dispatch: async () => {

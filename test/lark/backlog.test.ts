@@ -113,3 +113,41 @@ test('with every connection of the shared pool taken, a DM is still ACKed at onc
     return messages.some((m: { sender: { type: string }; content: unknown }) => m.sender.type === 'app' && JSON.stringify(m.content).includes('while the pool is busy'));
   }, 15_000, 'answered');
 });
+
+test('with every dispatch connection taken, events are parked and ACKed at once; behind a parked event, another chat joins the backlog instead of waiting for a slot', async () => {
+  const { app, users } = await connectedBot('Parking', 2);
+  const dispatchPool = (worker.dispatchDb as unknown as { $client: Pool }).$client;
+  const held: PoolClient[] = [];
+  for (let i = 0; i < dispatchPool.options.max; i++) held.push(await dispatchPool.connect());
+  const firstAck = async (messageId: string) =>
+    waitFor(async () => {
+      const { deliveries } = await sim.control('GET', `/deliveries?app_id=${app.app_id}`);
+      const ours = deliveries.find((d: { im_message_id: string }) => d.im_message_id === messageId);
+      return ours?.acks.length > 0 ? (ours as { attempts: number; acks: Array<{ code: number; biz_rt: string }> }) : false;
+    }, 10_000, `the ACK of ${messageId}`);
+  const texts = ['parking first', 'parking second', 'parking other chat'];
+  const sent: Array<{ message_id: string; chat_id: string }> = [];
+  try {
+    // The one slot: this dispatch waits for a connection of the full pool.
+    sent.push(await sim.control('POST', '/messages', { user_id: users[0].id, app_id: app.app_id, text: texts[0] }));
+    await waitFor(async () => dispatchPool.waitingCount > 0, 5_000, 'the first dispatch waiting for a connection');
+    // No slot within its wait: parked on the parking connection, not behind the dispatch pool.
+    sent.push(await sim.control('POST', '/messages', { user_id: users[0].id, app_id: app.app_id, text: texts[1] }));
+    const second = await firstAck(sent[1].message_id);
+    expect(second.acks[0].code).toBe(200);
+    // Another chat, while an event is parked: it goes behind it at once, without the slot's wait.
+    sent.push(await sim.control('POST', '/messages', { user_id: users[1].id, app_id: app.app_id, text: texts[2] }));
+    const third = await firstAck(sent[2].message_id);
+    expect(third.acks[0].code).toBe(200);
+    expect(Number(third.acks[0].biz_rt)).toBeLessThan(250);
+    const backlog = await t.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM lark_inbound_backlog`);
+    expect(backlog.rows[0].n).toBe(2);
+  } finally {
+    for (const c of held) c.release();
+  }
+  // Once the connections are back, each is stored once, in the order it arrived.
+  await waitFor(async () => (await t.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM lark_inbound_backlog`)).rows[0].n === 0, 15_000, 'backlog drained');
+  const stored = await t.db.execute<{ content: string }>(sql`SELECT content FROM chat_message WHERE role = 'user' AND content LIKE 'parking %' ORDER BY created_at, id`);
+  expect(stored.rows.map((r) => r.content)).toEqual(texts);
+  for (const s of sent.slice(1)) expect((await firstAck(s.message_id)).attempts).toBe(1);
+});

@@ -22,6 +22,10 @@ const post = (message: FromAckThread) => port.postMessage(message);
 
 const pool = createPool(data.databaseUrl, data.poolSize);
 const db = createDb(pool);
+// Parking is what relieves a full pool: its statement (one at a time, for every event parked
+// meanwhile) has a connection of its own instead of queueing behind the dispatches.
+const parkingPool = createPool(data.databaseUrl, 1);
+const parkingDb = createDb(parkingPool);
 const listener = new PgListener({ connectionString: data.databaseUrl, logger: log.child({ part: 'listener' }) });
 const bootstrap = pooledFetch(BOOTSTRAP_CONNECTIONS);
 
@@ -51,6 +55,7 @@ const metrics: IngressMetrics = {
 const shutdown = new AbortController();
 const ingress = createIngress({
   db,
+  parkingDb,
   listener,
   logger: log.child({ loop: 'lark-dispatch' }),
   appUrl: data.appUrl,
@@ -131,6 +136,7 @@ async function stop(): Promise<void> {
   await listener.close().catch((err) => log.warn({ err }, 'closing the listener failed'));
   await bootstrap.close().catch(() => undefined);
   await pool.end().catch((err) => log.warn({ err }, 'closing the dispatch pool failed'));
+  await parkingPool.end().catch((err) => log.warn({ err }, 'closing the parking connection failed'));
   post({ type: 'stopped' });
 }
 

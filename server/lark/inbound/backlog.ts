@@ -52,45 +52,6 @@ export async function stillParked(db: DbOrTx, ids: number[]): Promise<Set<number
   return new Set(res.rows.map((r) => Number(r.id)));
 }
 
-/**
- * The events this process parked and has not seen dispatched, by chat (by bot for events of no
- * chat). While a chat has some, its new events are parked behind them, so its messages keep their
- * order; every other chat dispatches at once.
- */
-export class ParkedEvents {
-  private readonly byChat = new Map<string, Set<number>>();
-  private readonly chatOf = new Map<number, string>();
-
-  static key(installationId: string, chatId: string | null): string {
-    return `${installationId}\u0000${chatId ?? ''}`;
-  }
-
-  has(key: string): boolean {
-    return this.byChat.has(key);
-  }
-
-  add(key: string, id: number): void {
-    const ids = this.byChat.get(key) ?? new Set<number>();
-    ids.add(id);
-    this.byChat.set(key, ids);
-    this.chatOf.set(id, key);
-  }
-
-  /** The event left the backlog (dispatched here or by another processor). */
-  done(id: number): void {
-    const key = this.chatOf.get(id);
-    if (key === undefined) return;
-    this.chatOf.delete(id);
-    const ids = this.byChat.get(key)!;
-    ids.delete(id);
-    if (ids.size === 0) this.byChat.delete(key);
-  }
-
-  ids(): number[] {
-    return [...this.chatOf.keys()];
-  }
-}
-
 /** Takes up to `limit` parked events, oldest first, that nobody holds. */
 export async function claimParkedEvents(db: Db, limit: number): Promise<BacklogEvent[]> {
   const res = await db.execute<{ id: string; installation_id: string; app_id: string; payload: string; attempts: number }>(sql`

@@ -3,12 +3,12 @@ import type { Db } from '../../db/client';
 import type { PgListener } from '../../db/listen';
 import { ConcurrencyGate } from '../../async/concurrency-gate';
 import type { DeliveryRouter } from '../hub/hub';
-import { ParkedEvents, parkInboundEvent } from './backlog';
+import { parkInboundEvent } from './backlog';
 import { AbandonedClaims } from './dedup';
 import { runBacklogProcessor } from './backlog-processor';
 import { handleCardAction, parseCardAction } from './card-actions';
 import { dispatchInboundEvent, type DispatchResult } from './dispatcher';
-import { chatIdOf, decodeInboundEvent, type DecodedEvent } from '../protocol';
+import { decodeInboundEvent, type DecodedEvent } from '../protocol';
 
 const CARD_ACTION_EVENT = 'card.action.trigger';
 
@@ -29,6 +29,8 @@ export type IngressMetrics = {
 
 export type IngressOptions = {
   db: Db;
+  /** Where events are parked: a connection of its own, so parking never waits behind dispatches. `db` when not given. */
+  parkingDb?: Db;
   listener: PgListener;
   logger: Logger;
   appUrl: string;
@@ -51,12 +53,17 @@ export type Ingress = {
 /**
  * The inbound policy between the connection and the dispatcher. Every event is ACKed within the
  * budget: it gets a dispatch slot within a short wait, or it is parked in one statement and ACKed
- * 200. While a chat has events parked here, its new ones follow them into the backlog so order holds.
+ * 200. While events are parked here, new ones join them at the back of the backlog: first come,
+ * first dispatched, so no chat's messages overtake its own, and under a burst every ACK waits for
+ * one grouped insert rather than for a dispatch slot.
  */
 export function createIngress(opts: IngressOptions): Ingress {
   const gate = new ConcurrencyGate(opts.concurrency);
   const abandoned = new AbandonedClaims();
-  const parked = new ParkedEvents();
+  // The events this process parked and has not seen dispatched (here or by another processor).
+  const parked = new Set<number>();
+  // Parks whose statement has not answered yet: they hold the queue's back just as parked events do.
+  let parking = 0;
   const log = opts.logger;
   const record = (dispatched: DispatchResult) => {
     opts.metrics.dispatchOutcomes.inc({ outcome: dispatched.result.outcome });
@@ -88,19 +95,21 @@ export function createIngress(opts: IngressOptions): Ingress {
     const decoded = decodeInboundEvent(delivery.payload);
     // A button press is answered in its ACK, within Lark's 3 s: it never waits for a slot or the backlog.
     if (decoded.kind === 'ignore' && decoded.eventType === CARD_ACTION_EVENT) return answerCardAction(installation, delivery.payload);
-    // Chat events (recall, bot added or removed) keep their place among the chat's messages too.
-    const chat = ParkedEvents.key(installation.id, chatIdOf(decoded));
-    // A chat with parked events parks its new ones behind them, so its messages keep their order.
-    // With a full round of dispatches already waiting, a slot cannot come in time: park at once, so
-    // the ACK leaves now instead of after the wait.
-    const slot = parked.has(chat) ? null : await gate.acquire(gate.waiting >= opts.concurrency ? 0 : DISPATCH_QUEUE_WAIT_MS);
+    // Behind parked events (any chat's: chat events such as a recall keep their place too), or with a
+    // full round of dispatches already waiting for a slot that cannot come in time: park at once,
+    // so the ACK leaves now instead of after the wait.
+    const queued = parked.size > 0 || parking > 0;
+    const slot = queued || gate.waiting >= opts.concurrency ? null : await gate.acquire(DISPATCH_QUEUE_WAIT_MS);
     if (!slot) {
+      parking += 1;
       try {
-        const id = await parkInboundEvent(opts.db, { installationId: installation.id, appId: installation.appId, payload: Buffer.from(delivery.payload).toString('utf8') });
-        parked.add(chat, id);
+        const id = await parkInboundEvent(opts.parkingDb ?? opts.db, { installationId: installation.id, appId: installation.appId, payload: Buffer.from(delivery.payload).toString('utf8') });
+        parked.add(id);
       } catch (err) {
         log.error({ err, installationId: installation.id }, 'could not park an event; asking Lark to redeliver');
         return 'retry';
+      } finally {
+        parking -= 1;
       }
       opts.metrics.dispatchOutcomes.inc({ outcome: 'parked' });
       return 'ok';

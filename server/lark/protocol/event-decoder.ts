@@ -113,18 +113,6 @@ export function eventTypeOf(event: Exclude<DecodedEvent, { kind: 'ignore' }>): s
   }
 }
 
-/** The chat an event concerns, when it names one (to keep one chat's events in order). */
-export function chatIdOf(event: DecodedEvent): string | null {
-  switch (event.kind) {
-    case 'message':
-      return event.message.chatId;
-    case 'ignore':
-      return null;
-    default:
-      return event.chatId;
-  }
-}
-
 type JsonRecord = Record<string, unknown>;
 
 function asRecord(value: unknown): JsonRecord | null {
