@@ -59,3 +59,40 @@ test("a dead processor's parked events come back within seconds: short holds, re
   stop.abort();
   await processor;
 });
+
+test('one slow dispatch does not hold back the events claimed after it: claims keep the slots fed', async () => {
+  const ids: number[] = [];
+  for (let i = 0; i < 3; i++) ids.push(await parkInboundEvent(t.db, { installationId, appId: 'cli_x', payload: `{"n":${i}}` }));
+  let release!: () => void;
+  const slow = new Promise<void>((resolve) => (release = resolve));
+  const dispatched: number[] = [];
+  const stop = new AbortController();
+  const processor = runBacklogProcessor(
+    {
+      db: t.db,
+      listener: t.listener,
+      gate: new ConcurrencyGate(2),
+      logger: pino({ level: 'silent' }),
+      parked: new Set(ids),
+      tickMs: 50,
+      batchSize: 2,
+      dispatch: async (event) => {
+        if (event.id === ids[0]) await slow;
+        dispatched.push(event.id);
+        return { ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } };
+      },
+    },
+    stop.signal,
+  );
+  try {
+    // The first batch is the oldest two; the third is claimed while the first still runs.
+    await waitFor(async () => dispatched.includes(ids[2]), 5000, 'the third event dispatched beside the slow first');
+    expect(dispatched).toEqual([ids[1], ids[2]]);
+  } finally {
+    release();
+  }
+  await waitFor(async () => (await t.pool.query(`SELECT count(*)::int AS n FROM lark_inbound_backlog`)).rows[0].n === 0, 5000, 'done');
+  expect(dispatched).toEqual([ids[1], ids[2], ids[0]]);
+  stop.abort();
+  await processor;
+});

@@ -21,19 +21,69 @@ export type BacklogProcessorOptions = {
 const RETRY_DELAY_SECONDS = 5;
 const SLOT_WAIT_MS = 30_000;
 
-/** Dispatches parked events oldest first, through the same dispatch slots as the ACK path. */
+/**
+ * Dispatches parked events oldest first, through the same dispatch slots as the ACK path. Claims
+ * keep the slots fed: a new batch is claimed as soon as half of the last one is done, not after its
+ * slowest event, so one slow dispatch does not idle the others.
+ */
 export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal: AbortSignal): Promise<void> {
   const wakeup = new Wakeup();
   const unsubscribe = opts.listener.subscribe(LARK_BACKLOG_CHANNEL, { onNotify: () => wakeup.notify(), onResync: () => wakeup.notify() });
+  const batchSize = opts.batchSize ?? 32;
+  // Claimed here and not yet done. The holds are heartbeats: renewed while the work goes on, so a
+  // dead processor's events come back within one hold, not after a long timeout.
+  const unfinished = new Set<number>();
+  const working = new Set<Promise<void>>();
+  const renewer = setInterval(() => {
+    if (unfinished.size === 0) return;
+    renewParkedEventHolds(opts.db, [...unfinished]).catch((err) => opts.logger.warn({ err }, 'renewing parked event holds failed'));
+  }, BACKLOG_HOLD_RENEW_MS);
+
+  const work = async (event: BacklogEvent) => {
+    // Slots are handed out in arrival order, so events start in the order they were claimed.
+    const slot = await opts.gate.acquire(SLOT_WAIT_MS);
+    // Unreleased, the event's hold simply runs out and another pass takes it.
+    if (!slot) return retryParkedEventLater(opts.db, event.id, 0).catch((err) => opts.logger.warn({ err }, 'releasing a parked event failed'));
+    try {
+      const result = await opts.dispatch(event);
+      if (result.ack === 200) {
+        if (!result.unparked) await deleteParkedEvent(opts.db, event.id);
+        opts.parked.delete(event.id);
+      } else await retryParkedEventLater(opts.db, event.id, RETRY_DELAY_SECONDS);
+    } catch (err) {
+      opts.logger.error({ err, installationId: event.installationId }, 'dispatching a parked event failed; will retry');
+      await retryParkedEventLater(opts.db, event.id, RETRY_DELAY_SECONDS).catch((e) => opts.logger.warn({ err: e }, 'postponing a parked event failed; its hold runs out instead'));
+    } finally {
+      slot.release();
+    }
+  };
+  const start = (event: BacklogEvent) => {
+    unfinished.add(event.id);
+    const running = work(event).finally(() => {
+      unfinished.delete(event.id);
+      working.delete(running);
+      wakeup.notify();
+    });
+    working.add(running);
+  };
+
   try {
     while (!signal.aborted) {
+      if (unfinished.size > batchSize / 2) {
+        await wakeup.wait(opts.tickMs ?? 1000, signal);
+        continue;
+      }
       let events: BacklogEvent[] = [];
       try {
-        events = await claimParkedEvents(opts.db, opts.batchSize ?? 32);
+        events = await claimParkedEvents(opts.db, batchSize - unfinished.size);
       } catch (err) {
         opts.logger.error({ err }, 'claiming parked events failed');
       }
-      if (events.length === 0) {
+      if (events.length > 0) {
+        for (const event of events) start(event);
+        continue;
+      }
+      if (unfinished.size === 0) {
         // Another processor may have dispatched what this process parked (it holds them): forget
         // those, so new events dispatch live again.
         const mine = [...opts.parked];
@@ -45,41 +95,12 @@ export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal:
             opts.logger.warn({ err }, 'checking parked events failed');
           }
         }
-        await wakeup.wait(opts.tickMs ?? 1000, signal);
-        continue;
       }
-      // The holds are heartbeats: renewed while the batch is worked on, so a dead processor's
-      // events come back within one hold, not after a long timeout.
-      const unfinished = new Set(events.map((e) => e.id));
-      const renewer = setInterval(() => {
-        renewParkedEventHolds(opts.db, [...unfinished]).catch((err) => opts.logger.warn({ err }, 'renewing parked event holds failed'));
-      }, BACKLOG_HOLD_RENEW_MS);
-      // In order within the batch; each event takes a dispatch slot like a live one.
-      await Promise.all(
-        events.map(async (event) => {
-          const slot = await opts.gate.acquire(SLOT_WAIT_MS);
-          // Unreleased, the event's hold simply runs out and another pass takes it.
-          if (!slot) {
-            unfinished.delete(event.id);
-            return retryParkedEventLater(opts.db, event.id, 0).catch((err) => opts.logger.warn({ err }, 'releasing a parked event failed'));
-          }
-          try {
-            const result = await opts.dispatch(event);
-            if (result.ack === 200) {
-              if (!result.unparked) await deleteParkedEvent(opts.db, event.id);
-              opts.parked.delete(event.id);
-            } else await retryParkedEventLater(opts.db, event.id, RETRY_DELAY_SECONDS);
-          } catch (err) {
-            opts.logger.error({ err, installationId: event.installationId }, 'dispatching a parked event failed; will retry');
-            await retryParkedEventLater(opts.db, event.id, RETRY_DELAY_SECONDS).catch((e) => opts.logger.warn({ err: e }, 'postponing a parked event failed; its hold runs out instead'));
-          } finally {
-            slot.release();
-            unfinished.delete(event.id);
-          }
-        }),
-      ).finally(() => clearInterval(renewer));
+      await wakeup.wait(opts.tickMs ?? 1000, signal);
     }
   } finally {
+    await Promise.allSettled([...working]);
+    clearInterval(renewer);
     unsubscribe();
   }
 }
