@@ -412,6 +412,17 @@ function handlerTimesByCode(deliveries: SimDelivery[]): { ok: number[]; retry: n
   return { ok, retry };
 }
 
+/** Per first ACK, its latency less the handler time it reports: what the sockets and both event loops added. */
+function outsideHandler(deliveries: SimDelivery[]): number[] {
+  const out: number[] = [];
+  for (const d of deliveries) {
+    const first = d.acks[0];
+    if (!first || first.biz_rt === null || !Number.isFinite(Number(first.biz_rt))) continue;
+    out.push(first.at - d.created_at - Number(first.biz_rt));
+  }
+  return out;
+}
+
 function describeStatus(deliveries: SimDelivery[]): string {
   const status = { acked: 0, pending: 0, failed: 0 };
   for (const d of deliveries) status[d.status] += 1;
@@ -466,6 +477,7 @@ function printAcks(a: Acks, deliveries: SimDelivery[], given: GivenUp, quarters 
   console.log(`  ACK latency (first send -> first ACK): ${distribution(a.latencies)}`);
   const handler = handlerTimesByCode(deliveries);
   console.log(`  handler time reported in the first ACK (biz_rt, frame received -> ACK written): ACK 200 ${distribution(handler.ok)}; ACK 500 ${distribution(handler.retry)}`);
+  console.log(`  the rest of each ACK's latency (minus its biz_rt: the frame's way into the worker and the ACK's way back into the simulator, sockets and both event loops): ${distribution(outsideHandler(deliveries))}`);
   if (quarters) console.log(`  ACK latency p99 by quarter of the window: ${a.quarterP99} ms`);
   console.log(`  ACK 200 share: ${((100 * a.firstAck200) / Math.max(1, a.deliveries)).toFixed(2)}% of ${a.deliveries} deliveries (${a.withoutAck} without ACK, ${a.redelivered} redelivered)`);
   console.log(`  deliveries in the simulator: ${describeStatus(deliveries)}; ${describeGivenUp(given)}`);
