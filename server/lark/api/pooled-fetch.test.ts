@@ -48,6 +48,17 @@ describe('the bootstrap pool', () => {
     expect(result.url).toContain('app=cli_b');
   });
 
+  test("reads a reply's headers as fetch does: any case, repeated values joined, absent ones null", async () => {
+    const { base } = await endpoint((req, res) => {
+      res.setHeader('x-tt-logid', 'log-1');
+      res.setHeader('x-multi', ['a', 'b']);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    const res = await pool().fetch(`${base}/x`, { method: 'GET' });
+    expect([res.headers.get('X-TT-LogId'), res.headers.get('x-multi'), res.headers.get('x-none')]).toEqual(['log-1', 'a, b', null]);
+  });
+
   test('many bots bootstrap over a bounded set of kept-alive connections', async () => {
     const { base, sockets } = await endpoint();
     const p = pool(4);

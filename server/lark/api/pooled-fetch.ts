@@ -31,12 +31,30 @@ export function pooledFetch(connections: number): { fetch: FetchLike; close: () 
     } catch (err) {
       throw new TypeError('fetch failed', { cause: err });
     }
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(res.headers)) {
-      for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
-    }
-    if (bytes) return new Response(new Uint8Array(bytes), { status: res.statusCode, headers });
-    return { status: res.statusCode, headers, text: async () => text ?? '' } as Pick<Response, 'status' | 'headers' | 'text'> as Response;
+    if (bytes) return new Response(new Uint8Array(bytes), { status: res.statusCode, headers: wholeHeaders(res.headers) });
+    return { status: res.statusCode, headers: headerReader(res.headers), text: async () => text ?? '' } as Pick<Response, 'status' | 'headers' | 'text'> as Response;
   };
   return { fetch, close: () => dispatcher.destroy().catch(() => undefined) };
+}
+
+type RawHeaders = Dispatcher.ResponseData['headers'];
+
+function wholeHeaders(raw: RawHeaders): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
+  }
+  return headers;
+}
+
+/**
+ * A JSON reply's headers as performRequest reads them (`get`, names in any case, repeated values
+ * joined as fetch joins them), over undici's own object: no Headers is built for every reply.
+ */
+function headerReader(raw: RawHeaders): Headers {
+  const get = (name: string) => {
+    const value = raw[name.toLowerCase()];
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+  };
+  return { get } as Pick<Headers, 'get'> as Headers;
 }

@@ -16,7 +16,8 @@ export type RawRequest = {
 
 export type RawResponse = {
   status: number;
-  headers: Headers;
+  /** Only read with `get`: the worker's pooled fetch answers with no more than that. */
+  headers: Pick<Headers, 'get'>;
   text: string;
   /** A binary body (performRequest with `binary`), read up to its cap. */
   bytes?: Buffer;
