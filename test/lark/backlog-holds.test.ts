@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ConcurrencyGate } from '@/server/async/concurrency-gate';
 import { larkInstallation } from '@/server/db/schema';
 import { BACKLOG_HOLD_RENEW_MS, BACKLOG_HOLD_SECONDS, parkInboundEvent } from '@/server/lark/inbound/backlog';
-import { runBacklogProcessor } from '@/server/lark/inbound/backlog-processor';
+import { runBacklogProcessor, type BacklogProcessorOptions } from '@/server/lark/inbound/backlog-processor';
 import { STALE_CLAIM_SECONDS } from '@/server/lark/inbound/dedup';
 import { createTestDatabase, type TestDatabase } from '../db';
 import { seedAgent, seedUser, seedWorkspace } from '../seed';
@@ -24,6 +24,13 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.drop());
 
+const DISPATCHED = { ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } } as const;
+
+/** A processor on the test database with two slots and a short tick; `options` names its dispatch and anything else it changes. */
+function startProcessor(options: Pick<BacklogProcessorOptions, 'dispatch'> & Partial<BacklogProcessorOptions>, signal: AbortSignal) {
+  return runBacklogProcessor({ db: t.db, listener: t.listener, gate: new ConcurrencyGate(2), logger: pino({ level: 'silent' }), parked: new Set(), tickMs: 50, ...options }, signal);
+}
+
 const holdOf = async () => (await t.pool.query(`SELECT claimed_until FROM lark_inbound_backlog`)).rows[0]?.claimed_until as Date | undefined;
 
 test("a dead processor's parked events come back within seconds: short holds, renewed while the work goes on", async () => {
@@ -34,18 +41,12 @@ test("a dead processor's parked events come back within seconds: short holds, re
   let release!: () => void;
   const dispatching = new Promise<void>((resolve) => (release = resolve));
   const stop = new AbortController();
-  const processor = runBacklogProcessor(
+  const processor = startProcessor(
     {
-      db: t.db,
-      listener: t.listener,
-      gate: new ConcurrencyGate(2),
-      logger: pino({ level: 'silent' }),
-      parked: new Set(),
-      tickMs: 50,
       // A dispatch that outlasts a renewal period.
       dispatch: async () => {
         await dispatching;
-        return { ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } };
+        return DISPATCHED;
       },
     },
     stop.signal,
@@ -67,19 +68,14 @@ test('one slow dispatch does not hold back the events claimed after it: claims k
   const slow = new Promise<void>((resolve) => (release = resolve));
   const dispatched: number[] = [];
   const stop = new AbortController();
-  const processor = runBacklogProcessor(
+  const processor = startProcessor(
     {
-      db: t.db,
-      listener: t.listener,
-      gate: new ConcurrencyGate(2),
-      logger: pino({ level: 'silent' }),
       parked: new Set(ids),
-      tickMs: 50,
       batchSize: 2,
       dispatch: async (event) => {
         if (event.id === ids[0]) await slow;
         dispatched.push(event.id);
-        return { ack: 200, result: { outcome: 'dropped', reason: 'duplicate' } };
+        return DISPATCHED;
       },
     },
     stop.signal,
