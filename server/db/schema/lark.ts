@@ -397,7 +397,8 @@ export const larkInboundBacklog = pgTable(
     appId: text().notNull(),
     payload: text().notNull(),
     receivedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    // A processor holds a row while dispatching it; a crashed processor's hold simply runs out.
+    // A processor holds a row while dispatching it, and a row parked while live dispatches were in
+    // flight starts held until they end; a crashed holder's hold simply runs out.
     claimedUntil: timestamp({ withTimezone: true }),
     attempts: integer().notNull().default(0),
   },

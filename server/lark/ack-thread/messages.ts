@@ -1,9 +1,11 @@
+import type { CounterIncrements } from './counters';
 import type { ActiveInstallation } from '../hub/leases';
 import type { BootstrapErrorKind } from '../protocol/bootstrap';
 import type { AckSent, ConnectorExit, ConnectorExitReason, ConnectorStatus } from '../protocol/connector';
 
 /** What the ACK thread is started with: it reads no settings of its own. */
 export type AckThreadData = {
+  role: 'ack';
   databaseUrl: string;
   /** Connections of the thread's pool (LARK_DISPATCH_DB_POOL_SIZE). */
   poolSize: number;
@@ -18,6 +20,8 @@ export type AckThreadData = {
 export type ToAckThread =
   | { type: 'connect'; id: number; installation: ActiveInstallation; appSecret: string; openBaseUrl: string }
   | { type: 'abort'; id: number }
+  /** Parked events the main thread's backlog processor dispatched. */
+  | { type: 'unparked'; ids: number[] }
   | { type: 'stop' };
 
 /** A connector's end as it crosses threads: the bootstrap error travels as its fields and is rebuilt. */
@@ -37,7 +41,28 @@ export type FromAckThread =
   | { type: 'exit'; id: number; exit: WireExit }
   | { type: 'failed'; id: number; message: string }
   /** Counter increments and ACKs since the last report, for the worker's /metrics. */
-  | { type: 'metrics'; counters: Array<[name: MetricName, label: string, count: number]>; acks: AckCount[] }
+  | { type: 'metrics'; counters: CounterIncrements; acks: AckCount[] }
   | { type: 'stopped' };
 
 export type MetricName = 'eventsReceived' | 'dispatchOutcomes' | 'dispatchDrops';
+
+/** What the backlog thread is started with. */
+export type BacklogThreadData = {
+  role: 'backlog';
+  databaseUrl: string;
+  /** Connections of the thread's pool (LARK_DISPATCH_DB_POOL_SIZE). */
+  poolSize: number;
+  logLevel: string;
+  appUrl: string;
+  nodeId: string;
+  concurrency: number;
+};
+
+export type ToBacklogThread = { type: 'stop' };
+
+export type FromBacklogThread =
+  | { type: 'ready' }
+  | { type: 'metrics'; counters: CounterIncrements }
+  /** Parked events it dispatched, for the ACK thread that may be queueing behind them. */
+  | { type: 'unparked'; ids: number[] }
+  | { type: 'stopped' };

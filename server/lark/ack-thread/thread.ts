@@ -1,15 +1,17 @@
-// The ACK thread: the Lark connections' sockets, the dispatcher and the backlog, on an event loop of
-// their own. The worker's main loop carries hundreds of agent runs and deliveries; here an event's
-// frame, its two statements and its ACK never wait behind them. Started by ack-thread/client.ts.
+// The ACK thread: the Lark connections' sockets, the dispatcher and parking, on an event loop of
+// their own. The worker's main loop carries hundreds of agent runs and deliveries, and the dispatch
+// of parked events; here an event's frame, its statements and its ACK never wait behind them.
+// Started by ack-thread/client.ts.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDb, createPool } from '../../db/client';
 import { PgListener } from '../../db/listen';
 import { createLogger } from '../../logger';
 import { pooledFetch } from '../api/pooled-fetch';
 import { BOOTSTRAP_CONNECTIONS } from '../hub/hub';
-import { createIngress, type IngressMetrics } from '../inbound/ingress';
+import { createIngress } from '../inbound/ingress';
 import { runConnector, type ConnectorExit } from '../protocol/connector';
-import type { AckCount, AckThreadData, FromAckThread, MetricName, ToAckThread, WireExit } from './messages';
+import { CounterBatch } from './counters';
+import type { AckCount, AckThreadData, FromAckThread, ToAckThread, WireExit } from './messages';
 
 /** Counters and ACKs are reported in batches: one message per interval, not three per event. */
 const METRICS_REPORT_MS = 100;
@@ -29,28 +31,19 @@ const parkingDb = createDb(parkingPool);
 const listener = new PgListener({ connectionString: data.databaseUrl, logger: log.child({ part: 'listener' }) });
 const bootstrap = pooledFetch(BOOTSTRAP_CONNECTIONS);
 
-const counters = new Map<string, [MetricName, string, number]>();
 let acks: AckCount[] = [];
 let reportTimer: NodeJS.Timeout | undefined;
-const report = () => {
-  reportTimer = undefined;
-  if (counters.size === 0 && acks.length === 0) return;
-  post({ type: 'metrics', counters: [...counters.values()], acks });
-  counters.clear();
-  acks = [];
-};
-const count = (name: MetricName, label: string) => {
-  const key = `${name}\u0000${label}`;
-  const entry = counters.get(key);
-  if (entry) entry[2] += 1;
-  else counters.set(key, [name, label, 1]);
+const scheduleReport = () => {
   reportTimer ??= setTimeout(report, METRICS_REPORT_MS);
 };
-const metrics: IngressMetrics = {
-  eventsReceived: { inc: () => count('eventsReceived', '') },
-  dispatchOutcomes: { inc: ({ outcome }) => count('dispatchOutcomes', outcome) },
-  dispatchDrops: { inc: ({ reason }) => count('dispatchDrops', reason) },
-};
+const counters = new CounterBatch(scheduleReport);
+function report() {
+  reportTimer = undefined;
+  if (counters.empty && acks.length === 0) return;
+  post({ type: 'metrics', counters: counters.take(), acks });
+  acks = [];
+}
+const metrics = counters.ingressMetrics();
 
 const shutdown = new AbortController();
 const ingress = createIngress({
@@ -64,7 +57,8 @@ const ingress = createIngress({
   dispatchBudgetMs: data.dispatchBudgetMs,
   nodeId: data.nodeId,
 });
-const backlog = ingress.runBacklog(shutdown.signal);
+// The main thread dispatches what is parked here and says so ('unparked').
+const watch = ingress.watchParked(shutdown.signal);
 const connections = new Map<number, AbortController>();
 const running = new Set<Promise<void>>();
 
@@ -100,7 +94,7 @@ function connect(message: Extract<ToAckThread, { type: 'connect' }>): void {
       onStatus: (status) => post({ type: 'status', id, status }),
       onAck: (ack) => {
         acks.push({ code: ack.code, bizRtMs: ack.bizRtMs });
-        reportTimer ??= setTimeout(report, METRICS_REPORT_MS);
+        scheduleReport();
       },
       logger: log,
       installationId: installation.id,
@@ -130,7 +124,7 @@ function connect(message: Extract<ToAckThread, { type: 'connect' }>): void {
 async function stop(): Promise<void> {
   shutdown.abort();
   for (const controller of connections.values()) controller.abort();
-  await Promise.allSettled([...running, backlog]);
+  await Promise.allSettled([...running, watch]);
   if (reportTimer) clearTimeout(reportTimer);
   report();
   await listener.close().catch((err) => log.warn({ err }, 'closing the listener failed'));
@@ -143,6 +137,7 @@ async function stop(): Promise<void> {
 port.on('message', (message: ToAckThread) => {
   if (message.type === 'connect') connect(message);
   else if (message.type === 'abort') connections.get(message.id)?.abort();
+  else if (message.type === 'unparked') ingress.unparked(message.ids);
   else if (message.type === 'stop') void stop();
 });
 post({ type: 'ready' });

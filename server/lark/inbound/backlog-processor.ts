@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
 import type { PgListener } from '../../db/listen';
-import { BACKLOG_HOLD_RENEW_MS, claimParkedEvents, deleteParkedEvent, LARK_BACKLOG_CHANNEL, renewParkedEventHolds, retryParkedEventLater, stillParked, type BacklogEvent } from './backlog';
+import { BACKLOG_HOLD_RENEW_MS, claimParkedEvents, deleteParkedEvent, LARK_BACKLOG_CHANNEL, renewParkedEventHolds, retryParkedEventLater, type BacklogEvent } from './backlog';
 import type { DispatchResult } from './dispatcher';
 import { Wakeup } from '../../async/abortable';
 import type { ConcurrencyGate } from '../../async/concurrency-gate';
@@ -11,8 +11,8 @@ export type BacklogProcessorOptions = {
   listener: PgListener;
   gate: ConcurrencyGate;
   logger: Logger;
-  /** Shared with the ACK path: the events this process parked; each leaves it once dispatched. */
-  parked: Set<number>;
+  /** Told of every event that left the backlog dispatched, so the ACK path stops queueing behind it. */
+  onDispatched?: (id: number) => void;
   dispatch: (event: BacklogEvent) => Promise<DispatchResult>;
   tickMs?: number;
   batchSize?: number;
@@ -48,7 +48,7 @@ export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal:
       const result = await opts.dispatch(event);
       if (result.ack === 200) {
         if (!result.unparked) await deleteParkedEvent(opts.db, event.id);
-        opts.parked.delete(event.id);
+        opts.onDispatched?.(event.id);
       } else await retryParkedEventLater(opts.db, event.id, RETRY_DELAY_SECONDS);
     } catch (err) {
       opts.logger.error({ err, installationId: event.installationId }, 'dispatching a parked event failed; will retry');
@@ -82,19 +82,6 @@ export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal:
       if (events.length > 0) {
         for (const event of events) start(event);
         continue;
-      }
-      if (unfinished.size === 0) {
-        // Another processor may have dispatched what this process parked (it holds them): forget
-        // those, so new events dispatch live again.
-        const mine = [...opts.parked];
-        if (mine.length > 0) {
-          try {
-            const left = await stillParked(opts.db, mine);
-            for (const id of mine) if (!left.has(id)) opts.parked.delete(id);
-          } catch (err) {
-            opts.logger.warn({ err }, 'checking parked events failed');
-          }
-        }
       }
       await wakeup.wait(opts.tickMs ?? 1000, signal);
     }

@@ -13,7 +13,13 @@ export const BACKLOG_HOLD_RENEW_MS = 5_000;
 
 export type BacklogEvent = { id: number; installationId: string; appId: string; payload: string; attempts: number };
 
-type ParkInput = { installationId: string; appId: string; payload: string };
+type ParkInput = {
+  installationId: string;
+  appId: string;
+  payload: string;
+  /** Parked already held, so no processor takes it until `releaseHeldEvents` (or the hold runs out). */
+  held?: boolean;
+};
 
 /** The parking statement of a pool: events parked at the same moment share it. */
 const parking = perDb(
@@ -23,10 +29,11 @@ const parking = perDb(
       const res = await db.execute<{ id: string }>(sql`
         WITH input AS (
           SELECT * FROM unnest(${sql.param(events.map((e) => e.installationId))}::uuid[], ${sql.param(events.map((e) => e.appId))}::text[],
-            ${sql.param(events.map((e) => e.payload))}::text[]) WITH ORDINALITY AS u(installation_id, app_id, payload, n)
+            ${sql.param(events.map((e) => e.payload))}::text[], ${sql.param(events.map((e) => e.held === true))}::boolean[])
+            WITH ORDINALITY AS u(installation_id, app_id, payload, held, n)
         ), parked AS (
-          INSERT INTO lark_inbound_backlog (installation_id, app_id, payload)
-          SELECT installation_id, app_id, payload FROM input ORDER BY n
+          INSERT INTO lark_inbound_backlog (installation_id, app_id, payload, claimed_until)
+          SELECT installation_id, app_id, payload, CASE WHEN held THEN now() + make_interval(secs => ${BACKLOG_HOLD_SECONDS}) END FROM input ORDER BY n
           RETURNING id
         ), woken AS (
           SELECT pg_notify(${LARK_BACKLOG_CHANNEL}, '')
@@ -43,6 +50,19 @@ const parking = perDb(
  */
 export function parkInboundEvent(db: DbOrTx, input: ParkInput): Promise<number> {
   return parking(db).submit(input);
+}
+
+/**
+ * Lets processors take events that were parked held (and wakes them). Only events nobody has taken
+ * yet: once a hold ran out, a processor may hold it instead.
+ */
+export async function releaseHeldEvents(db: DbOrTx, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.execute(sql`
+    WITH released AS (
+      UPDATE lark_inbound_backlog SET claimed_until = NULL WHERE id = ANY(${sql.param(ids)}::bigint[]) AND attempts = 0 RETURNING id
+    )
+    SELECT pg_notify(${LARK_BACKLOG_CHANNEL}, '') FROM (SELECT 1 FROM released LIMIT 1) AS any_released`);
 }
 
 /** Which of these parked events still exist (not yet dispatched by anyone). */

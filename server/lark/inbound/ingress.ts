@@ -3,7 +3,8 @@ import type { Db } from '../../db/client';
 import type { PgListener } from '../../db/listen';
 import { ConcurrencyGate } from '../../async/concurrency-gate';
 import type { DeliveryRouter } from '../hub/hub';
-import { parkInboundEvent } from './backlog';
+import { sleep } from '../../async/abortable';
+import { parkInboundEvent, releaseHeldEvents, stillParked } from './backlog';
 import { AbandonedClaims } from './dedup';
 import { runBacklogProcessor } from './backlog-processor';
 import { handleCardAction, parseCardAction } from './card-actions';
@@ -19,6 +20,8 @@ const DISPATCH_TOTAL_BUDGET_MS = 2000;
 const DISPATCH_MIN_BUDGET_MS = 300;
 /** Parked events were already ACKed: their dispatch has no 3 s deadline, only a generous bound. */
 const BACKLOG_DISPATCH_BUDGET_MS = 15_000;
+/** How long parked events may go without a word of their dispatch before the backlog is asked about them. */
+const PARKED_CHECK_MS = 1000;
 
 /** The counters the ingress keeps: the worker's own, or ones that report to it from the ACK thread. */
 export type IngressMetrics = {
@@ -46,9 +49,58 @@ export type IngressOptions = {
 export type Ingress = {
   /** Decides the ACK of every complete event: dispatch now, or park durably and ACK. */
   route: DeliveryRouter;
-  /** Dispatches parked events, oldest first, until the signal aborts. */
+  /** Dispatches parked events, oldest first, through this ingress's slots, until the signal aborts. */
   runBacklog(signal: AbortSignal): Promise<void>;
+  /** Parked events that were dispatched (here or by a processor on another thread): new events stop queueing behind them. */
+  unparked(ids: Iterable<number>): void;
+  /**
+   * Until the signal aborts: parked events that no dispatch has reported for a while are looked up,
+   * and those another worker's processor took are forgotten, so new events dispatch live again.
+   */
+  watchParked(signal: AbortSignal): Promise<void>;
 };
+
+export type BacklogDispatchOptions = Pick<IngressOptions, 'db' | 'listener' | 'logger' | 'appUrl' | 'metrics' | 'concurrency' | 'nodeId'> & {
+  /** Told of each parked event once dispatched (the ingress that parked it, possibly on another thread). */
+  onDispatched: (id: number) => void;
+};
+
+type DispatchInput = { appId: string; payload: Uint8Array | string; decoded?: DecodedEvent; backlogId?: number };
+
+/** One dispatch with its outcome counted; the claims this caller gave up are remembered for Lark's redelivery. */
+function countedDispatch(opts: Pick<IngressOptions, 'db' | 'logger' | 'appUrl' | 'metrics' | 'nodeId'>) {
+  const abandoned = new AbandonedClaims();
+  return async (input: DispatchInput, budgetMs: number): Promise<DispatchResult> => {
+    const dispatched = await dispatchInboundEvent({ db: opts.db, logger: opts.logger, appUrl: opts.appUrl, budgetMs, abandoned, nodeId: opts.nodeId }, input);
+    opts.metrics.dispatchOutcomes.inc({ outcome: dispatched.result.outcome });
+    if (dispatched.result.outcome === 'dropped') opts.metrics.dispatchDrops.inc({ reason: dispatched.result.reason });
+    return dispatched;
+  };
+}
+
+function backlogProcessor(opts: BacklogDispatchOptions & { gate: ConcurrencyGate }, signal: AbortSignal): Promise<void> {
+  const dispatch = countedDispatch(opts);
+  return runBacklogProcessor(
+    {
+      db: opts.db,
+      listener: opts.listener,
+      gate: opts.gate,
+      logger: opts.logger,
+      onDispatched: opts.onDispatched,
+      dispatch: (event) => dispatch({ appId: event.appId, payload: event.payload, backlogId: event.id }, BACKLOG_DISPATCH_BUDGET_MS),
+    },
+    signal,
+  );
+}
+
+/**
+ * Dispatches parked events with slots and connections of its own, away from the ingress that parks
+ * them: the worker runs it on its main thread, so the ACK thread's loop carries frames, parks and
+ * ACKs only, and a burst's dispatches do not stand between a frame and its ACK.
+ */
+export function runBacklogDispatch(opts: BacklogDispatchOptions, signal: AbortSignal): Promise<void> {
+  return backlogProcessor({ ...opts, gate: new ConcurrencyGate(opts.concurrency) }, signal);
+}
 
 /**
  * The inbound policy between the connection and the dispatcher. Every event is ACKed within the
@@ -59,20 +111,32 @@ export type Ingress = {
  */
 export function createIngress(opts: IngressOptions): Ingress {
   const gate = new ConcurrencyGate(opts.concurrency);
-  const abandoned = new AbandonedClaims();
-  // The events this process parked and has not seen dispatched (here or by another processor).
+  // The events this ingress parked and has not heard are dispatched (by any processor).
   const parked = new Set<number>();
   // Parks whose statement has not answered yet: they hold the queue's back just as parked events do.
   let parking = 0;
-  const log = opts.logger;
-  const record = (dispatched: DispatchResult) => {
-    opts.metrics.dispatchOutcomes.inc({ outcome: dispatched.result.outcome });
-    if (dispatched.result.outcome === 'dropped') opts.metrics.dispatchDrops.inc({ reason: dispatched.result.reason });
+  // Dispatch reports so far: the watch looks parked events up only when none came for a while.
+  let reports = 0;
+  // Live dispatches in flight, and the events parked while any were: those start held, so no
+  // processor (on another thread, or with another free slot) can write them ahead of an earlier
+  // event of their chat that is still being dispatched; they are released when the last one ends.
+  let live = 0;
+  const held = new Set<number>();
+  const releaseHeld = () => {
+    const ids = [...held];
+    held.clear();
+    releaseHeldEvents(opts.parkingDb ?? opts.db, ids).catch((err) =>
+      log.warn({ err, events: ids.length }, 'releasing held parked events failed; their hold runs out instead'),
+    );
   };
-  const dispatch = async (input: { appId: string; payload: Uint8Array | string; decoded?: DecodedEvent; backlogId?: number }, budgetMs: number) => {
-    const dispatched = await dispatchInboundEvent({ db: opts.db, logger: log, appUrl: opts.appUrl, budgetMs, abandoned, nodeId: opts.nodeId }, input);
-    record(dispatched);
-    return dispatched;
+  const log = opts.logger;
+  const dispatch = countedDispatch(opts);
+  const forget = (ids: Iterable<number>) => {
+    for (const id of ids) parked.delete(id);
+  };
+  const unparked = (ids: Iterable<number>) => {
+    forget(ids);
+    reports += 1;
   };
 
   const answerCardAction = async (installation: { id: string; workspaceId: string }, payload: Uint8Array) => {
@@ -102,9 +166,16 @@ export function createIngress(opts: IngressOptions): Ingress {
     const slot = queued || gate.waiting >= opts.concurrency ? null : await gate.acquire(DISPATCH_QUEUE_WAIT_MS);
     if (!slot) {
       parking += 1;
+      const hold = live > 0;
       try {
-        const id = await parkInboundEvent(opts.parkingDb ?? opts.db, { installationId: installation.id, appId: installation.appId, payload: Buffer.from(delivery.payload).toString('utf8') });
+        const payload = Buffer.from(delivery.payload).toString('utf8');
+        const id = await parkInboundEvent(opts.parkingDb ?? opts.db, { installationId: installation.id, appId: installation.appId, payload, held: hold });
         parked.add(id);
+        if (hold) {
+          held.add(id);
+          // The dispatches it waited for may have ended while it was being parked.
+          if (live === 0) releaseHeld();
+        }
       } catch (err) {
         log.error({ err, installationId: installation.id }, 'could not park an event; asking Lark to redeliver');
         return 'retry';
@@ -114,6 +185,7 @@ export function createIngress(opts: IngressOptions): Ingress {
       opts.metrics.dispatchOutcomes.inc({ outcome: 'parked' });
       return 'ok';
     }
+    live += 1;
     try {
       // The time spent waiting for the slot comes off the dispatch budget.
       const budgetMs = opts.dispatchBudgetMs ?? Math.max(DISPATCH_MIN_BUDGET_MS, DISPATCH_TOTAL_BUDGET_MS - (Date.now() - queuedAt));
@@ -121,22 +193,33 @@ export function createIngress(opts: IngressOptions): Ingress {
       return dispatched.ack === 200 ? 'ok' : 'retry';
     } finally {
       slot.release();
+      live -= 1;
+      if (live === 0 && held.size > 0) releaseHeld();
+    }
+  };
+
+  const watchParked = async (signal: AbortSignal) => {
+    let seen = reports;
+    while (!signal.aborted) {
+      await sleep(PARKED_CHECK_MS, signal);
+      if (signal.aborted) return;
+      const quiet = seen === reports;
+      seen = reports;
+      if (parked.size === 0 || !quiet) continue;
+      try {
+        const asked = [...parked];
+        const left = await stillParked(opts.db, asked);
+        forget(asked.filter((id) => !left.has(id)));
+      } catch (err) {
+        log.warn({ err }, 'checking parked events failed');
+      }
     }
   };
 
   return {
     route,
-    runBacklog: (signal) =>
-      runBacklogProcessor(
-        {
-          db: opts.db,
-          listener: opts.listener,
-          gate,
-          logger: log,
-          parked,
-          dispatch: (event) => dispatch({ appId: event.appId, payload: event.payload, backlogId: event.id }, BACKLOG_DISPATCH_BUDGET_MS),
-        },
-        signal,
-      ),
+    runBacklog: (signal) => backlogProcessor({ ...opts, gate, onDispatched: (id) => unparked([id]) }, signal),
+    unparked,
+    watchParked,
   };
 }
