@@ -91,3 +91,39 @@ test('one slow dispatch does not hold back the events claimed after it: claims k
   stop.abort();
   await processor;
 });
+
+test("a chat's parked events are dispatched one after another, while other chats' go ahead beside them", async () => {
+  const chats = ['oc_a', 'oc_b', 'oc_a'];
+  const ids: number[] = [];
+  for (const chat of chats) ids.push(await parkInboundEvent(t.db, { installationId, appId: 'cli_x', payload: JSON.stringify({ chat }) }));
+  let release!: () => void;
+  const slow = new Promise<void>((resolve) => (release = resolve));
+  const started: number[] = [];
+  const finished: number[] = [];
+  const stop = new AbortController();
+  const processor = startProcessor(
+    {
+      // Slots for all three: only the chat's order can keep the third waiting.
+      gate: new ConcurrencyGate(3),
+      chatOf: (event) => (JSON.parse(event.payload) as { chat: string }).chat,
+      dispatch: async (event) => {
+        started.push(event.id);
+        if (event.id === ids[0]) await slow;
+        finished.push(event.id);
+        return DISPATCHED;
+      },
+    },
+    stop.signal,
+  );
+  try {
+    await waitFor(async () => finished.includes(ids[1]), 5000, 'the other chat dispatched');
+    // The first chat's second event has not started while its first is still being dispatched.
+    expect(started).toEqual([ids[0], ids[1]]);
+  } finally {
+    release();
+  }
+  await waitFor(async () => (await t.pool.query(`SELECT count(*)::int AS n FROM lark_inbound_backlog`)).rows[0].n === 0, 5000, 'done');
+  expect(finished).toEqual([ids[1], ids[0], ids[2]]);
+  stop.abort();
+  await processor;
+});

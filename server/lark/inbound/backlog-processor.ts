@@ -14,6 +14,8 @@ export type BacklogProcessorOptions = {
   /** Told of every event that left the backlog dispatched, so the ACK path stops queueing behind it. */
   onDispatched?: (id: number) => void;
   dispatch: (event: BacklogEvent) => Promise<DispatchResult>;
+  /** The chat an event belongs to: a chat's events are dispatched one after another, in claim order. */
+  chatOf?: (event: BacklogEvent) => string | null;
   tickMs?: number;
   batchSize?: number;
 };
@@ -22,9 +24,10 @@ const RETRY_DELAY_SECONDS = 5;
 const SLOT_WAIT_MS = 30_000;
 
 /**
- * Dispatches parked events oldest first, through the same dispatch slots as the ACK path. Claims
- * keep the slots fed: a new batch is claimed as soon as half of the last one is done, not after its
- * slowest event, so one slow dispatch does not idle the others.
+ * Dispatches parked events oldest first through its dispatch slots; one chat's events one after
+ * another (started in order is not enough: a later statement can commit first), other chats' beside
+ * them. Claims keep the slots fed: a new batch is claimed as soon as half of the last one is done,
+ * not after its slowest event, so one slow dispatch does not idle the others.
  */
 export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal: AbortSignal): Promise<void> {
   const wakeup = new Wakeup();
@@ -57,13 +60,19 @@ export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal:
       slot.release();
     }
   };
+  // Each chat's last event started here: the next one of the chat waits for it.
+  const chatTails = new Map<string, Promise<void>>();
   const start = (event: BacklogEvent) => {
     unfinished.add(event.id);
-    const running = work(event).finally(() => {
+    const chat = opts.chatOf?.(event) ?? null;
+    const before = chat === null ? undefined : chatTails.get(chat);
+    const running = (before ? before.then(() => work(event)) : work(event)).finally(() => {
       unfinished.delete(event.id);
       working.delete(running);
+      if (chat !== null && chatTails.get(chat) === running) chatTails.delete(chat);
       wakeup.notify();
     });
+    if (chat !== null) chatTails.set(chat, running);
     working.add(running);
   };
 

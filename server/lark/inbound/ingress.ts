@@ -78,6 +78,13 @@ function countedDispatch(opts: Pick<IngressOptions, 'db' | 'logger' | 'appUrl' |
   };
 }
 
+/** The chat an event concerns, when it concerns one. */
+function chatOfEvent(event: DecodedEvent): string | null {
+  if (event.kind === 'message') return event.message.chatId;
+  if (event.kind === 'ignore') return null;
+  return event.chatId;
+}
+
 function backlogProcessor(opts: BacklogDispatchOptions & { gate: ConcurrencyGate }, signal: AbortSignal): Promise<void> {
   const dispatch = countedDispatch(opts);
   return runBacklogProcessor(
@@ -87,6 +94,7 @@ function backlogProcessor(opts: BacklogDispatchOptions & { gate: ConcurrencyGate
       gate: opts.gate,
       logger: opts.logger,
       onDispatched: opts.onDispatched,
+      chatOf: (event) => chatOfEvent(decodeInboundEvent(event.payload)),
       dispatch: (event) => dispatch({ appId: event.appId, payload: event.payload, backlogId: event.id }, BACKLOG_DISPATCH_BUDGET_MS),
     },
     signal,
