@@ -308,7 +308,7 @@ async function assertWorkerRunning(w: WorkerProcess, phase: string): Promise<voi
   if (!isRunning(w)) throw new Error(`the worker exited during ${phase} (${w.child.exitCode ?? w.child.signalCode}):\n${await logTail(w)}`);
 }
 
-type WorkerScrape = { counters: Map<string, number>; loopLagMs: { p50: number; p99: number; max: number } | null };
+type WorkerScrape = { at: number; counters: Map<string, number>; loopLagMs: { p50: number; p99: number; max: number } | null };
 
 /**
  * The worker's own /metrics: dispatch outcomes and ACK codes, and its event loop delay since the
@@ -320,7 +320,7 @@ async function scrapeWorker(port: number): Promise<WorkerScrape> {
   const gauges = new Map<string, number>();
   try {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    for (const m of text.matchAll(/^larkspur_lark_(dispatch_outcomes|acks|events_received)_total(?:\{\w+="([^"]*)"\})? (\S+)$/gm)) {
+    for (const m of text.matchAll(/^larkspur_lark_(dispatch_outcomes|acks|events_received|ack_thread_busy_seconds)_total(?:\{\w+="([^"]*)"\})? (\S+)$/gm)) {
       counters.set(m[2] === undefined ? m[1] : `${m[1]} ${m[2]}`, Number(m[3]));
     }
     // The histogram records whole sampling intervals (prom-client's default is LOOP_SAMPLE_MS); the excess is the delay.
@@ -329,7 +329,7 @@ async function scrapeWorker(port: number): Promise<WorkerScrape> {
     // Reported as n/a.
   }
   const lag = (k: string) => gauges.get(k) ?? Number.NaN;
-  return { counters, loopLagMs: gauges.size > 0 ? { p50: lag('p50'), p99: lag('p99'), max: lag('max') } : null };
+  return { at: Date.now(), counters, loopLagMs: gauges.size > 0 ? { p50: lag('p50'), p99: lag('p99'), max: lag('max') } : null };
 }
 
 function describeLoopLag(s: WorkerScrape): string {
@@ -348,7 +348,9 @@ function describeCounters(beforeScrape: WorkerScrape, afterScrape: WorkerScrape)
       .filter((k) => k.startsWith(`${prefix} `) && delta(k) > 0)
       .map((k) => `${k.slice(prefix.length + 1)} ${delta(k)}`)
       .join(', ') || 'none';
-  return `events received ${delta('events_received')}; dispatch outcomes: ${group('dispatch_outcomes')}; ACK codes: ${group('acks')}`;
+  // Reported by the thread once a second: over a phase of several seconds the share is close enough.
+  const busy = after.has('ack_thread_busy_seconds') ? `; ACK thread event loop busy ${((100 * delta('ack_thread_busy_seconds')) / Math.max(0.001, (afterScrape.at - beforeScrape.at) / 1000)).toFixed(0)}% of the time` : '';
+  return `events received ${delta('events_received')}; dispatch outcomes: ${group('dispatch_outcomes')}; ACK codes: ${group('acks')}${busy}`;
 }
 
 type RunSample = { at: number; running: number; rssMiB: number | null; heapMiB: number | null };

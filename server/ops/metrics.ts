@@ -18,6 +18,10 @@ export function createWorkerMetrics() {
     }),
     dispatchOutcomes: counter('larkspur_lark_dispatch_outcomes_total', 'Dispatcher outcomes', ['outcome']),
     dispatchDrops: counter('larkspur_lark_dispatch_drops_total', 'Dropped events by reason', ['reason']),
+    ackThreadBusy: counter(
+      'larkspur_lark_ack_thread_busy_seconds_total',
+      "Time the ACK thread's event loop spent running work; a rate near 1 means frames and ACKs queue behind it",
+    ),
     outboxDeliveries: counter('larkspur_lark_outbox_deliveries_total', 'Outbox delivery attempts by result', ['result']),
     streamCardOperations: counter('larkspur_lark_stream_card_operations_total', 'Card operations made while answers stream (create, send, content)', ['op']),
     outboxDeliveryLatency: new client.Histogram({

@@ -58,6 +58,8 @@ test('DMs are ACKed on their first delivery, stored once and answered, and the w
   await waitFor(async () => (await metric(/^larkspur_lark_acks_total\{code="200"\} (\d+)/m)) >= 8, 5_000, 'ACKs counted');
   expect(await metric(/^larkspur_lark_dispatch_outcomes_total\{outcome="ingested"\} (\d+)/m)).toBeGreaterThanOrEqual(8);
   expect(lark.worker!.hub!.stats().eventsReceived).toBeGreaterThanOrEqual(8);
+  // How busy the thread's loop was: reported once a second.
+  await waitFor(async () => (await metric(/^larkspur_lark_ack_thread_busy_seconds_total (\S+)/m)) > 0, 5_000, "the ACK thread's busy time reported");
 });
 
 test('the thread is up before the first bot connects, and warming it up again waits for nothing', async () => {

@@ -10,7 +10,7 @@ import type { AckCount, AckThreadData, FromAckThread, ToAckThread, WireExit } fr
 export type AckThreadOptions = {
   data: Omit<AckThreadData, 'role'>;
   logger: Logger;
-  metrics: Pick<WorkerMetrics, 'eventsReceived' | 'dispatchOutcomes' | 'dispatchDrops'>;
+  metrics: Pick<WorkerMetrics, 'eventsReceived' | 'dispatchOutcomes' | 'dispatchDrops' | 'ackThreadBusy'>;
   /** Every ACK the thread wrote, as the hub reports its own (metrics). */
   onAck: (ack: AckCount) => void;
 };
@@ -108,6 +108,9 @@ export function createAckThread(opts: AckThreadOptions): AckThread {
       case 'metrics':
         addCounters(metrics, message.counters);
         for (const ack of message.acks) opts.onAck(ack);
+        break;
+      case 'busy':
+        metrics.ackThreadBusy.inc(message.ms / 1000);
         break;
       case 'stopped':
         onStopped?.();

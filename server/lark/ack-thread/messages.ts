@@ -42,6 +42,8 @@ export type FromAckThread =
   | { type: 'failed'; id: number; message: string }
   /** Counter increments and ACKs since the last report, for the worker's /metrics. */
   | { type: 'metrics'; counters: CounterIncrements; acks: AckCount[] }
+  /** Milliseconds its event loop spent running work since the last report (once a second). */
+  | { type: 'busy'; ms: number }
   | { type: 'stopped' };
 
 export type MetricName = 'eventsReceived' | 'dispatchOutcomes' | 'dispatchDrops';

@@ -2,6 +2,7 @@
 // their own. The worker's main loop carries hundreds of agent runs and deliveries, and the dispatch
 // of parked events; here an event's frame, its statements and its ACK never wait behind them.
 // Started by ack-thread/client.ts.
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDb, createPool } from '../../db/client';
 import { PgListener } from '../../db/listen';
@@ -15,6 +16,8 @@ import type { AckCount, AckThreadData, FromAckThread, ToAckThread, WireExit } fr
 
 /** Counters and ACKs are reported in batches: one message per interval, not three per event. */
 const METRICS_REPORT_MS = 100;
+/** How often the loop's busy time is reported. */
+const BUSY_REPORT_MS = 1000;
 
 if (!parentPort) throw new Error('ack-thread/thread.ts runs as a worker thread');
 const port = parentPort;
@@ -133,6 +136,14 @@ async function stop(): Promise<void> {
   await parkingPool.end().catch((err) => log.warn({ err }, 'closing the parking connection failed'));
   post({ type: 'stopped' });
 }
+
+// How busy this loop is: the measure of whether frames and ACKs wait behind other work here.
+let loopBefore = performance.eventLoopUtilization();
+setInterval(() => {
+  const now = performance.eventLoopUtilization();
+  post({ type: 'busy', ms: performance.eventLoopUtilization(now, loopBefore).active });
+  loopBefore = now;
+}, BUSY_REPORT_MS).unref();
 
 port.on('message', (message: ToAckThread) => {
   if (message.type === 'connect') connect(message);
