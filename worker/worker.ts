@@ -7,7 +7,6 @@ import { createDb, createPool, type Db } from '../server/db/client';
 import { PgListener } from '../server/db/listen';
 import { SHUTDOWN_MARGIN_MS, type Env } from '../server/env';
 import type { FetchLike } from '../server/lark/api';
-import type { BacklogThread } from '../server/lark/ack-thread/backlog-client';
 import type { AckThread } from '../server/lark/ack-thread/client';
 import { startLarkEngine, type LarkEngine } from '../server/lark/engine';
 import type { LarkHub, HubConfig } from '../server/lark/hub/hub';
@@ -38,8 +37,6 @@ export type RunningWorker = {
   hub: LarkHub | null;
   /** The ACK thread, when the worker runs one (fault tests end it). */
   ackThread: AckThread | null;
-  /** The thread that dispatches what the ACK thread parks (fault tests end it). */
-  backlogThread: BacklogThread | null;
   /** The ACK path's dispatch pool when it runs on this thread (tests take its connections). */
   dispatchDb: Db | null;
   metrics: WorkerMetrics;
@@ -168,7 +165,6 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     db,
     hub: lark?.hub ?? null,
     ackThread: lark?.ackThread ?? null,
-    backlogThread: lark?.backlogThread ?? null,
     dispatchDb: dispatchDb ?? null,
     metrics,
     opsPort: ops.port,

@@ -13,14 +13,6 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** A wake-up flag a loop can wait on: `notify()` ends the current or next `wait()` early. */
-/** Resolves once the signal aborts. */
-export function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-}
-
 export class Wakeup {
   private pending = false;
   private resolveWaiter: (() => void) | null = null;

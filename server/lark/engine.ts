@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { sleep, untilAborted } from '../async/abortable';
+import { sleep } from '../async/abortable';
 import type { Db } from '../db/client';
 import type { PgListener } from '../db/listen';
 import type { Env } from '../env';
@@ -7,7 +7,6 @@ import { createJobQueue, MAINTENANCE_QUEUE, RETENTION_QUEUE } from '../jobs/queu
 import type { WorkerMetrics } from '../ops/metrics';
 import type { FetchLike } from './api';
 import { pooledFetch } from './api/pooled-fetch';
-import { createBacklogThread, type BacklogThread } from './ack-thread/backlog-client';
 import { createAckThread, type AckThread } from './ack-thread/client';
 import { LarkHub, hubConfigFromEnv, type HubConfig } from './hub/hub';
 import type { AckCount } from './ack-thread/messages';
@@ -36,7 +35,7 @@ export const DB_GAUGE_REFRESH_MS = 30_000;
 
 export type LarkEngineOptions = {
   db: Db;
-  /** The ACK path's connections (dispatch and the backlog), when it runs on this thread; the shared pool when not given. */
+  /** The ACK path's connections (dispatch and the backlog); the shared pool when not given. */
   dispatchDb?: Db;
   /** The ACK path's parking connection, apart from the dispatch pool it relieves; `dispatchDb` when not given. */
   parkingDb?: Db;
@@ -57,9 +56,8 @@ export type LarkEngineOptions = {
   /** Overrides DB_GAUGE_REFRESH_MS (tests). */
   gaugeRefreshMs?: number;
   /**
-   * Runs the connections and the ACK path (dispatch, parking) on a thread of their own, and the
-   * backlog's dispatch on another, each with its own pool (ack-thread/); otherwise all of it runs on
-   * the calling thread with `dispatchDb`.
+   * Runs the connections and the ACK path (dispatch, parking, the backlog) on a thread of their own
+   * with their own pool (ack-thread/); otherwise they run on the calling thread with `dispatchDb`.
    */
   ackThread?: boolean;
 };
@@ -68,8 +66,6 @@ export type LarkEngine = {
   hub: LarkHub;
   /** The thread the connections and the ACK path run on, when they do (`ackThread`). */
   ackThread: AckThread | null;
-  /** The thread that dispatches what the ACK thread parks (`ackThread`). */
-  backlogThread: BacklogThread | null;
   /** Writes that commit with an agent task's outcome: its answer to Lark. */
   taskHooks: TaskHooks;
   /** Resolves when every loop has ended (after the signal aborted). */
@@ -147,7 +143,6 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
   };
   let hub: LarkHub;
   let ackThread: AckThread | null = null;
-  let backlogThread: BacklogThread | null = null;
   if (opts.ackThread) {
     ackThread = createAckThread({
       data: {
@@ -171,23 +166,6 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
     // worker's shutdown deadline.
     const thread = ackThread;
     loops.push(hub.run(signal).then(() => thread.stop(ACK_THREAD_STOP_TIMEOUT_MS)));
-    // What the thread parks is dispatched on a thread of its own, which tells the ACK thread.
-    const backlog = createBacklogThread({
-      data: {
-        databaseUrl: config.DATABASE_URL,
-        poolSize: config.LARK_DISPATCH_DB_POOL_SIZE,
-        logLevel: log.level,
-        appUrl: config.APP_URL,
-        nodeId: opts.nodeId,
-        concurrency: config.LARK_DISPATCH_CONCURRENCY,
-      },
-      logger: log,
-      metrics,
-      onUnparked: (ids) => thread.unparked(ids),
-    });
-    await backlog.start();
-    backlogThread = backlog;
-    loops.push(untilAborted(signal).then(() => backlog.stop(ACK_THREAD_STOP_TIMEOUT_MS)));
   } else {
     const ingress = createIngress({
       db: opts.dispatchDb ?? db,
@@ -217,7 +195,6 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
   return {
     hub,
     ackThread,
-    backlogThread,
     taskHooks: larkTaskHooks({
       db,
       integration,

@@ -8,7 +8,7 @@ import { addCounters } from './counters';
 import type { AckCount, AckThreadData, FromAckThread, ToAckThread, WireExit } from './messages';
 
 export type AckThreadOptions = {
-  data: Omit<AckThreadData, 'role'>;
+  data: AckThreadData;
   logger: Logger;
   metrics: Pick<WorkerMetrics, 'eventsReceived' | 'dispatchOutcomes' | 'dispatchDrops' | 'ackThreadBusy'>;
   /** Every ACK the thread wrote, as the hub reports its own (metrics). */
@@ -18,9 +18,7 @@ export type AckThreadOptions = {
 export type AckThread = {
   /** The hub's ConnectFn: the connection, its dispatch and its ACKs run in the ACK thread. */
   connect: ConnectFn;
-  /** Parked events the backlog thread dispatched: the ACK thread stops queueing new events behind them. */
-  unparked(ids: number[]): void;
-  /** Ends every connection in the thread, then the thread (terminated after `timeoutMs`). */
+  /** Ends every connection and the backlog in the thread, then the thread (terminated after `timeoutMs`). */
   stop(timeoutMs: number): Promise<void>;
   /**
    * Starts the thread ahead of the first connection and resolves once it has loaded (or failed to:
@@ -123,7 +121,7 @@ export function createAckThread(opts: AckThreadOptions): AckThread {
   };
 
   const start = (): Worker => {
-    const worker = new Worker(threadUrl, { workerData: { role: 'ack', ...opts.data } satisfies AckThreadData, execArgv: threadExecArgv(process.execArgv) });
+    const worker = new Worker(threadUrl, { workerData: opts.data, execArgv: threadExecArgv(process.execArgv) });
     worker.on('message', onMessage);
     worker.on('error', (err) => log.error({ err }, 'the ACK thread failed'));
     worker.on('exit', (code) => {
@@ -176,10 +174,6 @@ export function createAckThread(opts: AckThreadOptions): AckThread {
         signal.addEventListener('abort', onAbort, { once: true });
         send(worker, { type: 'connect', id, installation: input.installation, appSecret: input.appSecret, openBaseUrl: input.openBaseUrl });
       });
-    },
-    unparked(ids) {
-      // A thread that died took its parked set with it; a new one has nothing to forget.
-      if (thread) send(thread, { type: 'unparked', ids });
     },
     warmUp() {
       if (stopped) return Promise.resolve();

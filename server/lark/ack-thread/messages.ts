@@ -5,7 +5,6 @@ import type { AckSent, ConnectorExit, ConnectorExitReason, ConnectorStatus } fro
 
 /** What the ACK thread is started with: it reads no settings of its own. */
 export type AckThreadData = {
-  role: 'ack';
   databaseUrl: string;
   /** Connections of the thread's pool (LARK_DISPATCH_DB_POOL_SIZE). */
   poolSize: number;
@@ -20,8 +19,6 @@ export type AckThreadData = {
 export type ToAckThread =
   | { type: 'connect'; id: number; installation: ActiveInstallation; appSecret: string; openBaseUrl: string }
   | { type: 'abort'; id: number }
-  /** Parked events the main thread's backlog processor dispatched. */
-  | { type: 'unparked'; ids: number[] }
   | { type: 'stop' };
 
 /** A connector's end as it crosses threads: the bootstrap error travels as its fields and is rebuilt. */
@@ -48,23 +45,3 @@ export type FromAckThread =
 
 export type MetricName = 'eventsReceived' | 'dispatchOutcomes' | 'dispatchDrops';
 
-/** What the backlog thread is started with. */
-export type BacklogThreadData = {
-  role: 'backlog';
-  databaseUrl: string;
-  /** Connections of the thread's pool (LARK_DISPATCH_DB_POOL_SIZE). */
-  poolSize: number;
-  logLevel: string;
-  appUrl: string;
-  nodeId: string;
-  concurrency: number;
-};
-
-export type ToBacklogThread = { type: 'stop' };
-
-export type FromBacklogThread =
-  | { type: 'ready' }
-  | { type: 'metrics'; counters: CounterIncrements }
-  /** Parked events it dispatched, for the ACK thread that may be queueing behind them. */
-  | { type: 'unparked'; ids: number[] }
-  | { type: 'stopped' };

@@ -1,7 +1,6 @@
-// The ACK thread: the Lark connections' sockets, the dispatcher and parking, on an event loop of
-// their own. The worker's main loop carries hundreds of agent runs and deliveries, and the dispatch
-// of parked events; here an event's frame, its statements and its ACK never wait behind them.
-// Started by ack-thread/client.ts.
+// The ACK thread: the Lark connections' sockets, the dispatcher and the backlog, on an event loop of
+// their own. The worker's main loop carries hundreds of agent runs and deliveries; here an event's
+// frame, its two statements and its ACK never wait behind them. Started by ack-thread/client.ts.
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDb, createPool } from '../../db/client';
@@ -60,7 +59,7 @@ const ingress = createIngress({
   dispatchBudgetMs: data.dispatchBudgetMs,
   nodeId: data.nodeId,
 });
-// The main thread dispatches what is parked here and says so ('unparked').
+const backlog = ingress.runBacklog(shutdown.signal);
 const watch = ingress.watchParked(shutdown.signal);
 const connections = new Map<number, AbortController>();
 const running = new Set<Promise<void>>();
@@ -127,7 +126,7 @@ function connect(message: Extract<ToAckThread, { type: 'connect' }>): void {
 async function stop(): Promise<void> {
   shutdown.abort();
   for (const controller of connections.values()) controller.abort();
-  await Promise.allSettled([...running, watch]);
+  await Promise.allSettled([...running, backlog, watch]);
   if (reportTimer) clearTimeout(reportTimer);
   report();
   await listener.close().catch((err) => log.warn({ err }, 'closing the listener failed'));
@@ -148,7 +147,6 @@ setInterval(() => {
 port.on('message', (message: ToAckThread) => {
   if (message.type === 'connect') connect(message);
   else if (message.type === 'abort') connections.get(message.id)?.abort();
-  else if (message.type === 'unparked') ingress.unparked(message.ids);
   else if (message.type === 'stop') void stop();
 });
 post({ type: 'ready' });

@@ -51,18 +51,11 @@ export type Ingress = {
   route: DeliveryRouter;
   /** Dispatches parked events, oldest first, through this ingress's slots, until the signal aborts. */
   runBacklog(signal: AbortSignal): Promise<void>;
-  /** Parked events that were dispatched (here or by a processor on another thread): new events stop queueing behind them. */
-  unparked(ids: Iterable<number>): void;
   /**
    * Until the signal aborts: parked events that no dispatch has reported for a while are looked up,
    * and those another worker's processor took are forgotten, so new events dispatch live again.
    */
   watchParked(signal: AbortSignal): Promise<void>;
-};
-
-export type BacklogDispatchOptions = Pick<IngressOptions, 'db' | 'listener' | 'logger' | 'appUrl' | 'metrics' | 'concurrency' | 'nodeId'> & {
-  /** Told of each parked event once dispatched (the ingress that parked it, possibly on another thread). */
-  onDispatched: (id: number) => void;
 };
 
 type DispatchInput = { appId: string; payload: Uint8Array | string; decoded?: DecodedEvent; backlogId?: number };
@@ -85,7 +78,13 @@ function chatOfEvent(event: DecodedEvent): string | null {
   return event.chatId;
 }
 
-function backlogProcessor(opts: BacklogDispatchOptions & { gate: ConcurrencyGate }, signal: AbortSignal): Promise<void> {
+type BacklogOptions = Pick<IngressOptions, 'db' | 'listener' | 'logger' | 'appUrl' | 'metrics' | 'nodeId'> & {
+  gate: ConcurrencyGate;
+  /** Told of each parked event once dispatched. */
+  onDispatched: (id: number) => void;
+};
+
+function backlogProcessor(opts: BacklogOptions, signal: AbortSignal): Promise<void> {
   const dispatch = countedDispatch(opts);
   return runBacklogProcessor(
     {
@@ -102,15 +101,6 @@ function backlogProcessor(opts: BacklogDispatchOptions & { gate: ConcurrencyGate
 }
 
 /**
- * Dispatches parked events with slots and connections of its own, away from the ingress that parks
- * them: the worker runs it on its main thread, so the ACK thread's loop carries frames, parks and
- * ACKs only, and a burst's dispatches do not stand between a frame and its ACK.
- */
-export function runBacklogDispatch(opts: BacklogDispatchOptions, signal: AbortSignal): Promise<void> {
-  return backlogProcessor({ ...opts, gate: new ConcurrencyGate(opts.concurrency) }, signal);
-}
-
-/**
  * The inbound policy between the connection and the dispatcher. Every event is ACKed within the
  * budget: it gets a dispatch slot within a short wait, or it is parked in one statement and ACKed
  * 200. While events are parked here, new ones join them at the back of the backlog: first come,
@@ -119,7 +109,7 @@ export function runBacklogDispatch(opts: BacklogDispatchOptions, signal: AbortSi
  */
 export function createIngress(opts: IngressOptions): Ingress {
   const gate = new ConcurrencyGate(opts.concurrency);
-  // The events this ingress parked and has not heard are dispatched (by any processor).
+  // The events this ingress parked and has not seen dispatched (here or by another processor).
   const parked = new Set<number>();
   // Parks whose statement has not answered yet: they hold the queue's back just as parked events do.
   let parking = 0;
@@ -227,7 +217,6 @@ export function createIngress(opts: IngressOptions): Ingress {
   return {
     route,
     runBacklog: (signal) => backlogProcessor({ ...opts, gate, onDispatched: (id) => unparked([id]) }, signal),
-    unparked,
     watchParked,
   };
 }

@@ -5,8 +5,9 @@ import { seedUser, seedWorkspace } from '../seed';
 import { waitFor } from './sim';
 import { startLarkHarness, type LarkBot, type LarkHarness } from './worker-harness';
 
-// The worker as the worker process runs it: the ACK thread parks what finds no dispatch slot, and the
-// backlog thread dispatches it and tells the ACK thread, which then dispatches live again.
+// The worker as the worker process runs it: the ACK thread parks what finds no dispatch slot, holds
+// it while the dispatch it waited for is still in flight, dispatches it in order, and then dispatches
+// live again.
 let lark: LarkHarness;
 let bot: LarkBot;
 let userId: string;
@@ -14,7 +15,7 @@ let userId: string;
 beforeAll(async () => {
   // One dispatch at a time: while it is held, the next event of the chat is parked.
   lark = await startLarkHarness({ env: { LARK_DISPATCH_CONCURRENCY: '1' } });
-  await lark.startWorker({ nodeId: 'backlog-thread-test', ackThread: true });
+  await lark.startWorker({ nodeId: 'ack-thread-backlog-test', ackThread: true });
   const owner = await seedUser(lark.t.db);
   const workspaceId = (await seedWorkspace(lark.t.db, owner.id)).id;
   bot = await lark.installBot({ workspaceId, installer: owner, name: 'Backlog' });
@@ -39,8 +40,8 @@ async function firstAck(messageId: string) {
 
 /**
  * Sends `texts` while the first one's dispatch is held by a lock on the dedup table: the rest are
- * parked (the second after the slot's wait, the others at once), then the lock goes. Returns how
- * many events were parked before.
+ * parked (the second after the slot's wait, the others at once), held while that dispatch is in
+ * flight, then the lock goes.
  */
 async function parkBehindHeldDispatch(texts: string[]): Promise<{ messageIds: string[] }> {
   const holder: PoolClient = await lark.t.pool.connect();
@@ -57,6 +58,9 @@ async function parkBehindHeldDispatch(texts: string[]): Promise<{ messageIds: st
       expect(ack.acks[0].code).toBe(200);
     }
     expect(await backlogSize()).toBe(texts.length - 1);
+    // Parked behind a dispatch still in flight: held, so no processor takes them ahead of it.
+    const rows = await lark.t.pool.query(`SELECT claimed_until > now() AS held, attempts FROM lark_inbound_backlog`);
+    expect(rows.rows).toEqual(texts.slice(1).map(() => ({ held: true, attempts: 0 })));
   } finally {
     await holder.query('COMMIT').catch(() => undefined);
     holder.release();
@@ -70,7 +74,7 @@ async function expectStoredInOrder(texts: string[]) {
   expect(stored.rows.map((r) => r.content)).toEqual(texts);
 }
 
-test('what the ACK thread parks, the backlog thread dispatches in order; once told, the ACK thread dispatches live again', async () => {
+test('what the ACK thread parks behind a dispatch in flight is held until it ends, then dispatched in order; then events dispatch live again', async () => {
   const parkedBefore = await parkedCount();
   const ingestedBefore = await ingestedCount();
   const texts = ['held first', 'held second', 'held third'];
@@ -78,19 +82,11 @@ test('what the ACK thread parks, the backlog thread dispatches in order; once to
   await expectStoredInOrder(texts);
   for (const id of messageIds) expect((await firstAck(id)).attempts).toBe(1);
   expect((await parkedCount()) - parkedBefore).toBe(2);
-  // The backlog thread reports its dispatches after it has told the ACK thread.
-  await waitFor(async () => (await ingestedCount()) - ingestedBefore >= 3, 5_000, 'the backlog dispatches counted');
+  await waitFor(async () => (await ingestedCount()) - ingestedBefore >= 3, 5_000, 'the dispatches counted');
 
   // Nothing of this process is parked any more: the next event takes a slot, not the backlog.
   const after = await lark.dm(bot, userId, 'live again');
   expect((await firstAck(after.message_id)).acks[0].code).toBe(200);
   await waitFor(async () => (await lark.t.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM chat_message WHERE content = 'live again'`)).rows[0].n === 1, 5_000, 'stored');
   expect((await parkedCount()) - parkedBefore).toBe(2);
-});
-
-test('a backlog thread that dies is replaced, and what is parked after it is dispatched', async () => {
-  await lark.worker!.backlogThread!.kill();
-  const texts = ['after the crash first', 'after the crash second'];
-  await parkBehindHeldDispatch(texts);
-  await expectStoredInOrder(texts);
 });
