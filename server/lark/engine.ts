@@ -180,7 +180,6 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
     });
     hub = new LarkHub({ ...hubOptions, route: ingress.route });
     loops.push(ingress.runBacklog(signal));
-    loops.push(ingress.watchParked(signal));
     loops.push(hub.run(signal));
   }
   // Group names for session titles and the drops table, looked up off the ACK path.

@@ -28,7 +28,7 @@ const DISPATCHED = { ack: 200, result: { outcome: 'dropped', reason: 'duplicate'
 
 /** A processor on the test database with two slots and a short tick; `options` names its dispatch and anything else it changes. */
 function startProcessor(options: Pick<BacklogProcessorOptions, 'dispatch'> & Partial<BacklogProcessorOptions>, signal: AbortSignal) {
-  return runBacklogProcessor({ db: t.db, listener: t.listener, gate: new ConcurrencyGate(2), logger: pino({ level: 'silent' }), tickMs: 50, ...options }, signal);
+  return runBacklogProcessor({ db: t.db, listener: t.listener, gate: new ConcurrencyGate(2), logger: pino({ level: 'silent' }), parked: new Set(), tickMs: 50, ...options }, signal);
 }
 
 const holdOf = async () => (await t.pool.query(`SELECT claimed_until FROM lark_inbound_backlog`)).rows[0]?.claimed_until as Date | undefined;
@@ -70,6 +70,7 @@ test('one slow dispatch does not hold back the events claimed after it: claims k
   const stop = new AbortController();
   const processor = startProcessor(
     {
+      parked: new Set(ids),
       batchSize: 2,
       dispatch: async (event) => {
         if (event.id === ids[0]) await slow;

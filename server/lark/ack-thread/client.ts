@@ -4,7 +4,6 @@ import type { WorkerMetrics } from '../../ops/metrics';
 import type { ConnectFn, ConnectInput } from '../hub/hub';
 import { DEFAULT_CLIENT_CONFIG, LarkBootstrapError } from '../protocol/bootstrap';
 import type { ConnectorExit } from '../protocol/connector';
-import { addCounters } from './counters';
 import type { AckCount, AckThreadData, FromAckThread, ToAckThread, WireExit } from './messages';
 
 export type AckThreadOptions = {
@@ -104,7 +103,11 @@ export function createAckThread(opts: AckThreadOptions): AckThread {
         settle(message.id, lostExit(message.message));
         break;
       case 'metrics':
-        addCounters(metrics, message.counters);
+        for (const [name, label, count] of message.counters) {
+          if (name === 'eventsReceived') metrics.eventsReceived.inc(count);
+          else if (name === 'dispatchOutcomes') metrics.dispatchOutcomes.inc({ outcome: label }, count);
+          else metrics.dispatchDrops.inc({ reason: label }, count);
+        }
         for (const ack of message.acks) opts.onAck(ack);
         break;
       case 'busy':

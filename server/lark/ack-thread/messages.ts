@@ -1,4 +1,3 @@
-import type { CounterIncrements } from './counters';
 import type { ActiveInstallation } from '../hub/leases';
 import type { BootstrapErrorKind } from '../protocol/bootstrap';
 import type { AckSent, ConnectorExit, ConnectorExitReason, ConnectorStatus } from '../protocol/connector';
@@ -38,10 +37,9 @@ export type FromAckThread =
   | { type: 'exit'; id: number; exit: WireExit }
   | { type: 'failed'; id: number; message: string }
   /** Counter increments and ACKs since the last report, for the worker's /metrics. */
-  | { type: 'metrics'; counters: CounterIncrements; acks: AckCount[] }
+  | { type: 'metrics'; counters: Array<[name: MetricName, label: string, count: number]>; acks: AckCount[] }
   /** Milliseconds its event loop spent running work since the last report (once a second). */
   | { type: 'busy'; ms: number }
   | { type: 'stopped' };
 
 export type MetricName = 'eventsReceived' | 'dispatchOutcomes' | 'dispatchDrops';
-

@@ -8,10 +8,9 @@ import { PgListener } from '../../db/listen';
 import { createLogger } from '../../logger';
 import { pooledFetch } from '../api/pooled-fetch';
 import { BOOTSTRAP_CONNECTIONS } from '../hub/hub';
-import { createIngress } from '../inbound/ingress';
+import { createIngress, type IngressMetrics } from '../inbound/ingress';
 import { runConnector, type ConnectorExit } from '../protocol/connector';
-import { CounterBatch } from './counters';
-import type { AckCount, AckThreadData, FromAckThread, ToAckThread, WireExit } from './messages';
+import type { AckCount, AckThreadData, FromAckThread, MetricName, ToAckThread, WireExit } from './messages';
 
 /** Counters and ACKs are reported in batches: one message per interval, not three per event. */
 const METRICS_REPORT_MS = 100;
@@ -33,19 +32,28 @@ const parkingDb = createDb(parkingPool);
 const listener = new PgListener({ connectionString: data.databaseUrl, logger: log.child({ part: 'listener' }) });
 const bootstrap = pooledFetch(BOOTSTRAP_CONNECTIONS);
 
+const counters = new Map<string, [MetricName, string, number]>();
 let acks: AckCount[] = [];
 let reportTimer: NodeJS.Timeout | undefined;
-const scheduleReport = () => {
+const report = () => {
+  reportTimer = undefined;
+  if (counters.size === 0 && acks.length === 0) return;
+  post({ type: 'metrics', counters: [...counters.values()], acks });
+  counters.clear();
+  acks = [];
+};
+const count = (name: MetricName, label: string) => {
+  const key = `${name}\u0000${label}`;
+  const entry = counters.get(key);
+  if (entry) entry[2] += 1;
+  else counters.set(key, [name, label, 1]);
   reportTimer ??= setTimeout(report, METRICS_REPORT_MS);
 };
-const counters = new CounterBatch(scheduleReport);
-function report() {
-  reportTimer = undefined;
-  if (counters.empty && acks.length === 0) return;
-  post({ type: 'metrics', counters: counters.take(), acks });
-  acks = [];
-}
-const metrics = counters.ingressMetrics();
+const metrics: IngressMetrics = {
+  eventsReceived: { inc: () => count('eventsReceived', '') },
+  dispatchOutcomes: { inc: ({ outcome }) => count('dispatchOutcomes', outcome) },
+  dispatchDrops: { inc: ({ reason }) => count('dispatchDrops', reason) },
+};
 
 const shutdown = new AbortController();
 const ingress = createIngress({
@@ -60,7 +68,6 @@ const ingress = createIngress({
   nodeId: data.nodeId,
 });
 const backlog = ingress.runBacklog(shutdown.signal);
-const watch = ingress.watchParked(shutdown.signal);
 const connections = new Map<number, AbortController>();
 const running = new Set<Promise<void>>();
 
@@ -96,7 +103,7 @@ function connect(message: Extract<ToAckThread, { type: 'connect' }>): void {
       onStatus: (status) => post({ type: 'status', id, status }),
       onAck: (ack) => {
         acks.push({ code: ack.code, bizRtMs: ack.bizRtMs });
-        scheduleReport();
+        reportTimer ??= setTimeout(report, METRICS_REPORT_MS);
       },
       logger: log,
       installationId: installation.id,
@@ -126,7 +133,7 @@ function connect(message: Extract<ToAckThread, { type: 'connect' }>): void {
 async function stop(): Promise<void> {
   shutdown.abort();
   for (const controller of connections.values()) controller.abort();
-  await Promise.allSettled([...running, backlog, watch]);
+  await Promise.allSettled([...running, backlog]);
   if (reportTimer) clearTimeout(reportTimer);
   report();
   await listener.close().catch((err) => log.warn({ err }, 'closing the listener failed'));

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
 import type { PgListener } from '../../db/listen';
-import { BACKLOG_HOLD_RENEW_MS, claimParkedEvents, deleteParkedEvent, LARK_BACKLOG_CHANNEL, renewParkedEventHolds, retryParkedEventLater, type BacklogEvent } from './backlog';
+import { BACKLOG_HOLD_RENEW_MS, claimParkedEvents, deleteParkedEvent, LARK_BACKLOG_CHANNEL, renewParkedEventHolds, retryParkedEventLater, stillParked, type BacklogEvent } from './backlog';
 import type { DispatchResult } from './dispatcher';
 import { Wakeup } from '../../async/abortable';
 import type { ConcurrencyGate } from '../../async/concurrency-gate';
@@ -11,8 +11,8 @@ export type BacklogProcessorOptions = {
   listener: PgListener;
   gate: ConcurrencyGate;
   logger: Logger;
-  /** Told of every event that left the backlog dispatched, so the ACK path stops queueing behind it. */
-  onDispatched?: (id: number) => void;
+  /** Shared with the ACK path: the events this process parked; each leaves it once dispatched. */
+  parked: Set<number>;
   dispatch: (event: BacklogEvent) => Promise<DispatchResult>;
   /** The chat an event belongs to: a chat's events are dispatched one after another, in claim order. */
   chatOf?: (event: BacklogEvent) => string | null;
@@ -24,10 +24,11 @@ const RETRY_DELAY_SECONDS = 5;
 const SLOT_WAIT_MS = 30_000;
 
 /**
- * Dispatches parked events oldest first through its dispatch slots; one chat's events one after
- * another (started in order is not enough: a later statement can commit first), other chats' beside
- * them. Claims keep the slots fed: a new batch is claimed as soon as half of the last one is done,
- * not after its slowest event, so one slow dispatch does not idle the others.
+ * Dispatches parked events oldest first, through the same dispatch slots as the ACK path; one
+ * chat's events one after another (started in order is not enough: a later statement can commit
+ * first), other chats' beside them. Claims keep the slots fed: a new batch is claimed as soon as
+ * half of the last one is done, not after its slowest event, so one slow dispatch does not idle the
+ * others.
  */
 export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal: AbortSignal): Promise<void> {
   const wakeup = new Wakeup();
@@ -51,7 +52,7 @@ export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal:
       const result = await opts.dispatch(event);
       if (result.ack === 200) {
         if (!result.unparked) await deleteParkedEvent(opts.db, event.id);
-        opts.onDispatched?.(event.id);
+        opts.parked.delete(event.id);
       } else await retryParkedEventLater(opts.db, event.id, RETRY_DELAY_SECONDS);
     } catch (err) {
       opts.logger.error({ err, installationId: event.installationId }, 'dispatching a parked event failed; will retry');
@@ -91,6 +92,19 @@ export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal:
       if (events.length > 0) {
         for (const event of events) start(event);
         continue;
+      }
+      if (unfinished.size === 0) {
+        // Another processor may have dispatched what this process parked (it holds them): forget
+        // those, so new events dispatch live again.
+        const mine = [...opts.parked];
+        if (mine.length > 0) {
+          try {
+            const left = await stillParked(opts.db, mine);
+            for (const id of mine) if (!left.has(id)) opts.parked.delete(id);
+          } catch (err) {
+            opts.logger.warn({ err }, 'checking parked events failed');
+          }
+        }
       }
       await wakeup.wait(opts.tickMs ?? 1000, signal);
     }

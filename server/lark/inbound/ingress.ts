@@ -3,8 +3,7 @@ import type { Db } from '../../db/client';
 import type { PgListener } from '../../db/listen';
 import { ConcurrencyGate } from '../../async/concurrency-gate';
 import type { DeliveryRouter } from '../hub/hub';
-import { sleep } from '../../async/abortable';
-import { parkInboundEvent, releaseHeldEvents, stillParked } from './backlog';
+import { parkInboundEvent, releaseHeldEvents } from './backlog';
 import { AbandonedClaims } from './dedup';
 import { runBacklogProcessor } from './backlog-processor';
 import { handleCardAction, parseCardAction } from './card-actions';
@@ -20,8 +19,6 @@ const DISPATCH_TOTAL_BUDGET_MS = 2000;
 const DISPATCH_MIN_BUDGET_MS = 300;
 /** Parked events were already ACKed: their dispatch has no 3 s deadline, only a generous bound. */
 const BACKLOG_DISPATCH_BUDGET_MS = 15_000;
-/** How long parked events may go without a word of their dispatch before the backlog is asked about them. */
-const PARKED_CHECK_MS = 1000;
 
 /** The counters the ingress keeps: the worker's own, or ones that report to it from the ACK thread. */
 export type IngressMetrics = {
@@ -49,55 +46,15 @@ export type IngressOptions = {
 export type Ingress = {
   /** Decides the ACK of every complete event: dispatch now, or park durably and ACK. */
   route: DeliveryRouter;
-  /** Dispatches parked events, oldest first, through this ingress's slots, until the signal aborts. */
+  /** Dispatches parked events, oldest first, until the signal aborts. */
   runBacklog(signal: AbortSignal): Promise<void>;
-  /**
-   * Until the signal aborts: parked events that no dispatch has reported for a while are looked up,
-   * and those another worker's processor took are forgotten, so new events dispatch live again.
-   */
-  watchParked(signal: AbortSignal): Promise<void>;
 };
-
-type DispatchInput = { appId: string; payload: Uint8Array | string; decoded?: DecodedEvent; backlogId?: number };
-
-/** One dispatch with its outcome counted; the claims this caller gave up are remembered for Lark's redelivery. */
-function countedDispatch(opts: Pick<IngressOptions, 'db' | 'logger' | 'appUrl' | 'metrics' | 'nodeId'>) {
-  const abandoned = new AbandonedClaims();
-  return async (input: DispatchInput, budgetMs: number): Promise<DispatchResult> => {
-    const dispatched = await dispatchInboundEvent({ db: opts.db, logger: opts.logger, appUrl: opts.appUrl, budgetMs, abandoned, nodeId: opts.nodeId }, input);
-    opts.metrics.dispatchOutcomes.inc({ outcome: dispatched.result.outcome });
-    if (dispatched.result.outcome === 'dropped') opts.metrics.dispatchDrops.inc({ reason: dispatched.result.reason });
-    return dispatched;
-  };
-}
 
 /** The chat an event concerns, when it concerns one. */
 function chatOfEvent(event: DecodedEvent): string | null {
   if (event.kind === 'message') return event.message.chatId;
   if (event.kind === 'ignore') return null;
   return event.chatId;
-}
-
-type BacklogOptions = Pick<IngressOptions, 'db' | 'listener' | 'logger' | 'appUrl' | 'metrics' | 'nodeId'> & {
-  gate: ConcurrencyGate;
-  /** Told of each parked event once dispatched. */
-  onDispatched: (id: number) => void;
-};
-
-function backlogProcessor(opts: BacklogOptions, signal: AbortSignal): Promise<void> {
-  const dispatch = countedDispatch(opts);
-  return runBacklogProcessor(
-    {
-      db: opts.db,
-      listener: opts.listener,
-      gate: opts.gate,
-      logger: opts.logger,
-      onDispatched: opts.onDispatched,
-      chatOf: (event) => chatOfEvent(decodeInboundEvent(event.payload)),
-      dispatch: (event) => dispatch({ appId: event.appId, payload: event.payload, backlogId: event.id }, BACKLOG_DISPATCH_BUDGET_MS),
-    },
-    signal,
-  );
 }
 
 /**
@@ -109,15 +66,15 @@ function backlogProcessor(opts: BacklogOptions, signal: AbortSignal): Promise<vo
  */
 export function createIngress(opts: IngressOptions): Ingress {
   const gate = new ConcurrencyGate(opts.concurrency);
-  // The events this ingress parked and has not seen dispatched (here or by another processor).
+  const abandoned = new AbandonedClaims();
+  // The events this process parked and has not seen dispatched (here or by another processor).
   const parked = new Set<number>();
   // Parks whose statement has not answered yet: they hold the queue's back just as parked events do.
   let parking = 0;
-  // Dispatch reports so far: the watch looks parked events up only when none came for a while.
-  let reports = 0;
-  // Live dispatches in flight, and the events parked while any were: those start held, so no
-  // processor (on another thread, or with another free slot) can write them ahead of an earlier
-  // event of their chat that is still being dispatched; they are released when the last one ends.
+  const log = opts.logger;
+  // Live dispatches in flight, and the events parked while any were: those start held, so the
+  // processor (with another slot free) cannot write them ahead of an earlier event of their chat
+  // that is still being dispatched; they are released when the last one ends.
   let live = 0;
   const held = new Set<number>();
   const releaseHeld = () => {
@@ -127,14 +84,14 @@ export function createIngress(opts: IngressOptions): Ingress {
       log.warn({ err, events: ids.length }, 'releasing held parked events failed; their hold runs out instead'),
     );
   };
-  const log = opts.logger;
-  const dispatch = countedDispatch(opts);
-  const forget = (ids: Iterable<number>) => {
-    for (const id of ids) parked.delete(id);
+  const record = (dispatched: DispatchResult) => {
+    opts.metrics.dispatchOutcomes.inc({ outcome: dispatched.result.outcome });
+    if (dispatched.result.outcome === 'dropped') opts.metrics.dispatchDrops.inc({ reason: dispatched.result.reason });
   };
-  const unparked = (ids: Iterable<number>) => {
-    forget(ids);
-    reports += 1;
+  const dispatch = async (input: { appId: string; payload: Uint8Array | string; decoded?: DecodedEvent; backlogId?: number }, budgetMs: number) => {
+    const dispatched = await dispatchInboundEvent({ db: opts.db, logger: log, appUrl: opts.appUrl, budgetMs, abandoned, nodeId: opts.nodeId }, input);
+    record(dispatched);
+    return dispatched;
   };
 
   const answerCardAction = async (installation: { id: string; workspaceId: string }, payload: Uint8Array) => {
@@ -196,27 +153,20 @@ export function createIngress(opts: IngressOptions): Ingress {
     }
   };
 
-  const watchParked = async (signal: AbortSignal) => {
-    let seen = reports;
-    while (!signal.aborted) {
-      await sleep(PARKED_CHECK_MS, signal);
-      if (signal.aborted) return;
-      const quiet = seen === reports;
-      seen = reports;
-      if (parked.size === 0 || !quiet) continue;
-      try {
-        const asked = [...parked];
-        const left = await stillParked(opts.db, asked);
-        forget(asked.filter((id) => !left.has(id)));
-      } catch (err) {
-        log.warn({ err }, 'checking parked events failed');
-      }
-    }
-  };
-
   return {
     route,
-    runBacklog: (signal) => backlogProcessor({ ...opts, gate, onDispatched: (id) => unparked([id]) }, signal),
-    watchParked,
+    runBacklog: (signal) =>
+      runBacklogProcessor(
+        {
+          db: opts.db,
+          listener: opts.listener,
+          gate,
+          logger: log,
+          parked,
+          chatOf: (event) => chatOfEvent(decodeInboundEvent(event.payload)),
+          dispatch: (event) => dispatch({ appId: event.appId, payload: event.payload, backlogId: event.id }, BACKLOG_DISPATCH_BUDGET_MS),
+        },
+        signal,
+      ),
   };
 }
