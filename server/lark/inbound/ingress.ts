@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
 import type { PgListener } from '../../db/listen';
+import { sleep } from '../../async/abortable';
 import { ConcurrencyGate } from '../../async/concurrency-gate';
 import type { DeliveryRouter } from '../hub/hub';
 import { parkInboundEvent, releaseHeldEvents } from './backlog';
@@ -19,6 +20,14 @@ const DISPATCH_TOTAL_BUDGET_MS = 2000;
 const DISPATCH_MIN_BUDGET_MS = 300;
 /** Parked events were already ACKed: their dispatch has no 3 s deadline, only a generous bound. */
 const BACKLOG_DISPATCH_BUDGET_MS = 15_000;
+/**
+ * An event not yet stored when its dispatch failed is parked instead, and a park the database
+ * refuses is tried again, until this long after the frame arrived: under the connector's 2.5 s ACK
+ * budget. A 500 at once would spend Lark's four sends within six seconds of a database restart.
+ */
+const STORE_RETRY_WINDOW_MS = 2_200;
+const PARK_RETRY_FIRST_MS = 100;
+const PARK_RETRY_MAX_MS = 500;
 
 /** The counters the ingress keeps: the worker's own, or ones that report to it from the ACK thread. */
 export type IngressMetrics = {
@@ -119,37 +128,65 @@ export function createIngress(opts: IngressOptions): Ingress {
     // so the ACK leaves now instead of after the wait.
     const queued = parked.size > 0 || parking > 0;
     const slot = queued || gate.waiting >= opts.concurrency ? null : await gate.acquire(DISPATCH_QUEUE_WAIT_MS);
-    if (!slot) {
-      parking += 1;
-      const hold = live > 0;
-      try {
-        const payload = Buffer.from(delivery.payload).toString('utf8');
-        const id = await parkInboundEvent(opts.parkingDb ?? opts.db, { installationId: installation.id, appId: installation.appId, payload, held: hold });
-        parked.add(id);
-        if (hold) {
-          held.add(id);
-          // The dispatches it waited for may have ended while it was being parked.
-          if (live === 0) releaseHeld();
-        }
-      } catch (err) {
-        log.error({ err, installationId: installation.id }, 'could not park an event; asking Lark to redeliver');
-        return 'retry';
-      } finally {
-        parking -= 1;
-      }
-      opts.metrics.dispatchOutcomes.inc({ outcome: 'parked' });
-      return 'ok';
-    }
+    const storeBy = queuedAt + STORE_RETRY_WINDOW_MS;
+    if (!slot) return park(installation, delivery, storeBy);
     live += 1;
+    let dispatched: DispatchResult | null = null;
     try {
       // The time spent waiting for the slot comes off the dispatch budget.
       const budgetMs = opts.dispatchBudgetMs ?? Math.max(DISPATCH_MIN_BUDGET_MS, DISPATCH_TOTAL_BUDGET_MS - (Date.now() - queuedAt));
-      const dispatched = await dispatch({ appId: installation.appId, payload: delivery.payload, decoded }, budgetMs);
-      return dispatched.ack === 200 ? 'ok' : 'retry';
+      dispatched = await dispatch({ appId: installation.appId, payload: delivery.payload, decoded }, budgetMs);
+    } catch (err) {
+      log.warn({ err, installationId: installation.id }, 'dispatching an event failed; parking it instead');
     } finally {
       slot.release();
       live -= 1;
       if (live === 0 && held.size > 0) releaseHeld();
+    }
+    if (dispatched?.ack === 200) return 'ok';
+    // Not stored (the database is unreachable, the dispatch ran over, another worker holds the
+    // message): the backlog keeps it instead, and its dispatch there settles which of them it was.
+    return park(installation, delivery, storeBy);
+  };
+
+  /**
+   * Parks an event and answers 'ok' once its row is written; a refused park is tried again while
+   * the ACK budget lasts. 'retry' when it could not be stored in time (Lark redelivers; a park that
+   * commits late is dispatched from the backlog and the redelivery is then a duplicate).
+   */
+  const park = async (installation: { id: string; appId: string }, delivery: { payload: Uint8Array; signal: AbortSignal }, storeBy: number): Promise<'ok' | 'retry'> => {
+    parking += 1;
+    try {
+      const payload = Buffer.from(delivery.payload).toString('utf8');
+      for (let retryMs = PARK_RETRY_FIRST_MS; ; retryMs = Math.min(PARK_RETRY_MAX_MS, retryMs * 2)) {
+        const hold = live > 0;
+        const written = parkInboundEvent(opts.parkingDb ?? opts.db, { installationId: installation.id, appId: installation.appId, payload, held: hold }).then((id) => {
+          parked.add(id);
+          if (hold) {
+            held.add(id);
+            // The dispatches it waited for may have ended while it was being parked.
+            if (live === 0) releaseHeld();
+          }
+        });
+        try {
+          if (!(await settledBy(written, storeBy, delivery.signal))) {
+            written.catch(() => {});
+            log.error({ installationId: installation.id }, 'parking an event did not answer within the ACK budget; asking Lark to redeliver');
+            return 'retry';
+          }
+          opts.metrics.dispatchOutcomes.inc({ outcome: 'parked' });
+          return 'ok';
+        } catch (err) {
+          if (Date.now() + retryMs >= storeBy || delivery.signal.aborted) {
+            log.error({ err, installationId: installation.id }, 'could not park an event; asking Lark to redeliver');
+            return 'retry';
+          }
+          log.warn({ err, installationId: installation.id }, 'parking an event failed; trying again');
+          await sleep(retryMs, delivery.signal);
+        }
+      }
+    } finally {
+      parking -= 1;
     }
   };
 
@@ -169,4 +206,22 @@ export function createIngress(opts: IngressOptions): Ingress {
         signal,
       ),
   };
+}
+
+/** True once `work` resolved, false when `by` (a Date.now() time) or the signal came first; rejects as it does. */
+function settledBy(work: Promise<unknown>, by: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise<boolean>((resolve, reject) => {
+    if (signal.aborted) return resolve(false);
+    const stop = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+      resolve(false);
+    };
+    const timer = setTimeout(stop, Math.max(0, by - Date.now()));
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(
+      () => (clearTimeout(timer), signal.removeEventListener('abort', stop), resolve(true)),
+      (err: unknown) => (clearTimeout(timer), signal.removeEventListener('abort', stop), reject(err)),
+    );
+  });
 }
