@@ -1144,7 +1144,7 @@ try {
     `  agent runs in flight (agent_task running, sampled every 100 ms): peak ${peak.running} at ${((peak.at - burstSent.start) / 1000).toFixed(1)} s, ` +
       `${(atGoalMs / 1000).toFixed(1)} s at >= ${GOAL_RUNS_IN_FLIGHT} (${runSamples.length} samples)`,
   );
-  printAcks(burstAcks, burstDeliveries, burstGivenUp, false);
+  printAcks(burstAcks, burstDeliveries, burstGivenUp);
   console.log(`  worker: ${describeCounters(burstCountersBefore, burstCountersAfter)}`);
   console.log(`  ingested in total: ${burstIngested.distinct} of ${BURST_MESSAGES}, duplicates ${burstIngested.rows - burstIngested.distinct}, missing ${BURST_MESSAGES - burstIngested.distinct}`);
   console.log(`  drain: ${describeDrain(burstDrain, 'the first send')}`);
