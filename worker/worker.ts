@@ -12,7 +12,7 @@ import { startLarkEngine, type LarkEngine } from '../server/lark/engine';
 import type { LarkHub, HubConfig } from '../server/lark/hub/hub';
 import type { LarkIntegration } from '../server/lark/integration';
 import { createWorkerMetrics, type WorkerMetrics } from '../server/ops/metrics';
-import { claimNodeIdentity, releaseNodeIdentity, runNodeHeartbeat } from '../server/ops/node-registry';
+import { claimNodeIdentity, NodeHealth, releaseNodeIdentity, runNodeHeartbeat } from '../server/ops/node-registry';
 import { startOpsServer } from '../server/ops/ops-server';
 
 export type WorkerOptions = {
@@ -111,7 +111,12 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   }
   // Cut off from the database for a while, this worker closes its Lark connections before any
   // sibling may count it gone and take its bots over.
-  const nodeHeartbeat = runNodeHeartbeat(beatDb, { nodeId: opts.nodeId, bootId, logger: log, onFenced: () => lark?.hub.dropAllConnections() }, shutdown.signal);
+  const nodeHealth = new NodeHealth();
+  const nodeHeartbeat = runNodeHeartbeat(
+    beatDb,
+    { nodeId: opts.nodeId, bootId, logger: log, health: nodeHealth, onFenced: () => lark?.hub.dropAllConnections(), onRecovered: () => lark?.hub.requestSweep() },
+    shutdown.signal,
+  );
 
   if (integration.configured) {
     lark = await startLarkEngine(
@@ -124,6 +129,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         config,
         integration,
         nodeId: opts.nodeId,
+        nodeHealth,
         logger: log,
         metrics,
         fetch: opts.fetch,

@@ -8,7 +8,7 @@ import type { WorkerMetrics } from '../ops/metrics';
 import type { FetchLike } from './api';
 import { pooledFetch } from './api/pooled-fetch';
 import { createAckThread, type AckThread } from './ack-thread/client';
-import { LarkHub, hubConfigFromEnv, type HubConfig } from './hub/hub';
+import { LarkHub, hubConfigFromEnv, type HubConfig, type HubOptions } from './hub/hub';
 import type { AckCount } from './ack-thread/messages';
 import { runChatNameFetcher } from './inbound/chat-names';
 import { createIngress } from './inbound/ingress';
@@ -48,6 +48,8 @@ export type LarkEngineOptions = {
   logger: Logger;
   metrics: WorkerMetrics;
   fetch?: FetchLike;
+  /** The worker's own heartbeat, for the hub's leases (see NodeHealth). */
+  nodeHealth?: HubOptions['nodeHealth'];
   /** Overrides for tests: hub timings and the ACK-path dispatch budget. */
   hubConfig?: Partial<HubConfig>;
   dispatchBudgetMs?: number;
@@ -140,6 +142,7 @@ export async function startLarkEngine(opts: LarkEngineOptions, signal: AbortSign
     logger: log.child({ loop: 'lark-hub' }),
     config: { ...hubConfigFromEnv(config), ...opts.hubConfig },
     onAck: recordAck,
+    nodeHealth: opts.nodeHealth,
   };
   let hub: LarkHub;
   let ackThread: AckThread | null = null;

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/db';
-import { claimNodeIdentity, NODE_FENCE_AFTER_MS, NODE_HEARTBEAT_MS, NODE_STALE_AFTER_MS, NodeIdInUseError, releaseNodeIdentity, runNodeHeartbeat } from './node-registry';
+import { claimNodeIdentity, NODE_FENCE_AFTER_MS, NODE_HEARTBEAT_MS, NODE_STALE_AFTER_MS, NodeHealth, NodeIdInUseError, releaseNodeIdentity, runNodeHeartbeat } from './node-registry';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -75,4 +75,44 @@ test('a heartbeat whose query hangs (a half-open database connection) still fenc
   expect(fencedAfterMs).not.toBeNull();
   // At most the bound after the last beat that went through (one beat before the hang, at worst).
   expect(fencedAfterMs!).toBeLessThanOrEqual(300 + 50);
+});
+
+test('after an outage the node holds no leases until a renewal goes through, and judges siblings only after a steady staleness window', async () => {
+  const bootId = await claimNodeIdentity(t.db, { nodeId: 'node-health', logger });
+  const health = new NodeHealth();
+  // Freshly claimed: nothing suggests an outage it shared with its siblings.
+  expect(health.mayHoldLeases()).toBe(true);
+  expect(health.maySeeSiblingsStale()).toBe(true);
+  let databaseDown = false;
+  const flaky = new Proxy(t.db, {
+    get(target, prop, receiver) {
+      if (prop === 'execute' && databaseDown) return () => Promise.reject(new Error('connect ECONNREFUSED'));
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  let recovered = 0;
+  let fenced = 0;
+  const stop = new AbortController();
+  const beating = runNodeHeartbeat(
+    flaky,
+    { nodeId: 'node-health', bootId, logger, health, heartbeatMs: 50, fenceAfterMs: 300, onFenced: () => fenced++, onRecovered: () => recovered++ },
+    stop.signal,
+  );
+  try {
+    databaseDown = true;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(fenced).toBe(1);
+    expect(health.mayHoldLeases()).toBe(false);
+    expect(health.maySeeSiblingsStale()).toBe(false);
+    databaseDown = false;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(recovered).toBe(1);
+    expect(health.mayHoldLeases()).toBe(true);
+    // Its own row was as stale as theirs a moment ago: siblings are judged a whole window later.
+    expect(health.maySeeSiblingsStale()).toBe(false);
+    expect(health.maySeeSiblingsStale(performance.now() + NODE_STALE_AFTER_MS)).toBe(true);
+  } finally {
+    stop.abort();
+    await beating;
+  }
 });

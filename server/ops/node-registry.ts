@@ -26,6 +26,44 @@ export const NODE_FENCE_AFTER_MS = 4_000;
 export class NodeIdInUseError extends Error {}
 
 /**
+ * What this process knows of its own node row, for the hub. Fenced (no renewal for
+ * NODE_FENCE_AFTER_MS): siblings may soon call this node gone, so it takes no lease until a renewal
+ * goes through again. And a sibling's stale row proves it gone only once this node's own renewals
+ * have gone through for a whole staleness window: right after a database outage they shared, the
+ * sibling's row is as old as ours would be, and taking its bots would only move them for nothing.
+ */
+export class NodeHealth {
+  private fenced = false;
+  // A node that just claimed its row has witnessed no outage: it may judge at once.
+  private steadySince: number | null = Number.NEGATIVE_INFINITY;
+
+  /** A renewal that started at `startedAt` went through; true when it ends a fence. */
+  renewed(startedAt: number): boolean {
+    const wasFenced = this.fenced;
+    this.fenced = false;
+    this.steadySince ??= startedAt;
+    return wasFenced;
+  }
+
+  failed(): void {
+    this.steadySince = null;
+  }
+
+  fence(): void {
+    this.fenced = true;
+    this.steadySince = null;
+  }
+
+  mayHoldLeases(): boolean {
+    return !this.fenced;
+  }
+
+  maySeeSiblingsStale(now = performance.now()): boolean {
+    return this.steadySince !== null && now - this.steadySince >= NODE_STALE_AFTER_MS;
+  }
+}
+
+/**
  * Takes the worker identity `nodeId` for this boot. Lease tokens and task claims are named after
  * the node, so a second live process with the same NODE_ID would take the first one's leases as
  * its own; it is refused instead. A restarted process waits for its predecessor's heartbeat to go
@@ -63,7 +101,17 @@ export async function claimNodeIdentity(
  */
 export async function runNodeHeartbeat(
   db: DbOrTx,
-  input: { nodeId: string; bootId: string; logger: Logger; onFenced?: () => void; heartbeatMs?: number; fenceAfterMs?: number },
+  input: {
+    nodeId: string;
+    bootId: string;
+    logger: Logger;
+    onFenced?: () => void;
+    /** A renewal went through after the fence had closed the connections: they may be taken back. */
+    onRecovered?: () => void;
+    health?: NodeHealth;
+    heartbeatMs?: number;
+    fenceAfterMs?: number;
+  },
   signal: AbortSignal,
 ): Promise<void> {
   const fenceAfterMs = input.fenceAfterMs ?? NODE_FENCE_AFTER_MS;
@@ -74,6 +122,7 @@ export async function runNodeHeartbeat(
     fence = setTimeout(
       () => {
         input.logger.error({ nodeId: input.nodeId }, 'node heartbeat stale; closing every Lark connection');
+        input.health?.fence();
         input.onFenced?.();
       },
       Math.max(0, renewedAt + fenceAfterMs - performance.now()),
@@ -90,9 +139,18 @@ export async function runNodeHeartbeat(
         const res = await untilAborted(db.execute(sql`UPDATE worker_node SET heartbeat_at = now() WHERE node_id = ${input.nodeId} AND boot_id = ${input.bootId}`), signal);
         if (res === null) break;
         // A row no longer ours renews nothing: the fence then runs as if the database were gone.
-        if ((res.rowCount ?? 0) === 0) input.logger.error({ nodeId: input.nodeId }, 'another process took over this NODE_ID');
-        else armFence(startedAt);
+        if ((res.rowCount ?? 0) === 0) {
+          input.logger.error({ nodeId: input.nodeId }, 'another process took over this NODE_ID');
+          input.health?.failed();
+        } else {
+          armFence(startedAt);
+          if (input.health?.renewed(startedAt)) {
+            input.logger.info({ nodeId: input.nodeId }, 'node heartbeat renewed again; connections may be taken back');
+            input.onRecovered?.();
+          }
+        }
       } catch (err) {
+        input.health?.failed();
         input.logger.warn({ err }, 'node heartbeat failed; retrying');
       }
     }

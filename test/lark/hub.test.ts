@@ -64,7 +64,9 @@ async function installApp(app?: { app_id: string; app_secret: string }) {
 
 const connections = async (appId: string) => (await sim.control('GET', `/apps/${appId}`)).connections as number;
 
-function startHub(opts: { nodeId?: string; config?: Partial<HubConfig>; connect?: ConnectFn; db?: Db; logger?: ReturnType<typeof captureLogs>['logger'] } = {}) {
+type Health = { mayHoldLeases: () => boolean; maySeeSiblingsStale: () => boolean };
+
+function startHub(opts: { nodeId?: string; config?: Partial<HubConfig>; connect?: ConnectFn; db?: Db; logger?: ReturnType<typeof captureLogs>['logger']; nodeHealth?: Health } = {}) {
   const hub = new LarkHub({
     db: opts.db ?? t.db,
     listener: t.listener,
@@ -74,6 +76,7 @@ function startHub(opts: { nodeId?: string; config?: Partial<HubConfig>; connect?
     config: { ...fast, ...opts.config },
     connect: opts.connect,
     route: async () => 'ok',
+    nodeHealth: opts.nodeHealth,
   });
   const stop = new AbortController();
   const done = hub.run(stop.signal);
@@ -309,6 +312,45 @@ describe('hub', () => {
     expect((await leaseOf(gone.installation.id)).wsLeaseToken).toMatch(/^node-heir-g\d+$/);
     expect((await leaseOf(alive.installation.id)).wsLeaseToken).toBe('node-alive-g1');
     expect(await connections(alive.app.app_id)).toBe(0);
+  });
+
+  test('right after a database outage, a sibling whose heartbeat is as stale as ours is not taken over; after a steady window it is', async () => {
+    await revokeAllActive();
+    const sibling = await installApp();
+    await t.db.execute(sql`INSERT INTO worker_node (node_id, boot_id, heartbeat_at) VALUES ('node-late', gen_random_uuid(), now() - interval '1 minute')
+      ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`);
+    await t.db
+      .update(larkInstallation)
+      .set({ wsLeaseToken: 'node-late-g1', wsLeaseExpiresAt: sql`now() + interval '5 minutes'` })
+      .where(eq(larkInstallation.id, sibling.installation.id));
+    let steady = false;
+    const { hub } = startHub({ nodeId: 'node-back', nodeHealth: { mayHoldLeases: () => true, maySeeSiblingsStale: () => steady } });
+    // Several sweeps and stale-holder checks go by.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await connections(sibling.app.app_id)).toBe(0);
+    expect((await leaseOf(sibling.installation.id)).wsLeaseToken).toBe('node-late-g1');
+    steady = true;
+    hub.requestSweep();
+    await waitFor(async () => (await connections(sibling.app.app_id)) === 1, 8000, 'takeover once steady');
+    expect((await leaseOf(sibling.installation.id)).wsLeaseToken).toMatch(/^node-back-g\d+$/);
+  });
+
+  test('a fenced worker connects nobody, not even its own bots, until its heartbeat goes through again', async () => {
+    await revokeAllActive();
+    const own = await installApp();
+    await t.db
+      .update(larkInstallation)
+      .set({ wsLeaseToken: 'node-fenced-g1', wsLeaseExpiresAt: sql`now() + interval '5 minutes'` })
+      .where(eq(larkInstallation.id, own.installation.id));
+    const free = await installApp();
+    let fenced = true;
+    const { hub } = startHub({ nodeId: 'node-fenced', nodeHealth: { mayHoldLeases: () => !fenced, maySeeSiblingsStale: () => true } });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await connections(own.app.app_id)).toBe(0);
+    expect(await connections(free.app.app_id)).toBe(0);
+    fenced = false;
+    hub.requestSweep();
+    await waitFor(async () => (await connections(own.app.app_id)) === 1 && (await connections(free.app.app_id)) === 1, 8000, 'both connected after recovery');
   });
 
   test('a released lease is taken over at once by another worker (sweeps disabled)', async () => {

@@ -18,7 +18,7 @@ import {
   type InboundDelivery,
 } from '../protocol';
 import { sleep, Wakeup } from '../../async/abortable';
-import { anyNodeStale, leaseHolderNode, NODE_HEARTBEAT_MS } from '../../ops/node-registry';
+import { anyNodeStale, leaseHolderNode, NODE_HEARTBEAT_MS, type NodeHealth } from '../../ops/node-registry';
 import { reconnectDelayMs } from './reconnect-delay';
 import { acquireLeases, listActiveInstallations, releaseLeases, renewLeases, type ActiveInstallation, type LeaseClaim } from './leases';
 
@@ -98,6 +98,8 @@ export type HubOptions = {
   onRenewTick?: (held: number) => void;
   /** Called for every ACK written (metrics). */
   onAck?: (ack: AckSent) => void;
+  /** This worker's own heartbeat (see NodeHealth): no leases while fenced, no takeovers right after an outage. */
+  nodeHealth?: Pick<NodeHealth, 'mayHoldLeases' | 'maySeeSiblingsStale'>;
 };
 
 /** The real connector, bootstrapping through `fetch`. */
@@ -235,7 +237,7 @@ export class LarkHub {
         }
         if (this.foreignHolders.length > 0 && Date.now() >= nextHolderCheck) {
           nextHolderCheck = Date.now() + NODE_HEARTBEAT_MS;
-          if (await anyNodeStale(this.opts.db, this.foreignHolders).catch(() => false)) this.requestSweep();
+          if (this.maySeeSiblingsStale() && await anyNodeStale(this.opts.db, this.foreignHolders).catch(() => false)) this.requestSweep();
         }
         const nextHolderWake = this.foreignHolders.length > 0 ? nextHolderCheck : Infinity;
         const nextFlush = this.flushRequested ? lastRenewEndedAt + flushGapMs : Infinity;
@@ -273,6 +275,10 @@ export class LarkHub {
     this.renewalWatchdog.unref();
   }
 
+  private maySeeSiblingsStale(): boolean {
+    return this.opts.nodeHealth?.maySeeSiblingsStale() ?? true;
+  }
+
   /** Stops every connection without touching the database (it may be unreachable); the sweep reclaims them. */
   dropAllConnections(): void {
     if (this.supervisors.size === 0) return;
@@ -301,18 +307,22 @@ export class LarkHub {
         void this.stopSupervisor(id, sup, { release: true });
       }
     }
+    // Fenced, this worker may already look gone to its siblings: it connects nobody until its
+    // heartbeat goes through again (which asks for a sweep).
+    if (!(this.opts.nodeHealth?.mayHoldLeases() ?? true)) return;
+    const takeFromStaleNodes = this.maySeeSiblingsStale();
     const claims: Array<LeaseClaim & { installation: ActiveInstallation; fingerprint: string }> = [];
     for (const row of rows) {
       const fingerprint = credentialsFingerprint(row);
       const current = this.supervisors.get(row.id);
       if (current && current.fingerprint === fingerprint) continue;
       const heldByOurNode = row.leaseToken?.startsWith(`${this.opts.nodeId}-g`) ?? false;
-      if (!current && row.leaseToken && !row.leaseExpired && !heldByOurNode && !row.holderStale) continue; // another replica holds it
+      if (!current && row.leaseToken && !row.leaseExpired && !heldByOurNode && !(row.holderStale && takeFromStaleNodes)) continue; // another replica holds it
       claims.push({ id: row.id, token: leaseToken(this.opts.nodeId, ++this.generation), replacesToken: current?.token ?? null, installation: row, fingerprint });
     }
     if (claims.length === 0) return;
     const acquiredAt = performance.now();
-    const acquired = await acquireLeases(this.opts.db, claims, this.opts.config.leaseTtlMs, this.opts.nodeId);
+    const acquired = await acquireLeases(this.opts.db, claims, this.opts.config.leaseTtlMs, this.opts.nodeId, { takeFromStaleNodes });
     // After the watchdog fired (renewals failing), leases taken anew are covered from their acquisition.
     if (acquired.size > 0 && this.renewalWatchdog === undefined && !this.stopped) this.armRenewalWatchdog(acquiredAt);
     for (const claim of claims) {

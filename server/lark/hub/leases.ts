@@ -69,11 +69,19 @@ export type LeaseClaim = { id: string; token: string; replacesToken?: string | n
 /**
  * Acquires leases for many installations in one statement. The CAS accepts a row when nobody holds
  * it, the holder's lease expired, we already hold it with this token, or we hand it over from our
- * own previous supervisor (`replacesToken`, the rotation path). With `nodeId`, a lease left by an
+ * own previous supervisor (`replacesToken`, the rotation path), or, unless `takeFromStaleNodes` is
+ * false, the holder's node stopped heartbeating. With `nodeId`, a lease left by an
  * earlier process of this same node (a restart after a crash) is taken back at once instead of
  * after its TTL; node ids must therefore be unique among running workers. Returns the ids acquired.
  */
-export async function acquireLeases(db: Db, claims: LeaseClaim[], ttlMs: number, nodeId?: string): Promise<Set<string>> {
+export async function acquireLeases(
+  db: Db,
+  claims: LeaseClaim[],
+  ttlMs: number,
+  nodeId?: string,
+  opts: { takeFromStaleNodes?: boolean } = {},
+): Promise<Set<string>> {
+  const takeFromStaleNodes = opts.takeFromStaleNodes ?? true;
   const ids = claims.map((c) => c.id);
   const tokens = claims.map((c) => c.token);
   const replaces = claims.map((c) => c.replacesToken ?? null);
@@ -84,7 +92,7 @@ export async function acquireLeases(db: Db, claims: LeaseClaim[], ttlMs: number,
     WHERE i.id = c.id
       AND i.status = 'active'
       AND (i.ws_lease_token IS NULL OR i.ws_lease_expires_at < now() OR i.ws_lease_token = c.token OR i.ws_lease_token = c.replaces
-           OR ${staleHolder(sql`i.ws_lease_token`)}
+           OR (${takeFromStaleNodes}::boolean AND ${staleHolder(sql`i.ws_lease_token`)})
            OR (${nodeId ?? null}::text IS NOT NULL AND starts_with(i.ws_lease_token, ${nodeId ?? null}::text || '-g')))
     RETURNING i.id`);
   return new Set(res.rows.map((r) => r.id));
