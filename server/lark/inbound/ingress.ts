@@ -150,9 +150,9 @@ export function createIngress(opts: IngressOptions): Ingress {
   };
 
   /**
-   * Parks an event and answers 'ok' once its row is written; a refused park is tried again while
-   * the ACK budget lasts. 'retry' when it could not be stored in time (Lark redelivers; a park that
-   * commits late is dispatched from the backlog and the redelivery is then a duplicate).
+   * Parks an event and answers 'ok' once its row is written. A park the database refuses is tried
+   * again while the ACK budget lasts; 'retry' (Lark redelivers) once it is spent. A park that does
+   * not answer at all is left to the connector's budget, which answers 500 for it.
    */
   const park = async (installation: { id: string; appId: string }, delivery: { payload: Uint8Array; signal: AbortSignal }, storeBy: number): Promise<'ok' | 'retry'> => {
     parking += 1;
@@ -160,19 +160,13 @@ export function createIngress(opts: IngressOptions): Ingress {
       const payload = Buffer.from(delivery.payload).toString('utf8');
       for (let retryMs = PARK_RETRY_FIRST_MS; ; retryMs = Math.min(PARK_RETRY_MAX_MS, retryMs * 2)) {
         const hold = live > 0;
-        const written = parkInboundEvent(opts.parkingDb ?? opts.db, { installationId: installation.id, appId: installation.appId, payload, held: hold }).then((id) => {
+        try {
+          const id = await parkInboundEvent(opts.parkingDb ?? opts.db, { installationId: installation.id, appId: installation.appId, payload, held: hold });
           parked.add(id);
           if (hold) {
             held.add(id);
             // The dispatches it waited for may have ended while it was being parked.
             if (live === 0) releaseHeld();
-          }
-        });
-        try {
-          if (!(await settledBy(written, storeBy, delivery.signal))) {
-            written.catch(() => {});
-            log.error({ installationId: installation.id }, 'parking an event did not answer within the ACK budget; asking Lark to redeliver');
-            return 'retry';
           }
           opts.metrics.dispatchOutcomes.inc({ outcome: 'parked' });
           return 'ok';
@@ -206,22 +200,4 @@ export function createIngress(opts: IngressOptions): Ingress {
         signal,
       ),
   };
-}
-
-/** True once `work` resolved, false when `by` (a Date.now() time) or the signal came first; rejects as it does. */
-function settledBy(work: Promise<unknown>, by: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise<boolean>((resolve, reject) => {
-    if (signal.aborted) return resolve(false);
-    const stop = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', stop);
-      resolve(false);
-    };
-    const timer = setTimeout(stop, Math.max(0, by - Date.now()));
-    signal.addEventListener('abort', stop, { once: true });
-    work.then(
-      () => (clearTimeout(timer), signal.removeEventListener('abort', stop), resolve(true)),
-      (err: unknown) => (clearTimeout(timer), signal.removeEventListener('abort', stop), reject(err)),
-    );
-  });
 }
