@@ -128,3 +128,42 @@ test("a chat's parked events are dispatched one after another, while other chats
   stop.abort();
   await processor;
 });
+
+test('while the ACK path is parking, the backlog dispatches with its yield slots only; once it is quiet, with every slot', async () => {
+  await t.pool.query('DELETE FROM lark_inbound_backlog');
+  const ids: number[] = [];
+  for (let i = 0; i < 8; i++) ids.push(await parkInboundEvent(t.db, { installationId, appId: 'cli_x', payload: `{"yield":${i}}` }));
+  let inFlight = 0;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let busy = true;
+  const stop = new AbortController();
+  const processor = startProcessor(
+    {
+      gate: new ConcurrencyGate(8),
+      parked: new Set(ids),
+      ackPathBusy: () => busy,
+      yieldSlots: 2,
+      dispatch: async () => {
+        inFlight += 1;
+        await released;
+        return DISPATCHED;
+      },
+    },
+    stop.signal,
+  );
+  try {
+    await waitFor(async () => inFlight === 2, 5000, 'the yield slots in use');
+    // Several rechecks go by, and the other six events stay waiting.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(inFlight).toBe(2);
+    busy = false;
+    await waitFor(async () => inFlight === 8, 5000, 'every slot in use once the ACK path is quiet');
+    release();
+    await waitFor(async () => (await t.pool.query(`SELECT count(*)::int AS n FROM lark_inbound_backlog`)).rows[0].n === 0, 5000, 'all dispatched');
+  } finally {
+    release();
+    stop.abort();
+    await processor;
+  }
+});

@@ -3,7 +3,7 @@ import type { Db } from '../../db/client';
 import type { PgListener } from '../../db/listen';
 import { BACKLOG_HOLD_RENEW_MS, claimParkedEvents, deleteParkedEvent, LARK_BACKLOG_CHANNEL, renewParkedEventHolds, retryParkedEventLater, stillParked, type BacklogEvent } from './backlog';
 import type { DispatchResult } from './dispatcher';
-import { Wakeup } from '../../async/abortable';
+import { sleep, Wakeup } from '../../async/abortable';
 import type { ConcurrencyGate } from '../../async/concurrency-gate';
 
 export type BacklogProcessorOptions = {
@@ -18,7 +18,18 @@ export type BacklogProcessorOptions = {
   chatOf?: (event: BacklogEvent) => string | null;
   tickMs?: number;
   batchSize?: number;
+  /**
+   * True while the ACK path is parking events. The backlog then dispatches at most `yieldSlots` at
+   * once: on a machine short of CPU, its dispatches are what the park statements and the frames of
+   * a burst queue behind, and an ACK has 3 s while a parked event has none. Work is never starved:
+   * the backlog keeps `yieldSlots`, and every slot once the parking stops.
+   */
+  ackPathBusy?: () => boolean;
+  yieldSlots?: number;
 };
+
+/** How often a dispatch that gave way to the ACK path looks again. */
+const YIELD_RECHECK_MS = 10;
 
 const RETRY_DELAY_SECONDS = 5;
 const SLOT_WAIT_MS = 30_000;
@@ -43,7 +54,24 @@ export async function runBacklogProcessor(opts: BacklogProcessorOptions, signal:
     renewParkedEventHolds(opts.db, [...unfinished]).catch((err) => opts.logger.warn({ err }, 'renewing parked event holds failed'));
   }, BACKLOG_HOLD_RENEW_MS);
 
+  const yieldSlots = Math.max(1, opts.yieldSlots ?? 4);
+  let dispatching = 0;
+  // One timer for every dispatch that is giving way, not one each.
+  let recheck: Promise<void> | null = null;
+  const nextRecheck = () =>
+    (recheck ??= sleep(YIELD_RECHECK_MS, signal).then(() => {
+      recheck = null;
+    }));
   const work = async (event: BacklogEvent) => {
+    while (dispatching >= yieldSlots && opts.ackPathBusy?.() && !signal.aborted) await nextRecheck();
+    dispatching += 1;
+    try {
+      await dispatchParked(event);
+    } finally {
+      dispatching -= 1;
+    }
+  };
+  const dispatchParked = async (event: BacklogEvent) => {
     // Slots are handed out in arrival order, so events start in the order they were claimed.
     const slot = await opts.gate.acquire(SLOT_WAIT_MS);
     // Unreleased, the event's hold simply runs out and another pass takes it.

@@ -28,6 +28,8 @@ const BACKLOG_DISPATCH_BUDGET_MS = 15_000;
 const STORE_RETRY_WINDOW_MS = 2_200;
 const PARK_RETRY_FIRST_MS = 100;
 const PARK_RETRY_MAX_MS = 500;
+/** The ACK path counts as busy until this long after its last park (see the backlog's `ackPathBusy`). */
+const ACK_PATH_QUIET_MS = 50;
 
 /** The counters the ingress keeps: the worker's own, or ones that report to it from the ACK thread. */
 export type IngressMetrics = {
@@ -80,6 +82,8 @@ export function createIngress(opts: IngressOptions): Ingress {
   const parked = new Set<number>();
   // Parks whose statement has not answered yet: they hold the queue's back just as parked events do.
   let parking = 0;
+  // When the ACK path last parked an event: the backlog gives way to it for a moment after.
+  let parkedAt = Number.NEGATIVE_INFINITY;
   const log = opts.logger;
   // Live dispatches in flight, and the events parked while any were: those start held, so the
   // processor (with another slot free) cannot write them ahead of an earlier event of their chat
@@ -156,6 +160,7 @@ export function createIngress(opts: IngressOptions): Ingress {
    */
   const park = async (installation: { id: string; appId: string }, delivery: { payload: Uint8Array; signal: AbortSignal }, storeBy: number): Promise<'ok' | 'retry'> => {
     parking += 1;
+    parkedAt = performance.now();
     try {
       const payload = Buffer.from(delivery.payload).toString('utf8');
       for (let retryMs = PARK_RETRY_FIRST_MS; ; retryMs = Math.min(PARK_RETRY_MAX_MS, retryMs * 2)) {
@@ -194,6 +199,8 @@ export function createIngress(opts: IngressOptions): Ingress {
           gate,
           logger: log,
           parked,
+          ackPathBusy: () => parking > 0 || performance.now() - parkedAt < ACK_PATH_QUIET_MS,
+          yieldSlots: Math.max(1, Math.floor(opts.concurrency / 2)),
           chatOf: (event) => chatOfEvent(decodeInboundEvent(event.payload)),
           dispatch: (event) => dispatch({ appId: event.appId, payload: event.payload, backlogId: event.id }, BACKLOG_DISPATCH_BUDGET_MS),
         },
